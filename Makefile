@@ -1,0 +1,95 @@
+# Shared IP Registry — set-up, tests, demo and benchmarks.
+# `make test` and `make demo` run `make setup` first; it installs only what is missing.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+PYTHON_FOR_VENV := $(shell command -v python3.11 || command -v python3)
+STAMP_PY := $(VENV)/.setup-stamp
+STAMP_NODE := node_modules/.setup-stamp
+
+# brownie and py-solc-x reach the compiler through the bridge; ganache comes from node_modules.
+export SOLCX_BINARY_PATH := $(CURDIR)/scripts/solc
+export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
+# brownie keeps its settings under $HOME, which must exist.
+export HOME := $(or $(HOME),$(CURDIR)/.home)
+
+.PHONY: help setup system-packages test test-contracts test-python lint build artifacts demo bench lock clean
+
+help:
+	@echo "make demo    deploy the registry with three founding offices to a fresh local chain"
+	@echo "make test    install what is missing, then run every test"
+	@echo "make bench   gas benchmark -> bench/results/gas.json"
+	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
+
+setup: system-packages $(STAMP_PY) $(STAMP_NODE)
+
+# Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20).
+system-packages:
+	@mkdir -p "$(HOME)"
+	@missing=""; \
+	command -v node >/dev/null || missing="$$missing nodejs"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	$(PYTHON_FOR_VENV) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+$(STAMP_PY): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON_FOR_VENV) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	$(BIN)/pip check
+	@# The venv finds the compiler bridge and ganache without exported variables, so a plain
+	@# `.venv/bin/brownie compile` works from a fresh clone.
+	printf 'import os; os.environ.setdefault("SOLCX_BINARY_PATH", "%s"); os.environ["PATH"] = "%s" + os.pathsep + os.environ.get("PATH", "")\n' \
+		"$(CURDIR)/scripts/solc" "$(CURDIR)/node_modules/.bin" \
+		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ipreg_toolchain.pth"
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Regenerates requirements.lock: brownie's exact pins first, then everything else under them.
+lock:
+	rm -rf /tmp/ipreg-lock && $(PYTHON_FOR_VENV) -m venv /tmp/ipreg-lock
+	/tmp/ipreg-lock/bin/pip install --quiet eth-brownie==1.22.2
+	/tmp/ipreg-lock/bin/pip freeze > /tmp/ipreg-lock/brownie-pins.txt
+	/tmp/ipreg-lock/bin/pip install --quiet -c /tmp/ipreg-lock/brownie-pins.txt -e '.[dev]'
+	/tmp/ipreg-lock/bin/pip check
+	{ echo "# Exact versions for .venv: eth-brownie 1.22.2's pins, and the rest resolved under them (make lock)."; \
+	  /tmp/ipreg-lock/bin/pip freeze --exclude-editable; } > requirements.lock
+
+build: setup
+	$(BIN)/brownie compile
+
+# The node and gateway ship the compiled contract; refresh it after changing contracts/.
+artifacts: build
+	$(BIN)/python scripts/export_artifacts.py
+
+lint: setup
+	$(BIN)/ruff check registry_node gateway scripts bench tests
+	$(BIN)/ruff format --check registry_node gateway scripts bench tests
+	$(BIN)/mypy
+
+test-contracts: setup
+	$(BIN)/brownie test --network ganache-cli
+
+test-python: setup
+	$(BIN)/pytest -p no:pytest-brownie tests --ignore=tests/contracts
+
+test: lint test-contracts test-python
+
+demo: setup
+	$(BIN)/ipreg demo
+
+bench: setup
+	$(BIN)/python bench/gas.py
+
+clean:
+	rm -rf build reports .demo .hypothesis .pytest_cache

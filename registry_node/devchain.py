@@ -1,0 +1,147 @@
+"""A local ganache chain started by the project's own tooling, for the demo, tests and benchmarks.
+
+State lives in a data directory, so a chain stopped and started again on the same directory resumes.
+Ganache runs with its default eager instamine: `--miner.blockTime` and strict instamine stall
+transactions in ganache 7.9.2.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+from registry_node.errors import RegistryError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_BALANCE_WEI = 10**24
+STARTUP_TIMEOUT_S = 60.0
+
+
+class DevChainError(RegistryError):
+    """The local chain could not be started."""
+
+
+class PortInUse(DevChainError):
+    def __init__(self, host: str, port: int) -> None:
+        super().__init__(
+            f"port {port} on {host} is already in use: stop what listens there or choose another port"
+        )
+        self.port = port
+
+
+def ganache_executable() -> Path:
+    """The ganache of this project's node_modules (IPREG_GANACHE overrides)."""
+    configured = os.environ.get("IPREG_GANACHE")
+    candidates = [Path(configured)] if configured else [PROJECT_ROOT / "node_modules" / ".bin" / "ganache"]
+    found = shutil.which("ganache")
+    if found and not configured:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    raise DevChainError(f"ganache not found at {candidates[0]}: run `make setup` (npm ci) first")
+
+
+def port_is_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+@dataclass
+class Ganache:
+    """A ganache process; use as a context manager, or call start() and stop()."""
+
+    data_dir: Path
+    port: int = 8545
+    host: str = "127.0.0.1"
+    chain_id: int = 1337
+    funded_accounts: list[str] = field(default_factory=list)  # private keys, 0x-hex
+    block_gas_limit: int = 30_000_000
+    _process: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
+
+    @property
+    def rpc_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> Ganache:
+        if not port_is_free(self.host, self.port):
+            raise PortInUse(self.host, self.port)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        command = [
+            str(ganache_executable()),
+            "--server.host", self.host,
+            "--server.port", str(self.port),
+            "--chain.chainId", str(self.chain_id),
+            "--chain.networkId", str(self.chain_id),
+            "--chain.hardfork", "london",
+            "--miner.blockGasLimit", str(self.block_gas_limit),
+            "--database.dbPath", str(self.data_dir),
+            "--logging.quiet",
+        ]  # fmt: skip
+        for key in self.funded_accounts:
+            command += ["--wallet.accounts", f"{key},{hex(DEFAULT_BALANCE_WEI)}"]
+        if not self.funded_accounts:
+            command += ["--wallet.totalAccounts", "0"]
+        log = (self.data_dir / "ganache.log").open("ab")
+        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        log.close()
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            assert self._process is not None
+            if self._process.poll() is not None:
+                raise DevChainError(f"ganache exited with code {self._process.returncode}: {self._log_tail()}")
+            try:
+                answer = requests.post(
+                    self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+                )
+                if answer.ok and "result" in answer.json():
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise DevChainError(f"ganache did not answer at {self.rpc_url} within {STARTUP_TIMEOUT_S:.0f} s")
+
+    def _log_tail(self) -> str:
+        path = self.data_dir / "ganache.log"
+        return path.read_text("utf-8", "replace")[-2000:] if path.exists() else "(no log)"
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def stop(self) -> None:
+        """Stops ganache cleanly so its database is flushed; kills it if it does not stop in time."""
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def __enter__(self) -> Ganache:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
