@@ -15,7 +15,6 @@ import random
 import socket
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -160,7 +159,9 @@ class Bench:
         sealed = keccak(plain_record + salt)  # abi.encode of two bytes32 is their concatenation
         sealed_state = (sealed, owner, status)
         self.office.send(self.registry.functions.register((right_id, kind, True, sealed_state)))
-        receipt = self.office.send(self.registry.functions.publish(right_id, 1, sealed_state, plain_record, salt))
+        receipt = self.office.send(
+            self.registry.functions.publish(right_id, 1, sealed_state, plain_record, salt)
+        )
         essential = packed(b"\x01" * 4, right_id, u32(1), plain_record, salt)
         self.record(
             "reveal",
@@ -181,7 +182,12 @@ class Bench:
 
     def vote(self, voter: Transactor, proposer: Transactor, last_voter: Transactor) -> None:
         candidate: LocalAccount = Account.create()
-        admission = (b"FR", candidate.address, "Institut national de la propriete industrielle", "https://inpi.test")
+        admission = (
+            b"FR",
+            candidate.address,
+            "Institut national de la propriete industrielle",
+            "https://inpi.test",
+        )
         proposer.send(self.registry.functions.proposeAdmission(admission))
         proposal_id = self.registry.functions.proposalCount().call()
         receipt = voter.send(self.registry.functions.approve(proposal_id))
@@ -205,12 +211,14 @@ def run() -> dict[str, Any]:
     deployer: LocalAccount = Account.create()
     offices = {code: Account.create() for code in ("EP", "GB", "KR")}
     config = ConsortiumConfig(
-        [FoundingOffice(code, f"{code} office", acct.address, f"https://{code.lower()}.test") for code, acct in
-         offices.items()]
-    )  # fmt: skip
+        [FoundingOffice(c, f"{c} office", a.address, f"https://{c.lower()}.test") for c, a in offices.items()]
+    )
     keys = [deployer.key.to_0x_hex()] + [a.key.to_0x_hex() for a in offices.values()]
     abi = load_artifact().abi
-    with tempfile.TemporaryDirectory() as tmp, Ganache(Path(tmp), port=free_port(), funded_accounts=keys) as chain:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Ganache(Path(tmp), port=free_port(), funded_accounts=keys) as chain,
+    ):
         w3 = connect(chain.rpc_url)
         deployment = deploy_consortium(Transactor(w3, deployer, abi), config)
         registry = w3.eth.contract(address=deployment.address, abi=abi)

@@ -50,11 +50,6 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     mapping(uint256 proposalId => mapping(bytes2 code => bool)) private _approved;
     uint256 private _proposalCount;
 
-    modifier onlyActiveOffice() {
-        _activeOfficeOf(msg.sender);
-        _;
-    }
-
     /// @param founders The founding offices, active from deployment.
     /// @param thresholdNumerator With `thresholdDenominator`: proposals need more than this share of active
     /// offices (2/3 for a super-majority).
@@ -115,6 +110,7 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         bytes2 voter = _activeOfficeOf(msg.sender);
         Proposal storage p = _openProposal(proposalId);
         if (_approved[proposalId][voter]) revert OfficeRegistryAlreadyApproved(proposalId, voter);
+        if (_isConcerned(p.kind, p.office, voter)) revert OfficeRegistryOfficeConcerned(voter);
         _approved[proposalId][voter] = true;
         emit ProposalApproved(proposalId, voter);
         if (_passes(proposalId)) _execute(proposalId, p);
@@ -124,7 +120,7 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     function execute(uint256 proposalId) external {
         Proposal storage p = _openProposal(proposalId);
         if (!_passes(proposalId)) {
-            revert OfficeRegistryThresholdNotReached(proposalId, approvalCount(proposalId), _activeCount);
+            revert OfficeRegistryThresholdNotReached(proposalId, approvalCount(proposalId), _voters(p.kind, p.office));
         }
         _execute(proposalId, p);
     }
@@ -133,7 +129,7 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     /// @inheritdoc IOfficeRegistry
     function addSigningKey(bytes32 keyId, KeyAlgorithm algorithm, bytes calldata publicKey) external {
-        bytes2 code = _memberOf(msg.sender);
+        bytes2 code = _activeOfficeOf(msg.sender);
         _checkKey(keyId, algorithm, publicKey);
         if (_keys[code][keyId].validFromBlock != 0) revert OfficeRegistryKeyExists(code, keyId);
         _keys[code][keyId] = KeyRecord(algorithm, uint64(block.number), 0, publicKey);
@@ -261,9 +257,12 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     /// @inheritdoc IOfficeRegistry
     function approvalCount(uint256 proposalId) public view returns (uint256 approvals) {
+        ProposalKind kind = _proposals[proposalId].kind;
+        bytes2 target = _proposals[proposalId].office;
         for (uint256 i = 0; i < _codes.length; i++) {
             bytes2 code = _codes[i];
-            if (_approved[proposalId][code] && _statusOf(code) == OfficeStatus.Active) approvals++;
+            if (!_approved[proposalId][code] || _isConcerned(kind, target, code)) continue;
+            if (_statusOf(code) == OfficeStatus.Active) approvals++;
         }
     }
 
@@ -283,8 +282,9 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         if (status != OfficeStatus.Active) revert OfficeRegistryOfficeNotActive(code, status);
     }
 
-    /// @dev The office `account` acts for, whatever its status: an office manages its own keys, endpoint
-    /// and account while suspended too (revoking a leaked key must always be possible).
+    /// @dev The office `account` acts for, whatever its status. A suspended office can still revoke keys,
+    /// move its endpoint, rename itself and rotate its account, so that what it recorded stays verifiable
+    /// and a leaked key can always be revoked; adding keys, writing and voting need an active office.
     function _memberOf(address account) internal view returns (bytes2) {
         Membership memory m = _membership[account];
         if (m.status == OfficeStatus.None) revert OfficeRegistryNotMember(account);
@@ -303,6 +303,20 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         p.office = target;
         p.proposer = _activeOfficeOf(msg.sender);
         p.deadline = uint64(block.timestamp) + _VOTING_PERIOD;
+        if (_isConcerned(kind, target, p.proposer)) revert OfficeRegistryOfficeConcerned(p.proposer);
+    }
+
+    /// @dev An office neither votes on nor counts towards its own suspension: otherwise the office in
+    /// question could block it (in a consortium of three, "more than two thirds" would need its own vote).
+    function _isConcerned(ProposalKind kind, bytes2 target, bytes2 code) private pure returns (bool) {
+        return kind == ProposalKind.Suspend && target == code;
+    }
+
+    /// @dev Number of offices whose approval counts: the active ones, less the one a suspension concerns
+    /// (which is active, or the suspension could not execute).
+    function _voters(ProposalKind kind, bytes2 target) private view returns (uint256) {
+        bool concernedIsActive = kind == ProposalKind.Suspend && _statusOf(target) == OfficeStatus.Active;
+        return concernedIsActive ? uint256(_activeCount) - 1 : _activeCount;
     }
 
     function _open(Proposal memory p) private returns (uint256 proposalId) {
@@ -321,9 +335,11 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         if (block.timestamp > p.deadline) revert OfficeRegistryProposalExpired(proposalId, p.deadline);
     }
 
-    /// @dev More than numerator/denominator of the active offices approved.
+    /// @dev More than numerator/denominator of the offices entitled to vote approved.
     function _passes(uint256 proposalId) private view returns (bool) {
-        return approvalCount(proposalId) * _thresholdDenominator > uint256(_activeCount) * _thresholdNumerator;
+        Proposal storage p = _proposals[proposalId];
+        uint256 voters = _voters(p.kind, p.office);
+        return approvalCount(proposalId) * _thresholdDenominator > voters * _thresholdNumerator;
     }
 
     /// @dev Re-checks the change against the state at execution time: another proposal may have admitted

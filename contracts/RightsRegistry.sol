@@ -198,7 +198,7 @@ abstract contract RightsRegistry is IRightsRegistry, OfficeRegistry {
         uint32 year = date / 10000;
         uint32 month = (date / 100) % 100;
         uint32 day = date % 100;
-        if (year < 1000 || month > 12 || day > 31 || (month == 0 && day != 0)) {
+        if (year < 1000 || year > 9999 || month > 12 || day > 31 || (month == 0 && day != 0)) {
             revert RightsRegistryInvalidDate(rightId, date);
         }
     }

@@ -8,16 +8,17 @@ custom errors so a refused change says which rule it broke, with the offending v
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from eth_abi import decode as abi_decode
+from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_utils import function_abi_to_4byte_selector
+from eth_typing import ABIError
+from eth_utils.abi import function_abi_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
-from web3.types import TxParams, TxReceipt
+from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from registry_node.errors import RegistryError
 
@@ -66,7 +67,9 @@ class ErrorDecoder:
 
     def __init__(self, abi: list[dict[str, Any]]) -> None:
         self._errors: dict[bytes, dict[str, Any]] = {
-            bytes(function_abi_to_4byte_selector(entry)): entry for entry in abi if entry.get("type") == "error"
+            bytes(function_abi_to_4byte_selector(cast(ABIError, entry))): entry
+            for entry in abi
+            if entry.get("type") == "error"
         }
 
     def decode(self, data: bytes | str | None) -> RevertReason:
@@ -76,7 +79,9 @@ class ErrorDecoder:
             return RevertReason("Reverted", {"data": "0x" + raw.hex()} if raw else {})
         types = [_abi_type(i) for i in entry["inputs"]]
         values = abi_decode(types, raw[4:])
-        return RevertReason(entry["name"], {i["name"]: v for i, v in zip(entry["inputs"], values, strict=True)})
+        return RevertReason(
+            entry["name"], {i["name"]: v for i, v in zip(entry["inputs"], values, strict=True)}
+        )
 
 
 def _abi_type(param: dict[str, Any]) -> str:
@@ -98,7 +103,7 @@ def fee_fields(w3: Web3) -> TxParams:
         priority = DEFAULT_PRIORITY_FEE_WEI
     if base_fee == 0 and w3.eth.gas_price == 0:
         priority = 0  # a zero-gas permissioned network
-    return {"maxFeePerGas": 2 * int(base_fee) + priority, "maxPriorityFeePerGas": priority}
+    return {"maxFeePerGas": Wei(2 * int(base_fee) + priority), "maxPriorityFeePerGas": Wei(priority)}
 
 
 class Transactor:
@@ -118,7 +123,7 @@ class Transactor:
         """Sends `call` and waits for its receipt; raises TransactionReverted if the contract refuses it."""
         tx: TxParams = {"from": self.account.address, "chainId": self.chain_id}
         tx.update(fee_fields(self.w3))
-        tx["nonce"] = (
+        tx["nonce"] = Nonce(
             nonce if nonce is not None else self.w3.eth.get_transaction_count(self.account.address, "pending")
         )
         try:
@@ -127,7 +132,7 @@ class Transactor:
             raise TransactionReverted(self.errors.decode(_revert_data(err))) from None
         tx["gas"] = int(estimate * GAS_MARGIN)
         built = call.build_transaction(tx)
-        signed = self.account.sign_transaction(built)
+        signed = self.account.sign_transaction(cast(dict[str, Any], built))
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
         if receipt["status"] != 1:
@@ -145,9 +150,11 @@ class Transactor:
 
 
 def _revert_data(err: Exception) -> bytes | str | None:
+    """The revert data web3 attached to `err`: a hex string, or a node's error object holding it (ganache
+    puts it under `result`, geth-style nodes under `data`)."""
     data = getattr(err, "data", None)
     if isinstance(data, dict):
-        data = data.get("data")
+        data = data.get("data") or data.get("result")
     return data if isinstance(data, bytes | str) else None
 
 

@@ -47,7 +47,9 @@ def _read_password(env_var: str, password_file: Path | None, prompt: str) -> str
 
 @chain_app.command("deploy")
 def chain_deploy(
-    consortium: Annotated[Path, typer.Option(help="Consortium file (TOML): founding offices and governance.")],
+    consortium: Annotated[
+        Path, typer.Option(help="Consortium file (TOML): founding offices and governance.")
+    ],
     keystore: Annotated[Path, typer.Option(help="Encrypted keystore (JSON) of the deploying account.")],
     rpc: Annotated[str, typer.Option(help="JSON-RPC URL of a chain node.")] = "http://127.0.0.1:8545",
     password_file: Annotated[
@@ -59,6 +61,8 @@ def chain_deploy(
 ) -> None:
     """Deploy the registry with the consortium's founding offices to any JSON-RPC chain."""
     try:
+        if not out.parent.is_dir():
+            raise RegistryError(f"--out: folder {out.parent} does not exist (the record must not be lost)")
         config = load_consortium(consortium)
         password = _read_password("IPREG_DEPLOYER_PASSWORD", password_file, "Keystore password")
         try:
@@ -70,14 +74,16 @@ def chain_deploy(
         deployment = deploy_consortium(transactor, config)
     except RegistryError as err:
         raise _fail(err) from None
-    out.write_text(json.dumps(deployment.to_json(), indent=2) + "\n", "utf-8")
     typer.echo(f"SharedIPRegistry deployed at {deployment.address} on chain {deployment.chain_id}")
+    out.write_text(json.dumps(deployment.to_json(), indent=2) + "\n", "utf-8")
     typer.echo(f"deployment record written to {out}")
 
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its chain and records.")] = Path(".demo"),
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its chain and records.")] = Path(
+        ".demo"
+    ),
     chain_port: Annotated[int, typer.Option(help="Port of the local chain's JSON-RPC.")] = 8545,
 ) -> None:
     """Start a fresh local chain, deploy the registry with three founding offices, and keep it running."""
@@ -92,7 +98,7 @@ def demo(
             for code, name, port in DEMO_OFFICES
         ]
     )
-    keys = [deployer.key.to_0x_hex()] + [a.key.to_0x_hex() for a in office_accounts.values()]
+    keys = ["0x" + account.key.hex() for account in [deployer, *office_accounts.values()]]
     chain = Ganache(data_dir=chain_dir, port=chain_port, funded_accounts=keys)
     try:
         chain.start()
@@ -103,14 +109,17 @@ def demo(
         transactor = Transactor(connect(chain.rpc_url), deployer, load_artifact().abi)
         deployment = deploy_consortium(transactor, config)
         (data_dir / "deployment.json").write_text(json.dumps(deployment.to_json(), indent=2) + "\n", "utf-8")
-        typer.echo(f"SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id}, "
-                   f"block {deployment.block_number})")
+        typer.echo(
+            f"SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id}, "
+            f"block {deployment.block_number})"
+        )
         typer.echo("founding offices:")
         for office in config.offices:
             typer.echo(f"  {office.code}  {office.account}  {office.name}  {office.endpoint}")
         typer.echo(f"deployment record: {data_dir / 'deployment.json'}")
-        typer.echo("Press Ctrl-C to stop the chain.", err=False)
-        _wait_for_interrupt()
+        stop = _interrupt_event()
+        typer.echo("Press Ctrl-C to stop the chain.")
+        stop.wait()
     except RegistryError as err:
         raise _fail(err) from None
     finally:
@@ -118,8 +127,9 @@ def demo(
         typer.echo("chain stopped")
 
 
-def _wait_for_interrupt() -> None:
+def _interrupt_event() -> threading.Event:
+    """An event set by Ctrl-C or SIGTERM; installed before the prompt says Ctrl-C works."""
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    stop.wait()
+    return stop

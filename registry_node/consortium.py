@@ -15,6 +15,7 @@ A consortium file (TOML) names the founding offices and the governance rules:
 
 from __future__ import annotations
 
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from eth_utils import is_address, to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 
 from registry_node.artifacts import REGISTRY_CONTRACT, load_artifact
 from registry_node.chain import Transactor
@@ -54,7 +55,9 @@ class ConsortiumConfig:
         for i, office in enumerate(self.offices):
             where = f"offices[{i}]"
             if not OFFICE_CODE.match(office.code):
-                raise ConfigError(f"{where}.code", f"must be two capital letters (WIPO ST.3), got {office.code!r}")
+                raise ConfigError(
+                    f"{where}.code", f"must be two capital letters (WIPO ST.3), got {office.code!r}"
+                )
             if office.code in seen_codes:
                 raise ConfigError(f"{where}.code", f"{office.code} is listed twice")
             if not office.name or len(office.name.encode()) > 200:
@@ -68,7 +71,9 @@ class ConsortiumConfig:
             seen_codes.add(office.code)
             seen_accounts.add(office.account.lower())
         if not (Fraction(1, 2) <= self.threshold < 1) or self.threshold.denominator > 0xFFFF:
-            raise ConfigError("governance.threshold", f"must be a fraction from 1/2 to below 1, got {self.threshold}")
+            raise ConfigError(
+                "governance.threshold", f"must be a fraction from 1/2 to below 1, got {self.threshold}"
+            )
         if self.voting_period_s <= 0:
             raise ConfigError("governance.voting_period_days", "must be positive")
 
@@ -83,11 +88,15 @@ def load_consortium(path: Path) -> ConsortiumConfig:
 
 def consortium_from_dict(data: dict[str, Any]) -> ConsortiumConfig:
     governance = data.get("governance", {})
+    if not isinstance(governance, dict):
+        raise ConfigError("governance", "must be a [governance] table")
     raw_offices = data.get("offices")
     if not isinstance(raw_offices, list):
         raise ConfigError("offices", "must be a list of [[offices]] tables")
     offices = []
     for i, raw in enumerate(raw_offices):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"offices[{i}]", "must be an [[offices]] table")
         for key in ("code", "name", "account", "endpoint"):
             if not isinstance(raw.get(key), str):
                 raise ConfigError(f"offices[{i}].{key}", "missing or not a string")
@@ -95,10 +104,12 @@ def consortium_from_dict(data: dict[str, Any]) -> ConsortiumConfig:
     try:
         threshold = Fraction(str(governance.get("threshold", "2/3")))
     except (ValueError, ZeroDivisionError):
-        raise ConfigError("governance.threshold", f"not a fraction: {governance.get('threshold')!r}") from None
+        raise ConfigError(
+            "governance.threshold", f"not a fraction: {governance.get('threshold')!r}"
+        ) from None
     days = governance.get("voting_period_days", 7)
-    if not isinstance(days, int | float) or isinstance(days, bool):
-        raise ConfigError("governance.voting_period_days", f"not a number: {days!r}")
+    if not isinstance(days, int | float) or isinstance(days, bool) or not math.isfinite(days):
+        raise ConfigError("governance.voting_period_days", f"not a finite number: {days!r}")
     return ConsortiumConfig(offices, threshold, int(days * SECONDS_PER_DAY))
 
 
@@ -118,7 +129,11 @@ class Deployment:
         return {
             "chainId": self.chain_id,
             "contracts": {self.contract: self.address},
-            "deployment": {"blockNumber": self.block_number, "blockHash": self.block_hash, "txHash": self.tx_hash},
+            "deployment": {
+                "blockNumber": self.block_number,
+                "blockHash": self.block_hash,
+                "txHash": self.tx_hash,
+            },
             "offices": self.offices,
         }
 

@@ -51,7 +51,10 @@ def ganache_executable() -> Path:
 
 
 def port_is_free(host: str, port: int) -> bool:
+    """Whether nothing listens on the port. SO_REUSEADDR, as servers set it, so the closing connections of a
+    chain just stopped do not count as a listener."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -95,7 +98,9 @@ class Ganache:
         if not self.funded_accounts:
             command += ["--wallet.totalAccounts", "0"]
         log = (self.data_dir / "ganache.log").open("ab")
-        self._process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self._process = subprocess.Popen(
+            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
         log.close()
         self._wait_ready()
         return self
@@ -105,10 +110,14 @@ class Ganache:
         while time.monotonic() < deadline:
             assert self._process is not None
             if self._process.poll() is not None:
-                raise DevChainError(f"ganache exited with code {self._process.returncode}: {self._log_tail()}")
+                raise DevChainError(
+                    f"ganache exited with code {self._process.returncode}: {self._log_tail()}"
+                )
             try:
                 answer = requests.post(
-                    self.rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+                    self.rpc_url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                    timeout=2,
                 )
                 if answer.ok and "result" in answer.json():
                     return

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi import encode as abi_encode
-from eth_utils import keccak
+from eth_abi.abi import encode as abi_encode
+from eth_utils.crypto import keccak
 
 
 def leaf_of(record_hash: bytes) -> bytes:

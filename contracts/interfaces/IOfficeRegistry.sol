@@ -3,8 +3,9 @@ pragma solidity 0.8.28;
 
 /// @title The consortium of IP offices
 /// @notice Members are IP offices named by their WIPO ST.3 code. Every membership change is a proposal
-/// that more than a threshold share of active offices approve; each office manages its own signing keys,
-/// deep-link endpoint and transaction account.
+/// that more than a threshold share of active offices approve (an office does not vote on, nor count
+/// towards, its own suspension); each office manages its own signing keys, deep-link endpoint and
+/// transaction account.
 interface IOfficeRegistry {
     /// @notice An office's standing. `None` means the code was never admitted.
     enum OfficeStatus {
@@ -91,7 +92,8 @@ interface IOfficeRegistry {
     error OfficeRegistryProposalExpired(uint256 proposalId, uint64 deadline);
     error OfficeRegistryProposalAlreadyExecuted(uint256 proposalId);
     error OfficeRegistryAlreadyApproved(uint256 proposalId, bytes2 office);
-    error OfficeRegistryThresholdNotReached(uint256 proposalId, uint256 approvals, uint256 activeOffices);
+    error OfficeRegistryThresholdNotReached(uint256 proposalId, uint256 approvals, uint256 voters);
+    error OfficeRegistryOfficeConcerned(bytes2 code);
     error OfficeRegistryInvalidKey(bytes32 keyId, KeyAlgorithm algorithm, uint256 length);
     error OfficeRegistryKeyExists(bytes2 office, bytes32 keyId);
     error OfficeRegistryUnknownKey(bytes2 office, bytes32 keyId);
@@ -134,6 +136,7 @@ interface IOfficeRegistry {
     function proposeAdmission(OfficeInit calldata init) external returns (uint256 proposalId);
 
     /// @notice Proposes suspending an active office.
+    /// @dev The office concerned may neither propose nor approve it, and does not count towards the threshold.
     /// @param code The office's ST.3 code.
     /// @return proposalId The new proposal's id.
     function proposeSuspension(bytes2 code) external returns (uint256 proposalId);
@@ -162,6 +165,8 @@ interface IOfficeRegistry {
     function execute(uint256 proposalId) external;
 
     /// @notice Publishes a new document-signing key for the caller's office, valid from this block.
+    /// @dev Needs an active office. Revocation, endpoint, name and account rotation stay open to a
+    /// suspended office, so what it recorded stays verifiable.
     /// @param keyId The office's name for the key, unique within the office and never reused.
     /// @param algorithm The key's algorithm.
     /// @param publicKey Ed25519: the 32-byte raw key; ECDSA P-256: the SEC1 point (65 bytes
@@ -232,7 +237,8 @@ interface IOfficeRegistry {
     /// @param proposalId The proposal.
     function proposal(uint256 proposalId) external view returns (Proposal memory);
 
-    /// @notice Approvals of a proposal by currently active offices.
+    /// @notice Approvals of a proposal that count now: by active offices, not by the office a suspension
+    /// concerns.
     /// @param proposalId The proposal.
     function approvalCount(uint256 proposalId) external view returns (uint256);
 

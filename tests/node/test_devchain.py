@@ -1,0 +1,142 @@
+"""The local ganache the tooling starts: a taken port is refused by name, state survives a restart."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from registry_node.artifacts import load_artifact
+from registry_node.chain import Transactor, connect
+from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.devchain import DevChainError, Ganache, PortInUse, port_is_free
+
+if TYPE_CHECKING:
+    from conftest import GanacheFactory
+
+ABI = load_artifact().abi
+
+
+@pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A loopback port something is listening on for the duration of the test."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+def test_a_taken_port_raises_port_in_use_naming_the_port(tmp_path: Path, listening_port: int) -> None:
+    chain = Ganache(tmp_path / "chain", port=listening_port)
+    with pytest.raises(PortInUse) as caught:
+        chain.start()
+    assert caught.value.port == listening_port
+    assert f"port {listening_port} " in str(caught.value)
+    assert "already in use" in str(caught.value)
+    assert not chain.running
+
+
+def test_port_is_free_tells_a_listening_port_from_a_free_one(
+    listening_port: int, free_port: Callable[[], int]
+) -> None:
+    assert not port_is_free("127.0.0.1", listening_port)
+    assert port_is_free("127.0.0.1", free_port())
+
+
+def test_a_started_chain_answers_and_stops_for_good(
+    start_ganache: GanacheFactory, free_port: Callable[[], int]
+) -> None:
+    account: LocalAccount = Account.create()
+    chain = start_ganache([account.key.to_0x_hex()])
+    assert chain.running
+    w3 = connect(chain.rpc_url)
+    assert w3.eth.chain_id == chain.chain_id == 1337
+    assert w3.eth.get_balance(account.address) > 0
+    assert w3.eth.get_block("latest")["gasLimit"] == chain.block_gas_limit
+    chain.stop()
+    assert not chain.running
+    chain.stop()  # stopping twice is harmless
+    assert not chain.running
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        assert probe.connect_ex(("127.0.0.1", chain.port)) != 0, "nothing listens after stop"
+
+
+def test_the_context_manager_stops_the_chain(tmp_path: Path, free_port: Callable[[], int]) -> None:
+    with Ganache(tmp_path / "chain", port=free_port()) as chain:
+        assert chain.running
+        assert connect(chain.rpc_url).eth.block_number == 0
+    assert not chain.running
+
+
+def test_state_survives_a_stop_and_a_restart_on_the_same_data_dir(
+    start_ganache: GanacheFactory, tmp_path: Path
+) -> None:
+    deployer: LocalAccount = Account.create()
+    office: LocalAccount = Account.create()
+    keys = [deployer.key.to_0x_hex(), office.key.to_0x_hex()]
+    data_dir = tmp_path / "persistent"
+    chain = start_ganache(keys, data_dir=data_dir)
+    w3 = connect(chain.rpc_url)
+    config = ConsortiumConfig(
+        [FoundingOffice("EP", "European Patent Office", office.address, "https://ep.example")]
+    )
+    deployment = deploy_consortium(Transactor(w3, deployer, ABI), config)
+    contract = w3.eth.contract(address=deployment.address, abi=ABI)
+    root = keccak(text="anchored before the restart")
+    Transactor(w3, office, ABI).send(contract.functions.anchor(root, 42, keccak(text="manifest")))
+    code = w3.eth.get_code(deployment.address)
+    head = w3.eth.get_block("latest")
+    chain.stop()
+    assert not chain.running
+
+    # a new port: see test_a_chain_restarts_on_the_same_port_right_after_it_stopped
+    restarted = start_ganache(keys, data_dir=data_dir)
+    w3 = connect(restarted.rpc_url)
+    contract = w3.eth.contract(address=deployment.address, abi=ABI)
+    assert w3.eth.get_code(deployment.address) == code
+    assert len(code) > 0
+    assert w3.eth.get_block("latest")["hash"] == head["hash"]
+    assert contract.functions.officeCodes().call() == [b"EP"]
+    assert contract.functions.anchorOf(root).call()[:2] == (b"EP", 42)
+    assert w3.eth.get_transaction_count(office.address) == 1
+    receipt = Transactor(w3, office, ABI).send(contract.functions.anchor(keccak(text="after"), 1, root))
+    assert receipt["blockNumber"] == head["number"] + 1
+
+
+def test_a_chain_restarts_on_the_same_port_right_after_it_stopped(start_ganache: GanacheFactory) -> None:
+    account: LocalAccount = Account.create()
+    chain = start_ganache([account.key.to_0x_hex()])
+    assert connect(chain.rpc_url).eth.block_number == 0
+    chain.stop()
+    restarted = start_ganache([account.key.to_0x_hex()], data_dir=chain.data_dir, port=chain.port)
+    assert connect(restarted.rpc_url).eth.block_number == 0
+
+
+def test_a_missing_ganache_executable_is_reported_with_its_path(
+    tmp_path: Path, free_port: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "no-such-ganache"
+    monkeypatch.setenv("IPREG_GANACHE", str(missing))
+    with pytest.raises(DevChainError, match="ganache not found at " + str(missing)):
+        Ganache(tmp_path / "chain", port=free_port()).start()
+
+
+def test_a_ganache_that_exits_at_start_is_reported_with_its_exit_code_and_log(
+    tmp_path: Path, free_port: Callable[[], int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = tmp_path / "fake-ganache"
+    fake.write_text("#!/bin/sh\necho 'cannot open the database' >&2\nexit 3\n", "utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("IPREG_GANACHE", str(fake))
+    chain = Ganache(tmp_path / "chain", port=free_port())
+    with pytest.raises(DevChainError) as caught:
+        chain.start()
+    assert "exited with code 3" in str(caught.value)
+    assert "cannot open the database" in str(caught.value)
+    assert not chain.running
