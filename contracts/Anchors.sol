@@ -15,9 +15,15 @@ abstract contract Anchors is IAnchors, OfficeRegistry {
         bytes2 office = _activeOfficeOf(msg.sender);
         if (root == bytes32(0)) revert AnchorsEmptyRoot();
         if (count == 0) revert AnchorsEmptyBatch(root);
-        Anchor storage existing = _anchors[root];
-        if (existing.blockNumber != 0) revert AnchorsAlreadyAnchored(root, existing.office, existing.blockNumber);
-        _anchors[root] = Anchor(office, count, uint64(block.number), uint64(block.timestamp));
+        Anchor storage slot = _anchors[root];
+        if (slot.blockNumber != 0) revert AnchorsAlreadyAnchored(root, slot.office, slot.blockNumber);
+        // `slot = Anchor(office, count, block.number, block.timestamp)` as one SSTORE of the packed word,
+        // laid out as Solidity packs `Anchor` (office in the low 2 bytes, then count, block, timestamp).
+        uint256 word = uint256(uint16(office)) | (uint256(count) << 16) | (uint256(uint64(block.number)) << 48)
+            | (uint256(uint64(block.timestamp)) << 112);
+        assembly ("memory-safe") {
+            sstore(slot.slot, word)
+        }
         // `emit RootAnchored(root, office, count, manifestHash)`, encoded in scratch space: the
         // ABI encoder's overhead would take an anchor past its 50,000 gas budget.
         bytes32 topic = RootAnchored.selector;

@@ -9,12 +9,14 @@ import {IOfficeRegistry} from "./interfaces/IOfficeRegistry.sol";
 /// @dev Abstract: deployed as part of `SharedIPRegistry`, where the rights and anchor modules check an
 /// office's standing with a single storage read (see `_membership`).
 abstract contract OfficeRegistry is IOfficeRegistry {
-    /// @notice At most this many offices can ever be admitted (bounds the loops of vote counting).
-    uint256 public constant MAX_OFFICES = 256;
+    /// @notice The highest cap on the number of offices a deployment may choose: vote counting loops over
+    /// every office ever admitted, and must stay far below a block's gas.
+    uint256 public constant OFFICE_LIMIT = 512;
     uint256 private constant _MAX_NAME_LENGTH = 200;
     uint256 private constant _MAX_ENDPOINT_LENGTH = 2048;
 
     uint64 private immutable _VOTING_PERIOD;
+    uint256 private immutable _MAX_OFFICES;
 
     struct Office {
         address account;
@@ -55,16 +57,20 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     /// offices (2/3 for a super-majority).
     /// @param thresholdDenominator See `thresholdNumerator`.
     /// @param votingPeriod_ Seconds a proposal stays open.
+    /// @param maxOffices_ How many offices can ever be admitted, founders included (at most OFFICE_LIMIT).
     constructor(
         OfficeInit[] memory founders,
         uint16 thresholdNumerator,
         uint16 thresholdDenominator,
-        uint64 votingPeriod_
+        uint64 votingPeriod_,
+        uint16 maxOffices_
     ) {
         if (founders.length == 0) revert OfficeRegistryNoFoundingOffices();
         if (votingPeriod_ == 0) revert OfficeRegistryInvalidVotingPeriod(votingPeriod_);
+        if (maxOffices_ > OFFICE_LIMIT) revert OfficeRegistryInvalidMaxOffices(maxOffices_, OFFICE_LIMIT);
         _checkThreshold(thresholdNumerator, thresholdDenominator);
         _VOTING_PERIOD = votingPeriod_;
+        _MAX_OFFICES = maxOffices_;
         _setThreshold(thresholdNumerator, thresholdDenominator);
         for (uint256 i = 0; i < founders.length; i++) {
             _checkAdmission(founders[i].code, founders[i].account, founders[i].name, founders[i].endpoint);
@@ -222,6 +228,11 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     }
 
     /// @inheritdoc IOfficeRegistry
+    function maxOffices() external view returns (uint256) {
+        return _MAX_OFFICES;
+    }
+
+    /// @inheritdoc IOfficeRegistry
     function signingKey(bytes2 code, bytes32 keyId) public view returns (SigningKey memory) {
         KeyRecord storage key = _keys[code][keyId];
         if (key.validFromBlock == 0) revert OfficeRegistryUnknownKey(code, keyId);
@@ -367,7 +378,6 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     }
 
     function _admit(bytes2 code, address account, string memory name, string memory endpoint) private {
-        if (_codes.length >= MAX_OFFICES) revert OfficeRegistryTooManyOffices(MAX_OFFICES);
         Office storage o = _offices[code];
         o.account = account;
         o.name = name;
@@ -392,6 +402,7 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     {
         if (!_isOfficeCode(code)) revert OfficeRegistryInvalidOfficeCode(code);
         if (_offices[code].account != address(0)) revert OfficeRegistryOfficeExists(code);
+        if (_codes.length >= _MAX_OFFICES) revert OfficeRegistryTooManyOffices(_MAX_OFFICES);
         _checkFreeAccount(account);
         _checkName(code, name);
         _checkEndpoint(code, endpoint);

@@ -16,10 +16,12 @@ contract SharedIPRegistry is RightsRegistry, Anchors {
     /// active offices.
     /// @param thresholdDenominator See `thresholdNumerator`.
     /// @param votingPeriod_ Seconds a proposal stays open.
+    /// @param maxOffices_ How many offices can ever be admitted, founders included.
     constructor(
         OfficeInit[] memory founders,
         uint16 thresholdNumerator,
         uint16 thresholdDenominator,
-        uint64 votingPeriod_
-    ) OfficeRegistry(founders, thresholdNumerator, thresholdDenominator, votingPeriod_) {}
+        uint64 votingPeriod_,
+        uint16 maxOffices_
+    ) OfficeRegistry(founders, thresholdNumerator, thresholdDenominator, votingPeriod_, maxOffices_) {}
 }

@@ -17,7 +17,7 @@ from eth_utils.abi import function_abi_to_4byte_selector
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
-from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
+from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3Exception
 from web3.types import Nonce, TxParams, TxReceipt, Wei
 
 from registry_node.errors import RegistryError
@@ -99,7 +99,7 @@ def fee_fields(w3: Web3) -> TxParams:
         return {"gasPrice": w3.eth.gas_price}
     try:
         priority = int(w3.eth.max_priority_fee)
-    except (ValueError, ChainError):
+    except (ValueError, Web3Exception):  # a node without eth_maxPriorityFeePerGas
         priority = DEFAULT_PRIORITY_FEE_WEI
     if base_fee == 0 and w3.eth.gas_price == 0:
         priority = 0  # a zero-gas permissioned network

@@ -5,6 +5,7 @@ A consortium file (TOML) names the founding offices and the governance rules:
     [governance]
     threshold = "2/3"          # proposals need MORE than this share of active offices
     voting_period_days = 7
+    max_offices = 256          # offices ever admitted, founders included (at most 512)
 
     [[offices]]
     code = "EP"
@@ -31,6 +32,7 @@ from registry_node.errors import ConfigError
 
 OFFICE_CODE = re.compile(r"^[A-Z]{2}$")
 SECONDS_PER_DAY = 86_400
+OFFICE_LIMIT = 512  # the contract's cap on max_offices
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class ConsortiumConfig:
     offices: list[FoundingOffice]
     threshold: Fraction = Fraction(2, 3)
     voting_period_s: int = 7 * SECONDS_PER_DAY
+    max_offices: int = 256
 
     def __post_init__(self) -> None:
         if not self.offices:
@@ -76,6 +79,12 @@ class ConsortiumConfig:
             )
         if self.voting_period_s <= 0:
             raise ConfigError("governance.voting_period_days", "must be positive")
+        if not len(self.offices) <= self.max_offices <= OFFICE_LIMIT:
+            raise ConfigError(
+                "governance.max_offices",
+                f"must be from the number of founding offices ({len(self.offices)}) to {OFFICE_LIMIT}, "
+                f"got {self.max_offices}",
+            )
 
 
 def load_consortium(path: Path) -> ConsortiumConfig:
@@ -110,7 +119,10 @@ def consortium_from_dict(data: dict[str, Any]) -> ConsortiumConfig:
     days = governance.get("voting_period_days", 7)
     if not isinstance(days, int | float) or isinstance(days, bool) or not math.isfinite(days):
         raise ConfigError("governance.voting_period_days", f"not a finite number: {days!r}")
-    return ConsortiumConfig(offices, threshold, int(days * SECONDS_PER_DAY))
+    max_offices = governance.get("max_offices", 256)
+    if not isinstance(max_offices, int) or isinstance(max_offices, bool):
+        raise ConfigError("governance.max_offices", f"not a whole number: {max_offices!r}")
+    return ConsortiumConfig(offices, threshold, int(days * SECONDS_PER_DAY), max_offices)
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,11 @@ def deploy_consortium(transactor: Transactor, config: ConsortiumConfig) -> Deplo
     ]
     receipt = transactor.send(
         factory.constructor(
-            founders, config.threshold.numerator, config.threshold.denominator, config.voting_period_s
+            founders,
+            config.threshold.numerator,
+            config.threshold.denominator,
+            config.voting_period_s,
+            config.max_offices,
         )
     )
     return Deployment(

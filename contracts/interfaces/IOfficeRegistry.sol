@@ -74,7 +74,8 @@ interface IOfficeRegistry {
     }
 
     error OfficeRegistryNoFoundingOffices();
-    error OfficeRegistryTooManyOffices(uint256 max);
+    error OfficeRegistryTooManyOffices(uint256 maxOffices);
+    error OfficeRegistryInvalidMaxOffices(uint256 maxOffices, uint256 limit);
     error OfficeRegistryInvalidVotingPeriod(uint64 votingPeriod);
     error OfficeRegistryInvalidOfficeCode(bytes2 code);
     error OfficeRegistryOfficeExists(bytes2 code);
@@ -214,6 +215,9 @@ interface IOfficeRegistry {
 
     /// @notice Seconds a proposal stays open.
     function votingPeriod() external view returns (uint64);
+
+    /// @notice How many offices can ever be admitted, founders included.
+    function maxOffices() external view returns (uint256);
 
     /// @notice Reads one signing key.
     /// @param code The office.

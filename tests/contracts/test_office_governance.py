@@ -5,38 +5,12 @@ from __future__ import annotations
 import brownie
 import pytest
 from brownie import SharedIPRegistry, accounts, chain
-from conftest import STATUS, VOTING_PERIOD, code
+from conftest import MAX_OFFICES, STATUS, VOTING_PERIOD, code, error, plain
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 KIND = {"Admit": 0, "Suspend": 1, "Reinstate": 2, "SetThreshold": 3}
 JP_NAME = "Japan Patent Office"
 JP_ENDPOINT = "https://jp.example/registry"
-
-
-def error(name: str, *args: object) -> str:
-    """The revert message brownie 1.22 decodes from a custom error of the project's ABI.
-
-    brownie joins the decoded arguments with str(): bytesN as a bytes literal (b'EP'), addresses in lower
-    case, enums and integers as numbers, strings as they are.
-    """
-    rendered = []
-    for arg in args:
-        arg = getattr(arg, "address", arg)
-        if isinstance(arg, str) and arg.startswith("0x") and len(arg) == 42:
-            arg = arg.lower()
-        rendered.append(str(arg))
-    return f"{name}: {', '.join(rendered)}"
-
-
-def plain(value: object) -> object:
-    """A return value as nested plain tuples.
-
-    The compiled brownie 1.22.2 ReturnValue.__eq__ raises TypeError as soon as a member is an integer,
-    so views are compared after this conversion.
-    """
-    if isinstance(value, (tuple, list)):
-        return tuple(plain(item) for item in value)
-    return value
 
 
 def admission(account, office: str = "JP", name: str = JP_NAME, endpoint: str = JP_ENDPOINT) -> tuple:
@@ -87,7 +61,7 @@ def test_deployment_admits_the_founders_with_the_threshold_and_voting_period(reg
 
 def test_deployment_emits_office_admitted_and_threshold_changed(offices):
     founders = [(code(c), o.account, o.name, f"https://{c.lower()}.example") for c, o in offices.items()]
-    registry = SharedIPRegistry.deploy(founders, 3, 4, 60, {"from": accounts[0]})
+    registry = SharedIPRegistry.deploy(founders, 3, 4, 60, MAX_OFFICES, {"from": accounts[0]})
     tx = registry.tx
     assert tx.events["ThresholdChanged"]["numerator"] == 3
     assert tx.events["ThresholdChanged"]["denominator"] == 4
@@ -101,7 +75,7 @@ def test_deployment_emits_office_admitted_and_threshold_changed(offices):
 
 def test_deployment_without_founders_reverts():
     with brownie.reverts(error("OfficeRegistryNoFoundingOffices")):
-        SharedIPRegistry.deploy([], 2, 3, VOTING_PERIOD, {"from": accounts[0]})
+        SharedIPRegistry.deploy([], 2, 3, VOTING_PERIOD, MAX_OFFICES, {"from": accounts[0]})
 
 
 def test_deployment_with_duplicate_founder_codes_reverts():
@@ -110,7 +84,7 @@ def test_deployment_with_duplicate_founder_codes_reverts():
         (code("EP"), accounts[2], "Another EPO", "https://ep2.example"),
     ]
     with brownie.reverts(error("OfficeRegistryOfficeExists", b"EP")):
-        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, {"from": accounts[0]})
+        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, MAX_OFFICES, {"from": accounts[0]})
 
 
 def test_deployment_with_a_shared_founder_account_reverts():
@@ -119,25 +93,51 @@ def test_deployment_with_a_shared_founder_account_reverts():
         (code("GB"), accounts[1], "UK Intellectual Property Office", "https://gb.example"),
     ]
     with brownie.reverts(error("OfficeRegistryAccountInUse", accounts[1], b"EP")):
-        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, {"from": accounts[0]})
+        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, MAX_OFFICES, {"from": accounts[0]})
 
 
 def test_deployment_with_zero_voting_period_reverts():
     founders = [(code("EP"), accounts[1], "European Patent Office", "https://ep.example")]
     with brownie.reverts(error("OfficeRegistryInvalidVotingPeriod", 0)):
-        SharedIPRegistry.deploy(founders, 2, 3, 0, {"from": accounts[0]})
+        SharedIPRegistry.deploy(founders, 2, 3, 0, MAX_OFFICES, {"from": accounts[0]})
 
 
 def test_deployment_with_threshold_below_half_reverts():
     founders = [(code("EP"), accounts[1], "European Patent Office", "https://ep.example")]
     with brownie.reverts(error("OfficeRegistryInvalidThreshold", 1, 3)):
-        SharedIPRegistry.deploy(founders, 1, 3, VOTING_PERIOD, {"from": accounts[0]})
+        SharedIPRegistry.deploy(founders, 1, 3, VOTING_PERIOD, MAX_OFFICES, {"from": accounts[0]})
 
 
 def test_deployment_with_an_invalid_founder_code_reverts():
     founders = [(code("ep"), accounts[1], "European Patent Office", "https://ep.example")]
     with brownie.reverts(error("OfficeRegistryInvalidOfficeCode", b"ep")):
-        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, {"from": accounts[0]})
+        SharedIPRegistry.deploy(founders, 2, 3, VOTING_PERIOD, MAX_OFFICES, {"from": accounts[0]})
+
+
+def test_admission_stops_at_the_deployments_max_offices(registry, ep, gb, kr, newcomer):
+    small = SharedIPRegistry.deploy(
+        [(code(c), a, c, f"https://{c.lower()}.example") for c, a in (("EP", ep), ("GB", gb))], 1, 2,
+        VOTING_PERIOD, 3, {"from": accounts[0]},
+    )  # fmt: skip
+    assert small.maxOffices() == 3
+    small.proposeAdmission(admission(kr, office="KR"), {"from": ep})
+    small.approve(small.proposalCount(), {"from": gb})
+    assert len(small.officeCodes()) == 3
+
+    with brownie.reverts(error("OfficeRegistryTooManyOffices", 3)):
+        small.proposeAdmission(admission(newcomer), {"from": ep})
+
+
+def test_deployment_with_more_founders_than_max_offices_reverts(ep, gb):
+    founders = [(code(c), a, c, f"https://{c.lower()}.example") for c, a in (("EP", ep), ("GB", gb))]
+    with brownie.reverts(error("OfficeRegistryTooManyOffices", 1)):
+        SharedIPRegistry.deploy(founders, 1, 2, VOTING_PERIOD, 1, {"from": accounts[0]})
+
+
+def test_deployment_with_max_offices_above_the_limit_reverts(ep):
+    founders = [(code("EP"), ep, "EP", "https://ep.example")]
+    with brownie.reverts(error("OfficeRegistryInvalidMaxOffices", 513, 512)):
+        SharedIPRegistry.deploy(founders, 1, 2, VOTING_PERIOD, 513, {"from": accounts[0]})
 
 
 # ---------------------------------------------------------------- views

@@ -5,7 +5,7 @@ from __future__ import annotations
 import brownie
 import pytest
 from brownie import accounts, chain
-from conftest import STATUS, code
+from conftest import STATUS, code, error, plain
 
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 ALGORITHM = {"None": 0, "Ed25519": 1, "EcdsaP256": 2}
@@ -27,32 +27,6 @@ OTHER_KEY = key_id("signing-2026-2")
 
 def hexstr(value: bytes) -> str:
     return "0x" + value.hex()
-
-
-def error(name: str, *args: object) -> str:
-    """The revert message brownie 1.22 decodes from a custom error of the project's ABI.
-
-    brownie joins the decoded arguments with str(): bytesN as a bytes literal (b'EP'), addresses in lower
-    case, enums and integers as numbers, strings as they are.
-    """
-    rendered = []
-    for arg in args:
-        arg = getattr(arg, "address", arg)
-        if isinstance(arg, str) and arg.startswith("0x") and len(arg) == 42:
-            arg = arg.lower()
-        rendered.append(str(arg))
-    return f"{name}: {', '.join(rendered)}"
-
-
-def plain(value: object) -> object:
-    """A return value as nested plain tuples.
-
-    The compiled brownie 1.22.2 ReturnValue.__eq__ raises TypeError as soon as a member is an integer,
-    so views are compared after this conversion.
-    """
-    if isinstance(value, (tuple, list)):
-        return tuple(plain(item) for item in value)
-    return value
 
 
 def stored_key(key: bytes, algorithm: str, public_key: bytes, valid_from: int, revoked_at: int = 0) -> tuple:

@@ -153,6 +153,15 @@ def consortium_config(offices: dict[str, LocalAccount]) -> ConsortiumConfig:
 
 
 @pytest.fixture
+def listening_port() -> Iterator[int]:
+    """A loopback port something is listening on for the duration of the test."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen()
+        yield int(sock.getsockname()[1])
+
+
+@pytest.fixture
 def free_port() -> Callable[[], int]:
     return pick_free_port
 

@@ -134,6 +134,24 @@ INVALID: list[tuple[str, dict[str, Any], str, str]] = [
         "not a finite number",
     ),
     (
+        "max offices below the founders",
+        with_governance(max_offices=1),
+        "governance.max_offices",
+        "from the number of founding offices",
+    ),
+    (
+        "max offices above the contract's limit",
+        with_governance(max_offices=513),
+        "governance.max_offices",
+        "to 512",
+    ),
+    (
+        "max offices as text",
+        with_governance(max_offices="many"),
+        "governance.max_offices",
+        "not a whole number",
+    ),
+    (
         "governance not a table",
         {"governance": "2/3", "offices": []},
         "governance",
@@ -269,6 +287,7 @@ def test_each_founding_office_has_its_name_account_and_endpoint_on_chain(consort
 def test_the_governance_rules_are_on_chain_as_configured(consortium: Consortium) -> None:
     assert consortium.contract.functions.threshold().call() == [2, 3]
     assert consortium.contract.functions.votingPeriod().call() == consortium.config.voting_period_s
+    assert consortium.contract.functions.maxOffices().call() == consortium.config.max_offices == 256
     assert consortium.config.voting_period_s == 7 * SECONDS_PER_DAY
 
 

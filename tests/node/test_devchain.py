@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,15 +21,6 @@ if TYPE_CHECKING:
     from conftest import GanacheFactory
 
 ABI = load_artifact().abi
-
-
-@pytest.fixture
-def listening_port() -> Iterator[int]:
-    """A loopback port something is listening on for the duration of the test."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen()
-        yield int(sock.getsockname()[1])
 
 
 def test_a_taken_port_raises_port_in_use_naming_the_port(tmp_path: Path, listening_port: int) -> None:
