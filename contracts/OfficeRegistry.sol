@@ -82,8 +82,8 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     /// @inheritdoc IOfficeRegistry
     function proposeAdmission(OfficeInit calldata init) external returns (uint256 proposalId) {
-        _checkAdmission(init.code, init.account, init.name, init.endpoint);
         Proposal memory p = _newProposal(ProposalKind.Admit, init.code);
+        _checkAdmission(init.code, init.account, init.name, init.endpoint);
         p.account = init.account;
         p.name = init.name;
         p.endpoint = init.endpoint;
@@ -92,20 +92,22 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     /// @inheritdoc IOfficeRegistry
     function proposeSuspension(bytes2 code) external returns (uint256 proposalId) {
+        Proposal memory p = _newProposal(ProposalKind.Suspend, code);
         _checkSuspension(code);
-        return _open(_newProposal(ProposalKind.Suspend, code));
+        return _open(p);
     }
 
     /// @inheritdoc IOfficeRegistry
     function proposeReinstatement(bytes2 code) external returns (uint256 proposalId) {
+        Proposal memory p = _newProposal(ProposalKind.Reinstate, code);
         _checkReinstatement(code);
-        return _open(_newProposal(ProposalKind.Reinstate, code));
+        return _open(p);
     }
 
     /// @inheritdoc IOfficeRegistry
     function proposeThreshold(uint16 numerator, uint16 denominator) external returns (uint256 proposalId) {
-        _checkThreshold(numerator, denominator);
         Proposal memory p = _newProposal(ProposalKind.SetThreshold, bytes2(0));
+        _checkThreshold(numerator, denominator);
         p.thresholdNumerator = numerator;
         p.thresholdDenominator = denominator;
         return _open(p);
@@ -324,7 +326,7 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     }
 
     /// @dev Number of offices whose approval counts: the active ones, less the one a suspension concerns
-    /// (which is active, or the suspension could not execute).
+    /// (if it is still active).
     function _voters(ProposalKind kind, bytes2 target) private view returns (uint256) {
         bool concernedIsActive = kind == ProposalKind.Suspend && _statusOf(target) == OfficeStatus.Active;
         return concernedIsActive ? uint256(_activeCount) - 1 : _activeCount;
@@ -408,11 +410,12 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         _checkEndpoint(code, endpoint);
     }
 
+    /// @dev The last active office can never be suspended: it would be the office concerned, which neither
+    /// proposes nor votes, and no other office's approval would count.
     function _checkSuspension(bytes2 code) private view {
         OfficeStatus status = _statusOf(code);
         if (status == OfficeStatus.None) revert OfficeRegistryUnknownOffice(code);
         if (status != OfficeStatus.Active) revert OfficeRegistryOfficeNotActive(code, status);
-        if (_activeCount == 1) revert OfficeRegistryLastActiveOffice(code);
     }
 
     function _checkReinstatement(bytes2 code) private view {

@@ -87,7 +87,6 @@ interface IOfficeRegistry {
     error OfficeRegistryNotMember(address account);
     error OfficeRegistryOfficeNotActive(bytes2 code, OfficeStatus status);
     error OfficeRegistryOfficeNotSuspended(bytes2 code, OfficeStatus status);
-    error OfficeRegistryLastActiveOffice(bytes2 code);
     error OfficeRegistryInvalidThreshold(uint16 numerator, uint16 denominator);
     error OfficeRegistryUnknownProposal(uint256 proposalId);
     error OfficeRegistryProposalExpired(uint256 proposalId, uint64 deadline);

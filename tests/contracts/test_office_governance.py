@@ -718,20 +718,31 @@ def test_with_two_active_offices_either_suspends_the_other_alone(registry, kr_su
     assert registry.activeOfficeCount() == 1
 
 
-def test_suspending_the_last_active_office_reverts(registry, ep_alone, ep):
-    with brownie.reverts(error("OfficeRegistryLastActiveOffice", b"EP")):
+def test_the_last_active_office_cannot_be_suspended(registry, ep_alone, ep):
+    with brownie.reverts(error("OfficeRegistryOfficeConcerned", b"EP")):
         registry.proposeSuspension(code("EP"), {"from": ep})
     assert plain(registry.officeOf(ep)) == (code("EP"), STATUS["Active"])
 
 
-def test_suspending_the_last_active_office_reverts_at_half_threshold(registry, half, ep, gb):
+def test_the_last_active_office_cannot_be_suspended_at_half_threshold(registry, half, ep, gb):
     proposal_id = registry.proposeSuspension(code("KR"), {"from": ep}).return_value
     registry.approve(proposal_id, {"from": gb})
     registry.proposeSuspension(code("GB"), {"from": ep})
     assert registry.activeOfficeCount() == 1
 
-    with brownie.reverts(error("OfficeRegistryLastActiveOffice", b"EP")):
+    with brownie.reverts(error("OfficeRegistryOfficeConcerned", b"EP")):
         registry.proposeSuspension(code("EP"), {"from": ep})
+
+
+def test_non_member_is_refused_before_its_proposal_is_looked_at(registry, outsider):
+    for propose in (
+        lambda: registry.proposeAdmission(admission(outsider, office="ep"), {"from": outsider}),
+        lambda: registry.proposeSuspension(code("ZZ"), {"from": outsider}),
+        lambda: registry.proposeReinstatement(code("EP"), {"from": outsider}),
+        lambda: registry.proposeThreshold(0, 0, {"from": outsider}),
+    ):
+        with brownie.reverts(error("OfficeRegistryNotMember", outsider)):
+            propose()
 
 
 def test_last_active_office_proposal_executes_at_once(registry, ep_alone, ep, gb):
