@@ -1,0 +1,283 @@
+"""The office's own authoritative copy: rights, their signed versions, and the durable outbox to the chain.
+
+SQLite in WAL mode with `synchronous=FULL`: once `accept` returns, the change is on disk, and it is one
+transaction, so a change is stored whole (right, version, signed document, outbox entry) or not at all.
+The outbox entry's idempotency key is (right id, version): the same change can never be queued twice,
+which is what lets the chain worker replay after a crash without writing twice.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from registry_node.errors import RegistryError
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS rights (
+    right_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    confidential INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS versions (
+    right_id TEXT NOT NULL REFERENCES rights(right_id),
+    version INTEGER NOT NULL,
+    change_kind TEXT NOT NULL,
+    record_hash BLOB NOT NULL,
+    canonical BLOB NOT NULL,
+    signature TEXT NOT NULL,
+    source_xml BLOB,
+    published INTEGER NOT NULL,
+    accepted_at REAL NOT NULL,
+    PRIMARY KEY (right_id, version)
+);
+CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    right_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL,
+    tx_hash TEXT,
+    nonce INTEGER,
+    block_number INTEGER,
+    error TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    updated_at REAL NOT NULL,
+    UNIQUE (right_id, version)
+);
+CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, id);
+"""
+
+
+class StoreError(RegistryError):
+    """The store refused a write; nothing of it was kept."""
+
+
+class DuplicateChange(StoreError):
+    def __init__(self, right_id: str, version: int) -> None:
+        super().__init__(f"{right_id} version {version} was already accepted")
+        self.right_id = right_id
+        self.version = version
+
+
+class StaleVersion(StoreError):
+    def __init__(self, right_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"{right_id} is at version {actual}, not {expected}")
+        self.right_id = right_id
+        self.expected = expected
+        self.actual = actual
+
+
+class OutboxState(StrEnum):
+    PENDING = "pending"  # accepted, not yet sent
+    SENT = "sent"  # a signed transaction with this nonce was sent; awaiting its receipt
+    CONFIRMED = "confirmed"  # mined, and as deep as the configured confirmations
+    FAILED = "failed"  # refused by the contract; `error` says why; never retried blindly
+
+
+@dataclass(frozen=True)
+class AcceptedChange:
+    """A change as the operator gives it, signed and ready to be stored."""
+
+    right_id: str
+    kind: str
+    version: int
+    change_kind: str
+    record_hash: bytes
+    canonical: bytes
+    signature: dict[str, Any]
+    action: str
+    payload: dict[str, Any]
+    confidential: bool = False
+    source_xml: bytes | None = None
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: int
+    right_id: str
+    version: int
+    action: str
+    payload: dict[str, Any]
+    state: OutboxState
+    tx_hash: str | None
+    nonce: int | None
+    block_number: int | None
+    error: str | None
+    attempts: int
+
+
+@dataclass(frozen=True)
+class StoredVersion:
+    right_id: str
+    version: int
+    change_kind: str
+    record_hash: bytes
+    canonical: bytes
+    signature: dict[str, Any]
+    source_xml: bytes | None
+    published: bool
+
+
+class Store:
+    """One office's SQLite database; safe to open from several threads (one connection each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=FULL")
+        db.execute("PRAGMA foreign_keys=ON")
+        return db
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        db = self._connect()
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            yield db
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        finally:
+            db.close()
+
+    def journal_mode(self) -> str:
+        db = self._connect()
+        try:
+            return str(db.execute("PRAGMA journal_mode").fetchone()[0])
+        finally:
+            db.close()
+
+    def accept(self, change: AcceptedChange) -> OutboxEntry:
+        """Stores the change and queues it for the chain, all or nothing; on disk when this returns."""
+        with self._transaction() as db:
+            row = db.execute("SELECT version FROM rights WHERE right_id = ?", (change.right_id,)).fetchone()
+            current = row[0] if row else 0
+            if change.version <= current:
+                raise DuplicateChange(change.right_id, change.version)
+            if change.version != current + 1:
+                raise StaleVersion(change.right_id, change.version - 1, current)
+            if row is None:
+                db.execute(
+                    "INSERT INTO rights VALUES (?, ?, ?, ?)",
+                    (change.right_id, change.kind, change.version, int(change.confidential)),
+                )
+            else:
+                db.execute(
+                    "UPDATE rights SET version = ?, confidential = ? WHERE right_id = ?",
+                    (change.version, int(change.confidential), change.right_id),
+                )
+            now = time.time()
+            db.execute(
+                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
+                    json.dumps(change.signature), change.source_xml, int(not change.confidential), now,
+                ),
+            )  # fmt: skip
+            try:
+                cursor = db.execute(
+                    "INSERT INTO outbox (right_id, version, action, payload, state, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (change.right_id, change.version, change.action, json.dumps(change.payload),
+                     OutboxState.PENDING.value, now),
+                )  # fmt: skip
+            except sqlite3.IntegrityError:
+                raise DuplicateChange(change.right_id, change.version) from None
+            return self._entry(db, int(cursor.lastrowid or 0))
+
+    def right_version(self, right_id: str) -> int:
+        """The right's latest accepted version; 0 if the office never accepted it."""
+        db = self._connect()
+        try:
+            row = db.execute("SELECT version FROM rights WHERE right_id = ?", (right_id,)).fetchone()
+            return int(row[0]) if row else 0
+        finally:
+            db.close()
+
+    def version(self, right_id: str, version: int) -> StoredVersion | None:
+        db = self._connect()
+        try:
+            row = db.execute(
+                "SELECT right_id, version, change_kind, record_hash, canonical, signature, source_xml, "
+                "published FROM versions WHERE right_id = ? AND version = ?",
+                (right_id, version),
+            ).fetchone()
+        finally:
+            db.close()
+        if row is None:
+            return None
+        return StoredVersion(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), json.loads(row[5]),
+                             bytes(row[6]) if row[6] is not None else None, bool(row[7]))  # fmt: skip
+
+    def outbox(
+        self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000
+    ) -> list[OutboxEntry]:
+        """Entries in these states, oldest first (the order the chain must see them)."""
+        db = self._connect()
+        try:
+            marks = ",".join("?" for _ in states)
+            ids = db.execute(
+                f"SELECT id FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ?",
+                (*[s.value for s in states], limit),
+            ).fetchall()
+            return [self._entry(db, row[0]) for row in ids]
+        finally:
+            db.close()
+
+    def mark_sent(self, entry_id: int, tx_hash: str, nonce: int) -> None:
+        """Records the signed transaction before it is broadcast, so a crash after sending finds it."""
+        self._update(entry_id, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, attempts_delta=1)
+
+    def mark_confirmed(self, entry_id: int, block_number: int) -> None:
+        self._update(entry_id, OutboxState.CONFIRMED, block_number=block_number)
+
+    def mark_failed(self, entry_id: int, error: str) -> None:
+        self._update(entry_id, OutboxState.FAILED, error=error)
+
+    def mark_pending(self, entry_id: int, error: str | None = None) -> None:
+        """Back to pending (its transaction was dropped): it will be signed and sent again."""
+        self._update(entry_id, OutboxState.PENDING, tx_hash=None, nonce=None, error=error)
+
+    def _update(self, entry_id: int, state: OutboxState, attempts_delta: int = 0, **fields: Any) -> None:
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction() as db:
+            cursor = db.execute(
+                f"UPDATE outbox SET state = ?, attempts = attempts + ?, updated_at = ?"
+                f"{', ' + columns if columns else ''} WHERE id = ?",
+                (state.value, attempts_delta, time.time(), *fields.values(), entry_id),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(f"no outbox entry {entry_id}")
+
+    @staticmethod
+    def _entry(db: sqlite3.Connection, entry_id: int) -> OutboxEntry:
+        row = db.execute(
+            "SELECT id, right_id, version, action, payload, state, tx_hash, nonce, block_number, error, "
+            "attempts FROM outbox WHERE id = ?",
+            (entry_id,),
+        ).fetchone()
+        if row is None:
+            raise StoreError(f"no outbox entry {entry_id}")
+        return OutboxEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), OutboxState(row[5]), row[6],
+                           row[7], row[8], row[9], row[10])  # fmt: skip
