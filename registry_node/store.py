@@ -51,6 +51,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     state TEXT NOT NULL,
     tx_hash TEXT,
     nonce INTEGER,
+    raw_tx BLOB,
     block_number INTEGER,
     error TEXT,
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -117,6 +118,7 @@ class OutboxEntry:
     block_number: int | None
     error: str | None
     attempts: int
+    raw_tx: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -245,9 +247,12 @@ class Store:
         finally:
             db.close()
 
-    def mark_sent(self, entry_id: int, tx_hash: str, nonce: int) -> None:
-        """Records the signed transaction before it is broadcast, so a crash after sending finds it."""
-        self._update(entry_id, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, attempts_delta=1)
+    def mark_sent(self, entry_id: int, tx_hash: str, nonce: int, raw_tx: bytes | None = None) -> None:
+        """Records the signed transaction before it is broadcast, so a crash after sending finds it (and
+        can broadcast the same bytes again)."""
+        self._update(
+            entry_id, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx, attempts_delta=1
+        )
 
     def mark_confirmed(self, entry_id: int, block_number: int) -> None:
         self._update(entry_id, OutboxState.CONFIRMED, block_number=block_number)
@@ -257,7 +262,7 @@ class Store:
 
     def mark_pending(self, entry_id: int, error: str | None = None) -> None:
         """Back to pending (its transaction was dropped): it will be signed and sent again."""
-        self._update(entry_id, OutboxState.PENDING, tx_hash=None, nonce=None, error=error)
+        self._update(entry_id, OutboxState.PENDING, tx_hash=None, nonce=None, raw_tx=None, error=error)
 
     def _update(self, entry_id: int, state: OutboxState, attempts_delta: int = 0, **fields: Any) -> None:
         columns = ", ".join(f"{name} = ?" for name in fields)
@@ -274,10 +279,11 @@ class Store:
     def _entry(db: sqlite3.Connection, entry_id: int) -> OutboxEntry:
         row = db.execute(
             "SELECT id, right_id, version, action, payload, state, tx_hash, nonce, block_number, error, "
-            "attempts FROM outbox WHERE id = ?",
+            "attempts, raw_tx FROM outbox WHERE id = ?",
             (entry_id,),
         ).fetchone()
         if row is None:
             raise StoreError(f"no outbox entry {entry_id}")
+        raw_tx = bytes(row[11]) if row[11] is not None else None
         return OutboxEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), OutboxState(row[5]), row[6],
-                           row[7], row[8], row[9], row[10])  # fmt: skip
+                           row[7], row[8], row[9], row[10], raw_tx)  # fmt: skip

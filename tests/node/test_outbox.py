@@ -1,0 +1,262 @@
+"""The outbox worker against a real ganache: order, refusals, crashes, a shared nonce, outages, depth."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+from web3.contract import Contract
+
+from registry_node.artifacts import load_artifact
+from registry_node.chain import Transactor, connect
+from registry_node.consortium import deploy_consortium
+from registry_node.devchain import Ganache
+from registry_node.outbox import OutboxWorker, decode_args, encode_args
+from registry_node.records import chain_right_id
+from registry_node.store import AcceptedChange, OutboxState, Store
+
+if TYPE_CHECKING:
+    from conftest import GanacheFactory
+
+from conftest import consortium_config
+
+GRANTED = b"A4F10"
+
+
+def h(label: str) -> bytes:
+    return hashlib.sha256(label.encode()).digest()
+
+
+class Office(NamedTuple):
+    w3: Web3
+    contract: Contract
+    account: LocalAccount
+    other: LocalAccount
+    store: Store
+    chain: Ganache
+
+
+@pytest.fixture
+def office(start_ganache: GanacheFactory, tmp_path: Path) -> Office:
+    deployer: LocalAccount = Account.create()
+    offices: dict[str, LocalAccount] = {c: Account.create() for c in ("EP", "GB", "KR")}
+    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *offices.values())])
+    w3 = connect(chain.rpc_url)
+    abi = load_artifact().abi
+    deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
+    contract = w3.eth.contract(address=deployment.address, abi=abi)
+    return Office(w3, contract, offices["EP"], offices["GB"], Store(tmp_path / "ep.sqlite"), chain)
+
+
+def state(n: int, version: int) -> tuple[bytes, bytes, bytes]:
+    return (h(f"record {n} v{version}"), h(f"owner {n} v{version}"), GRANTED)
+
+
+def registration(n: int) -> AcceptedChange:
+    right_id = f"EP:PAT:EP{n}"
+    new = state(n, 1)
+    return accepted(right_id, 1, "register", [(chain_right_id(right_id), 0, False, new)], new)
+
+
+def transfer(n: int, version: int) -> AcceptedChange:
+    right_id = f"EP:PAT:EP{n}"
+    new = state(n, version)
+    args = [
+        chain_right_id(right_id),
+        version - 1,
+        state(n, version - 1),
+        new[0],
+        new[1],
+        (0, False, 20260101, h("deed")),
+    ]
+    return accepted(right_id, version, "recordOwnershipChange", args, new)
+
+
+def accepted(
+    right_id: str, version: int, action: str, args: list[Any], new: tuple[bytes, ...]
+) -> AcceptedChange:
+    return AcceptedChange(
+        right_id=right_id,
+        kind="patent",
+        version=version,
+        change_kind="registration" if version == 1 else "ownershipChange",
+        record_hash=new[0],
+        canonical=b"{}",
+        signature={},
+        action=action,
+        payload={
+            "args": encode_args(args),
+            "applied": {
+                "rightId": encode_args(chain_right_id(right_id)),
+                "version": version,
+                "state": encode_args(new),
+            },
+        },
+    )
+
+
+def on_chain(office: Office, n: int) -> tuple[int, bool]:
+    rid = chain_right_id(f"EP:PAT:EP{n}")
+    version = office.contract.functions.rightOf(rid).call()[0]
+    return version, bool(
+        office.contract.functions.matchesState(rid, state(n, version)).call()
+    ) if version else False
+
+
+def worker(office: Office, **kwargs: Any) -> OutboxWorker:
+    return OutboxWorker(office.store, office.w3, office.contract, office.account, **kwargs)
+
+
+def right_events(office: Office) -> list[tuple[str, int]]:
+    """(event name, version) of every RightRegistered/OwnershipChanged on chain, in order."""
+    events = office.contract.events
+    logs = [*events.RightRegistered.get_logs(from_block=0), *events.OwnershipChanged.get_logs(from_block=0)]
+    logs.sort(key=lambda log: (log["blockNumber"], log["logIndex"]))
+    return [(log["event"], log["args"].get("version", 1)) for log in logs]
+
+
+def test_accepted_changes_reach_the_chain_in_order(office: Office) -> None:
+    for change in (registration(1), transfer(1, 2), registration(2), transfer(1, 3)):
+        office.store.accept(change)
+
+    worker(office).drain()
+
+    assert on_chain(office, 1) == (3, True)
+    assert on_chain(office, 2) == (1, True)
+    assert {e.state for e in office.store.outbox()} == {OutboxState.CONFIRMED}
+    expected = [
+        ("RightRegistered", 1),
+        ("RightRegistered", 1),
+        ("OwnershipChanged", 2),
+        ("OwnershipChanged", 3),
+    ]
+    assert sorted(right_events(office)) == sorted(expected)
+
+
+def test_a_refused_change_is_failed_with_the_decoded_error_and_never_sent(office: Office) -> None:
+    taken = (chain_right_id("EP:PAT:EP9"), 0, False, (h("GB's record"), h("GB's owner"), GRANTED))
+    Transactor(office.w3, office.other, load_artifact().abi).send(office.contract.functions.register(taken))
+    office.store.accept(registration(9))  # the id is already registered, by GB
+
+    worker(office).drain()
+
+    entry = office.store.outbox()[0]
+    assert entry.state == OutboxState.FAILED
+    assert entry.error is not None and entry.error.startswith("RightsRegistryAlreadyRegistered(rightId=0x")
+    assert entry.attempts == 0
+
+
+def crash_before_broadcast(raw: bytes) -> None:
+    raise KeyboardInterrupt("the node dies after recording the transaction, before sending it")
+
+
+def test_a_crash_before_broadcast_sends_the_same_transaction_after_restart(office: Office) -> None:
+    office.store.accept(registration(1))
+    with pytest.raises(KeyboardInterrupt):
+        worker(office, broadcast=crash_before_broadcast).run_once()
+    sent = office.store.outbox()[0]
+    assert sent.state == OutboxState.SENT and sent.raw_tx
+
+    worker(office).drain()  # the restarted node
+
+    assert on_chain(office, 1) == (1, True)
+    confirmed = office.store.outbox()[0]
+    assert confirmed.state == OutboxState.CONFIRMED and confirmed.tx_hash == sent.tx_hash
+    assert right_events(office) == [("RightRegistered", 1)]
+
+
+def test_a_crash_after_broadcast_is_confirmed_by_its_receipt_after_restart(office: Office) -> None:
+    office.store.accept(registration(1))
+    office.store.accept(transfer(1, 2))
+    first = worker(office)
+    first.run_once()  # sends version 1 (version 2 waits for it), then the node "dies"
+
+    worker(office).drain()
+
+    assert on_chain(office, 1) == (2, True)
+    assert right_events(office) == [("RightRegistered", 1), ("OwnershipChanged", 2)]
+
+
+def test_a_nonce_taken_by_another_process_is_signed_again_with_a_free_one(office: Office) -> None:
+    office.store.accept(registration(1))
+    with pytest.raises(KeyboardInterrupt):
+        worker(office, broadcast=crash_before_broadcast).run_once()
+    taken = office.store.outbox()[0].nonce
+    # another process sends with the office's account and uses that nonce
+    Transactor(office.w3, office.account, load_artifact().abi).send(
+        office.contract.functions.anchor(h("root"), 1, h("manifest")), nonce=taken
+    )
+
+    worker(office).drain()
+
+    entry = office.store.outbox()[0]
+    assert entry.state == OutboxState.CONFIRMED and entry.nonce != taken
+    assert on_chain(office, 1) == (1, True)
+    assert right_events(office) == [("RightRegistered", 1)]
+
+
+def test_a_change_already_on_chain_is_confirmed_without_writing_twice(office: Office) -> None:
+    change = registration(1)
+    office.store.accept(change)
+    Transactor(office.w3, office.account, load_artifact().abi).send(
+        office.contract.functions.register(*tuple(_decode(change.payload["args"])))
+    )
+
+    worker(office).drain()
+
+    assert office.store.outbox()[0].state == OutboxState.CONFIRMED
+    assert right_events(office) == [("RightRegistered", 1)]
+
+
+def _decode(args: Any) -> Any:
+    return decode_args(args)
+
+
+def test_changes_made_while_the_chain_is_down_all_land_in_order_after_it_returns(
+    office: Office, start_ganache: GanacheFactory
+) -> None:
+    office.store.accept(registration(1))
+    running = worker(office, backoff_max_s=0.5)
+    running.drain()
+    thread = threading.Thread(target=running.run, kwargs={"poll_s": 0.05}, daemon=True)
+    thread.start()
+    try:
+        office.chain.stop()
+        for change in (transfer(1, 2), registration(2), transfer(1, 3)):
+            office.store.accept(change)
+        office.chain.start()  # same data dir, same port
+        wait_until(lambda: not office.store.outbox((OutboxState.PENDING, OutboxState.SENT)), timeout_s=60)
+    finally:
+        running.stop()
+        thread.join(timeout=10)
+
+    assert on_chain(office, 1) == (3, True)
+    assert on_chain(office, 2) == (1, True)
+    assert [v for name, v in right_events(office) if name == "OwnershipChanged"] == [2, 3]
+
+
+def test_an_entry_is_confirmed_only_at_the_configured_depth(office: Office) -> None:
+    office.store.accept(registration(1))
+    deep = worker(office, confirmations=3)
+    deep.run_once()
+    deep.run_once()
+    assert office.store.outbox()[0].state == OutboxState.SENT
+    office.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    office.w3.provider.make_request("evm_mine", [])  # type: ignore[arg-type]
+    deep.run_once()
+    assert office.store.outbox()[0].state == OutboxState.CONFIRMED
+
+
+def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached in time"
+        time.sleep(0.1)
