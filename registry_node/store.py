@@ -13,7 +13,7 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS versions (
     signature TEXT NOT NULL,
     source_xml BLOB,
     published INTEGER NOT NULL,
+    state TEXT NOT NULL,
     accepted_at REAL NOT NULL,
     PRIMARY KEY (right_id, version)
 );
@@ -103,6 +104,8 @@ class AcceptedChange:
     payload: dict[str, Any]
     confidential: bool = False
     source_xml: bytes | None = None
+    state: dict[str, Any] = field(default_factory=dict)  # what the next change needs: chain state, salts
+    publishes: bool = False  # a publication: every earlier version becomes public
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class StoredVersion:
     signature: dict[str, Any]
     source_xml: bytes | None
     published: bool
+    state: dict[str, Any]
 
 
 class Store:
@@ -190,11 +194,14 @@ class Store:
                     (change.version, int(change.confidential), change.right_id),
                 )
             now = time.time()
+            if change.publishes:
+                db.execute("UPDATE versions SET published = 1 WHERE right_id = ?", (change.right_id,))
             db.execute(
-                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
-                    json.dumps(change.signature), change.source_xml, int(not change.confidential), now,
+                    json.dumps(change.signature), change.source_xml, int(not change.confidential),
+                    json.dumps(change.state), now,
                 ),
             )  # fmt: skip
             try:
@@ -222,7 +229,7 @@ class Store:
         try:
             row = db.execute(
                 "SELECT right_id, version, change_kind, record_hash, canonical, signature, source_xml, "
-                "published FROM versions WHERE right_id = ? AND version = ?",
+                "published, state FROM versions WHERE right_id = ? AND version = ?",
                 (right_id, version),
             ).fetchone()
         finally:
@@ -230,7 +237,23 @@ class Store:
         if row is None:
             return None
         return StoredVersion(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), json.loads(row[5]),
-                             bytes(row[6]) if row[6] is not None else None, bool(row[7]))  # fmt: skip
+                             bytes(row[6]) if row[6] is not None else None, bool(row[7]),
+                             json.loads(row[8]))  # fmt: skip
+
+    def latest(self, right_id: str) -> StoredVersion | None:
+        """The right's latest accepted version, or None."""
+        version = self.right_version(right_id)
+        return self.version(right_id, version) if version else None
+
+    def right_ids(self, limit: int = 1000, offset: int = 0) -> list[str]:
+        db = self._connect()
+        try:
+            rows = db.execute(
+                "SELECT right_id FROM rights ORDER BY right_id LIMIT ? OFFSET ?", (limit, offset)
+            )
+            return [row[0] for row in rows.fetchall()]
+        finally:
+            db.close()
 
     def outbox(
         self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000

@@ -1,0 +1,299 @@
+"""What an office does with a change before the chain sees it: check, build the record, sign, store.
+
+Every operation checks competence and the expected version first, builds the new signed `RightRecord`,
+derives what goes on chain (record hash, or its seal while confidential; a fresh salted owner commitment;
+the status code) and hands the whole to the store in one transaction, with the contract call the outbox
+worker will send. Nothing is stored when a check fails. The API and the CLI both call this module.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from registry_node.errors import RegistryError
+from registry_node.keys import OfficeSigningKey
+from registry_node.outbox import encode_args
+from registry_node.records import (
+    ConveyanceCategory,
+    LegalStatusEvent,
+    OwnershipChange,
+    Right,
+    RightRecord,
+    canonical_bytes,
+    chain_right_id,
+    date_to_chain,
+    owner_commitment,
+    record_hash,
+    seal,
+)
+from registry_node.signing import sign_document
+from registry_node.store import (
+    AcceptedChange,
+    DuplicateChange,
+    OutboxEntry,
+    StaleVersion,
+    Store,
+    StoredVersion,
+)
+
+# Conveyances that pass title: the assignees become the owners (or join them, for a partial transfer).
+# Licences, security interests and their release are recorded without changing the owners.
+TITLE_CONVEYANCES = frozenset(
+    {
+        ConveyanceCategory.ASSIGNMENT,
+        ConveyanceCategory.MERGER,
+        ConveyanceCategory.NAME_CHANGE,
+        ConveyanceCategory.COURT_ORDER,
+        ConveyanceCategory.CORRECTION,
+    }
+)
+
+
+class OfficeError(RegistryError):
+    """A change the office refuses before storing anything; `field` names what is wrong."""
+
+    status = 400
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotCompetent(OfficeError):
+    status = 403
+
+
+class UnknownRight(OfficeError):
+    status = 404
+
+
+class VersionConflict(OfficeError):
+    status = 409
+
+    def __init__(self, right_id: str, expected: int, actual: int) -> None:
+        super().__init__("expectedVersion", f"{right_id} is at version {actual}, not {expected}")
+        self.right_id = right_id
+        self.expected = expected
+        self.actual = actual
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A change on disk and queued for the chain."""
+
+    right_id: str
+    version: int
+    record_hash: bytes
+    outbox_id: int
+
+
+class Office:
+    """One office's write path: its code, its store and its document-signing key."""
+
+    def __init__(self, code: str, store: Store, signing_key: OfficeSigningKey) -> None:
+        self.code = code
+        self.store = store
+        self.signing_key = signing_key
+
+    # ------------------------------------------------------------ operations
+
+    def register(self, right: Right, confidential: bool = False, source_xml: bytes | None = None) -> Accepted:
+        """Registers a right of this office at version 1."""
+        self._check_competent(right.rightId, right.ipOfficeCode)
+        if self.store.right_version(right.rightId):
+            raise VersionConflict(right.rightId, 0, self.store.right_version(right.rightId))
+        record = RightRecord(version=1, right=right, changeKind="registration")
+        chain_state, state = self._chain_state(record, confidential)
+        registration = (
+            chain_right_id(right.rightId),
+            right.rightKindCategory.chain_value,
+            confidential,
+            chain_state,
+        )
+        return self._accept(record, "register", [registration], chain_state, state, confidential, source_xml)
+
+    def transfer(self, right_id: str, expected_version: int, change: OwnershipChange) -> Accepted:
+        """Records an ownership change on one of the rights it covers."""
+        if right_id not in change.rightIdBag:
+            raise OfficeError("rightIdBag", f"the conveyance does not cover {right_id}")
+        previous, current = self._current(right_id, expected_version)
+        right = previous.right
+        if change.conveyanceCategory in TITLE_CONVEYANCES:
+            owners = list(change.assigneeBag)
+            if change.transferCategory == "partial":
+                owners = list(right.ownerBag) + [p for p in owners if p not in right.ownerBag]
+            right = right.model_copy(update={"ownerBag": owners})
+        record = self._next(previous, right, "ownershipChange", ownershipChange=change)
+        chain_state, state = self._chain_state(record, current.state["confidential"])
+        conveyance = (
+            change.conveyanceCategory.chain_value,
+            change.transferCategory == "partial",
+            date_to_chain(change.effectiveDate),
+            bytes.fromhex(change.evidenceDocumentHash),
+        )
+        rid = chain_right_id(right_id)
+        args = [rid, expected_version, _chain_tuple(current), chain_state[0], chain_state[1], conveyance]
+        return self._accept(
+            record, "recordOwnershipChange", args, chain_state, state, current.state["confidential"]
+        )
+
+    def record_status(self, right_id: str, expected_version: int, event: LegalStatusEvent) -> Accepted:
+        """Records a legal-status event; the right takes the event's status."""
+        if event.correctsVersion is not None and event.correctsVersion > expected_version:
+            raise OfficeError("correctsVersion", f"version {event.correctsVersion} does not exist yet")
+        previous, current = self._current(right_id, expected_version)
+        right = previous.right.model_copy(update={"legalStatus": event.status})
+        record = self._next(previous, right, "legalStatusEvent", legalStatusEvent=event)
+        confidential = current.state["confidential"]
+        chain_state, state = self._chain_state(
+            record, confidential, owner_salt=bytes.fromhex(current.state["ownerSalt"])
+        )
+        chain_event = (
+            event.status.to_chain(),
+            event.previousStageCode,
+            (event.detailedEventCode or "").encode("ascii").ljust(16, b"\0"),
+            date_to_chain(event.effectiveDate),
+            event.correctsVersion or 0,
+        )
+        update = (
+            chain_right_id(right_id),
+            expected_version,
+            _chain_tuple(current),
+            chain_state[0],
+            chain_event,
+        )
+        return self._accept(record, "recordStatusEvent", [update], chain_state, state, confidential)
+
+    def publish(self, right_id: str, expected_version: int) -> Accepted:
+        """Publishes a confidential right: opens the seal of its current record, which becomes public."""
+        previous, current = self._current(right_id, expected_version)
+        if not current.state["confidential"]:
+            raise OfficeError("rightId", f"{right_id} is not confidential")
+        plain_hash, salt = (
+            bytes.fromhex(current.state["recordHash"]),
+            bytes.fromhex(current.state["sealSalt"]),
+        )
+        chain_state = (
+            plain_hash,
+            bytes.fromhex(current.state["chainState"][1]),
+            previous.right.legalStatus.to_chain(),
+        )
+        state = {
+            **current.state,
+            "confidential": False,
+            "sealSalt": None,
+            "chainState": [v.hex() for v in chain_state],
+        }
+        args = [chain_right_id(right_id), expected_version, _chain_tuple(current), plain_hash, salt]
+        change = AcceptedChange(
+            right_id=right_id, kind=previous.right.rightKindCategory.value, version=expected_version + 1,
+            change_kind="publication", record_hash=plain_hash, canonical=current.canonical,
+            signature=current.signature, action="publish",
+            payload=_payload(args, right_id, expected_version + 1, chain_state),
+            confidential=False, state=state, publishes=True, source_xml=current.source_xml,
+        )  # fmt: skip
+        return self._store(change)
+
+    # ------------------------------------------------------------ internals
+
+    def _check_competent(self, right_id: str, office: str) -> None:
+        if office != self.code:
+            raise NotCompetent(
+                "rightId", f"{right_id} belongs to office {office}; this node acts for {self.code}"
+            )
+
+    def _current(self, right_id: str, expected_version: int) -> tuple[RightRecord, StoredVersion]:
+        self._check_competent(right_id, right_id.split(":", 1)[0])
+        current = self.store.latest(right_id)
+        if current is None:
+            raise UnknownRight("rightId", f"{right_id} is not registered by this office")
+        if current.version != expected_version:
+            raise VersionConflict(right_id, expected_version, current.version)
+        return RightRecord.model_validate_json(current.canonical), current
+
+    @staticmethod
+    def _next(previous: RightRecord, right: Right, kind: Any, **change: Any) -> RightRecord:
+        return RightRecord(
+            version=previous.version + 1,
+            right=right,
+            changeKind=kind,
+            previousRecordHash=record_hash(previous).hex(),
+            **change,
+        )
+
+    @staticmethod
+    def _chain_state(
+        record: RightRecord, confidential: bool, owner_salt: bytes | None = None
+    ) -> tuple[tuple[bytes, bytes, bytes], dict[str, Any]]:
+        """The RightState for the chain and the secrets the next change needs (kept in the store)."""
+        plain_hash = record_hash(record)
+        owner_salt = owner_salt or secrets.token_bytes(32)
+        seal_salt = secrets.token_bytes(32) if confidential else None
+        chain_record = seal(plain_hash, seal_salt) if seal_salt else plain_hash
+        chain_state = (chain_record, owner_commitment(list(record.right.ownerBag), owner_salt),
+                       record.right.legalStatus.to_chain())  # fmt: skip
+        state = {
+            "chainState": [v.hex() for v in chain_state],
+            "recordHash": plain_hash.hex(),
+            "ownerSalt": owner_salt.hex(),
+            "sealSalt": seal_salt.hex() if seal_salt else None,
+            "confidential": confidential,
+        }
+        return chain_state, state
+
+    def _accept(
+        self,
+        record: RightRecord,
+        action: str,
+        args: list[Any],
+        chain_state: tuple[bytes, bytes, bytes],
+        state: dict[str, Any],
+        confidential: bool,
+        source_xml: bytes | None = None,
+    ) -> Accepted:
+        canonical = canonical_bytes(record)
+        signature = sign_document(canonical, self.signing_key, self.code)
+        change = AcceptedChange(
+            right_id=record.right.rightId,
+            kind=record.right.rightKindCategory.value,
+            version=record.version,
+            change_kind=record.changeKind,
+            record_hash=record_hash(record),
+            canonical=canonical,
+            signature=signature.to_json(),
+            action=action,
+            payload=_payload(args, record.right.rightId, record.version, chain_state),
+            confidential=confidential,
+            source_xml=source_xml,
+            state=state,
+        )
+        return self._store(change)
+
+    def _store(self, change: AcceptedChange) -> Accepted:
+        try:
+            entry: OutboxEntry = self.store.accept(change)
+        except DuplicateChange as err:
+            raise VersionConflict(
+                err.right_id, err.version - 1, self.store.right_version(err.right_id)
+            ) from None
+        except StaleVersion as err:
+            raise VersionConflict(err.right_id, err.expected, err.actual) from None
+        return Accepted(change.right_id, change.version, change.record_hash, entry.id)
+
+
+def _chain_tuple(version: StoredVersion) -> tuple[bytes, bytes, bytes]:
+    first, second, third = (bytes.fromhex(v) for v in version.state["chainState"])
+    return (first, second, third)
+
+
+def _payload(
+    args: list[Any], right_id: str, version: int, chain_state: tuple[bytes, bytes, bytes]
+) -> dict[str, Any]:
+    return {
+        "args": encode_args(args),
+        "applied": {"rightId": encode_args(chain_right_id(right_id)), "version": version,
+                    "state": encode_args(chain_state)},
+    }  # fmt: skip

@@ -1,0 +1,221 @@
+"""An office's write path against a real chain: checks first, then signed records that the chain proves."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+from conftest import consortium_config
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3.contract import Contract
+
+from registry_node.artifacts import load_artifact
+from registry_node.chain import Transactor, connect
+from registry_node.consortium import deploy_consortium
+from registry_node.keys import OfficeSigningKey
+from registry_node.office import NotCompetent, Office, OfficeError, UnknownRight, VersionConflict
+from registry_node.outbox import OutboxWorker
+from registry_node.records import (
+    LegalStatus,
+    LegalStatusEvent,
+    OwnershipChange,
+    Right,
+    RightRecord,
+    chain_right_id,
+    owner_commitment,
+    record_hash,
+)
+from registry_node.signing import DetachedSignature, verify_signature
+from registry_node.store import OutboxState, Store
+
+if TYPE_CHECKING:
+    from conftest import GanacheFactory
+
+EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
+
+
+class Node(NamedTuple):
+    office: Office
+    worker: OutboxWorker
+    contract: Contract
+    store: Store
+
+
+@pytest.fixture
+def ep(start_ganache: GanacheFactory, tmp_path: Path) -> Node:
+    deployer: LocalAccount = Account.create()
+    offices: dict[str, LocalAccount] = {c: Account.create() for c in ("EP", "GB", "KR")}
+    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *offices.values())])
+    w3 = connect(chain.rpc_url)
+    abi = load_artifact().abi
+    deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
+    contract = w3.eth.contract(address=deployment.address, abi=abi)
+    store = Store(tmp_path / "ep.sqlite")
+    office = Office("EP", store, OfficeSigningKey.generate())
+    return Node(office, OutboxWorker(store, w3, contract, offices["EP"]), contract, store)
+
+
+def right(number: str = "EP20190012345", **changes: Any) -> Right:
+    data: dict[str, Any] = {
+        "rightId": f"EP:PAT:{number}",
+        "rightKindCategory": "patent",
+        "applicationNumberText": number,
+        "filingDate": "2019-03-01",
+        "inventionTitle": "Heat exchanger",
+        "ownerBag": [{"name": "Acme Thermal GmbH", "countryCode": "DE"}],
+        "legalStatus": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
+    }
+    data.update(changes)
+    return Right.model_validate(data)
+
+
+def assignment(right_id: str, assignee: str = "Nordic Heat AB") -> OwnershipChange:
+    return OwnershipChange.model_validate(
+        {
+            "conveyanceCategory": "assignment",
+            "assignorBag": [{"name": "Acme Thermal GmbH", "executionDate": "2026-02-01"}],
+            "assigneeBag": [{"name": assignee, "countryCode": "SE"}],
+            "effectiveDate": "2026-02-01",
+            "recordalDate": "2026-03-15",
+            "rightIdBag": [right_id],
+            "evidenceDocumentHash": EVIDENCE,
+        }
+    )
+
+
+LAPSE = LegalStatusEvent(
+    status=LegalStatus(stateCode="N", stageCode=6, keyEventCode="H13"),
+    previousStageCode=4,
+    detailedEventCode="EPIDOSNLAPS",
+    eventDate="2026-04-01",
+    effectiveDate="2026-04-01",
+)
+
+
+def chain_version(node: Node, right_id: str) -> int:
+    return int(node.contract.functions.rightOf(chain_right_id(right_id)).call()[0])
+
+
+def proven_on_chain(node: Node, right_id: str) -> bool:
+    """The store's latest chain state for the right is the contract's current state."""
+    latest = node.store.latest(right_id)
+    assert latest is not None
+    state = tuple(bytes.fromhex(v) for v in latest.state["chainState"])
+    return bool(node.contract.functions.matchesState(chain_right_id(right_id), state).call())
+
+
+def test_a_right_lives_through_registration_transfer_and_a_status_event(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    ep.office.register(right())
+    ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.record_status(rid, 2, LAPSE)
+    ep.worker.drain()
+
+    assert chain_version(ep, rid) == 3
+    assert proven_on_chain(ep, rid)
+    assert {e.state for e in ep.store.outbox()} == {OutboxState.CONFIRMED}
+    latest = ep.store.latest(rid)
+    assert latest is not None
+    record = RightRecord.model_validate_json(latest.canonical)
+    assert [p.name for p in record.right.ownerBag] == ["Nordic Heat AB"]
+    assert record.right.legalStatus.keyEventCode == "H13"
+    assert record.previousRecordHash == ep.store.version(rid, 2).record_hash.hex()  # type: ignore[union-attr]
+
+
+def test_every_version_is_signed_by_the_office_key(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    ep.office.register(right())
+    ep.office.transfer(rid, 1, assignment(rid))
+    key = ep.office.signing_key
+    for version in (1, 2):
+        stored = ep.store.version(rid, version)
+        assert stored is not None
+        signature = DetachedSignature.from_json(stored.signature)
+        assert signature.office == "EP" and signature.key_id == key.key_id
+        assert verify_signature(stored.canonical, signature, key.public_key_bytes, key.algorithm)
+        assert stored.record_hash == hashlib.sha256(stored.canonical).digest()
+
+
+def test_a_licence_keeps_the_owners(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    ep.office.register(right())
+    licence = OwnershipChange.model_validate(assignment(rid).to_json() | {"conveyanceCategory": "licence"})
+    ep.office.transfer(rid, 1, licence)
+    latest = ep.store.latest(rid)
+    assert latest is not None
+    assert [p.name for p in RightRecord.model_validate_json(latest.canonical).right.ownerBag] == [
+        "Acme Thermal GmbH"
+    ]
+
+
+def test_a_confidential_right_is_sealed_until_published(ep: Node) -> None:
+    rid = "EP:PAT:EP20230000001"
+    ep.office.register(right("EP20230000001"), confidential=True)
+    ep.office.record_status(
+        rid, 1, LAPSE.model_copy(update={"status": LegalStatus(stateCode="A", stageCode=2)})
+    )
+    ep.worker.drain()
+    sealed = ep.store.latest(rid)
+    assert sealed is not None and not sealed.published
+    assert bytes.fromhex(sealed.state["chainState"][0]) != sealed.record_hash  # only the seal is on chain
+    assert ep.contract.functions.rightOf(chain_right_id(rid)).call()[3] is True
+
+    ep.office.publish(rid, 2)
+    ep.worker.drain()
+
+    assert chain_version(ep, rid) == 3
+    assert ep.contract.functions.rightOf(chain_right_id(rid)).call()[3] is False
+    assert proven_on_chain(ep, rid)
+    assert all(ep.store.version(rid, v).published for v in (1, 2, 3))  # type: ignore[union-attr]
+    published = ep.store.version(rid, 3)
+    assert published is not None and published.record_hash == sealed.record_hash
+
+
+def test_the_owner_commitment_opens_with_the_stored_salt(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    ep.office.register(right())
+    stored = ep.store.latest(rid)
+    assert stored is not None
+    owners = list(RightRecord.model_validate_json(stored.canonical).right.ownerBag)
+    commitment = owner_commitment(owners, bytes.fromhex(stored.state["ownerSalt"]))
+    assert commitment.hex() == stored.state["chainState"][1]
+
+
+def test_another_offices_right_is_refused_and_nothing_is_stored(ep: Node) -> None:
+    gb_right = right("GB2019001", rightId="GB:PAT:GB2019001")
+    with pytest.raises(NotCompetent) as caught:
+        ep.office.register(gb_right)
+    assert caught.value.status == 403 and caught.value.field == "rightId"
+    with pytest.raises(NotCompetent):
+        ep.office.transfer("GB:PAT:GB2019001", 1, assignment("GB:PAT:GB2019001"))
+    assert ep.store.outbox() == [] and ep.store.right_ids() == []
+
+
+def test_unknown_right_stale_version_and_uncovered_rights_are_refused(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    with pytest.raises(UnknownRight):
+        ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.register(right())
+    with pytest.raises(VersionConflict) as conflict:
+        ep.office.transfer(rid, 2, assignment(rid))
+    assert (conflict.value.expected, conflict.value.actual, conflict.value.status) == (2, 1, 409)
+    with pytest.raises(VersionConflict):
+        ep.office.register(right())
+    with pytest.raises(OfficeError, match="does not cover"):
+        ep.office.transfer(rid, 1, assignment("EP:PAT:EP1"))
+    with pytest.raises(OfficeError, match="not confidential"):
+        ep.office.publish(rid, 1)
+    assert len(ep.store.outbox()) == 1
+
+
+def test_record_hashes_on_chain_are_the_signed_records(ep: Node) -> None:
+    rid = "EP:PAT:EP20190012345"
+    ep.office.register(right())
+    ep.worker.drain()
+    stored = ep.store.latest(rid)
+    assert stored is not None
+    assert record_hash(RightRecord.model_validate_json(stored.canonical)) == stored.record_hash
+    assert stored.state["chainState"][0] == stored.record_hash.hex()
