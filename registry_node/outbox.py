@@ -93,6 +93,7 @@ class OutboxWorker:
         confirmations: int = 1,
         backoff_max_s: float = 10.0,
         broadcast: Callable[[bytes], Any] | None = None,
+        batch_size: int = 100,
     ) -> None:
         self.store = store
         self.w3 = w3
@@ -100,6 +101,7 @@ class OutboxWorker:
         self.account = account
         self.confirmations = max(1, confirmations)
         self.backoff_max_s = backoff_max_s
+        self.batch_size = max(1, batch_size)
         self.errors = ErrorDecoder([dict(entry) for entry in contract.abi])
         self._broadcast = broadcast or self.w3.eth.send_raw_transaction
         self._next_nonce: int | None = None
@@ -144,37 +146,45 @@ class OutboxWorker:
     def _reconcile_sent(self) -> bool:
         moved = False
         head = self.w3.eth.block_number
-        for entry in self.store.outbox((OutboxState.SENT,)):
-            assert entry.tx_hash is not None and entry.nonce is not None
-            try:
-                receipt = self.w3.eth.get_transaction_receipt(HexBytes(entry.tx_hash))
-            except TransactionNotFound:
-                receipt = None
-            if receipt is not None:
-                if receipt["status"] == 1:
-                    if head - receipt["blockNumber"] + 1 >= self.confirmations:
-                        self.store.mark_confirmed(entry.id, receipt["blockNumber"])
-                        moved = True
-                else:
-                    self._settle_refusal(entry, self._replay_reason(entry, receipt["blockNumber"]))
-                    moved = True
-                continue
-            if self._is_known(entry.tx_hash):
-                continue  # still in the node's pool
-            if self._already_applied(entry):
-                self.store.mark_confirmed(entry.id, head)
-                moved = True
-            elif (
-                self.w3.eth.get_transaction_count(self.account.address, "latest") <= entry.nonce
-                and entry.raw_tx
-            ):
-                self._broadcast(entry.raw_tx)  # the chain lost it (a restart): the same bytes again
-                moved = True
-            else:
-                self.store.mark_pending(entry.id, error="transaction dropped; its nonce was used by another")
-                self._next_nonce = None
-                moved = True
+        by_tx: dict[str, list[OutboxEntry]] = {}
+        for entry in self.store.outbox((OutboxState.SENT,), limit=100_000):
+            assert entry.tx_hash is not None
+            by_tx.setdefault(entry.tx_hash, []).append(entry)
+        for tx_hash, entries in by_tx.items():
+            moved = self._reconcile_transaction(tx_hash, entries, head) or moved
         return moved
+
+    def _reconcile_transaction(self, tx_hash: str, entries: list[OutboxEntry], head: int) -> bool:
+        """Settles the entries one sent transaction carries (one change, or a batch of registrations)."""
+        ids = [e.id for e in entries]
+        try:
+            receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
+        except TransactionNotFound:
+            receipt = None
+        if receipt is not None:
+            if receipt["status"] != 1:
+                for entry in entries:
+                    self._settle_refusal(entry, self._replay_reason(entry, receipt["blockNumber"]))
+                return True
+            if head - receipt["blockNumber"] + 1 < self.confirmations:
+                return False
+            self.store.mark_confirmed(ids, receipt["blockNumber"])
+            return True
+        if self._is_known(tx_hash):
+            return False  # still in the node's pool
+        first = entries[0]
+        assert first.nonce is not None
+        if len(entries) == 1 and self._already_applied(first):
+            self.store.mark_confirmed(ids, head)
+        elif (
+            self.w3.eth.get_transaction_count(self.account.address, "latest") <= first.nonce and first.raw_tx
+        ):
+            self._broadcast(first.raw_tx)  # the chain lost it (a restart): the same bytes again
+        else:
+            for entry in entries:
+                self.store.mark_pending(entry.id, error="transaction dropped; its nonce was used by another")
+            self._next_nonce = None
+        return True
 
     def _is_known(self, tx_hash: str) -> bool:
         try:
@@ -196,42 +206,65 @@ class OutboxWorker:
     # ------------------------------------------------------------ pending entries
 
     def _send_pending(self) -> bool:
-        moved = False
-        busy_rights = {e.right_id for e in self.store.outbox((OutboxState.SENT,))}
-        for entry in self.store.outbox((OutboxState.PENDING,)):
+        """Sends what can go: registrations grouped into batches, other changes one by one, and never a
+        version of a right before the previous one is confirmed."""
+        busy_rights = {e.right_id for e in self.store.outbox((OutboxState.SENT,), limit=100_000)}
+        registrations: list[OutboxEntry] = []
+        singles: list[OutboxEntry] = []
+        for entry in self.store.outbox((OutboxState.PENDING,), limit=10 * self.batch_size):
             if entry.right_id in busy_rights:
                 continue  # an earlier version of this right is still on its way
             busy_rights.add(entry.right_id)
-            if self._already_applied(entry):
+            if entry.attempts and self._already_applied(entry):  # sent before: it may have landed
                 self.store.mark_confirmed(entry.id, self.w3.eth.block_number)
-                moved = True
                 continue
-            self._send(entry)
-            moved = True
-        return moved
+            (registrations if entry.action == "register" else singles).append(entry)
+        for start in range(0, len(registrations), self.batch_size):
+            self._send_batch(registrations[start : start + self.batch_size])
+        for entry in singles:
+            self._send([entry], entry.action, decode_args(entry.payload["args"]))
+        return bool(registrations or singles)
 
-    def _send(self, entry: OutboxEntry) -> None:
-        if entry.action not in ACTIONS:
-            self.store.mark_failed(entry.id, f"unknown action {entry.action!r}")
+    def _send_batch(self, entries: list[OutboxEntry]) -> None:
+        if len(entries) == 1:
+            self._send(entries, "register", decode_args(entries[0].payload["args"]))
             return
-        call = getattr(self.contract.functions, entry.action)(*decode_args(entry.payload["args"]))
+        batch = [decode_args(e.payload["args"])[0] for e in entries]
+        if not self._send(entries, "registerBatch", (batch,), settle_refusal=False):
+            for entry in entries:  # one of them is refused: find which, alone
+                self._send([entry], "register", decode_args(entry.payload["args"]))
+
+    def _send(
+        self, entries: list[OutboxEntry], action: str, args: tuple[Any, ...], settle_refusal: bool = True
+    ) -> bool:
+        """Signs, records and broadcasts one transaction for `entries`; False if the contract refuses it."""
+        if action not in ACTIONS:
+            for entry in entries:
+                self.store.mark_failed(entry.id, f"unknown action {action!r}")
+            return False
+        call = getattr(self.contract.functions, action)(*args)
         tx: TxParams = {"from": self.account.address, "chainId": self.w3.eth.chain_id, **fee_fields(self.w3)}
         try:
             gas = call.estimate_gas(tx)
         except (ContractCustomError, ContractLogicError, ContractPanicError) as err:
-            self._settle_refusal(entry, self.errors.decode(_revert_data(err)))
-            return
+            if settle_refusal:
+                for entry in entries:
+                    self._settle_refusal(entry, self.errors.decode(_revert_data(err)))
+            return False
         tx["gas"] = int(gas * GAS_MARGIN)
         tx["nonce"] = Nonce(self._take_nonce())
         signed = self.account.sign_transaction(call.build_transaction(tx))
         tx_hash = "0x" + bytes(signed.hash).hex()
-        self.store.mark_sent(entry.id, tx_hash, tx["nonce"], raw_tx=bytes(signed.raw_transaction))
+        ids = [e.id for e in entries]
+        self.store.mark_sent(ids, tx_hash, tx["nonce"], raw_tx=bytes(signed.raw_transaction))
         try:
             self._broadcast(bytes(signed.raw_transaction))
         except Web3Exception as err:
             # the node refused the bytes (nonce too low: another process took it); sign again next pass
-            self.store.mark_pending(entry.id, error=f"broadcast refused: {err}")
+            for entry_id in ids:
+                self.store.mark_pending(entry_id, error=f"broadcast refused: {err}")
             self._next_nonce = None
+        return True
 
     def _take_nonce(self) -> int:
         """The next nonce: the chain's pending count, or further if this worker sent since."""
@@ -242,7 +275,8 @@ class OutboxWorker:
 
     def _settle_refusal(self, entry: OutboxEntry, reason: RevertReason) -> None:
         """A refusal is final, unless it only says the change is already there (a replay)."""
-        if reason.name == "RightsRegistryVersionMismatch" and self._already_applied(entry):
+        replay = reason.name in ("RightsRegistryVersionMismatch", "RightsRegistryAlreadyRegistered")
+        if replay and self._already_applied(entry):
             self.store.mark_confirmed(entry.id, self.w3.eth.block_number)
         else:
             self.store.mark_failed(entry.id, str(reason))

@@ -270,15 +270,17 @@ class Store:
         finally:
             db.close()
 
-    def mark_sent(self, entry_id: int, tx_hash: str, nonce: int, raw_tx: bytes | None = None) -> None:
-        """Records the signed transaction before it is broadcast, so a crash after sending finds it (and
-        can broadcast the same bytes again)."""
+    def mark_sent(
+        self, entry_ids: int | list[int], tx_hash: str, nonce: int, raw_tx: bytes | None = None
+    ) -> None:
+        """Records the signed transaction (of one entry, or of a batch) before it is broadcast, so a crash
+        after sending finds it and can broadcast the same bytes again."""
         self._update(
-            entry_id, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx, attempts_delta=1
+            entry_ids, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx, attempts_delta=1
         )
 
-    def mark_confirmed(self, entry_id: int, block_number: int) -> None:
-        self._update(entry_id, OutboxState.CONFIRMED, block_number=block_number)
+    def mark_confirmed(self, entry_ids: int | list[int], block_number: int) -> None:
+        self._update(entry_ids, OutboxState.CONFIRMED, block_number=block_number)
 
     def mark_failed(self, entry_id: int, error: str) -> None:
         self._update(entry_id, OutboxState.FAILED, error=error)
@@ -287,16 +289,21 @@ class Store:
         """Back to pending (its transaction was dropped): it will be signed and sent again."""
         self._update(entry_id, OutboxState.PENDING, tx_hash=None, nonce=None, raw_tx=None, error=error)
 
-    def _update(self, entry_id: int, state: OutboxState, attempts_delta: int = 0, **fields: Any) -> None:
+    def _update(
+        self, entry_ids: int | list[int], state: OutboxState, attempts_delta: int = 0, **fields: Any
+    ) -> None:
+        """Moves entries to `state`, all in one transaction."""
+        ids = [entry_ids] if isinstance(entry_ids, int) else entry_ids
         columns = ", ".join(f"{name} = ?" for name in fields)
         with self._transaction() as db:
-            cursor = db.execute(
-                f"UPDATE outbox SET state = ?, attempts = attempts + ?, updated_at = ?"
-                f"{', ' + columns if columns else ''} WHERE id = ?",
-                (state.value, attempts_delta, time.time(), *fields.values(), entry_id),
-            )
-            if cursor.rowcount != 1:
-                raise StoreError(f"no outbox entry {entry_id}")
+            for entry_id in ids:
+                cursor = db.execute(
+                    f"UPDATE outbox SET state = ?, attempts = attempts + ?, updated_at = ?"
+                    f"{', ' + columns if columns else ''} WHERE id = ?",
+                    (state.value, attempts_delta, time.time(), *fields.values(), entry_id),
+                )
+                if cursor.rowcount != 1:
+                    raise StoreError(f"no outbox entry {entry_id}")
 
     @staticmethod
     def _entry(db: sqlite3.Connection, entry_id: int) -> OutboxEntry:

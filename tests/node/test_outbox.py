@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -260,3 +261,23 @@ def wait_until(condition: Callable[[], bool], timeout_s: float) -> None:
     while not condition():
         assert time.monotonic() < deadline, "condition not reached in time"
         time.sleep(0.1)
+
+
+def test_registrations_go_in_batches_and_a_refused_one_fails_alone(office: Office) -> None:
+    taken = (chain_right_id("EP:PAT:EP7"), 0, False, (h("GB's record"), h("GB's owner"), GRANTED))
+    Transactor(office.w3, office.other, load_artifact().abi).send(office.contract.functions.register(taken))
+    for n in range(1, 121):
+        office.store.accept(registration(n))
+
+    worker(office, batch_size=50).drain()
+
+    entries = office.store.outbox()
+    failed = [e for e in entries if e.state == OutboxState.FAILED]
+    assert [e.right_id for e in failed] == ["EP:PAT:EP7"]
+    assert failed[0].error is not None and failed[0].error.startswith("RightsRegistryAlreadyRegistered")
+    confirmed = [e for e in entries if e.state == OutboxState.CONFIRMED]
+    assert len(confirmed) == 119
+    sizes = sorted(Counter(e.tx_hash for e in confirmed).values(), reverse=True)
+    # the batches without a refused right went in one transaction each; the one with it, right by right
+    assert sizes == [50, 20] + [1] * 49
+    assert all(on_chain(office, n) == (1, True) for n in (1, 50, 51, 119, 120))
