@@ -36,6 +36,7 @@ from registry_node.store import (
     StaleVersion,
     Store,
     StoredVersion,
+    StoreError,
 )
 
 # Conveyances that pass title: the assignees become the owners (or join them, for a partial transfer).
@@ -114,6 +115,43 @@ class Office:
             chain_state,
         )
         return self._accept(record, "register", [registration], chain_state, state, confidential, source_xml)
+
+    def register_many(self, items: list[tuple[Right, bytes | None]]) -> list[Accepted | OfficeError]:
+        """Registers many rights (a bulk import: right and source XML each) in one store transaction;
+        each is accepted whole or refused whole, and a refused one does not stop the others."""
+        outcomes: list[Accepted | OfficeError | None] = []
+        changes: list[AcceptedChange] = []
+        for right, source_xml in items:
+            try:
+                self._check_competent(right.rightId, right.ipOfficeCode)
+            except OfficeError as err:
+                outcomes.append(err)
+                continue
+            record = RightRecord(version=1, right=right, changeKind="registration")
+            chain_state, state = self._chain_state(record, confidential=False)
+            registration = (
+                chain_right_id(right.rightId),
+                right.rightKindCategory.chain_value,
+                False,
+                chain_state,
+            )
+            changes.append(
+                self._change(record, "register", [registration], chain_state, state, False, source_xml)
+            )
+            outcomes.append(None)
+        stored = iter(self.store.accept_many(changes))
+        change_of = iter(changes)
+        results: list[Accepted | OfficeError] = []
+        for outcome in outcomes:
+            if outcome is not None:
+                results.append(outcome)
+                continue
+            change, entry = next(change_of), next(stored)
+            if isinstance(entry, StoreError):
+                results.append(VersionConflict(change.right_id, 0, self.store.right_version(change.right_id)))
+            else:
+                results.append(Accepted(change.right_id, change.version, change.record_hash, entry.id))
+        return results
 
     def transfer(self, right_id: str, expected_version: int, change: OwnershipChange) -> Accepted:
         """Records an ownership change on one of the rights it covers."""
@@ -254,9 +292,22 @@ class Office:
         confidential: bool,
         source_xml: bytes | None = None,
     ) -> Accepted:
+        return self._store(self._change(record, action, args, chain_state, state, confidential, source_xml))
+
+    def _change(
+        self,
+        record: RightRecord,
+        action: str,
+        args: list[Any],
+        chain_state: tuple[bytes, bytes, bytes],
+        state: dict[str, Any],
+        confidential: bool,
+        source_xml: bytes | None = None,
+    ) -> AcceptedChange:
+        """The signed record and its contract call, ready for the store."""
         canonical = canonical_bytes(record)
         signature = sign_document(canonical, self.signing_key, self.code)
-        change = AcceptedChange(
+        return AcceptedChange(
             right_id=record.right.rightId,
             kind=record.right.rightKindCategory.value,
             version=record.version,
@@ -270,7 +321,6 @@ class Office:
             source_xml=source_xml,
             state=state,
         )
-        return self._store(change)
 
     def _store(self, change: AcceptedChange) -> Accepted:
         try:

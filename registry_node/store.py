@@ -177,43 +177,62 @@ class Store:
     def accept(self, change: AcceptedChange) -> OutboxEntry:
         """Stores the change and queues it for the chain, all or nothing; on disk when this returns."""
         with self._transaction() as db:
-            row = db.execute("SELECT version FROM rights WHERE right_id = ?", (change.right_id,)).fetchone()
-            current = row[0] if row else 0
-            if change.version <= current:
-                raise DuplicateChange(change.right_id, change.version)
-            if change.version != current + 1:
-                raise StaleVersion(change.right_id, change.version - 1, current)
-            if row is None:
-                db.execute(
-                    "INSERT INTO rights VALUES (?, ?, ?, ?)",
-                    (change.right_id, change.kind, change.version, int(change.confidential)),
-                )
-            else:
-                db.execute(
-                    "UPDATE rights SET version = ?, confidential = ? WHERE right_id = ?",
-                    (change.version, int(change.confidential), change.right_id),
-                )
-            now = time.time()
-            if change.publishes:
-                db.execute("UPDATE versions SET published = 1 WHERE right_id = ?", (change.right_id,))
+            return self._insert(db, change)
+
+    def accept_many(self, changes: list[AcceptedChange]) -> list[OutboxEntry | StoreError]:
+        """Stores many changes in one transaction (one disk sync for a bulk import). Each change is kept
+        whole or refused whole; a refused one (a duplicate, a stale version) does not stop the others."""
+        outcomes: list[OutboxEntry | StoreError] = []
+        with self._transaction() as db:
+            for change in changes:
+                db.execute("SAVEPOINT change")
+                try:
+                    outcomes.append(self._insert(db, change))
+                    db.execute("RELEASE change")
+                except StoreError as err:
+                    db.execute("ROLLBACK TO change")
+                    db.execute("RELEASE change")
+                    outcomes.append(err)
+        return outcomes
+
+    def _insert(self, db: sqlite3.Connection, change: AcceptedChange) -> OutboxEntry:
+        row = db.execute("SELECT version FROM rights WHERE right_id = ?", (change.right_id,)).fetchone()
+        current = row[0] if row else 0
+        if change.version <= current:
+            raise DuplicateChange(change.right_id, change.version)
+        if change.version != current + 1:
+            raise StaleVersion(change.right_id, change.version - 1, current)
+        if row is None:
             db.execute(
-                "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
-                    json.dumps(change.signature), change.source_xml, int(not change.confidential),
-                    json.dumps(change.state), now,
-                ),
+                "INSERT INTO rights VALUES (?, ?, ?, ?)",
+                (change.right_id, change.kind, change.version, int(change.confidential)),
+            )
+        else:
+            db.execute(
+                "UPDATE rights SET version = ?, confidential = ? WHERE right_id = ?",
+                (change.version, int(change.confidential), change.right_id),
+            )
+        now = time.time()
+        if change.publishes:
+            db.execute("UPDATE versions SET published = 1 WHERE right_id = ?", (change.right_id,))
+        db.execute(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
+                json.dumps(change.signature), change.source_xml, int(not change.confidential),
+                json.dumps(change.state), now,
+            ),
+        )  # fmt: skip
+        try:
+            cursor = db.execute(
+                "INSERT INTO outbox (right_id, version, action, payload, state, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (change.right_id, change.version, change.action, json.dumps(change.payload),
+                 OutboxState.PENDING.value, now),
             )  # fmt: skip
-            try:
-                cursor = db.execute(
-                    "INSERT INTO outbox (right_id, version, action, payload, state, updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?)",
-                    (change.right_id, change.version, change.action, json.dumps(change.payload),
-                     OutboxState.PENDING.value, now),
-                )  # fmt: skip
-            except sqlite3.IntegrityError:
-                raise DuplicateChange(change.right_id, change.version) from None
-            return self._entry(db, int(cursor.lastrowid or 0))
+        except sqlite3.IntegrityError:
+            raise DuplicateChange(change.right_id, change.version) from None
+        return self._entry(db, int(cursor.lastrowid or 0))
 
     def right_version(self, right_id: str) -> int:
         """The right's latest accepted version; 0 if the office never accepted it."""

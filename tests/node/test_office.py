@@ -29,6 +29,7 @@ from registry_node.records import (
     record_hash,
 )
 from registry_node.signing import DetachedSignature, verify_signature
+from registry_node.st96 import parse_st96
 from registry_node.store import OutboxState, Store
 
 if TYPE_CHECKING:
@@ -219,3 +220,24 @@ def test_record_hashes_on_chain_are_the_signed_records(ep: Node) -> None:
     assert stored is not None
     assert record_hash(RightRecord.model_validate_json(stored.canonical)) == stored.record_hash
     assert stored.state["chainState"][0] == stored.record_hash.hex()
+
+
+def test_a_bulk_import_accepts_each_right_whole_and_refuses_the_others_alone(ep: Node) -> None:
+    source = (
+        Path(__file__).parent.parent / "assets" / "st96" / "patent_application_publication.xml"
+    ).read_bytes()
+    document = parse_st96(source)
+    assert document.right.ipOfficeCode == "EP"
+    rights = [(right(f"EP2020{n:07d}"), None) for n in range(40)]
+    items = [(document.right, source), *rights, rights[3], (right("GB1", rightId="GB:PAT:GB1"), None)]
+
+    outcomes = ep.office.register_many(items)
+
+    assert [type(o).__name__ for o in outcomes] == ["Accepted"] * 41 + ["VersionConflict", "NotCompetent"]
+    stored = ep.store.latest(document.right.rightId)
+    assert stored is not None and stored.source_xml == source
+    ep.worker.drain()
+    assert chain_version(ep, document.right.rightId) == 1
+    assert all(chain_version(ep, r.rightId) == 1 for r, _ in rights)
+    assert all(proven_on_chain(ep, r.rightId) for r, _ in rights[:5])
+    assert len(ep.store.outbox()) == 41
