@@ -142,7 +142,7 @@ def test_accepted_changes_reach_the_chain_in_order(office: Office) -> None:
     assert sorted(right_events(office)) == sorted(expected)
 
 
-def test_a_refused_change_is_failed_with_the_decoded_error_and_never_sent(office: Office) -> None:
+def test_a_refused_change_is_failed_with_the_decoded_error_and_not_retried(office: Office) -> None:
     taken = (chain_right_id("EP:PAT:EP9"), 0, False, (h("GB's record"), h("GB's owner"), GRANTED))
     Transactor(office.w3, office.other, load_artifact().abi).send(office.contract.functions.register(taken))
     office.store.accept(registration(9))  # the id is already registered, by GB
@@ -152,7 +152,9 @@ def test_a_refused_change_is_failed_with_the_decoded_error_and_never_sent(office
     entry = office.store.outbox()[0]
     assert entry.state == OutboxState.FAILED
     assert entry.error is not None and entry.error.startswith("RightsRegistryAlreadyRegistered(rightId=0x")
-    assert entry.attempts == 0
+    assert entry.attempts == 1  # sent once, refused by the contract, never sent again
+    worker(office).drain()
+    assert office.store.outbox()[0].attempts == 1
 
 
 def crash_before_broadcast(raw: bytes) -> None:
