@@ -1,28 +1,47 @@
-"""`ipreg`: the command line of the Shared IP Registry."""
+"""`ipreg`: the command line of the Shared IP Registry.
+
+The chain, key and server stacks are imported inside the commands that use them, so that the commands
+scripts call often (`ipreg node register`, `outbox`, ...) start in a fraction of a second.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import signal
 import threading
+from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium, load_consortium
-from registry_node.devchain import Ganache
-from registry_node.errors import RegistryError
+from registry_node.client import TOKEN_ENV, NodeClient, ProblemError
+from registry_node.errors import ConfigError, RegistryError
+from registry_node.settings import (
+    DEFAULT_LISTEN_HOST,
+    DEFAULT_LISTEN_PORT,
+    DEFAULT_RPC_URL,
+    PASSWORD_ENV,
+    SETTINGS_FILE,
+    NodeSettings,
+    load_settings,
+    token_digest,
+)
+from registry_node.store import OutboxState
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
 
 app = typer.Typer(help="Shared IP Registry: offices, chain and auditors' tools.", no_args_is_help=True)
 chain_app = typer.Typer(help="Deploy and run the consortium's contracts.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
+node_app = typer.Typer(
+    help="Set up and run an office's node; record changes through it.", no_args_is_help=True
+)
+app.add_typer(node_app, name="node")
 
 DEMO_OFFICES = [
     ("EP", "European Patent Office", 8101),
@@ -36,13 +55,16 @@ def _fail(err: Exception) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _read_password(env_var: str, password_file: Path | None, prompt: str) -> str:
+def _read_password(env_var: str, password_file: Path | None, prompt: str, confirm: bool = False) -> str:
     """A password from a file, an environment variable or a prompt; never from the command line."""
     if password_file is not None:
-        return password_file.read_text("utf-8").rstrip("\n")
+        try:
+            return password_file.read_text("utf-8").rstrip("\n")
+        except OSError as err:
+            raise RegistryError(f"--password-file {password_file}: cannot read: {err.strerror}") from None
     if env_var in os.environ:
         return os.environ[env_var]
-    return str(typer.prompt(prompt, hide_input=True))
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm))
 
 
 @chain_app.command("deploy")
@@ -60,6 +82,12 @@ def chain_deploy(
     ),
 ) -> None:
     """Deploy the registry with the consortium's founding offices to any JSON-RPC chain."""
+    from eth_account import Account
+
+    from registry_node.artifacts import load_artifact
+    from registry_node.chain import Transactor, connect
+    from registry_node.consortium import deploy_consortium, load_consortium
+
     try:
         if not out.parent.is_dir():
             raise RegistryError(f"--out: folder {out.parent} does not exist (the record must not be lost)")
@@ -87,6 +115,13 @@ def demo(
     chain_port: Annotated[int, typer.Option(help="Port of the local chain's JSON-RPC.")] = 8545,
 ) -> None:
     """Start a fresh local chain, deploy the registry with three founding offices, and keep it running."""
+    from eth_account import Account
+
+    from registry_node.artifacts import load_artifact
+    from registry_node.chain import Transactor, connect
+    from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+    from registry_node.devchain import Ganache
+
     chain_dir = data_dir / "chain"
     if chain_dir.exists():
         shutil.rmtree(chain_dir)
@@ -133,3 +168,354 @@ def _interrupt_event() -> threading.Event:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
     return stop
+
+
+# ------------------------------------------------------------ ipreg node: set-up and running
+
+DataDirOption = Annotated[Path, typer.Option(help="The node's folder (node.toml, keys, store).")]
+PasswordFileOption = Annotated[
+    Path | None, typer.Option(help=f"File holding the node password (else ${PASSWORD_ENV}, else a prompt).")
+]
+
+
+class Algorithm(StrEnum):
+    """`registry_node.keys.SigningAlgorithm`'s values, without importing the key stack to list them."""
+
+    ED25519 = "ed25519"
+    ECDSA_P256 = "ecdsa-p256"
+
+
+# init's options, by the setting each one sets, so a bad value is reported under the option's name
+INIT_OPTIONS = {
+    "office_code": "--office",
+    "office_name": "--name",
+    "rpc_url": "--rpc",
+    "listen_host": "--listen-host",
+    "listen_port": "--listen-port",
+    "public_url": "--public-url",
+}
+
+
+def _node_settings(data_dir: Path) -> NodeSettings:
+    return load_settings(data_dir / SETTINGS_FILE)
+
+
+@node_app.command("init")
+def node_init(
+    office: Annotated[str, typer.Option(help="The office's WIPO ST.3 code, e.g. EP.")],
+    name: Annotated[str, typer.Option(help="The office's name.")],
+    data_dir: DataDirOption,
+    algorithm: Annotated[Algorithm, typer.Option(help="Document-signing key algorithm.")] = Algorithm.ED25519,
+    rpc: Annotated[str, typer.Option(help="JSON-RPC URL of a chain node.")] = DEFAULT_RPC_URL,
+    deployment: Annotated[
+        Path | None, typer.Option(help="The consortium's deployment.json (contract address and chain id).")
+    ] = None,
+    listen_host: Annotated[str, typer.Option(help="Address the API listens on.")] = DEFAULT_LISTEN_HOST,
+    listen_port: Annotated[int, typer.Option(help="Port the API listens on.")] = DEFAULT_LISTEN_PORT,
+    public_url: Annotated[
+        str | None, typer.Option(help="Base URL of the public deep links (default: the listen address).")
+    ] = None,
+    password_file: PasswordFileOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Create a node: its encrypted account and signing key, node.toml, and an operator token shown once."""
+    from registry_node.keys import SigningAlgorithm
+    from registry_node.node import check_new_node, init_node, new_operator_token, read_deployment
+
+    token = new_operator_token()
+    try:
+        found = read_deployment(deployment) if deployment else None
+        try:
+            settings = NodeSettings(
+                office_code=office,
+                office_name=name,
+                data_dir=data_dir.resolve(),
+                operator_token_sha256=token_digest(token),
+                rpc_url=rpc,
+                contract_address=found.address if found else None,
+                chain_id=found.chain_id if found else None,
+                listen_host=listen_host,
+                listen_port=listen_port,
+                public_url=public_url or "",
+            )
+        except ConfigError as err:
+            raise ConfigError(INIT_OPTIONS.get(err.field, err.field), err.reason) from None
+        check_new_node(settings)
+        password = _read_password(PASSWORD_ENV, password_file, "New node password", confirm=True)
+        node = init_node(settings, password, SigningAlgorithm(algorithm.value))
+    except RegistryError as err:
+        raise _fail(err) from None
+    listed = found.offices.get(settings.office_code) if found else None
+    warning = None
+    if listed is not None and listed.lower() != node.address.lower():
+        warning = (
+            f"the deployment lists {listed} as {settings.office_code}'s account, not this node's "
+            f"{node.address}: the office must rotate its account to it before the node can write"
+        )
+    if as_json:
+        result = {
+            "office": settings.office_code,
+            "dataDir": str(settings.data_dir),
+            "settings": str(settings.settings_path),
+            "account": node.address,
+            "signingKey": {
+                "keyId": node.signing_key.key_id.hex(),
+                "algorithm": node.signing_key.algorithm.value,
+            },
+            "operatorToken": token,
+            "warning": warning,
+        }
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"node {settings.office_code} created in {settings.data_dir}")
+    typer.echo(f"  transaction account  {node.address}")
+    typer.echo(
+        f"  signing key          {node.signing_key.algorithm.value}, key id {node.signing_key.key_id.hex()}"
+    )
+    typer.echo(f"  settings             {settings.settings_path}")
+    if warning:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    typer.echo("operator token (shown only now; the node keeps its SHA-256; give it to clients as "
+               f"${TOKEN_ENV}):")  # fmt: skip
+    typer.echo(f"  {token}")
+    typer.echo("next: have the consortium list the account as the office's, set contract_address in "
+               "node.toml, then `ipreg node register-keys` and `ipreg node run`.")  # fmt: skip
+
+
+@node_app.command("register-keys")
+def node_register_keys(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
+    """Publish the node's document-signing key in OfficeRegistry, signed by the office's account."""
+    from registry_node.chain import connect
+    from registry_node.node import load_keys, register_signing_key
+
+    try:
+        settings = _node_settings(data_dir)
+        settings.require_contract()
+        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        registration = register_signing_key(settings, keys, connect(settings.rpc_url))
+    except RegistryError as err:
+        raise _fail(err) from None
+    key_id = registration.key_id.hex()
+    if registration.already_registered:
+        typer.echo(f"signing key {key_id} of {settings.office_code} is already registered")
+    else:
+        typer.echo(
+            f"signing key {key_id} registered for {settings.office_code} in block {registration.block_number}"
+        )
+
+
+@node_app.command("run")
+def node_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
+    """Run the node: its API and the outbox worker that takes accepted changes to the chain."""
+    from registry_node.node import NodeService, bind_listener, load_keys
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = _node_settings(data_dir)
+        settings.require_contract()
+        listener = bind_listener(settings.listen_host, settings.listen_port)
+    except RegistryError as err:
+        raise _fail(err) from None
+    try:
+        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        service = NodeService(settings, keys)
+        warning = service.check_chain()
+    except RegistryError as err:
+        listener.close()
+        raise _fail(err) from None
+    if warning:
+        typer.secho(f"warning: {warning}", fg=typer.colors.YELLOW, err=True)
+    typer.echo(
+        f"node {settings.office_code} ({keys.account.address}) serving on {settings.local_url}; "
+        f"deep links at {settings.public_url}/v1/documents/...; Ctrl-C to stop"
+    )
+    service.serve(listener)
+    typer.echo("node stopped")
+
+
+# ------------------------------------------------------------ ipreg node: the API from scripts
+
+NodeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--node",
+        envvar="IPREG_NODE_URL",
+        help="The node's API (default: from --data-dir's node.toml, else http://127.0.0.1:8101).",
+    ),
+]
+ClientDataDirOption = Annotated[Path | None, typer.Option(help="A node's folder, to find its API address.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the node's answer as JSON.")]
+ExpectedVersionOption = Annotated[
+    int, typer.Option(help="The right's current version, which this supersedes.")
+]
+
+
+def _client(node: str | None, data_dir: Path | None) -> NodeClient:
+    if node is None:
+        node = _node_settings(data_dir).local_url if data_dir else f"http://127.0.0.1:{DEFAULT_LISTEN_PORT}"
+    return NodeClient(node, os.environ.get(TOKEN_ENV))
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except OSError as err:
+        raise RegistryError(f"{path}: cannot read: {err.strerror}") from None
+    except ValueError as err:
+        raise RegistryError(f"{path}: not valid JSON: {err}") from None
+
+
+def _refused(err: RegistryError, as_json: bool) -> NoReturn:
+    """Prints why the node (or the client) refused, and exits 1."""
+    if isinstance(err, ProblemError):
+        if as_json:
+            typer.echo(json.dumps(err.problem, indent=2))
+        typer.secho(f"error: {err} (HTTP {err.status})", fg=typer.colors.RED, err=True)
+        for field, reason in err.field_errors:
+            typer.secho(f"  {field}: {reason}", err=True)
+        raise typer.Exit(code=1)
+    raise _fail(err)
+
+
+def _show_accepted(answer: dict[str, Any], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+    else:
+        typer.echo(
+            f"accepted {answer['rightId']} version {answer['version']}: outbox entry {answer['outboxId']} "
+            f"({answer['status']}), /v1/outbox/{answer['outboxId']}"
+        )
+
+
+@node_app.command("register")
+def node_register(
+    file: Annotated[Path, typer.Argument(help="The right (JSON, ST.96 names).")],
+    confidential: Annotated[bool, typer.Option(help="Keep the record unpublished until `publish`.")] = False,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Register a right of the node's office."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.register(_read_json(file), confidential)
+    except RegistryError as err:
+        _refused(err, as_json)
+    _show_accepted(answer, as_json)
+
+
+@node_app.command("transfer")
+def node_transfer(
+    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    file: Annotated[Path, typer.Argument(help="The ownership change (JSON).")],
+    expected_version: ExpectedVersionOption,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record an ownership change (assignment, licence, security interest, ...)."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.transfer(right_id, expected_version, _read_json(file))
+    except RegistryError as err:
+        _refused(err, as_json)
+    _show_accepted(answer, as_json)
+
+
+@node_app.command("status")
+def node_status(
+    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    file: Annotated[Path, typer.Argument(help="The legal-status event (JSON).")],
+    expected_version: ExpectedVersionOption,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record a legal-status event."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.record_status(right_id, expected_version, _read_json(file))
+    except RegistryError as err:
+        _refused(err, as_json)
+    _show_accepted(answer, as_json)
+
+
+@node_app.command("publish")
+def node_publish(
+    right_id: Annotated[str, typer.Argument(help="The confidential right to publish.")],
+    expected_version: ExpectedVersionOption,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Publish a confidential right."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.publish(right_id, expected_version)
+    except RegistryError as err:
+        _refused(err, as_json)
+    _show_accepted(answer, as_json)
+
+
+@node_app.command("show")
+def node_show(
+    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Show a right: the node's latest version and whether the chain holds it."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.right(right_id)
+    except RegistryError as err:
+        _refused(err, as_json)
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+        return
+    on_chain = answer.get("onChain")
+    chain = (
+        f"on chain: version {on_chain['version']}, {'matches' if on_chain['matchesLocal'] else 'behind'}"
+        if on_chain
+        else f"on chain: unknown ({answer.get('onChainError')})"
+    )
+    kind = "confidential" if answer["confidential"] else "public"
+    typer.echo(f"{answer['rightId']} version {answer['version']} ({answer['changeKind']}, {kind}); {chain}")
+    if answer.get("documentUrl"):
+        typer.echo(f"  document: {answer['documentUrl']}")
+
+
+@node_app.command("outbox")
+def node_outbox(
+    state: Annotated[OutboxState | None, typer.Option(help="Only entries in this state.")] = None,
+    limit: Annotated[int, typer.Option(help="At most this many entries (up to 500).")] = 100,
+    offset: Annotated[int, typer.Option(help="Skip this many entries.")] = 0,
+    wait: Annotated[bool, typer.Option(help="First wait until no entry is pending or sent.")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds --wait waits at most.")] = 120.0,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List the outbox: each accepted change and where it stands on its way to the chain."""
+    try:
+        with _client(node, data_dir) as client:
+            if wait:
+                try:
+                    client.wait_for_outbox(timeout)
+                except TimeoutError as err:
+                    raise RegistryError(str(err)) from None
+            page = client.outbox(state.value if state else None, limit, offset)
+    except RegistryError as err:
+        _refused(err, as_json)
+    if as_json:
+        typer.echo(json.dumps(page, indent=2))
+        return
+    for item in page["items"]:
+        where = item["txHash"] or "-"
+        problem = f"  {item['error']}" if item["error"] else ""
+        typer.echo(
+            f"{item['id']:>6}  {item['state']:<9}  {item['rightId']}  v{item['version']}  "
+            f"{item['action']}  {where}{problem}"
+        )
+    if page["nextOffset"] is not None:
+        typer.echo(f"(more: --offset {page['nextOffset']})")

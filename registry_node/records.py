@@ -19,11 +19,13 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 
 RECORD_SCHEMA = "ipreg/right-record/1"
 
-RIGHT_ID = re.compile(r"^(?P<office>[A-Z]{2}):(?P<type>PAT|UM|TM|DES):(?P<number>[A-Z0-9][A-Z0-9./-]{0,39})$")
-OFFICE_CODE = re.compile(r"^[A-Z]{2}$")
-PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?$")
-KEY_EVENT = re.compile(r"^[A-HK-NP-WY]\d{2}$")
-SHA256_HEX = re.compile(r"^[0-9a-f]{64}$")
+# \Z, not $, for Python's re: there "$" also accepts a trailing newline.
+APPLICATION_NUMBER = r"[A-Z0-9][A-Z0-9./-]{0,39}"
+RIGHT_ID = re.compile(rf"^(?P<office>[A-Z]{{2}}):(?P<type>PAT|UM|TM|DES):(?P<number>{APPLICATION_NUMBER})\Z")
+OFFICE_CODE = re.compile(r"^[A-Z]{2}\Z")
+PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?\Z")
+KEY_EVENT = r"^[A-HK-NP-WY]\d{2}$"  # a pydantic (Rust) pattern, where $ is the end of the text
+SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 
 
 class RightKind(StrEnum):
@@ -145,7 +147,7 @@ class LegalStatus(Record):
 
     stateCode: Literal["A", "N", "T", "U"]
     stageCode: Annotated[int, Field(ge=0, le=6)]
-    keyEventCode: Annotated[str, Field(pattern=KEY_EVENT.pattern)] | None = None
+    keyEventCode: Annotated[str, Field(pattern=KEY_EVENT)] | None = None
 
     def to_chain(self) -> bytes:
         """The contract's five-byte status code, e.g. b"A4F10"."""
@@ -158,7 +160,7 @@ class Right(Record):
 
     rightId: RightIdText
     rightKindCategory: RightKind
-    applicationNumberText: Annotated[str, Field(min_length=1, max_length=40)]
+    applicationNumberText: Annotated[str, Field(pattern=rf"^{APPLICATION_NUMBER}$")]
     filingDate: PartialDate | None = None
     publicationBag: list[Publication] = Field(default_factory=list, max_length=100)
     registrationNumberText: Annotated[str, Field(min_length=1, max_length=40)] | None = None

@@ -275,17 +275,26 @@ class Store:
             db.close()
 
     def outbox(
-        self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000
+        self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000, offset: int = 0
     ) -> list[OutboxEntry]:
-        """Entries in these states, oldest first (the order the chain must see them)."""
+        """Entries in these states, oldest first (the order the chain must see them), from `offset`."""
         db = self._connect()
         try:
             marks = ",".join("?" for _ in states)
             ids = db.execute(
-                f"SELECT id FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ?",
-                (*[s.value for s in states], limit),
+                f"SELECT id FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ? OFFSET ?",
+                (*[s.value for s in states], limit, offset),
             ).fetchall()
             return [self._entry(db, row[0]) for row in ids]
+        finally:
+            db.close()
+
+    def outbox_entry(self, entry_id: int) -> OutboxEntry | None:
+        db = self._connect()
+        try:
+            return self._entry(db, entry_id)
+        except StoreError:
+            return None
         finally:
             db.close()
 

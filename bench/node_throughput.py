@@ -1,0 +1,281 @@
+"""Office-node throughput against raw transactions, on one fresh ganache, in one run.
+
+Writes bench/results/node.json:
+  node_changes_per_s   ownership changes accepted by a running node's API (`ipreg node run`) and confirmed
+                       on chain, per second
+  raw_tx_per_s         the same contract call (recordOwnershipChange) signed locally and sent raw straight
+                       to the same ganache, pipelined, per second until the last receipt
+  ratio                node_changes_per_s / raw_tx_per_s (target >= 0.8)
+  bulk_rights_per_s    rights registered and confirmed by a bulk import of generated ST.96 files: parsed,
+                       stored in one transaction, sent in registerBatch transactions (target >= 1,000)
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry_node.artifacts import load_artifact
+from registry_node.chain import Transactor, connect, fee_fields
+from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.devchain import Ganache
+from registry_node.keys import OfficeSigningKey, load_account
+from registry_node.office import Office
+from registry_node.outbox import OutboxWorker
+from registry_node.records import chain_right_id
+from registry_node.st96 import import_files
+from registry_node.store import OutboxState, Store
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "node.json"
+IPREG = ROOT / ".venv" / "bin" / "ipreg"
+PASSWORD = "bench password"
+GRANTED = b"A1A10"
+EVIDENCE = hashlib.sha256(b"deed").hexdigest()
+SAMPLE = ROOT / "tests" / "assets" / "st96" / "patent_application_publication.xml"
+BULK_BATCH = 250  # registrations per registerBatch transaction (about 7.3M gas)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ipreg(*args: str, env: dict[str, str]) -> dict[str, Any]:
+    result = subprocess.run([str(IPREG), *args], capture_output=True, text=True, env=env, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"ipreg {' '.join(args)} failed: {result.stderr}")
+    return json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
+
+
+def fund(w3: Web3, sender: LocalAccount, to: str) -> None:
+    tx: Any = {"to": to, "value": 10**22, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
+    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    )
+
+
+def right_json(right_id: str) -> dict[str, Any]:
+    return {
+        "rightId": right_id,
+        "rightKindCategory": "patent",
+        "applicationNumberText": right_id.split(":")[2],
+        "filingDate": "2023-05",
+        "inventionTitle": "Heat exchanger",
+        "ownerBag": [{"name": "Acme Ltd", "countryCode": "GB"}],
+        "legalStatus": {"stateCode": "A", "stageCode": 1, "keyEventCode": "A10"},
+    }
+
+
+def change_json(right_id: str) -> dict[str, Any]:
+    return {
+        "conveyanceCategory": "assignment",
+        "assignorBag": [{"name": "Acme Ltd"}],
+        "assigneeBag": [{"name": "Beta GmbH", "countryCode": "DE"}],
+        "effectiveDate": "2026-01-15",
+        "recordalDate": "2026-02-01",
+        "rightIdBag": [right_id],
+        "evidenceDocumentHash": EVIDENCE,
+    }
+
+
+def raw_baseline(w3: Web3, contract: Any, account: LocalAccount, n: int) -> float:
+    """recordOwnershipChange signed locally and sent raw, pipelined: changes/s to the last receipt."""
+    states = {i: (hashlib.sha256(f"raw {i}".encode()).digest(), hashlib.sha256(f"o {i}".encode()).digest(),
+                  GRANTED) for i in range(n)}  # fmt: skip
+    ids = {i: chain_right_id(f"EP:PAT:RAW{i}") for i in range(n)}
+    transactor = Transactor(w3, account, load_artifact().abi)
+    for start in range(0, n, 200):
+        batch = [(ids[i], 0, False, states[i]) for i in range(start, min(n, start + 200))]
+        transactor.send(contract.functions.registerBatch(batch))
+    fees = fee_fields(w3)
+    nonce = w3.eth.get_transaction_count(account.address, "pending")
+    conveyance = (0, False, 20260115, bytes.fromhex(EVIDENCE))
+    signed = []
+    for i in range(n):
+        call = contract.functions.recordOwnershipChange(ids[i], 1, states[i], hashlib.sha256(b"new").digest(),
+                                                         states[i][1], conveyance)  # fmt: skip
+        tx = call.build_transaction({"from": account.address, "chainId": w3.eth.chain_id, "nonce": nonce + i,
+                                     "gas": 120_000, **fees})  # fmt: skip
+        signed.append(account.sign_transaction(tx).raw_transaction)
+    started = time.perf_counter()
+    hashes = [w3.eth.send_raw_transaction(raw) for raw in signed]
+    for tx_hash in hashes:
+        assert w3.eth.wait_for_transaction_receipt(tx_hash)["status"] == 1
+    return n / (time.perf_counter() - started)
+
+
+def node_changes(url: str, token: str, store: Store, n: int) -> float:
+    """Ownership changes through the node's API, per second until every one is confirmed on chain."""
+    headers = {"Authorization": f"Bearer {token}"}
+    with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
+        for i in range(n):
+            client.post("/v1/rights", json={"right": right_json(f"EP:PAT:NODE{i}")}).raise_for_status()
+        wait_confirmed(store, n)
+        started = time.perf_counter()
+
+        def transfer(i: int) -> None:
+            body = {"expectedVersion": 1, "change": change_json(f"EP:PAT:NODE{i}")}
+            client.post(f"/v1/rights/EP:PAT:NODE{i}/ownership-changes", json=body).raise_for_status()
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            list(pool.map(transfer, range(n)))
+        wait_confirmed(store, 2 * n)
+        return n / (time.perf_counter() - started)
+
+
+def wait_confirmed(store: Store, count: int, timeout_s: float = 600) -> None:
+    """Waits until the node's own store (read beside it: SQLite WAL) has `count` confirmed entries."""
+    deadline = time.monotonic() + timeout_s
+    while len(store.outbox((OutboxState.CONFIRMED,), limit=count)) < count:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{count} changes not confirmed within {timeout_s:.0f} s")
+        time.sleep(0.05)
+
+
+def bulk_import(w3: Web3, contract: Any, account: LocalAccount, folder: Path, files: int) -> float:
+    """Generated ST.96 files imported by an office (parse, register in one store transaction) and sent
+    to the chain in registerBatch transactions: rights per second until all are confirmed."""
+    template = SAMPLE.read_text("utf-8")
+    paths = []
+    for i in range(files):
+        path = folder / f"EP{i:07d}.xml"
+        path.write_text(template.replace("19175123.4", f"21{i:06d}.4"), "utf-8")
+        paths.append(path)
+    store = Store(folder / "bulk.sqlite")
+    office = Office("EP", store, OfficeSigningKey.generate())
+    worker = OutboxWorker(store, w3, contract, account, batch_size=BULK_BATCH)
+    started = time.perf_counter()
+    outcomes = import_files(paths)
+    documents = [o.document for o in outcomes if o.document is not None]
+    accepted = office.register_many([(d.right, d.source) for d in documents])
+    worker.drain(timeout_s=900)
+    elapsed = time.perf_counter() - started
+    assert len(documents) == files and all(type(a).__name__ == "Accepted" for a in accepted)
+    return files / elapsed
+
+
+def run(changes: int, files: int) -> dict[str, Any]:
+    deployer: LocalAccount = Account.create()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("IPREG_NODE_")}
+    env["IPREG_NODE_PASSWORD"] = PASSWORD
+    abi = load_artifact().abi
+    with tempfile.TemporaryDirectory() as tmp:
+        base = Path(tmp)
+        chain = Ganache(base / "chain", port=free_port(), funded_accounts=["0x" + deployer.key.hex()])
+        with chain:
+            w3 = connect(chain.rpc_url)
+            port = free_port()
+            init = [
+                "node",
+                "init",
+                "--office",
+                "EP",
+                "--name",
+                "European Patent Office",
+                "--json",
+                "--data-dir",
+                str(base / "ep"),
+                "--rpc",
+                chain.rpc_url,
+                "--listen-port",
+                str(port),
+            ]
+            node = ipreg(*init, env=env)
+            fund(w3, deployer, node["account"])
+            config = ConsortiumConfig([FoundingOffice("EP", "European Patent Office", node["account"],
+                                                      f"http://127.0.0.1:{port}")])  # fmt: skip
+            deployment = deploy_consortium(Transactor(w3, deployer, abi), config)
+            with (base / "ep" / "node.toml").open("a", encoding="utf-8") as toml:
+                toml.write(f'contract_address = "{deployment.address}"\nchain_id = {deployment.chain_id}\n')
+            contract = w3.eth.contract(address=deployment.address, abi=abi)
+            account = load_account(base / "ep" / "account.json", PASSWORD)
+
+            print(f"raw baseline: {changes} signed recordOwnershipChange transactions ...", flush=True)
+            raw_per_s = raw_baseline(w3, contract, account, changes)
+            print(f"  {raw_per_s:.1f} tx/s", flush=True)
+
+            print(f"bulk import: {files} generated ST.96 files ...", flush=True)
+            bulk_per_s = bulk_import(w3, contract, account, base, files)
+            print(f"  {bulk_per_s:.1f} rights/s", flush=True)
+
+            print(f"node API: {changes} ownership changes ...", flush=True)
+            log = (base / "node.log").open("wb")
+            process = subprocess.Popen([str(IPREG), "node", "run", "--data-dir", str(base / "ep")], env=env,
+                                       stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+            try:
+                url = f"http://127.0.0.1:{port}"
+                deadline = time.monotonic() + 60
+                while True:
+                    try:
+                        if httpx.get(url + "/openapi.json", timeout=2).status_code == 200:
+                            break
+                    except httpx.TransportError:
+                        pass
+                    if time.monotonic() > deadline or process.poll() is not None:
+                        raise SystemExit(f"node did not start: {(base / 'node.log').read_text()[-2000:]}")
+                    time.sleep(0.1)
+                node_per_s = node_changes(
+                    url, node["operatorToken"], Store(base / "ep" / "node.sqlite"), changes
+                )
+            finally:
+                process.terminate()
+                process.wait(timeout=30)
+            print(f"  {node_per_s:.1f} changes/s", flush=True)
+            client = w3.client_version
+    return {
+        "node_changes_per_s": round(node_per_s, 2),
+        "raw_tx_per_s": round(raw_per_s, 2),
+        "ratio": round(node_per_s / raw_per_s, 3),
+        "changes": changes,
+        "bulk_rights_per_s": round(bulk_per_s, 2),
+        "bulk_files": files,
+        "targets": {"ratio": 0.8, "bulk_rights_per_s": 1000},
+        "chain": {"client": client},
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+        },
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=500, help="ownership changes, each way (>= 500)")
+    parser.add_argument("--files", type=int, default=5000, help="ST.96 files in the bulk import")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    results = run(args.changes, args.files)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print(
+        json.dumps(
+            {k: results[k] for k in ("node_changes_per_s", "raw_tx_per_s", "ratio", "bulk_rights_per_s")}
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,125 @@
+"""The API's request and response models, split by role: `…Create` is what an operator sends, `…Public`
+what the node answers. The records themselves are `registry_node.records` models, used as they are."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from registry_node.keys import SigningAlgorithm
+from registry_node.records import LegalStatusEvent, OwnershipChange, Right
+from registry_node.store import OutboxState
+
+MAX_VERSION = 2**32 - 1  # the contract keeps versions as uint32
+
+ExpectedVersion = Annotated[
+    int,
+    Field(strict=True, ge=1, le=MAX_VERSION, description="The right's current version, which this change "
+                                                          "supersedes; 409 if it moved on."),
+]  # fmt: skip
+
+
+class RequestModel(BaseModel):
+    """Unknown fields are refused: a typo is an error naming it, not a silently dropped value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RightCreate(RequestModel):
+    right: Right
+    confidential: bool = Field(
+        default=False,
+        strict=True,
+        description="Keep the record unpublished: only a salted seal of its hash goes on chain, and the "
+        "deep link answers 404 until it is published.",
+    )
+
+
+class OwnershipChangeCreate(RequestModel):
+    expectedVersion: ExpectedVersion
+    change: OwnershipChange
+
+
+class StatusEventCreate(RequestModel):
+    expectedVersion: ExpectedVersion
+    event: LegalStatusEvent
+
+
+class PublicationCreate(RequestModel):
+    expectedVersion: ExpectedVersion
+
+
+class ChangeAccepted(BaseModel):
+    """A change on disk and queued for the chain; follow `Location` (`/v1/outbox/{outboxId}`)."""
+
+    rightId: str
+    version: int
+    recordHash: str = Field(description="SHA-256 of the new version's canonical bytes, hex.")
+    outboxId: int
+    status: OutboxState
+
+
+class OutboxEntryPublic(BaseModel):
+    id: int
+    rightId: str
+    version: int
+    action: str = Field(description="The contract function the entry calls.")
+    state: OutboxState
+    txHash: str | None
+    nonce: int | None
+    blockNumber: int | None
+    error: str | None = Field(description="Why the contract refused it (failed), or why it was re-sent.")
+    attempts: int
+
+
+class OutboxPage(BaseModel):
+    items: list[OutboxEntryPublic]
+    limit: int
+    offset: int
+    nextOffset: int | None = Field(description="Offset of the next page; null on the last one.")
+
+
+class OnChainPublic(BaseModel):
+    version: int = Field(description="The right's version on chain; 0 if the chain does not know it yet.")
+    matchesLocal: bool = Field(
+        description="Whether the chain holds the node's latest version with its exact state."
+    )
+
+
+class RightPublic(BaseModel):
+    """A right as this node holds it, with what the chain says about it."""
+
+    rightId: str
+    version: int
+    changeKind: str
+    recordHash: str
+    confidential: bool
+    record: dict[str, Any] = Field(description="The latest signed record (its canonical JSON).")
+    documentUrl: str | None = Field(
+        description="The public deep link of this version; null while confidential."
+    )
+    onChain: OnChainPublic | None = Field(description="Null when the chain could not be asked.")
+    onChainError: str | None = None
+
+
+class SignaturePublic(BaseModel):
+    """A detached signature over the canonical bytes (`registry_node.signing.DetachedSignature`)."""
+
+    office: str
+    keyId: str
+    algorithm: SigningAlgorithm
+    signature: str
+
+
+class DocumentPublic(BaseModel):
+    """A published version's signed record: verify `signature` over the bytes of `canonical`, and check
+    `recordHash` (their SHA-256) against the chain."""
+
+    rightId: str
+    version: int
+    record: dict[str, Any] = Field(description="The canonical JSON, parsed.")
+    canonical: str = Field(description="Base64 of the exact canonical bytes (RFC 8785) that were signed.")
+    signature: SignaturePublic
+    recordHash: str
+    sourceXml: str | None = Field(default=None, description="Base64 of the source ST.96 XML, if any.")

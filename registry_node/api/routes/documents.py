@@ -1,0 +1,47 @@
+"""Public deep links: the signed canonical record of a published version, for anyone to verify.
+
+A confidential version and one that does not exist get the same 404, after the same store lookup, so
+neither the wording nor the timing tells them apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+
+from fastapi import APIRouter, Response
+
+from registry_node.api.deps import StoreDep
+from registry_node.api.errors import DocumentNotFound, problem_responses
+from registry_node.api.models import DocumentPublic, SignaturePublic
+from registry_node.api.routes.params import RightIdPath, VersionPath
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+
+# A published version never changes.
+IMMUTABLE = "public, max-age=86400, immutable"
+
+
+@router.get(
+    "/{rightId:path}/{version}",
+    operation_id="readDocument",
+    response_model=DocumentPublic,
+    responses=problem_responses(400, 404),
+    summary="The signed record of a published version (public deep link)",
+)
+def read_document(
+    right_id: RightIdPath, version: VersionPath, store: StoreDep, response: Response
+) -> DocumentPublic:
+    stored = store.version(right_id, version)
+    if stored is None or not stored.published:
+        raise DocumentNotFound()
+    response.headers["Cache-Control"] = IMMUTABLE
+    return DocumentPublic(
+        rightId=stored.right_id,
+        version=stored.version,
+        record=json.loads(stored.canonical),
+        canonical=base64.b64encode(stored.canonical).decode("ascii"),
+        signature=SignaturePublic.model_validate(stored.signature),
+        recordHash=stored.record_hash.hex(),
+        sourceXml=base64.b64encode(stored.source_xml).decode("ascii") if stored.source_xml else None,
+    )

@@ -1,0 +1,482 @@
+"""The node's API against a real store, a real office and the deployed contract on a real ganache.
+
+The outbox worker runs in-process (`drain`), so a test sees each change reach the chain; every refusal is
+checked as a user sees it: the status, problem+json naming the field, and nothing stored.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import itertools
+import json
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import pytest
+
+from registry_node.api import create_app
+from registry_node.chain import ChainError
+from registry_node.chain_view import ChainState, ContractChainView, OnChainRight
+from registry_node.keys import OfficeSigningKey, SigningAlgorithm
+from registry_node.office import Office
+from registry_node.outbox import OutboxWorker
+from registry_node.records import Right, canonical_bytes
+from registry_node.settings import NodeSettings, token_digest
+from registry_node.signing import DetachedSignature, verify_signature
+from registry_node.store import Store
+
+with warnings.catch_warnings():  # starlette's TestClient announces a future move to httpx2
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+if TYPE_CHECKING:
+    from conftest import Consortium
+
+TOKEN = "operator-token-for-tests"
+MAX_BODY = 16 * 1024
+PROBLEM_JSON = "application/problem+json"
+EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
+_numbers = itertools.count(1)
+
+
+def new_right_id(office: str = "EP") -> str:
+    """A right id no other test of the module used (they share one chain)."""
+    return f"{office}:PAT:{office}2024{next(_numbers):06d}"
+
+
+def right_json(right_id: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "rightId": right_id,
+        "rightKindCategory": "patent",
+        "applicationNumberText": right_id.split(":")[2],
+        "filingDate": "2024-03-01",
+        "inventionTitle": "Verfahren zur Herstellung von Käse",
+        "ownerBag": [{"name": "Société Générale de Fromage", "countryCode": "FR"}],
+        "legalStatus": {"stateCode": "A", "stageCode": 2, "keyEventCode": "D10"},
+    }
+    return data | changes
+
+
+def change_json(right_id: str, **changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "conveyanceCategory": "assignment",
+        "assignorBag": [{"name": "Société Générale de Fromage", "executionDate": "2026-02-01"}],
+        "assigneeBag": [{"name": "Fromagerie Nouvelle SA", "countryCode": "CH"}],
+        "effectiveDate": "2026-02-01",
+        "recordalDate": "2026-03-15",
+        "rightIdBag": [right_id],
+        "evidenceDocumentHash": EVIDENCE,
+    }
+    return data | changes
+
+
+def grant_event_json() -> dict[str, Any]:
+    return {
+        "status": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
+        "previousStageCode": 2,
+        "eventDate": "2026-04-01",
+        "effectiveDate": "2026-04-01",
+    }
+
+
+class Node(NamedTuple):
+    client: TestClient
+    store: Store
+    office: Office
+    worker: OutboxWorker
+    signing_key: OfficeSigningKey
+    consortium: Consortium
+
+    def post(self, path: str, body: Any, token: str | None = TOKEN, **kwargs: Any) -> Any:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return self.client.post(path, json=body, headers=headers, **kwargs)
+
+    def get(self, path: str, token: str | None = TOKEN) -> Any:
+        return self.client.get(path, headers={"Authorization": f"Bearer {token}"} if token else {})
+
+    def register(self, right_id: str, confidential: bool = False) -> dict[str, Any]:
+        answer = self.post("/v1/rights", {"right": right_json(right_id), "confidential": confidential})
+        assert answer.status_code == 202, answer.text
+        return dict(answer.json())
+
+    def nothing_stored(self) -> bool:
+        return self.store.outbox() == [] and self.store.right_ids() == []
+
+
+def settings_for(tmp_path: Path, consortium: Consortium) -> NodeSettings:
+    return NodeSettings(
+        office_code="EP",
+        office_name="European Patent Office",
+        data_dir=tmp_path,
+        operator_token_sha256=token_digest(TOKEN),
+        contract_address=consortium.deployment.address,
+        chain_id=consortium.deployment.chain_id,
+        public_url="https://registry.ep.example",
+        max_body_bytes=MAX_BODY,
+    )
+
+
+@pytest.fixture
+def node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
+    settings = settings_for(tmp_path, consortium)
+    store = Store(settings.store_path)
+    key = OfficeSigningKey.generate(SigningAlgorithm.ED25519)
+    office = Office("EP", store, key)
+    app = create_app(settings, office, store, ContractChainView(consortium.contract))
+    worker = OutboxWorker(store, consortium.w3, consortium.contract, consortium.offices["EP"])
+    with TestClient(app) as client:
+        yield Node(client, store, office, worker, key, consortium)
+
+
+def assert_problem(answer: Any, status: int, field: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == PROBLEM_JSON
+    problem = dict(answer.json())
+    assert set(problem) == {"type", "title", "status", "detail", "errors"}
+    assert problem["status"] == status
+    assert problem["type"].startswith("urn:ipreg:problem:")
+    assert field in [e["field"] for e in problem["errors"]], problem
+    return problem
+
+
+# ---------------------------------------------------------------- the life of a right
+
+
+def test_a_right_is_registered_changed_and_each_version_reaches_the_chain(node: Node) -> None:
+    right_id = new_right_id()
+    answer = node.post("/v1/rights", {"right": right_json(right_id)})
+    assert answer.status_code == 202
+    accepted = answer.json()
+    assert accepted["rightId"] == right_id and accepted["version"] == 1
+    assert accepted["status"] == "pending"
+    assert answer.headers["location"] == f"/v1/outbox/{accepted['outboxId']}"
+    assert node.get(answer.headers["location"]).json()["state"] == "pending"
+
+    node.worker.drain()
+    shown = node.get(f"/v1/rights/{right_id}").json()
+    assert shown["version"] == 1
+    assert shown["onChain"] == {"version": 1, "matchesLocal": True}
+    assert shown["record"]["right"]["rightId"] == right_id
+    assert hashlib.sha256(canonical_bytes(shown["record"])).hexdigest() == accepted["recordHash"]
+    assert node.get(answer.headers["location"]).json()["state"] == "confirmed"
+
+    answer = node.post(
+        f"/v1/rights/{right_id}/ownership-changes", {"expectedVersion": 1, "change": change_json(right_id)}
+    )
+    assert answer.status_code == 202 and answer.json()["version"] == 2
+    behind = node.get(f"/v1/rights/{right_id}").json()
+    assert behind["version"] == 2 and behind["onChain"] == {"version": 1, "matchesLocal": False}
+    node.worker.drain()
+    shown = node.get(f"/v1/rights/{right_id}").json()
+    assert shown["onChain"] == {"version": 2, "matchesLocal": True}
+    assert shown["record"]["right"]["ownerBag"] == [{"name": "Fromagerie Nouvelle SA", "countryCode": "CH"}]
+
+    answer = node.post(
+        f"/v1/rights/{right_id}/status-events", {"expectedVersion": 2, "event": grant_event_json()}
+    )
+    assert answer.status_code == 202 and answer.json()["version"] == 3
+    node.worker.drain()
+    shown = node.get(f"/v1/rights/{right_id}").json()
+    assert shown["onChain"] == {"version": 3, "matchesLocal": True}
+    assert shown["record"]["right"]["legalStatus"]["keyEventCode"] == "F10"
+    assert shown["documentUrl"] == f"https://registry.ep.example/v1/documents/{right_id}/3"
+    assert node.client.get(f"/v1/documents/{right_id}/3").json()["record"] == shown["record"]
+
+
+def test_a_confidential_right_is_served_only_once_published_and_its_signature_verifies(node: Node) -> None:
+    key = node.signing_key
+    node.consortium.transactors["EP"].send(
+        node.consortium.contract.functions.addSigningKey(
+            key.key_id, key.algorithm.chain_value, key.public_key_bytes
+        )
+    )
+    right_id = new_right_id()
+    node.register(right_id, confidential=True)
+    node.worker.drain()
+    shown = node.get(f"/v1/rights/{right_id}").json()
+    assert shown["confidential"] is True and shown["documentUrl"] is None
+    assert shown["onChain"] == {"version": 1, "matchesLocal": True}
+
+    hidden = node.client.get(f"/v1/documents/{right_id}/1")
+    missing = node.client.get(f"/v1/documents/{new_right_id()}/1")
+    problem = assert_problem(hidden, 404, "version")
+    assert_problem(missing, 404, "version")
+    assert hidden.content == missing.content
+    assert right_id not in json.dumps(problem)
+
+    answer = node.post(f"/v1/rights/{right_id}/publication", {"expectedVersion": 1})
+    assert answer.status_code == 202 and answer.json()["version"] == 2
+    node.worker.drain()
+    assert node.get(f"/v1/rights/{right_id}").json()["onChain"] == {"version": 2, "matchesLocal": True}
+
+    for version in (1, 2):
+        answer = node.client.get(f"/v1/documents/{right_id}/{version}")
+        assert answer.status_code == 200, answer.text
+        document = answer.json()
+        canonical = base64.b64decode(document["canonical"])
+        assert json.loads(canonical) == document["record"]
+        assert hashlib.sha256(canonical).hexdigest() == document["recordHash"]
+        assert document["sourceXml"] is None
+        signature = DetachedSignature.from_json(document["signature"])
+        registered = node.consortium.contract.functions.signingKey(b"EP", signature.key_id).call()
+        algorithm = SigningAlgorithm.from_chain_value(registered[1])
+        assert verify_signature(canonical, signature, bytes(registered[4]), algorithm)
+        assert not verify_signature(canonical + b" ", signature, bytes(registered[4]), algorithm)
+
+
+def test_a_document_imported_from_st96_carries_its_source_xml(node: Node) -> None:
+    right_id = new_right_id()
+    source = "<pat:PatentPublication>Käse</pat:PatentPublication>".encode()
+    node.office.register(Right.model_validate(right_json(right_id)), source_xml=source)
+    document = node.client.get(f"/v1/documents/{right_id}/1").json()
+    assert base64.b64decode(document["sourceXml"]) == source
+
+
+def test_the_outbox_lists_entries_by_state_in_pages(node: Node) -> None:
+    ids = [node.register(new_right_id())["outboxId"] for _ in range(3)]
+    first = node.get("/v1/outbox?limit=2").json()
+    assert [e["id"] for e in first["items"]] == ids[:2] and first["nextOffset"] == 2
+    rest = node.get("/v1/outbox?limit=2&offset=2").json()
+    assert [e["id"] for e in rest["items"]] == ids[2:] and rest["nextOffset"] is None
+    assert len(node.get("/v1/outbox?state=pending").json()["items"]) == 3
+
+    node.worker.drain()
+    assert node.get("/v1/outbox?state=pending").json()["items"] == []
+    confirmed = node.get("/v1/outbox?state=confirmed").json()["items"]
+    assert [e["id"] for e in confirmed] == ids
+    assert all(e["txHash"] and e["blockNumber"] for e in confirmed)
+    assert_problem(node.get("/v1/outbox/999999"), 404, "request")
+    assert_problem(node.get("/v1/outbox?limit=501"), 400, "limit")
+    assert_problem(node.get("/v1/outbox?state=lost"), 400, "state")
+
+
+class DownChain:
+    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+        raise ChainError("the chain did not answer: ConnectionError")
+
+
+def test_a_right_is_shown_from_the_store_while_the_chain_is_down(
+    tmp_path: Path, consortium: Consortium
+) -> None:
+    settings = settings_for(tmp_path, consortium)
+    store = Store(settings.store_path)
+    app = create_app(settings, Office("EP", store, OfficeSigningKey.generate()), store, DownChain())
+    client = TestClient(app)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    right_id = new_right_id()
+    assert client.post("/v1/rights", json={"right": right_json(right_id)}, headers=auth).status_code == 202
+    shown = client.get(f"/v1/rights/{right_id}", headers=auth).json()
+    assert shown["version"] == 1 and shown["onChain"] is None
+    assert "did not answer" in shown["onChainError"]
+
+
+class BrokenChain:
+    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+        raise RuntimeError("a bug")
+
+
+def test_an_unexpected_error_is_a_500_problem_without_details(tmp_path: Path, consortium: Consortium) -> None:
+    settings = settings_for(tmp_path, consortium)
+    store = Store(settings.store_path)
+    app = create_app(settings, Office("EP", store, OfficeSigningKey.generate()), store, BrokenChain())
+    client = TestClient(app, raise_server_exceptions=False)
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    right_id = new_right_id()
+    assert client.post("/v1/rights", json={"right": right_json(right_id)}, headers=auth).status_code == 202
+    answer = client.get(f"/v1/rights/{right_id}", headers=auth)
+    assert answer.status_code == 500 and answer.headers["content-type"] == PROBLEM_JSON
+    assert "a bug" not in answer.text
+
+
+# ---------------------------------------------------------------- refusals: a clear 4xx, nothing stored
+
+
+def test_a_change_to_an_unknown_right_is_404(node: Node) -> None:
+    right_id = new_right_id()
+    answer = node.post(
+        f"/v1/rights/{right_id}/ownership-changes", {"expectedVersion": 1, "change": change_json(right_id)}
+    )
+    assert_problem(answer, 404, "rightId")
+    assert_problem(node.get(f"/v1/rights/{right_id}"), 404, "rightId")
+    assert node.nothing_stored()
+
+
+def test_a_change_that_expects_another_version_is_409_and_not_stored(node: Node) -> None:
+    right_id = new_right_id()
+    node.register(right_id)
+    answer = node.post(
+        f"/v1/rights/{right_id}/ownership-changes", {"expectedVersion": 2, "change": change_json(right_id)}
+    )
+    problem = assert_problem(answer, 409, "expectedVersion")
+    assert "is at version 1, not 2" in problem["detail"]
+    assert_problem(node.post("/v1/rights", {"right": right_json(right_id)}), 409, "expectedVersion")
+    assert len(node.store.outbox()) == 1 and node.store.right_version(right_id) == 1
+
+
+def test_the_ep_node_refuses_a_gb_right_with_403_and_stores_nothing(node: Node) -> None:
+    gb_right = new_right_id("GB")
+    problem = assert_problem(node.post("/v1/rights", {"right": right_json(gb_right)}), 403, "rightId")
+    assert "belongs to office GB" in problem["detail"]
+    answer = node.post(
+        f"/v1/rights/{gb_right}/ownership-changes", {"expectedVersion": 1, "change": change_json(gb_right)}
+    )
+    assert_problem(answer, 403, "rightId")
+    assert node.nothing_stored()
+
+
+def test_a_body_over_the_limit_is_413_whether_declared_or_streamed(node: Node) -> None:
+    right = right_json(new_right_id(), inventionTitle="x" * 1000)
+    body = json.dumps({"right": right, "confidential": False, "padding": " " * MAX_BODY}).encode()
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
+    declared = node.client.post("/v1/rights", content=body, headers=headers)
+    assert_problem(declared, 413, "body")
+
+    def chunks() -> Iterator[bytes]:
+        for start in range(0, len(body), 4096):
+            yield body[start : start + 4096]
+
+    streamed = node.client.post("/v1/rights", content=chunks(), headers=headers)
+    assert_problem(streamed, 413, "body")
+    assert node.nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"right": right_json("EP:PAT:EP1", filingDate="2024-13-01")}, "right.filingDate"),
+        ({"right": right_json("EP:PAT:EP1", filingDate="1.3.2024")}, "right.filingDate"),
+        ({"right": right_json("EP:PAT:EP1", colour="red")}, "right.colour"),
+        ({"right": right_json("EP:PAT:EP1"), "confidentail": True}, "confidentail"),
+        ({"right": right_json("EP:PAT:EP1"), "confidential": "yes"}, "confidential"),
+        ({"right": right_json("EP:PAT:EP1", ownerBag=[])}, "right.ownerBag"),
+        ({"right": right_json("EP:PAT:EP1", ownerBag=[{"nom": "x"}])}, "right.ownerBag[0].nom"),
+        ({"right": right_json("ep:pat:1")}, "right.rightId"),
+        ({}, "right"),
+    ],
+)
+def test_an_invalid_right_is_422_naming_the_field(node: Node, body: dict[str, Any], field: str) -> None:
+    assert_problem(node.post("/v1/rights", body), 422, field)
+    assert node.nothing_stored()
+
+
+def transfer_body(expected: Any = 1, **changes: Any) -> dict[str, Any]:
+    return {"expectedVersion": expected, "change": change_json("EP:PAT:EP1", **changes)}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (transfer_body(effectiveDate="2026-02-30x"), "change.effectiveDate"),
+        (transfer_body(conveyanceCategory="gift"), "change.conveyanceCategory"),
+        (transfer_body(evidenceDocumentHash="ABC"), "change.evidenceDocumentHash"),
+        (transfer_body(expected="1"), "expectedVersion"),
+        (transfer_body(expected=0), "expectedVersion"),
+        (transfer_body() | {"note": "x"}, "note"),
+    ],
+)
+def test_an_invalid_ownership_change_is_422_naming_the_field(
+    node: Node, body: dict[str, Any], field: str
+) -> None:
+    assert_problem(node.post("/v1/rights/EP:PAT:EP1/ownership-changes", body), 422, field)
+    assert node.nothing_stored()
+
+
+def test_a_change_that_does_not_cover_the_right_is_refused_naming_the_field(node: Node) -> None:
+    right_id = new_right_id()
+    node.register(right_id)
+    change = change_json(right_id, rightIdBag=["EP:PAT:EP999"])
+    answer = node.post(f"/v1/rights/{right_id}/ownership-changes", {"expectedVersion": 1, "change": change})
+    assert_problem(answer, 400, "rightIdBag")
+    assert node.store.right_version(right_id) == 1
+
+
+def test_an_invalid_status_event_is_422_naming_the_field(node: Node) -> None:
+    event = grant_event_json() | {"eventDate": "2026-04-31", "effectiveDate": "26-04-01"}
+    answer = node.post("/v1/rights/EP:PAT:EP1/status-events", {"expectedVersion": 1, "event": event})
+    problem = assert_problem(answer, 422, "event.effectiveDate")
+    assert "ISO 8601" in problem["detail"]
+    assert node.nothing_stored()
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/rights/ep:pat:1", "rightId"),
+        ("/v1/rights/EP:PAT:", "rightId"),
+        ("/v1/rights/EP:XYZ:123/publication", "rightId"),
+        ("/v1/rights/EP:PAT:1%20", "rightId"),
+        ("/v1/rights/EP:PAT:" + "1" * 41, "rightId"),
+        ("/v1/outbox/abc", "entryId"),
+        ("/v1/outbox/0", "entryId"),
+    ],
+)
+def test_a_malformed_path_is_400_naming_the_parameter(node: Node, path: str, field: str) -> None:
+    answer = node.get(path) if "publication" not in path else node.post(path, {"expectedVersion": 1})
+    assert_problem(answer, 400, field)
+
+
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [
+        ("/v1/documents/EP:PAT:1/0", "version"),
+        ("/v1/documents/EP:PAT:1/abc", "version"),
+        ("/v1/documents/EP:PAT:1/99999999999999999999999", "version"),
+        ("/v1/documents/not-a-right/1", "rightId"),
+    ],
+)
+def test_a_malformed_deep_link_is_400_never_500(node: Node, path: str, field: str) -> None:
+    assert_problem(node.client.get(path), 400, field)
+
+
+def test_malformed_json_is_400(node: Node) -> None:
+    answer = node.client.post(
+        "/v1/rights",
+        content=b'{"right": ',
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    assert_problem(answer, 400, "body")
+    assert node.nothing_stored()
+
+
+@pytest.mark.parametrize("token", [None, "not-the-token", TOKEN + "x"])
+def test_writes_and_operator_reads_need_the_operator_token(node: Node, token: str | None) -> None:
+    right_id = new_right_id()
+    problem = assert_problem(
+        node.post("/v1/rights", {"right": right_json(right_id)}, token=token), 401, "Authorization"
+    )
+    assert TOKEN not in json.dumps(problem)
+    answer = node.post(f"/v1/rights/{right_id}/publication", {"expectedVersion": 1}, token=token)
+    assert_problem(answer, 401, "Authorization")
+    assert answer.headers["www-authenticate"].startswith("Bearer")
+    assert_problem(node.get("/v1/outbox", token=token), 401, "Authorization")
+    assert_problem(node.get(f"/v1/rights/{right_id}", token=token), 401, "Authorization")
+    assert node.nothing_stored()
+
+
+def test_an_unknown_route_or_method_is_a_problem_too(node: Node) -> None:
+    assert_problem(node.get("/v1/nothing-here"), 404, "request")
+    assert_problem(node.client.delete("/v1/outbox"), 405, "request")
+
+
+# ---------------------------------------------------------------- the contract: OpenAPI
+
+
+def test_openapi_names_every_operation_and_documents_problems(node: Node) -> None:
+    spec = node.client.get("/openapi.json").json()
+    operations = {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
+    assert {op["operationId"] for op in operations.values()} == {
+        "createRight", "recordOwnershipChange", "recordStatusEvent", "publishRight", "readRight",
+        "listOutbox", "readOutboxEntry", "readDocument",
+    }  # fmt: skip
+    for (method, path), op in operations.items():
+        success = "202" if method == "post" else "200"
+        assert "$ref" in op["responses"][success]["content"]["application/json"]["schema"], path
+        for status, response in op["responses"].items():
+            if status[0] in "45":
+                assert list(response["content"]) == [PROBLEM_JSON], (path, status)
+        secured = path != "/v1/documents/{rightId}/{version}"
+        assert bool(op.get("security")) == secured, path
