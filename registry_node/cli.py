@@ -457,6 +457,51 @@ def node_publish(
     _show_accepted(answer, as_json)
 
 
+IMPORT_REQUEST_BYTES = 512 * 1024  # files per request stay well under the node's default body limit
+
+
+@node_app.command("import")
+def node_import(
+    files: Annotated[list[Path], typer.Argument(help="WIPO ST.96 XML files (patents, trademarks, designs).")],
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import ST.96 files: each registers its right, or is refused alone with the element and reason."""
+    outcomes: list[dict[str, Any]] = []
+    try:
+        with _client(node, data_dir) as client:
+            batch: list[tuple[str, bytes]] = []
+            size = 0
+            for path in files:
+                data = path.read_bytes()
+                if batch and size + len(data) * 4 // 3 > IMPORT_REQUEST_BYTES:
+                    outcomes += client.import_st96(batch)["items"]
+                    batch, size = [], 0
+                batch.append((str(path), data))
+                size += len(data) * 4 // 3
+            if batch:
+                outcomes += client.import_st96(batch)["items"]
+    except (RegistryError, OSError) as err:
+        _refused(RegistryError(str(err)) if isinstance(err, OSError) else err, as_json)
+    refused = [o for o in outcomes if not o["accepted"]]
+    if as_json:
+        typer.echo(json.dumps({"accepted": len(outcomes) - len(refused), "refused": len(refused),
+                               "items": outcomes}, indent=2))  # fmt: skip
+    else:
+        for outcome in outcomes:
+            if outcome["accepted"]:
+                note = "" if outcome.get("validated") else f" ({outcome.get('validationNote')})"
+                typer.echo(
+                    f"{outcome['name']}: {outcome['rightId']} accepted, outbox {outcome['outboxId']}{note}"
+                )
+            else:
+                error = outcome["error"]
+                typer.secho(f"{outcome['name']}: refused: {error['field']}: {error['reason']}", err=True)
+    if refused:
+        raise typer.Exit(code=1)
+
+
 @node_app.command("show")
 def node_show(
     right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],

@@ -6,6 +6,7 @@ the problem so a script can read its fields.
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 from urllib.parse import quote
@@ -80,6 +81,11 @@ class NodeClient:
     def publish(self, right_id: str, expected_version: int) -> dict[str, Any]:
         body = {"expectedVersion": expected_version}
         return self._call("POST", f"/v1/rights/{right_path(right_id)}/publication", body)
+
+    def import_st96(self, files: list[tuple[str, bytes]]) -> dict[str, Any]:
+        """Imports ST.96 files (name, exact bytes); the answer lists each file's outcome."""
+        body = {"files": [{"name": name, "content": base64.b64encode(data).decode()} for name, data in files]}
+        return self._call("POST", "/v1/imports", body)
 
     def right(self, right_id: str) -> dict[str, Any]:
         return self._call("GET", f"/v1/rights/{right_path(right_id)}")

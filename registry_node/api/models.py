@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from registry_node.api.errors import FieldError
 from registry_node.keys import SigningAlgorithm
 from registry_node.records import LegalStatusEvent, OwnershipChange, Right
 from registry_node.store import OutboxState
@@ -123,3 +124,37 @@ class DocumentPublic(BaseModel):
     signature: SignaturePublic
     recordHash: str
     sourceXml: str | None = Field(default=None, description="Base64 of the source ST.96 XML, if any.")
+
+
+class ImportFile(BaseModel):
+    """One ST.96 XML file, as its exact bytes (base64), so every encoding survives the transport."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=255, description="The file's name, to report its outcome by.")
+    content: str = Field(min_length=1, description="The file's bytes, base64.")
+
+
+class ImportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    files: list[ImportFile] = Field(min_length=1, max_length=1000)
+
+
+class ImportOutcomePublic(BaseModel):
+    """One file's outcome: accepted whole (its right registered, queued for the chain) or refused whole."""
+
+    name: str
+    accepted: bool
+    rightId: str | None = None
+    version: int | None = None
+    outboxId: int | None = None
+    validated: bool | None = Field(default=None, description="Whether the file was checked against its XSD.")
+    validationNote: str | None = None
+    error: FieldError | None = None
+
+
+class ImportAccepted(BaseModel):
+    accepted: int
+    refused: int
+    items: list[ImportOutcomePublic]

@@ -7,6 +7,7 @@ checked as a user sees it: the status, problem+json naming the field, and nothin
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -26,7 +27,7 @@ from registry_node.outbox import OutboxWorker
 from registry_node.records import Right, canonical_bytes
 from registry_node.settings import NodeSettings, token_digest
 from registry_node.signing import DetachedSignature, verify_signature
-from registry_node.store import Store
+from registry_node.store import OutboxState, Store
 
 with warnings.catch_warnings():  # starlette's TestClient announces a future move to httpx2
     warnings.simplefilter("ignore")
@@ -480,3 +481,66 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
                 assert list(response["content"]) == [PROBLEM_JSON], (path, status)
         secured = path != "/v1/documents/{rightId}/{version}"
         assert bool(op.get("security")) == secured, path
+
+
+# ---------------------------------------------------------------- ST.96 imports
+
+ASSETS = Path(__file__).resolve().parents[1] / "assets" / "st96"
+
+
+def import_file(name: str, data: bytes) -> dict[str, str]:
+    return {"name": name, "content": base64.b64encode(data).decode()}
+
+
+@pytest.fixture
+def import_node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
+    """The node of `node`, with a body limit room for a few ST.96 files."""
+    settings = dataclasses.replace(settings_for(tmp_path, consortium), max_body_bytes=1024 * 1024)
+    store = Store(settings.store_path)
+    key = OfficeSigningKey.generate(SigningAlgorithm.ED25519)
+    office = Office("EP", store, key)
+    app = create_app(settings, office, store, ContractChainView(consortium.contract))
+    worker = OutboxWorker(store, consortium.w3, consortium.contract, consortium.offices["EP"])
+    with TestClient(app) as client:
+        yield Node(client, store, office, worker, key, consortium)
+
+
+def test_an_import_registers_each_good_file_and_refuses_each_bad_one_alone(import_node: Node) -> None:
+    node = import_node
+    patent = (ASSETS / "patent_application_publication.xml").read_bytes()
+    files = [
+        import_file("ep.xml", patent),
+        import_file("xxe.xml", (ASSETS / "hostile" / "xxe_external_entity.xml").read_bytes()),
+        import_file("missing.xml", (ASSETS / "hostile" / "missing_application_number.xml").read_bytes()),
+        import_file("em-trademark.xml", (ASSETS / "trademark_application.xml").read_bytes()),
+        import_file("again.xml", patent),
+        {"name": "garbled.b64", "content": "not base64!"},
+    ]
+
+    answer = node.post("/v1/imports", {"files": files})
+
+    assert answer.status_code == 202, answer.text
+    result = answer.json()
+    assert (result["accepted"], result["refused"]) == (1, 5)
+    by_name = {item["name"]: item for item in result["items"]}
+    assert [item["name"] for item in result["items"]] == [f["name"] for f in files]
+    accepted = by_name["ep.xml"]
+    assert accepted["accepted"] and accepted["rightId"].startswith("EP:PAT:") and accepted["version"] == 1
+    assert accepted["validated"] is False and "not validated" in accepted["validationNote"]
+    assert by_name["em-trademark.xml"]["error"]["field"] == "rightId"  # an EM right, not this EP office's
+    assert by_name["again.xml"]["error"]["field"] == "expectedVersion"  # the same right twice
+    assert by_name["garbled.b64"]["error"]["field"] == "files[5].content"
+    assert "ApplicationNumberText" in by_name["missing.xml"]["error"]["field"]
+    assert "root:" not in answer.text
+    stored = node.store.latest(accepted["rightId"])
+    assert stored is not None and stored.source_xml == patent
+    assert len(node.store.outbox()) == 1
+    node.worker.drain()
+    assert node.store.outbox()[0].state == OutboxState.CONFIRMED
+
+
+def test_an_import_needs_the_operator_token_and_at_least_one_file(node: Node) -> None:
+    body = {"files": [import_file("ep.xml", (ASSETS / "patent_application_publication.xml").read_bytes())]}
+    assert_problem(node.post("/v1/imports", body, token=None), 401, "Authorization")
+    assert_problem(node.post("/v1/imports", {"files": []}), 422, "files")
+    assert node.nothing_stored()

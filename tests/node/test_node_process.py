@@ -349,6 +349,28 @@ def test_a_node_killed_right_after_accepting_changes_sends_each_exactly_once_aft
         assert ep.get(f"/v1/rights/{right_id}").json()["onChain"] == {"version": 1, "matchesLocal": True}
 
 
+def test_st96_files_are_imported_through_the_cli_each_accepted_or_refused_alone(
+    network: Network, tmp_path: Path
+) -> None:
+    assets = PROJECT_ROOT / "tests" / "assets" / "st96"
+    sample = (assets / "patent_application_publication.xml").read_text("utf-8")
+    good = tmp_path / "ep.xml"
+    good.write_text(sample.replace("19175123.4", "22999001.4"), "utf-8")
+    hostile = assets / "hostile" / "billion_laughs.xml"
+    ep = network.nodes["EP"]
+
+    result = ep.cli("import", str(good), str(hostile), "--json")
+
+    assert result.returncode == 1  # one file was refused
+    outcome = json.loads(result.stdout)
+    assert (outcome["accepted"], outcome["refused"]) == (1, 1)
+    right_id = outcome["items"][0]["rightId"]
+    assert right_id == "EP:PAT:229990014"
+    assert outcome["items"][1]["name"].endswith("billion_laughs.xml") and not outcome["items"][1]["accepted"]
+    answer(ep.cli("outbox", "--wait", "--json"))
+    assert network.contract.functions.rightOf(chain_right_id(right_id)).call()[0] == 1
+
+
 def test_run_on_a_taken_port_fails_naming_the_port(network: Network, listening_port: int) -> None:
     ep = network.nodes["EP"]
     env_port = {"IPREG_NODE_LISTEN_PORT": str(listening_port)}

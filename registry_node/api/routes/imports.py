@@ -1,0 +1,77 @@
+"""Operator route for bulk imports of WIPO ST.96 XML files.
+
+Each file is parsed (hardened parser), mapped and, when the node has an ST.96 schema folder, validated;
+the good ones are registered in one store transaction and go to the chain in registerBatch
+transactions. Every file is accepted whole or refused whole with the element or field and the reason;
+a refused file does not stop the others.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter, Depends
+
+from registry_node.api.deps import OfficeDep, SettingsDep, require_operator
+from registry_node.api.errors import FieldError, problem_responses
+from registry_node.api.models import ImportAccepted, ImportCreate, ImportOutcomePublic
+from registry_node.office import Accepted
+from registry_node.st96 import SchemaSet, St96Document, St96Error, parse_st96
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[Depends(require_operator)])
+
+
+@lru_cache(maxsize=4)
+def schema_set(folder: Path) -> SchemaSet:
+    """One SchemaSet per folder for the process's life: each XSD is loaded once."""
+    return SchemaSet(folder)
+
+
+@router.post(
+    "",
+    status_code=202,
+    operation_id="importSt96",
+    response_model=ImportAccepted,
+    responses=problem_responses(400, 401, 413, 422),
+    summary="Import WIPO ST.96 XML files: register their rights, file by file",
+)
+def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) -> ImportAccepted:
+    schemas = schema_set(settings.st96_schema_dir) if settings.st96_schema_dir else None
+    items: list[ImportOutcomePublic | None] = []
+    documents: list[St96Document] = []
+    for i, file in enumerate(body.files):
+        try:
+            data = base64.b64decode(file.content, validate=True)
+        except (binascii.Error, ValueError):
+            items.append(refused(file.name, f"files[{i}].content", "not base64"))
+            continue
+        try:
+            documents.append(parse_st96(data, schemas))
+            items.append(None)
+        except St96Error as err:
+            items.append(refused(file.name, err.element, err.reason))
+    registered = iter(office.register_many([(d.right, d.source) for d in documents]))
+    parsed = iter(documents)
+    for i, item in enumerate(items):
+        if item is not None:
+            continue
+        document, outcome = next(parsed), next(registered)
+        name = body.files[i].name
+        if isinstance(outcome, Accepted):
+            items[i] = ImportOutcomePublic(
+                name=name, accepted=True, rightId=outcome.right_id, version=outcome.version,
+                outboxId=outcome.outbox_id, validated=document.validated,
+                validationNote=document.validation_note or None,
+            )  # fmt: skip
+        else:
+            items[i] = refused(name, outcome.field, outcome.reason)
+    outcomes = [item for item in items if item is not None]
+    accepted = sum(1 for item in outcomes if item.accepted)
+    return ImportAccepted(accepted=accepted, refused=len(outcomes) - accepted, items=outcomes)
+
+
+def refused(name: str, field: str, reason: str) -> ImportOutcomePublic:
+    return ImportOutcomePublic(name=name, accepted=False, error=FieldError(field=field, reason=reason))
