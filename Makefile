@@ -22,7 +22,7 @@ export HOME := $(or $(HOME),$(CURDIR)/.home)
 help:
 	@echo "make demo    deploy the registry with three founding offices to a fresh local chain"
 	@echo "make test    install what is missing, then run every test"
-	@echo "make bench   gas benchmark -> bench/results/gas.json"
+	@echo "make bench   gas and node-throughput benchmarks -> bench/results/"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
 setup: system-packages $(STAMP_PY) $(STAMP_NODE)
@@ -90,6 +90,7 @@ demo: setup
 
 bench: setup
 	$(BIN)/python bench/gas.py
+	$(BIN)/python bench/node_throughput.py
 
 clean:
 	rm -rf build reports .demo .hypothesis .pytest_cache
