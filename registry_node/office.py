@@ -114,7 +114,10 @@ class Office:
             confidential,
             chain_state,
         )
-        return self._accept(record, "register", [registration], chain_state, state, confidential, source_xml)
+        change = self._change(
+            record, "register", [registration], chain_state, state, confidential, source_xml
+        )
+        return self._store(change)
 
     def register_many(self, items: list[tuple[Right, bytes | None]]) -> list[Accepted | OfficeError]:
         """Registers many rights (a bulk import: right and source XML each) in one store transaction;
@@ -165,7 +168,8 @@ class Office:
                 owners = list(right.ownerBag) + [p for p in owners if p not in right.ownerBag]
             right = right.model_copy(update={"ownerBag": owners})
         record = self._next(previous, right, "ownershipChange", ownershipChange=change)
-        chain_state, state = self._chain_state(record, current.state["confidential"])
+        confidential = current.state["confidential"]
+        chain_state, state = self._chain_state(record, confidential)
         conveyance = (
             change.conveyanceCategory.chain_value,
             change.transferCategory == "partial",
@@ -174,8 +178,8 @@ class Office:
         )
         rid = chain_right_id(right_id)
         args = [rid, expected_version, _chain_tuple(current), chain_state[0], chain_state[1], conveyance]
-        return self._accept(
-            record, "recordOwnershipChange", args, chain_state, state, current.state["confidential"]
+        return self._store(
+            self._change(record, "recordOwnershipChange", args, chain_state, state, confidential)
         )
 
     def record_status(self, right_id: str, expected_version: int, event: LegalStatusEvent) -> Accepted:
@@ -203,7 +207,9 @@ class Office:
             chain_state[0],
             chain_event,
         )
-        return self._accept(record, "recordStatusEvent", [update], chain_state, state, confidential)
+        return self._store(
+            self._change(record, "recordStatusEvent", [update], chain_state, state, confidential)
+        )
 
     def publish(self, right_id: str, expected_version: int) -> Accepted:
         """Publishes a confidential right: opens the seal of its current record, which becomes public."""
@@ -281,18 +287,6 @@ class Office:
             "confidential": confidential,
         }
         return chain_state, state
-
-    def _accept(
-        self,
-        record: RightRecord,
-        action: str,
-        args: list[Any],
-        chain_state: tuple[bytes, bytes, bytes],
-        state: dict[str, Any],
-        confidential: bool,
-        source_xml: bytes | None = None,
-    ) -> Accepted:
-        return self._store(self._change(record, action, args, chain_state, state, confidential, source_xml))
 
     def _change(
         self,
