@@ -471,7 +471,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
     operations = {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
     assert {op["operationId"] for op in operations.values()} == {
         "createRight", "recordOwnershipChange", "recordStatusEvent", "publishRight", "readRight",
-        "listOutbox", "readOutboxEntry", "readDocument",
+        "listOutbox", "readOutboxEntry", "readDocument", "importSt96",
     }  # fmt: skip
     for (method, path), op in operations.items():
         success = "202" if method == "post" else "200"
