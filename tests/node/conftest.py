@@ -186,6 +186,26 @@ def start_raw_ganache(tmp_path: Path) -> Iterator[RawGanacheFactory]:
         factory.stop_all()
 
 
+class FreshChain(NamedTuple):
+    """A consortium of its own on a chain of its own, for tests that stop the chain or count its events."""
+
+    w3: Web3
+    contract: Contract
+    offices: dict[str, LocalAccount]
+    chain: Ganache
+
+
+@pytest.fixture
+def fresh_chain(start_ganache: GanacheFactory) -> FreshChain:
+    deployer: LocalAccount = Account.create()
+    offices: dict[str, LocalAccount] = {code: Account.create() for code in OFFICES}
+    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *offices.values())])
+    w3 = connect(chain.rpc_url)
+    abi = load_artifact().abi
+    deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
+    return FreshChain(w3, w3.eth.contract(address=deployment.address, abi=abi), offices, chain)
+
+
 @pytest.fixture(scope="module")
 def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Consortium]:
     """EP, GB and KR deployed by a separate deployer account on a fresh chain shared by the test module."""

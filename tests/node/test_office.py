@@ -7,14 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
-from conftest import consortium_config
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import deploy_consortium
 from registry_node.keys import OfficeSigningKey
 from registry_node.office import NotCompetent, Office, OfficeError, UnknownRight, VersionConflict
 from registry_node.outbox import OutboxWorker
@@ -33,7 +27,7 @@ from registry_node.st96 import parse_st96
 from registry_node.store import OutboxState, Store
 
 if TYPE_CHECKING:
-    from conftest import GanacheFactory
+    from conftest import FreshChain
 
 EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
 
@@ -46,17 +40,11 @@ class Node(NamedTuple):
 
 
 @pytest.fixture
-def ep(start_ganache: GanacheFactory, tmp_path: Path) -> Node:
-    deployer: LocalAccount = Account.create()
-    offices: dict[str, LocalAccount] = {c: Account.create() for c in ("EP", "GB", "KR")}
-    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *offices.values())])
-    w3 = connect(chain.rpc_url)
-    abi = load_artifact().abi
-    deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
-    contract = w3.eth.contract(address=deployment.address, abi=abi)
+def ep(fresh_chain: FreshChain, tmp_path: Path) -> Node:
     store = Store(tmp_path / "ep.sqlite")
     office = Office("EP", store, OfficeSigningKey.generate())
-    return Node(office, OutboxWorker(store, w3, contract, offices["EP"]), contract, store)
+    worker = OutboxWorker(store, fresh_chain.w3, fresh_chain.contract, fresh_chain.offices["EP"])
+    return Node(office, worker, fresh_chain.contract, store)
 
 
 def right(number: str = "EP20190012345", **changes: Any) -> Right:

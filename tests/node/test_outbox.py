@@ -11,23 +11,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
 from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import deploy_consortium
+from registry_node.chain import Transactor
 from registry_node.devchain import Ganache
 from registry_node.outbox import OutboxWorker, decode_args, encode_args
 from registry_node.records import chain_right_id
 from registry_node.store import AcceptedChange, OutboxState, Store
 
 if TYPE_CHECKING:
-    from conftest import GanacheFactory
+    from conftest import FreshChain, GanacheFactory
 
-from conftest import consortium_config
 
 GRANTED = b"A4F10"
 
@@ -46,15 +43,9 @@ class Office(NamedTuple):
 
 
 @pytest.fixture
-def office(start_ganache: GanacheFactory, tmp_path: Path) -> Office:
-    deployer: LocalAccount = Account.create()
-    offices: dict[str, LocalAccount] = {c: Account.create() for c in ("EP", "GB", "KR")}
-    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *offices.values())])
-    w3 = connect(chain.rpc_url)
-    abi = load_artifact().abi
-    deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
-    contract = w3.eth.contract(address=deployment.address, abi=abi)
-    return Office(w3, contract, offices["EP"], offices["GB"], Store(tmp_path / "ep.sqlite"), chain)
+def office(fresh_chain: FreshChain, tmp_path: Path) -> Office:
+    c = fresh_chain
+    return Office(c.w3, c.contract, c.offices["EP"], c.offices["GB"], Store(tmp_path / "ep.sqlite"), c.chain)
 
 
 def state(n: int, version: int) -> tuple[bytes, bytes, bytes]:

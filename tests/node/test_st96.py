@@ -54,7 +54,7 @@ needs_wipo_files = pytest.mark.skipif(
 def schemas() -> SchemaSet:
     """WIPO's V6_0 schemas, each loaded at most once for the whole module."""
     if not WIPO_SCHEMAS.is_dir():
-        pytest.skip(f"WIPO ST.96 schemas not found at {WIPO_SCHEMAS}")
+        pytest.fail(f"WIPO ST.96 schemas not found at {WIPO_SCHEMAS}: shared/ must sit beside the project")
     return SchemaSet(WIPO_SCHEMAS)
 
 
