@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 import threading
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
@@ -377,6 +378,18 @@ def _refused(err: RegistryError, as_json: bool) -> NoReturn:
     raise _fail(err)
 
 
+def _send_change(
+    node: str | None, data_dir: Path | None, as_json: bool, call: Callable[[NodeClient], dict[str, Any]]
+) -> None:
+    """Sends one change to the running node and shows its acceptance, or the refusal (exit 1)."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = call(client)
+    except RegistryError as err:
+        _refused(err, as_json)
+    _show_accepted(answer, as_json)
+
+
 def _show_accepted(answer: dict[str, Any], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(answer, indent=2))
@@ -396,12 +409,7 @@ def node_register(
     as_json: JsonOption = False,
 ) -> None:
     """Register a right of the node's office."""
-    try:
-        with _client(node, data_dir) as client:
-            answer = client.register(_read_json(file), confidential)
-    except RegistryError as err:
-        _refused(err, as_json)
-    _show_accepted(answer, as_json)
+    _send_change(node, data_dir, as_json, lambda client: client.register(_read_json(file), confidential))
 
 
 @node_app.command("transfer")
@@ -414,12 +422,9 @@ def node_transfer(
     as_json: JsonOption = False,
 ) -> None:
     """Record an ownership change (assignment, licence, security interest, ...)."""
-    try:
-        with _client(node, data_dir) as client:
-            answer = client.transfer(right_id, expected_version, _read_json(file))
-    except RegistryError as err:
-        _refused(err, as_json)
-    _show_accepted(answer, as_json)
+    _send_change(
+        node, data_dir, as_json, lambda client: client.transfer(right_id, expected_version, _read_json(file))
+    )
 
 
 @node_app.command("status")
@@ -432,12 +437,12 @@ def node_status(
     as_json: JsonOption = False,
 ) -> None:
     """Record a legal-status event."""
-    try:
-        with _client(node, data_dir) as client:
-            answer = client.record_status(right_id, expected_version, _read_json(file))
-    except RegistryError as err:
-        _refused(err, as_json)
-    _show_accepted(answer, as_json)
+    _send_change(
+        node,
+        data_dir,
+        as_json,
+        lambda client: client.record_status(right_id, expected_version, _read_json(file)),
+    )
 
 
 @node_app.command("publish")
@@ -449,12 +454,7 @@ def node_publish(
     as_json: JsonOption = False,
 ) -> None:
     """Publish a confidential right."""
-    try:
-        with _client(node, data_dir) as client:
-            answer = client.publish(right_id, expected_version)
-    except RegistryError as err:
-        _refused(err, as_json)
-    _show_accepted(answer, as_json)
+    _send_change(node, data_dir, as_json, lambda client: client.publish(right_id, expected_version))
 
 
 IMPORT_REQUEST_BYTES = 512 * 1024  # files per request stay well under the node's default body limit
