@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     UNIQUE (right_id, version)
 );
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, id);
+CREATE INDEX IF NOT EXISTS versions_by_hash ON versions (record_hash);
 """
 
 
@@ -244,12 +245,21 @@ class Store:
             db.close()
 
     def version(self, right_id: str, version: int) -> StoredVersion | None:
+        return self._version("right_id = ? AND version = ?", (right_id, version))
+
+    def version_by_hash(self, record_hash: bytes) -> StoredVersion | None:
+        """The latest version whose signed record hashes to `record_hash` (the deep link a gateway follows
+        from a hash it read on chain), or None. A publication reveals the sealed version's record, so two
+        versions may carry one hash."""
+        return self._version("record_hash = ?", (record_hash,))
+
+    def _version(self, where: str, args: tuple[Any, ...]) -> StoredVersion | None:
         db = self._connect()
         try:
             row = db.execute(
                 "SELECT right_id, version, change_kind, record_hash, canonical, signature, source_xml, "
-                "published, state FROM versions WHERE right_id = ? AND version = ?",
-                (right_id, version),
+                f"published, state FROM versions WHERE {where} ORDER BY version DESC LIMIT 1",
+                args,
             ).fetchone()
         finally:
             db.close()

@@ -207,6 +207,9 @@ def test_a_confidential_right_is_served_only_once_published_and_its_signature_ve
     assert_problem(missing, 404, "version")
     assert hidden.content == missing.content
     assert right_id not in json.dumps(problem)
+    sealed_hash = node.get(f"/v1/rights/{right_id}").json()["recordHash"]
+    hidden_by_hash = node.client.get("/v1/documents", params={"recordHash": sealed_hash})
+    assert hidden_by_hash.status_code == 404 and hidden_by_hash.content == missing.content
 
     answer = node.post(f"/v1/rights/{right_id}/publication", {"expectedVersion": 1})
     assert answer.status_code == 202 and answer.json()["version"] == 2
@@ -226,6 +229,9 @@ def test_a_confidential_right_is_served_only_once_published_and_its_signature_ve
         algorithm = SigningAlgorithm.from_chain_value(registered[1])
         assert verify_signature(canonical, signature, bytes(registered[4]), algorithm)
         assert not verify_signature(canonical + b" ", signature, bytes(registered[4]), algorithm)
+        # publication reveals version 1's record: both versions carry its hash; the link names the latest
+        by_hash = node.client.get("/v1/documents", params={"recordHash": document["recordHash"]})
+        assert by_hash.status_code == 200 and by_hash.json() == {**document, "version": 2}
 
 
 def test_a_document_imported_from_st96_carries_its_source_xml(node: Node) -> None:
@@ -427,6 +433,8 @@ def test_a_malformed_path_is_400_naming_the_parameter(node: Node, path: str, fie
         ("/v1/documents/EP:PAT:1/abc", "version"),
         ("/v1/documents/EP:PAT:1/99999999999999999999999", "version"),
         ("/v1/documents/not-a-right/1", "rightId"),
+        ("/v1/documents?recordHash=ABC", "recordHash"),
+        ("/v1/documents", "recordHash"),
     ],
 )
 def test_a_malformed_deep_link_is_400_never_500(node: Node, path: str, field: str) -> None:
@@ -471,7 +479,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
     operations = {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
     assert {op["operationId"] for op in operations.values()} == {
         "createRight", "recordOwnershipChange", "recordStatusEvent", "publishRight", "readRight",
-        "listOutbox", "readOutboxEntry", "readDocument", "importSt96",
+        "listOutbox", "readOutboxEntry", "readDocument", "findDocument", "importSt96",
     }  # fmt: skip
     for (method, path), op in operations.items():
         success = "202" if method == "post" else "200"
@@ -479,7 +487,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
         for status, response in op["responses"].items():
             if status[0] in "45":
                 assert list(response["content"]) == [PROBLEM_JSON], (path, status)
-        secured = path != "/v1/documents/{rightId}/{version}"
+        secured = not path.startswith("/v1/documents")
         assert bool(op.get("security")) == secured, path
 
 

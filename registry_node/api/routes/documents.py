@@ -9,17 +9,42 @@ from __future__ import annotations
 import base64
 import json
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
 
 from registry_node.api.deps import StoreDep
 from registry_node.api.errors import DocumentNotFound, problem_responses
 from registry_node.api.models import DocumentPublic, SignaturePublic
 from registry_node.api.routes.params import RightIdPath, VersionPath
+from registry_node.store import StoredVersion
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
 # A published version never changes.
 IMMUTABLE = "public, max-age=86400, immutable"
+
+
+@router.get(
+    "",
+    operation_id="findDocument",
+    response_model=DocumentPublic,
+    responses=problem_responses(400, 404),
+    summary="The signed record of a published version, found by its record hash (public deep link)",
+)
+def find_document(
+    record_hash: Annotated[
+        str,
+        Query(
+            alias="recordHash",
+            pattern=r"^[0-9a-f]{64}$",
+            description="SHA-256 of the canonical record, lower-case hex, as read on chain.",
+        ),
+    ],
+    store: StoreDep,
+    response: Response,
+) -> DocumentPublic:
+    return _public(store.version_by_hash(bytes.fromhex(record_hash)), response)
 
 
 @router.get(
@@ -32,7 +57,10 @@ IMMUTABLE = "public, max-age=86400, immutable"
 def read_document(
     right_id: RightIdPath, version: VersionPath, store: StoreDep, response: Response
 ) -> DocumentPublic:
-    stored = store.version(right_id, version)
+    return _public(store.version(right_id, version), response)
+
+
+def _public(stored: StoredVersion | None, response: Response) -> DocumentPublic:
     if stored is None or not stored.published:
         raise DocumentNotFound()
     response.headers["Cache-Control"] = IMMUTABLE
