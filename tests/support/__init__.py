@@ -1,0 +1,1 @@
+"""Helpers shared by the Python test suites (not a test module)."""
