@@ -10,6 +10,9 @@ BIN := $(CURDIR)/$(VENV)/bin
 PYTHON_FOR_VENV := $(shell command -v python3.11 || command -v python3)
 STAMP_PY := $(VENV)/.setup-stamp
 STAMP_NODE := node_modules/.setup-stamp
+# schemathesis needs a newer hypothesis than brownie pins, so it has a venv of its own, used as a command.
+ST_VENV := .venv-schemathesis
+STAMP_ST := $(ST_VENV)/.setup-stamp
 
 # brownie and py-solc-x reach the compiler through the bridge; ganache comes from node_modules.
 export SOLCX_BINARY_PATH := $(CURDIR)/scripts/solc
@@ -25,15 +28,18 @@ help:
 	@echo "make bench   gas and node-throughput benchmarks -> bench/results/"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
-setup: system-packages $(STAMP_PY) $(STAMP_NODE)
+setup: system-packages $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
 
-# Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20).
+# Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20):
+# PostgreSQL for the gateway's database tests, Chromium for the auditor page's browser test.
 system-packages:
 	@mkdir -p "$(HOME)"
 	@missing=""; \
 	command -v node >/dev/null || missing="$$missing nodejs"; \
 	command -v npm >/dev/null || missing="$$missing npm"; \
 	$(PYTHON_FOR_VENV) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -49,6 +55,11 @@ $(STAMP_PY): requirements.lock pyproject.toml
 	printf 'import os; os.environ.setdefault("SOLCX_BINARY_PATH", "%s"); os.environ["PATH"] = "%s" + os.pathsep + os.environ.get("PATH", "")\n' \
 		"$(CURDIR)/scripts/solc" "$(CURDIR)/node_modules/.bin" \
 		> "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')/ipreg_toolchain.pth"
+	touch $@
+
+$(STAMP_ST): requirements-schemathesis.lock
+	test -x $(ST_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(ST_VENV)
+	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.lock
 	touch $@
 
 $(STAMP_NODE): package.json package-lock.json

@@ -305,6 +305,49 @@ def node_register_keys(data_dir: DataDirOption, password_file: PasswordFileOptio
         )
 
 
+@node_app.command("rotate-key")
+def node_rotate_key(
+    data_dir: DataDirOption,
+    keep_previous: Annotated[
+        bool, typer.Option(help="Leave the previous key valid (default: revoke it in the same step).")
+    ] = False,
+    password_file: PasswordFileOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Make a new signing key, publish it, revoke the previous one and point node.toml at the new key.
+
+    Run it while the node is stopped. Records signed before the revocation stay verifiable."""
+    from registry_node.chain import connect
+    from registry_node.key_rotation import rotate_signing_key
+
+    try:
+        settings = _node_settings(data_dir)
+        settings.require_contract()
+        password = _read_password(PASSWORD_ENV, password_file, "Node password")
+        rotation = rotate_signing_key(
+            settings, password, connect(settings.rpc_url), revoke_previous=not keep_previous
+        )
+    except RegistryError as err:
+        raise _fail(err) from None
+    result = {
+        "office": settings.office_code,
+        "previousKeyId": rotation.previous_key_id.hex(),
+        "keyId": rotation.key_id.hex(),
+        "keyFile": str(rotation.key_file),
+        "addedAtBlock": rotation.added_block,
+        "previousRevokedAtBlock": rotation.revoked_block,
+    }
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(
+        f"signing key {result['keyId']} of {settings.office_code} published in block {rotation.added_block}"
+    )
+    if rotation.revoked_block is not None:
+        typer.echo(f"previous key {result['previousKeyId']} revoked in block {rotation.revoked_block}")
+    typer.echo(f"node.toml now names {rotation.key_file}; start the node again to sign with it")
+
+
 @node_app.command("run")
 def node_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
     """Run the node: its API and the outbox worker that takes accepted changes to the chain."""
