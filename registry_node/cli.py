@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import signal
 import threading
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from registry_node.settings import (
 from registry_node.store import OutboxState
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
+    pass
 
 app = typer.Typer(help="Shared IP Registry: offices, chain and auditors' tools.", no_args_is_help=True)
 chain_app = typer.Typer(help="Deploy and run the consortium's contracts.", no_args_is_help=True)
@@ -43,12 +42,6 @@ node_app = typer.Typer(
     help="Set up and run an office's node; record changes through it.", no_args_is_help=True
 )
 app.add_typer(node_app, name="node")
-
-DEMO_OFFICES = [
-    ("EP", "European Patent Office", 8101),
-    ("GB", "UK Intellectual Property Office", 8102),
-    ("KR", "Korean Intellectual Property Office", 8103),
-]
 
 
 def _fail(err: Exception) -> typer.Exit:
@@ -110,57 +103,35 @@ def chain_deploy(
 
 @app.command()
 def demo(
-    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its chain and records.")] = Path(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its chain, nodes and gateway.")] = Path(
         ".demo"
     ),
     chain_port: Annotated[int, typer.Option(help="Port of the local chain's JSON-RPC.")] = 8545,
+    gateway_port: Annotated[int, typer.Option(help="Port of the gateway and its auditor page.")] = 8000,
+    node_ports: Annotated[
+        str, typer.Option(help="Ports of the EP, GB and KR office nodes, comma-separated.")
+    ] = "8101,8102,8103",
+    reset: Annotated[bool, typer.Option(help="Delete the demo folder and start a fresh consortium.")] = False,
 ) -> None:
-    """Start a fresh local chain, deploy the registry with three founding offices, and keep it running."""
-    from eth_account import Account
+    """A whole consortium on this machine: a chain, three office nodes and the gateway, seeded once with a
+    realistic history; run again, it resumes with its state intact. Ctrl-C stops everything."""
+    from registry_node.demo import Demo, DemoPorts
 
-    from registry_node.artifacts import load_artifact
-    from registry_node.chain import Transactor, connect
-    from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-    from registry_node.devchain import Ganache
-
-    chain_dir = data_dir / "chain"
-    if chain_dir.exists():
-        shutil.rmtree(chain_dir)
-    deployer: LocalAccount = Account.create()
-    office_accounts: dict[str, LocalAccount] = {code: Account.create() for code, _, _ in DEMO_OFFICES}
-    config = ConsortiumConfig(
-        [
-            FoundingOffice(code, name, office_accounts[code].address, f"http://127.0.0.1:{port}")
-            for code, name, port in DEMO_OFFICES
-        ]
-    )
-    keys = ["0x" + account.key.hex() for account in [deployer, *office_accounts.values()]]
-    chain = Ganache(data_dir=chain_dir, port=chain_port, funded_accounts=keys)
     try:
-        chain.start()
-    except RegistryError as err:
-        raise _fail(err) from None
+        ports = [int(p) for p in node_ports.split(",")]
+    except ValueError:
+        raise _fail(
+            ConfigError("--node-ports", f"must be three ports, comma-separated, got {node_ports!r}")
+        ) from None
+    if len(ports) != 3:
+        raise _fail(ConfigError("--node-ports", f"must be three ports (EP, GB, KR), got {len(ports)}"))
+    stop = _interrupt_event()
     try:
-        typer.echo(f"local chain (ganache) running at {chain.rpc_url}, data in {chain_dir}")
-        transactor = Transactor(connect(chain.rpc_url), deployer, load_artifact().abi)
-        deployment = deploy_consortium(transactor, config)
-        (data_dir / "deployment.json").write_text(json.dumps(deployment.to_json(), indent=2) + "\n", "utf-8")
-        typer.echo(
-            f"SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id}, "
-            f"block {deployment.block_number})"
+        Demo(data_dir, DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2])), typer.echo).run(
+            stop, reset=reset
         )
-        typer.echo("founding offices:")
-        for office in config.offices:
-            typer.echo(f"  {office.code}  {office.account}  {office.name}  {office.endpoint}")
-        typer.echo(f"deployment record: {data_dir / 'deployment.json'}")
-        stop = _interrupt_event()
-        typer.echo("Press Ctrl-C to stop the chain.")
-        stop.wait()
     except RegistryError as err:
         raise _fail(err) from None
-    finally:
-        chain.stop()
-        typer.echo("chain stopped")
 
 
 def _interrupt_event() -> threading.Event:
