@@ -87,6 +87,7 @@ lint: setup
 	$(BIN)/ruff check registry_node gateway scripts bench tests
 	$(BIN)/ruff format --check registry_node gateway scripts bench tests
 	$(BIN)/mypy
+	$(BIN)/python scripts/slither_check.py
 
 test-contracts: setup
 	$(BIN)/brownie test --network ganache-cli
