@@ -1,0 +1,80 @@
+"""The gateway's HTTP API: query routes over the read model, verification and receipts, all behind a
+body size limit, a per-client rate limit and security headers; errors are RFC 9457 problem+json.
+
+`/` is left free for the auditors' web page.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+
+from gateway.api.middleware import RateLimit, SecurityHeaders
+from gateway.api.routes import anchors, documents, offices, rights, status
+from gateway.services import Services
+from registry_node.api.body_limit import BodySizeLimit
+from registry_node.api.errors import (
+    FieldError,
+    install_error_handlers,
+    install_problem_openapi,
+    problem_response,
+)
+from registry_node.chain import ChainError
+
+API_VERSION = "1"
+
+# The verification engineer's routers; those under /v1/rights/{rightId}/… come before `rights`, whose
+# `/v1/rights/{rightId:path}` would otherwise take their paths for right ids.
+VERIFY_ROUTERS = ("verification", "receipts", "keys")
+
+
+def create_app(services: Services) -> FastAPI:
+    """The gateway's API over `services`."""
+    settings = services.settings
+    app = FastAPI(
+        title="ipreg gateway",
+        version=API_VERSION,
+        description=(
+            "Query and verification service of the Shared IP Registry: rights, their history and their "
+            "state at a date, offices and their keys, anchors and document look-ups, from an index of the "
+            "chain; verdicts and receipts checked against chain state. Errors are RFC 9457 problem+json."
+        ),
+    )
+    app.state.services = services
+    app.include_router(status.router)
+    app.include_router(offices.router)
+    for name in VERIFY_ROUTERS:
+        module = f"gateway.api.routes.{name}"
+        if importlib.util.find_spec(module) is not None:
+            app.include_router(importlib.import_module(module).router)
+    app.include_router(rights.router)
+    app.include_router(anchors.router)
+    app.include_router(documents.router)
+    install_error_handlers(app)
+    app.add_exception_handler(ChainError, _chain_unreachable)
+    install_problem_openapi(app)
+    # The last added runs first: security headers on every answer, then the rate limit, CORS, body size.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET"],
+            allow_headers=[],
+            max_age=600,
+        )
+    app.add_middleware(RateLimit, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
+    app.add_middleware(SecurityHeaders)
+    return app
+
+
+async def _chain_unreachable(request: Request, exc: Exception) -> JSONResponse:
+    """The chain did not answer a check that needs it now; the index keeps answering what it has."""
+    detail = "the chain node did not answer; try again shortly"
+    errors = [FieldError(field="chain", reason=str(exc)[:300])]
+    headers = {"Retry-After": "5"}
+    return problem_response(503, "chain-unreachable", "Chain unreachable", detail, errors, headers)

@@ -1,0 +1,133 @@
+"""Response models of the query API (what the OpenAPI contract documents)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+
+class StatusPublic(BaseModel):
+    chainId: int | None
+    contractAddress: str
+    headBlock: int | None = Field(description="The chain's head as last seen; null before the first look.")
+    indexedBlock: int = Field(description="The last block indexed (head - confirmations at most).")
+    lag: int | None = Field(description="headBlock - indexedBlock.")
+    confirmations: int
+    headSeenAt: str | None = Field(description="When the head was last read (ISO 8601, UTC).")
+    lastError: str | None = Field(description="Why the last pass failed (e.g. the chain is unreachable).")
+
+
+class KeyPublic(BaseModel):
+    keyId: str
+    algorithm: str
+    publicKey: str = Field(description="hex")
+    addedAtBlock: int
+    revokedAtBlock: int | None
+    valid: bool = Field(description="Not revoked: valid for records from addedAtBlock on.")
+
+
+class OfficePublic(BaseModel):
+    officeCode: str
+    name: str
+    account: str
+    endpoint: str
+    status: str = Field(description="active | suspended")
+    admittedAtBlock: int
+    keys: list[KeyPublic]
+
+
+class OfficeList(BaseModel):
+    items: list[OfficePublic]
+
+
+class RightPublic(BaseModel):
+    rightId: str | None = Field(description="The string id, null until learned from a published record.")
+    chainRightId: str
+    officeCode: str
+    kind: str = Field(description="patent | utilityModel | trademark | design")
+    version: int
+    confidential: bool
+    statusCode: str = Field(description="ST.27 state, stage and key event, e.g. A4F10")
+    recordHash: str = Field(description="SHA-256 of the current signed record (its seal while confidential)")
+    ownerCommitment: str
+    owners: list[dict[str, Any]] | None = Field(description="From the published record, once fetched.")
+    title: str | None
+    registeredBlock: int
+    updatedBlock: int
+    updatedAt: str
+
+
+class RightStatePublic(RightPublic):
+    asOf: str = Field(description="The end of the requested day, UTC.")
+
+
+class RightPage(BaseModel):
+    count: int = Field(description="How many rights match, over all pages.")
+    items: list[RightPublic]
+    next: str | None = Field(description="Pass as `cursor` for the next page; null on the last.")
+
+
+class HistoryItem(BaseModel):
+    version: int
+    action: str = Field(description="registration | ownershipChange | legalStatusEvent | publication")
+    officeCode: str
+    confidential: bool
+    recordHash: str
+    ownerCommitment: str
+    statusCode: str
+    blockNumber: int
+    blockHash: str
+    timestamp: str
+    transactionHash: str
+    logIndex: int
+    conveyance: dict[str, Any] | None = None
+    statusEvent: dict[str, Any] | None = None
+
+
+class HistoryPublic(BaseModel):
+    rightId: str | None
+    chainRightId: str
+    items: list[HistoryItem]
+
+
+class AnchoredItem(BaseModel):
+    rightId: str
+    version: int
+    recordHash: str
+
+
+class AnchorPublic(BaseModel):
+    root: str
+    officeCode: str
+    count: int
+    manifestHash: str
+    manifestStatus: str = Field(description="pending | verified | mismatch")
+    manifestHashChecked: bool
+    blockNumber: int
+    blockHash: str
+    logIndex: int
+    timestamp: str
+    transactionHash: str
+    items: list[AnchoredItem] | None = None
+
+
+class AnchorPage(BaseModel):
+    count: int
+    items: list[AnchorPublic]
+    next: str | None
+
+
+class KnownAs(BaseModel):
+    role: str = Field(description="record | evidence | sourceXml | anchored")
+    rightId: str | None = None
+    chainRightId: str | None = None
+    version: int | None = None
+    blockNumber: int | None = None
+    root: str | None = None
+    c14nAlgorithm: str | None = None
+
+
+class DocumentPublic(BaseModel):
+    sha256: str
+    knownAs: list[KnownAs]

@@ -1,0 +1,98 @@
+"""GET /v1/rights…: rights with filters and cursor pagination, one right, its history, its state at a date.
+
+A right is named by its string id (`EP:PAT:EP20190012345`, a `/` sent as %2F) or its 0x chain id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from gateway.api.deps import IndexDep, SettingsDep
+from gateway.api.models import HistoryPublic, RightPage, RightPublic, RightStatePublic
+from gateway.api.routes.params import InvalidParameter, NotFound, RightRefDep, check_limit
+from gateway.index import BadCursor, RightFilter
+from registry_node.api.errors import problem_responses
+
+router = APIRouter(prefix="/v1/rights", tags=["rights"])
+
+KINDS = r"^(patent|utilityModel|trademark|design)$"
+
+
+@router.get(
+    "",
+    operation_id="listRights",
+    response_model=RightPage,
+    responses=problem_responses(400),
+    summary="Rights, filtered and paginated",
+)
+def list_rights(
+    index: IndexDep,
+    settings: SettingsDep,
+    office: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ST.3 office code")] = None,
+    kind: Annotated[str | None, Query(pattern=KINDS)] = None,
+    status: Annotated[
+        str | None,
+        Query(
+            pattern=r"^[ANTU]([0-6]([A-Z][0-9]{2})?)?$", description="ST.27 code or a prefix: A, A4, A4F10"
+        ),
+    ] = None,
+    owner_commitment: Annotated[str | None, Query(alias="ownerCommitment", pattern=r"^[0-9a-f]{64}$")] = None,
+    limit: Annotated[int | None, Query(description="Page size, at most the gateway's max_page_size.")] = None,
+    cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
+) -> RightPage:
+    size = check_limit(limit, settings.max_page_size)
+    try:
+        page = index.rights(RightFilter(office, kind, status, owner_commitment), size, cursor)
+    except BadCursor as err:
+        raise InvalidParameter("cursor", str(err)) from None
+    return RightPage.model_validate({"count": page.count, "items": page.items, "next": page.next})
+
+
+@router.get(
+    "/{rightId:path}/history",
+    operation_id="readRightHistory",
+    response_model=HistoryPublic,
+    responses=problem_responses(400, 404),
+    summary="Every change of a right, in chain order",
+)
+def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
+    items = index.history(ref.chain_id)
+    if not items:
+        raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
+    right_id = index.right_id_of(ref.chain_id) or ref.right_id
+    return HistoryPublic.model_validate({"rightId": right_id, "chainRightId": ref.chain_id, "items": items})
+
+
+@router.get(
+    "/{rightId:path}/state",
+    operation_id="readRightState",
+    response_model=RightStatePublic,
+    responses=problem_responses(400, 404),
+    summary="A right as it stood at the end of a day (UTC, by block time)",
+)
+def read_state(
+    ref: RightRefDep,
+    index: IndexDep,
+    date: Annotated[dt.date, Query(description="YYYY-MM-DD; the state at the end of that UTC day")],
+) -> RightStatePublic:
+    state = index.state_at(ref.chain_id, date, ref.right_id)
+    if state is None:
+        raise NotFound("date", f"the right did not exist on chain by the end of {date.isoformat()}")
+    return RightStatePublic.model_validate(state)
+
+
+@router.get(
+    "/{rightId:path}",
+    operation_id="readRight",
+    response_model=RightPublic,
+    responses=problem_responses(400, 404),
+    summary="One right's current state",
+)
+def read_right(ref: RightRefDep, index: IndexDep) -> RightPublic:
+    right = index.right(ref.chain_id, ref.right_id)
+    if right is None:
+        raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
+    return RightPublic.model_validate(right)

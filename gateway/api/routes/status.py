@@ -1,0 +1,26 @@
+"""GET /v1/status: how far the index has followed the chain."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from gateway.api.deps import ServicesDep
+from gateway.api.models import StatusPublic
+from gateway.index import iso
+
+router = APIRouter(prefix="/v1/status", tags=["status"])
+
+
+@router.get("", operation_id="readStatus", response_model=StatusPublic, summary="Head, indexed block and lag")
+def read_status(services: ServicesDep) -> StatusPublic:
+    status = services.index.status(services.settings.confirmations)
+    return StatusPublic(
+        chainId=status.chain_id,
+        contractAddress=status.contract_address or services.settings.contract_address or "",
+        headBlock=status.head_block,
+        indexedBlock=status.indexed_block,
+        lag=status.lag,
+        confirmations=status.confirmations,
+        headSeenAt=iso(status.head_seen_at) if status.head_seen_at else None,
+        lastError=status.last_error,
+    )

@@ -1,0 +1,73 @@
+"""Puts a gateway together from its settings: the read model, the chain, offices' deep links, the
+verifier and signer, the API and the indexer. `ipreg gateway run` serves the app and runs the indexer."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from web3 import Web3
+
+from gateway.api.app import create_app
+from gateway.chain_reader import ChainReader
+from gateway.db import open_database
+from gateway.fetch import OfficeDocuments
+from gateway.index import Index
+from gateway.indexer import Indexer
+from gateway.services import Services
+from gateway.settings import GatewaySettings
+from gateway.signer import GatewaySigner
+from gateway.verification import Verifier
+from registry_node.artifacts import load_artifact
+from registry_node.errors import ConfigError
+
+RPC_TIMEOUT_S = 30
+
+
+def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tuple[FastAPI, Indexer]:
+    """The API app and the indexer of one gateway, sharing one read model. Nothing is asked of the chain
+    here, so the gateway starts (and serves its index) while the chain is down. `signer`: the gateway's
+    key, opened by the caller (it needs the password); None opens it from the settings."""
+    address = settings.require_contract()
+    engine = open_database(settings.database_url)
+    abi = load_artifact().abi
+    documents = OfficeDocuments(timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes)
+
+    def web3() -> Web3:
+        return Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+
+    api_w3 = web3()
+    api_contract = api_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
+    index = Index(engine)
+    if signer is None:
+        password = settings.signing_key_password()
+        if password is None:
+            raise ConfigError(
+                "signing_key", "no password: set IPREG_GATEWAY_PASSWORD or password_file in gateway.toml"
+            )
+        signer = GatewaySigner.open(settings.signing_key, password)
+    verifier = Verifier(
+        ChainReader(api_w3, api_contract, start_block=settings.start_block),
+        documents,
+        confirmations=settings.confirmations,
+        locate=lambda digest: index.document(digest.hex()),
+    )
+    services = Services(
+        settings=settings,
+        engine=engine,
+        w3=api_w3,
+        contract=api_contract,
+        index=index,
+        documents=documents,
+        verifier=verifier,
+        signer=signer,
+    )
+    indexer_w3 = web3()  # its own connection: the indexer runs in its own thread
+    indexer = Indexer(
+        engine,
+        indexer_w3,
+        indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
+        documents,
+        confirmations=settings.confirmations,
+        start_block=settings.start_block,
+        poll_interval_s=settings.poll_interval_s,
+    )
+    return create_app(services), indexer
