@@ -14,10 +14,12 @@ import threading
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 
+from gateway.cli import gateway_app
+from gateway.cli import verify as verify_receipt
 from registry_node.client import TOKEN_ENV, NodeClient, ProblemError
 from registry_node.errors import ConfigError, RegistryError
 from registry_node.settings import (
@@ -32,9 +34,6 @@ from registry_node.settings import (
 )
 from registry_node.store import OutboxState
 
-if TYPE_CHECKING:
-    pass
-
 app = typer.Typer(help="Shared IP Registry: offices, chain and auditors' tools.", no_args_is_help=True)
 chain_app = typer.Typer(help="Deploy and run the consortium's contracts.", no_args_is_help=True)
 app.add_typer(chain_app, name="chain")
@@ -42,6 +41,8 @@ node_app = typer.Typer(
     help="Set up and run an office's node; record changes through it.", no_args_is_help=True
 )
 app.add_typer(node_app, name="node")
+app.add_typer(gateway_app, name="gateway")
+app.command("verify")(verify_receipt)
 
 
 def _fail(err: Exception) -> typer.Exit:

@@ -96,8 +96,7 @@ class ChildProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
-                env=env,
-                start_new_session=True,  # Ctrl-C reaches the demo, which stops children in order
+                env=env,  # same process group: Ctrl-C in a terminal reaches every child too
             )
 
     def wait_ready(self, url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
@@ -136,10 +135,10 @@ class Demo:
 
     def run(self, stop: threading.Event, reset: bool = False) -> None:
         """Brings the consortium up (creating and seeding it the first time), then waits for `stop`."""
+        self.ports.check_free()  # before --reset deletes anything
         if reset and self.data_dir.exists():
             shutil.rmtree(self.data_dir)
             self.say(f"--reset: removed {self.data_dir}")
-        self.ports.check_free()
         try:
             if self.state_path.exists():
                 self._load_state()

@@ -65,6 +65,7 @@ class Deployment:
     chain_id: int
     address: str
     offices: dict[str, str] = field(default_factory=dict)
+    block_number: int | None = None  # the deployment's block: where a gateway starts indexing
 
 
 def read_deployment(path: Path) -> Deployment:
@@ -86,7 +87,11 @@ def read_deployment(path: Path) -> Deployment:
     offices = data.get("offices") or {}
     if not isinstance(offices, dict):
         raise ConfigError("deployment.offices", "must map office codes to accounts")
-    return Deployment(chain_id, to_checksum_address(address), {str(k): str(v) for k, v in offices.items()})
+    block = data.get("blockNumber")
+    if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 0):
+        raise ConfigError("deployment.blockNumber", f"must be a block number, got {block!r}")
+    offices_ = {str(k): str(v) for k, v in offices.items()}
+    return Deployment(chain_id, to_checksum_address(address), offices_, block)
 
 
 def new_operator_token() -> str:
@@ -191,8 +196,11 @@ def register_signing_key(settings: NodeSettings, keys: NodeKeys, w3: Web3) -> Ke
 # ------------------------------------------------------------ the running node
 
 
-def bind_listener(host: str, port: int) -> socket.socket:
-    """The API's listening socket, bound now so a taken port is a clear error before anything starts."""
+def bind_listener(
+    host: str, port: int, hint: str = "listen_port in node.toml, or IPREG_NODE_LISTEN_PORT"
+) -> socket.socket:
+    """The API's listening socket, bound now so a taken port is a clear error before anything starts;
+    `hint` says where the port is set."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -203,7 +211,7 @@ def bind_listener(host: str, port: int) -> socket.socket:
         if err.errno in (98, 48):  # EADDRINUSE on Linux, macOS
             raise NodeError(
                 f"port {port} on {host} is already in use: stop what listens there or choose another "
-                "port (listen_port in node.toml, or IPREG_NODE_LISTEN_PORT)"
+                f"port ({hint})"
             ) from None
         raise NodeError(f"cannot listen on {host}:{port}: {err.strerror}") from None
     return sock

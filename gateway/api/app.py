@@ -1,7 +1,7 @@
 """The gateway's HTTP API: query routes over the read model, verification and receipts, all behind a
 body size limit, a per-client rate limit and security headers; errors are RFC 9457 problem+json.
 
-`/` is left free for the auditors' web page.
+The auditors' web page is served at `/` (gateway/web/).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
 from gateway.api.middleware import RateLimit, SecurityHeaders
-from gateway.api.routes import anchors, documents, offices, rights, status
+from gateway.api.routes import anchors, documents, offices, page, rights, status
 from gateway.services import Services
 from registry_node.api.body_limit import BodySizeLimit
 from registry_node.api.errors import (
@@ -54,6 +54,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(rights.router)
     app.include_router(anchors.router)
     app.include_router(documents.router)
+    app.include_router(page.router)
+    app.mount("/static", page.static, name="static")
     install_error_handlers(app)
     app.add_exception_handler(ChainError, _chain_unreachable)
     install_problem_openapi(app)

@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import queue
-import re
-import signal
 import socket
 import subprocess
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,142 +51,6 @@ def ipreg(*args: str | Path) -> subprocess.CompletedProcess[str]:
 def nothing_listens(port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         return probe.connect_ex(("127.0.0.1", port)) != 0
-
-
-class Demo:
-    """`ipreg demo` in its own process group; its output is read line by line by a thread."""
-
-    def __init__(self, data_dir: Path, port: int) -> None:
-        self.data_dir = data_dir
-        self.port = port
-        self.process = subprocess.Popen(
-            [str(IPREG), "demo", "--chain-port", str(port), "--data-dir", str(data_dir)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env=ipreg_env(),
-            cwd=PROJECT_ROOT,
-            start_new_session=True,  # its ganache shares the group, so teardown can end both
-        )
-        self.lines: list[str] = []
-        self._queue: queue.Queue[str | None] = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._queue.put(line.rstrip("\n"))
-        self._queue.put(None)
-
-    def wait_for(self, marker: str, timeout_s: float = DEMO_READY_TIMEOUT_S) -> list[str]:
-        """Reads output until a line contains `marker`; returns every line read so far."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                pytest.fail(f"no line with {marker!r} within {timeout_s:.0f} s; output: {self.lines}")
-            try:
-                line = self._queue.get(timeout=remaining)
-            except queue.Empty:
-                continue
-            if line is None:
-                self.process.wait()
-                pytest.fail(f"ipreg demo exited ({self.process.returncode}) before {marker!r}: {self.lines}")
-            self.lines.append(line)
-            if marker in line:
-                return list(self.lines)
-
-    def rest_of_output(self) -> list[str]:
-        """The remaining output once the process has closed it."""
-        while (line := self._queue.get(timeout=COMMAND_TIMEOUT_S)) is not None:
-            self.lines.append(line)
-        return list(self.lines)
-
-    def group_is_gone(self) -> bool:
-        try:
-            os.killpg(self.process.pid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-
-    def end(self) -> None:
-        """Teardown: kills whatever is left of the demo's process group (ours, by its id)."""
-        if not self.group_is_gone():
-            os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-
-
-@pytest.fixture
-def start_demo(tmp_path: Path, free_port: Callable[[], int]) -> Iterator[Callable[[], Demo]]:
-    demos: list[Demo] = []
-
-    def start() -> Demo:
-        demos.append(Demo(tmp_path / "demo", free_port()))
-        return demos[-1]
-
-    try:
-        yield start
-    finally:
-        for demo in demos:
-            demo.end()
-
-
-def parse_demo_output(lines: list[str]) -> tuple[str, dict[str, tuple[str, str]]]:
-    """The contract address and {code: (account, rest of line)} from the demo's announcement."""
-    (address,) = [
-        m.group(1) for line in lines if (m := re.search(rf"SharedIPRegistry deployed at ({ADDRESS})", line))
-    ]
-    offices = {
-        m.group(1): (m.group(2), m.group(3))
-        for line in lines
-        if (m := re.fullmatch(rf"\s+([A-Z]{{2}})\s+({ADDRESS})\s+(.+)", line))
-    }
-    return address, offices
-
-
-# --- ipreg demo --------------------------------------------------------------------------------------------
-
-
-def test_demo_deploys_the_three_founding_offices_on_its_own_chain(start_demo: Callable[[], Demo]) -> None:
-    demo = start_demo()
-    lines = demo.wait_for("Press Ctrl-C")
-    address, offices = parse_demo_output(lines)
-    assert list(offices) == ["EP", "GB", "KR"]
-    assert "European Patent Office" in offices["EP"][1]
-    assert "UK Intellectual Property Office" in offices["GB"][1]
-    assert "Korean Intellectual Property Office" in offices["KR"][1]
-
-    w3 = connect(f"http://127.0.0.1:{demo.port}")
-    contract = w3.eth.contract(address=address, abi=ABI)
-    assert contract.functions.officeCodes().call() == [b"EP", b"GB", b"KR"]
-    for code, (account, _) in offices.items():
-        assert contract.functions.office(code.encode()).call()[2] == account
-
-    record = json.loads((demo.data_dir / "deployment.json").read_text("utf-8"))
-    assert record["contracts"] == {"SharedIPRegistry": address}
-    assert record["chainId"] == w3.eth.chain_id
-    assert record["offices"] == {code: account for code, (account, _) in offices.items()}
-
-
-def test_demo_stops_its_chain_and_exits_cleanly_on_ctrl_c(start_demo: Callable[[], Demo]) -> None:
-    demo = start_demo()
-    demo.wait_for("Press Ctrl-C")
-    assert connect(f"http://127.0.0.1:{demo.port}").eth.block_number == 1  # the chain serves until Ctrl-C
-
-    demo.process.send_signal(signal.SIGINT)
-    assert demo.process.wait(timeout=60) == 0
-    assert "chain stopped" in demo.rest_of_output()
-    assert nothing_listens(demo.port)
-    assert demo.group_is_gone(), "ganache outlived the demo"
-
-
-def test_demo_on_a_taken_port_fails_naming_the_port(tmp_path: Path, listening_port: int) -> None:
-    result = ipreg("demo", "--chain-port", str(listening_port), "--data-dir", tmp_path / "demo")
-    assert result.returncode != 0
-    assert f"port {listening_port}" in result.stderr
-    assert "already in use" in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
 
 
 # --- ipreg chain deploy ------------------------------------------------------------------------------------

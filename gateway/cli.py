@@ -1,0 +1,167 @@
+"""`ipreg gateway …` (set up and run a gateway) and `ipreg verify` (re-check a receipt, offline or against a
+chain node the auditor trusts)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from registry_node.errors import ConfigError, RegistryError
+
+gateway_app = typer.Typer(
+    help="Set up and run the gateway: indexer, query API, verification.", no_args_is_help=True
+)
+
+DataDirOption = Annotated[Path, typer.Option(help="The gateway's folder (gateway.toml, key, index).")]
+PasswordFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="File holding the gateway key's password (else $IPREG_GATEWAY_PASSWORD, else a prompt)."
+    ),
+]
+
+
+def _fail(err: Exception) -> typer.Exit:
+    typer.secho(f"error: {err}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=1)
+
+
+def _password(password_file: Path | None, confirm: bool = False) -> str:
+    from gateway.settings import PASSWORD_ENV
+
+    if password_file is not None:
+        try:
+            return password_file.read_text("utf-8").rstrip("\n")
+        except OSError as err:
+            raise ConfigError("--password-file", f"cannot read {password_file}: {err.strerror}") from None
+    import os
+
+    value = os.environ.get(PASSWORD_ENV)
+    if value:
+        return value
+    return str(typer.prompt("Gateway key password", hide_input=True, confirmation_prompt=confirm))
+
+
+@gateway_app.command("init")
+def gateway_init(
+    data_dir: DataDirOption,
+    rpc: Annotated[str, typer.Option(help="JSON-RPC URL of a chain node.")] = "http://127.0.0.1:8545",
+    deployment: Annotated[
+        Path | None, typer.Option(help="The consortium's deployment.json (contract address and chain id).")
+    ] = None,
+    database_url: Annotated[
+        str, typer.Option(help="SQLAlchemy URL of the read model (default: SQLite in the folder).")
+    ] = "",
+    listen_host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
+    listen_port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
+    confirmations: Annotated[int, typer.Option(help="Index only blocks this deep.")] = 1,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Create a gateway: gateway.toml and the gateway's own signing key (encrypted), which signs verdicts."""
+    from gateway.settings import GatewaySettings, settings_toml
+    from gateway.signer import GatewaySigner
+    from registry_node.node import read_deployment
+
+    try:
+        found = read_deployment(deployment) if deployment else None
+        settings = GatewaySettings(
+            data_dir=data_dir.resolve(),
+            rpc_url=rpc,
+            contract_address=found.address if found else None,
+            chain_id=found.chain_id if found else None,
+            start_block=found.block_number if found and found.block_number else 0,
+            database_url=database_url,
+            listen_host=listen_host,
+            listen_port=listen_port,
+            confirmations=confirmations,
+        )
+        if settings.settings_path.exists():
+            raise ConfigError(str(settings.settings_path), "a gateway already lives here")
+        password = _password(password_file, confirm=True)
+        settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        signer = GatewaySigner.open(settings.signing_key, password)
+        settings.settings_path.write_text(settings_toml(settings), "utf-8")
+    except RegistryError as err:
+        raise _fail(err) from None
+    typer.echo(f"gateway created in {settings.data_dir}")
+    typer.echo(f"  signing key  ed25519, key id {signer.key.key_id.hex()}")
+    typer.echo(f"  settings     {settings.settings_path}")
+
+
+@gateway_app.command("run")
+def gateway_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
+    """Run the gateway: the indexer follows the chain, the API answers queries and verifications."""
+    import uvicorn
+
+    from gateway.app_factory import build
+    from gateway.settings import SETTINGS_FILE, load_settings
+    from gateway.signer import GatewaySigner
+    from registry_node.node import bind_listener
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings(data_dir / SETTINGS_FILE)
+        settings.require_contract()
+        listener = bind_listener(
+            settings.listen_host,
+            settings.listen_port,
+            "listen_port in gateway.toml, or IPREG_GATEWAY_LISTEN_PORT",
+        )
+    except RegistryError as err:
+        raise _fail(err) from None
+    try:
+        password = settings.signing_key_password() or _password(password_file)
+        app, indexer = build(settings, GatewaySigner.open(settings.signing_key, password))
+    except RegistryError as err:
+        listener.close()
+        raise _fail(err) from None
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="info", server_header=False, timeout_graceful_shutdown=10)
+    )
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: Any) -> None:
+        server.should_exit = True
+        stopping.set()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, stop)
+    thread = threading.Thread(target=indexer.run, args=(stopping,), name="indexer", daemon=True)
+    thread.start()
+    typer.echo(f"gateway serving on {settings.local_url} (auditor page at /, API at /v1); Ctrl-C to stop")
+    try:
+        server.run(sockets=[listener])
+    finally:
+        stopping.set()
+        thread.join(timeout=30)
+        with contextlib.suppress(OSError):
+            listener.close()
+    typer.echo("gateway stopped")
+
+
+def verify(
+    receipt: Annotated[Path, typer.Argument(help="A receipt saved from GET /v1/rights/{id}/receipt.")],
+    rpc: Annotated[
+        str | None, typer.Option(help="Also check against this chain node (one the auditor trusts).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print every check as JSON.")] = False,
+) -> None:
+    """Re-check a receipt: record hash, office signature, storage proof against the block's state root,
+    block header, Merkle proof when anchored, the gateway's signature; with --rpc, against that node too.
+    Exits 0 only when every check passes."""
+    from gateway.receipt_check import check_receipt
+
+    try:
+        receipt_json = json.loads(receipt.read_text("utf-8"))
+    except (OSError, ValueError) as err:
+        raise _fail(ConfigError(str(receipt), f"cannot read the receipt: {err}")) from None
+    result = check_receipt(receipt_json, rpc)
+    typer.echo(json.dumps(result.to_json(), indent=2) if as_json else result.report())
+    raise typer.Exit(code=0 if result.ok else 1)
