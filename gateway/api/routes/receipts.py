@@ -1,0 +1,53 @@
+"""GET /v1/rights/{rightId}/receipt: a self-contained, gateway-signed bundle an auditor re-checks offline."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from gateway.api.deps import ServicesDep
+from gateway.chain_reader import ChainReader
+from gateway.receipts import ReceiptUnavailable, build_receipt
+from registry_node.api.errors import ApiError, problem_responses
+
+router = APIRouter(prefix="/v1/rights", tags=["receipts"])
+
+
+class ReceiptProblem(ApiError):
+    slug = "no-receipt"
+    title = "No receipt can be issued"
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__("rightId", reason)
+        self.status = status
+
+
+class InvalidRightId(ApiError):
+    slug = "invalid-right-id"
+    title = "Invalid right id"
+
+
+@router.get(
+    "/{rightId:path}/receipt",
+    operation_id="readReceipt",
+    response_model=dict[str, Any],
+    responses=problem_responses(400, 404, 409, 502),
+    summary="Receipt of the right's current version (schema ipreg/receipt/1), signed by the gateway",
+)
+def read_receipt(
+    right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
+    services: ServicesDep,
+    block: Annotated[
+        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
+    ] = None,
+) -> dict[str, Any]:
+    verifier = services.verifier
+    reader: ChainReader = verifier.reader
+    try:
+        number = verifier.block_at(block).number
+        return build_receipt(reader, services.documents, right_id, number, services.signer)
+    except ValueError as err:
+        raise InvalidRightId("rightId", str(err)) from None
+    except ReceiptUnavailable as err:
+        raise ReceiptProblem(err.status, err.reason) from None

@@ -1,0 +1,137 @@
+"""Verification: GET /v1/rights/{rightId}/verification and POST /v1/verifications (upload a document).
+
+Verdicts come from `gateway.verification.Verifier` (chain state at a stated block, the office's deep
+link), signed by the gateway key. An upload is refused with 413 as soon as it passes the size limit,
+before it is read whole.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import ServicesDep
+from gateway.verification import VERDICTS, parse_multipart
+from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
+
+router = APIRouter(tags=["verification"])
+
+
+class InvalidRightId(ApiError):
+    slug = "invalid-right-id"
+    title = "Invalid right id"
+
+
+class EmptyUpload(ApiError):
+    slug = "empty-upload"
+    title = "Nothing to verify"
+
+
+class CheckPublic(BaseModel):
+    name: str
+    result: str = Field(description="pass, fail or skipped")
+    detail: str
+
+
+class BlockPublic(BaseModel):
+    number: int
+    hash: str
+
+
+class VerdictPublic(BaseModel):
+    """A verdict with every check done; `gatewaySignature` covers the RFC 8785 JSON of the rest."""
+
+    schema_: str = Field(alias="schema")
+    verdict: str = Field(description=" | ".join(VERDICTS))
+    rightId: str | None
+    chainRightId: str | None
+    version: int | None
+    currentVersion: int | None
+    block: BlockPublic
+    subject: dict[str, Any]
+    checks: list[CheckPublic]
+    stillChecked: list[str] | None = None
+    gatewaySignature: dict[str, str] | None = None
+
+
+def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
+    return services.signer.sign(body) if services.signer is not None else body
+
+
+@router.get(
+    "/v1/rights/{rightId:path}/verification",
+    operation_id="verifyRight",
+    response_model=VerdictPublic,
+    response_model_exclude_none=True,
+    responses=problem_responses(400),
+    summary="Verify a right's current signed record against chain state at a stated block",
+)
+def verify_right(
+    right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
+    services: ServicesDep,
+    block: Annotated[
+        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
+    ] = None,
+) -> dict[str, Any]:
+    try:
+        verdict = services.verifier.verify_right(right_id, block)
+    except ValueError as err:
+        raise InvalidRightId("rightId", str(err)) from None
+    return _signed(services, verdict.to_json())
+
+
+@router.post(
+    "/v1/verifications",
+    operation_id="verifyDocument",
+    response_model=VerdictPublic,
+    response_model_exclude_none=True,
+    responses=problem_responses(400, 413),
+    summary="Verify an uploaded record JSON, signed document, ST.96 XML or any file",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {"file": {"type": "string", "format": "binary"}},
+                    }
+                },
+            },
+        }
+    },
+)
+async def verify_document(
+    request: Request,
+    services: ServicesDep,
+    block: Annotated[
+        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
+    ] = None,
+) -> dict[str, Any]:
+    limit = int(services.settings.max_upload_bytes)
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(limit)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(limit)
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    content_type = request.headers.get("content-type", "")
+    filename = request.headers.get("x-filename")
+    if content_type.startswith("multipart/form-data"):
+        part = parse_multipart(body, content_type)
+        if part is None:
+            raise EmptyUpload("file", "the multipart body has no file part")
+        body, content_type, filename = part[0], part[1] or "", part[2]
+    if not body:
+        raise EmptyUpload("body", "the upload is empty")
+    verdict = await run_in_threadpool(services.verifier.verify_document, body, content_type, filename, block)
+    return _signed(services, verdict.to_json())
