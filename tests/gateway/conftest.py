@@ -1,0 +1,320 @@
+"""Fixtures for the gateway's tests: a real PostgreSQL 15 server in a temporary directory, real ganache
+chains with a consortium whose offices serve their deep links from real node apps, and the gateway's
+read model on either database.
+
+PostgreSQL comes from Debian's packages (`make setup` installs them); a machine without `initdb` fails
+these tests rather than skipping them, so the PostgreSQL code path is never silently untested.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import uvicorn
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from web3 import Web3
+from web3.contract import Contract
+
+from gateway.db import engine_for, migrate
+from gateway.fetch import OfficeDocuments
+from gateway.indexer import Indexer
+from registry_node.api.app import create_app as create_node_app
+from registry_node.artifacts import load_artifact
+from registry_node.chain import Transactor, connect
+from registry_node.chain_view import ContractChainView
+from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.keys import OfficeSigningKey
+from registry_node.office import Office
+from registry_node.outbox import OutboxWorker
+from registry_node.settings import NodeSettings, token_digest
+from registry_node.store import Store
+from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, pick_free_port
+
+PG_BIN = Path(os.environ.get("IPREG_PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_READY_TIMEOUT_S = 60.0
+
+
+# ------------------------------------------------------------ PostgreSQL
+
+
+@dataclass(frozen=True)
+class PostgresServer:
+    host: str
+    port: int
+    user: str
+    password: str
+
+    def url(self, database: str) -> str:
+        return f"postgresql+psycopg://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
+
+    def create_database(self) -> str:
+        """A new empty database; returns its SQLAlchemy URL."""
+        name = f"gw_{secrets.token_hex(6)}"
+        with psycopg.connect(
+            host=self.host, port=self.port, user=self.user, password=self.password, dbname="postgres",
+            autocommit=True,
+        ) as conn:  # fmt: skip
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        pytest.fail(f"{Path(command[-1] if command[-1] != 'start' else 'pg_ctl').name} failed: "
+                    f"{done.stdout}{done.stderr}")  # fmt: skip
+
+
+def _as_postgres_user() -> list[str]:
+    """initdb and postgres refuse to run as root: as root, run them as the `postgres` system user."""
+    if os.geteuid() != 0:
+        return []
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL server on a free loopback port, with a random superuser password, for the session.
+    Its folder is a fresh one under the system's temporary directory (pytest's own is private to root,
+    where the server, run as `postgres`, could not reach it)."""
+    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
+    if not initdb.exists() and shutil.which("initdb") is None:
+        pytest.fail(f"PostgreSQL server binaries are missing ({initdb}): run `make setup`")
+    if not initdb.exists():
+        initdb, pg_ctl = Path(shutil.which("initdb") or ""), Path(shutil.which("pg_ctl") or "")
+    base = Path(tempfile.mkdtemp(prefix="ipreg-postgres-"))
+    data, socket_dir = base / "data", base / "socket"
+    socket_dir.mkdir()
+    password = secrets.token_urlsafe(24)
+    pwfile = base / "pwfile"
+    pwfile.write_text(password, "utf-8")
+    if os.geteuid() == 0:
+        shutil.chown(base, "postgres", "postgres")
+        shutil.chown(socket_dir, "postgres", "postgres")
+        shutil.chown(pwfile, "postgres", "postgres")
+    run_as = _as_postgres_user()
+    _run(
+        [*run_as, str(initdb), "-D", str(data), "-U", "gateway", "--auth=scram-sha-256",
+         f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--locale=C"],
+    )  # fmt: skip
+    port = pick_free_port()
+    options = f"-k {socket_dir} -h 127.0.0.1 -p {port} -c fsync=off -c synchronous_commit=off"
+    log = base / "postgres.log"
+    _run([*run_as, str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"])
+    server = PostgresServer("127.0.0.1", port, "gateway", password)
+    try:
+        deadline = time.monotonic() + PG_READY_TIMEOUT_S
+        while True:
+            try:
+                psycopg.connect(
+                    host=server.host, port=port, user=server.user, password=password, dbname="postgres"
+                ).close()
+                break
+            except psycopg.OperationalError:
+                if time.monotonic() > deadline:
+                    pytest.fail(f"PostgreSQL did not answer: {log.read_text('utf-8', 'replace')}")
+                time.sleep(0.1)
+        yield server
+    finally:
+        subprocess.run(
+            [*run_as, str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
+        )
+        shutil.rmtree(base, ignore_errors=True)
+
+
+DATABASES = ["sqlite", "postgres"]
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh empty read model on the database the test is parametrised with (`db` param)."""
+    kind = getattr(request, "param", "sqlite")
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_path / 'gateway.sqlite'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.create_database()
+
+
+def new_engine(url: str) -> Engine:
+    engine = engine_for(url)
+    migrate(engine)
+    return engine
+
+
+# ------------------------------------------------------------ a consortium with live deep links
+
+
+class DeepLinkServer:
+    """An office node's API (the real `registry_node` app over the office's store), served by uvicorn in
+    a thread on a loopback port; stop() and start() again to make the office unreachable and back."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> DeepLinkServer:
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                pytest.fail(f"the deep-link server on port {self.port} did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None and self._thread is not None:
+            self._server.should_exit = True
+            self._thread.join(timeout=10)
+            self._server = None
+
+
+@dataclass
+class OfficeNode:
+    code: str
+    office: Office
+    store: Store
+    worker: OutboxWorker
+    key: OfficeSigningKey
+    server: DeepLinkServer
+
+
+@dataclass
+class Registry:
+    """A consortium on its own ganache whose EP and GB offices run real nodes serving deep links."""
+
+    w3: Web3
+    contract: Contract
+    accounts: dict[str, LocalAccount]
+    transactors: dict[str, Transactor]
+    nodes: dict[str, OfficeNode]
+    rpc_url: str
+    chain: Any
+
+    def drain(self) -> None:
+        for node in self.nodes.values():
+            node.worker.drain()
+
+    def rpc(self, method: str, *params: Any) -> Any:
+        answer = self.w3.provider.make_request(method, list(params))  # type: ignore[arg-type]
+        if "error" in answer:
+            raise RuntimeError(f"{method}: {answer['error']}")
+        return answer["result"]
+
+
+def start_registry(base: Path, start: GanacheFactory, serving: tuple[str, ...] = ("EP", "GB")) -> Registry:
+    deployer: LocalAccount = Account.create()
+    accounts: dict[str, LocalAccount] = {code: Account.create() for code in OFFICES}
+    ports = {code: pick_free_port() for code in OFFICES}
+    chain = start(["0x" + a.key.hex() for a in (deployer, *accounts.values())])
+    w3 = connect(chain.rpc_url)
+    abi = load_artifact().abi
+    config = ConsortiumConfig(
+        [
+            FoundingOffice(code, OFFICES[code][0], acct.address, f"http://127.0.0.1:{ports[code]}")
+            for code, acct in accounts.items()
+        ],
+        voting_period_s=VOTING_PERIOD_DAYS * 86_400,
+    )
+    deployment = deploy_consortium(Transactor(w3, deployer, abi), config)
+    contract = w3.eth.contract(address=deployment.address, abi=abi)
+    transactors = {code: Transactor(w3, acct, abi) for code, acct in accounts.items()}
+    nodes = {}
+    for code in serving:
+        store = Store(base / f"{code}.sqlite")
+        key = OfficeSigningKey.generate()
+        office = Office(code, store, key)
+        transactors[code].send(
+            contract.functions.addSigningKey(key.key_id, key.algorithm.chain_value, key.public_key_bytes)
+        )
+        settings = NodeSettings(
+            office_code=code,
+            office_name=OFFICES[code][0],
+            data_dir=base,
+            operator_token_sha256=token_digest("t"),
+            contract_address=deployment.address,
+            listen_port=ports[code],
+        )
+        app = create_node_app(settings, office, store, ContractChainView(contract))
+        server = DeepLinkServer(app, ports[code]).start()
+        worker = OutboxWorker(store, w3, contract, accounts[code])
+        nodes[code] = OfficeNode(code, office, store, worker, key, server)
+    return Registry(w3, contract, accounts, transactors, nodes, chain.rpc_url, chain)
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """A registry shared by the test module (tests add rights; none stops the chain)."""
+    base = tmp_path_factory.mktemp("registry")
+    factory = GanacheFactory(base)
+    registry = None
+    try:
+        registry = start_registry(base, factory)
+        yield registry
+    finally:
+        if registry is not None:
+            for node in registry.nodes.values():
+                node.server.stop()
+        factory.stop_all()
+
+
+@pytest.fixture
+def own_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry of the test's own, for tests that stop the chain or revert it."""
+    factory = GanacheFactory(tmp_path)
+    registry = None
+    try:
+        registry = start_registry(tmp_path, factory)
+        yield registry
+    finally:
+        if registry is not None:
+            for node in registry.nodes.values():
+                node.server.stop()
+        factory.stop_all()
+
+
+@pytest.fixture
+def make_indexer() -> Iterator[Callable[..., Indexer]]:
+    """`make_indexer(registry, database_url, **options)` -> an Indexer with its own web3 connection."""
+    made: list[OfficeDocuments] = []
+
+    def make(registry: Registry, url: str, **options: Any) -> Indexer:
+        w3 = Web3(Web3.HTTPProvider(registry.rpc_url, request_kwargs={"timeout": 10}))
+        documents = OfficeDocuments(timeout_s=2.0)
+        made.append(documents)
+        contract = w3.eth.contract(address=registry.contract.address, abi=load_artifact().abi)
+        options.setdefault("confirmations", 0)
+        return Indexer(new_engine(url), w3, contract, documents, **options)
+
+    yield make
+    for documents in made:
+        with contextlib.suppress(Exception):
+            documents.close()
+
+
+def table_contents(engine: Engine, table: str) -> list[tuple[Any, ...]]:
+    with engine.connect() as conn:
+        return sorted(tuple(row) for row in conn.execute(text(f"SELECT * FROM {table}")))
