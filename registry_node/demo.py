@@ -83,6 +83,10 @@ class DemoPorts:
                 raise ConfigError(option, str(PortInUse("127.0.0.1", port)))
 
 
+class Interrupted(RegistryError):
+    """Ctrl-C arrived while the demo was still starting; what was done is kept for the next run."""
+
+
 class ChildProcess:
     """A child `ipreg …` process with its log file; stopped with SIGTERM, then killed if it lingers."""
 
@@ -99,16 +103,22 @@ class ChildProcess:
                 env=env,  # same process group: Ctrl-C in a terminal reaches every child too
             )
 
-    def wait_ready(self, url: str, timeout_s: float = READY_TIMEOUT_S) -> None:
+    def wait_ready(
+        self, url: str, stop: threading.Event | None = None, timeout_s: float = READY_TIMEOUT_S
+    ) -> None:
+        """Returns once `url` answers 200; fails if the process exits first, or when `stop` is set."""
+        stop = stop or threading.Event()
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
+            if stop.is_set():
+                raise Interrupted("interrupted while starting; run the demo again to resume")
             if self.process.poll() is not None:
                 tail = self.log.read_text("utf-8", "replace")[-2000:]
                 raise RegistryError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
             with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(url, timeout=2).status_code == 200:
                     return
-            time.sleep(0.2)
+            stop.wait(0.2)
         raise RegistryError(f"{self.name} did not answer at {url} within {timeout_s:.0f} s (log: {self.log})")
 
     def stop(self) -> None:
@@ -130,11 +140,14 @@ class Demo:
         self.state: dict[str, Any] = {}
         self.chain: Ganache | None = None
         self.children: dict[str, ChildProcess] = {}
+        self.stopping = threading.Event()
 
     # ------------------------------------------------------------ the whole run
 
     def run(self, stop: threading.Event, reset: bool = False) -> None:
-        """Brings the consortium up (creating and seeding it the first time), then waits for `stop`."""
+        """Brings the consortium up (creating and seeding it the first time), then waits for `stop`; `stop`
+        set while starting ends the start between two steps (a resumed run goes on from there)."""
+        self.stopping = stop
         self.ports.check_free()  # before --reset deletes anything
         if reset and self.data_dir.exists():
             shutil.rmtree(self.data_dir)
@@ -222,6 +235,8 @@ class Demo:
             "gateway", "init", "--data-dir", str(gateway_dir), "--rpc", self.chain.rpc_url,
             "--deployment", str(self.data_dir / "deployment.json"),
             "--listen-port", str(self.ports.gateway),
+            # ganache mines a block only for a transaction: a deeper index would miss the last change
+            "--confirmations", "0",
         )  # fmt: skip
         self.state["gatewayDir"] = str(gateway_dir)
         self._save_state()
@@ -279,7 +294,7 @@ class Demo:
             self._env(),
         )
         self.children[f"node-{code}"] = child
-        child.wait_ready(f"http://127.0.0.1:{office['port']}/openapi.json")
+        child.wait_ready(f"http://127.0.0.1:{office['port']}/openapi.json", self.stopping)
 
     def _start_nodes(self) -> None:
         for code in OFFICES:
@@ -294,7 +309,7 @@ class Demo:
             self._env(),
         )
         self.children["gateway"] = child
-        child.wait_ready(f"{self.gateway_url}/v1/status")
+        child.wait_ready(f"{self.gateway_url}/v1/status", self.stopping)
         self.say(f"gateway running at {self.gateway_url}")
 
     @property
@@ -331,6 +346,8 @@ class Demo:
         it already made is recognised by its version (the node answers 409), so nothing is made twice."""
         if name in self.state["seedProgress"]:
             return
+        if self.stopping.is_set():
+            raise Interrupted("interrupted while seeding; run the demo again to finish the seeding")
         action()
         self.state["seedProgress"].append(name)
         self._save_state()
@@ -392,12 +409,12 @@ class Demo:
 
     def _wait_indexed(self, timeout_s: float = 120.0) -> None:
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with contextlib.suppress(httpx.HTTPError, ValueError):
+        while time.monotonic() < deadline and not self.stopping.is_set():
+            with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
                 status = httpx.get(f"{self.gateway_url}/v1/status", timeout=5).json()
-                if status.get("lag", 1) <= 0:
+                if status["indexedBlock"] >= status["headBlock"] - status["confirmations"]:
                     return
-            time.sleep(0.5)
+            self.stopping.wait(0.5)
         self.say("warning: the gateway has not caught up with the chain yet; it goes on in the background")
 
     def _print_tour(self) -> None:
