@@ -1,0 +1,37 @@
+"""The read model's migrations on SQLite and PostgreSQL: applied once, in order, idempotent on restart."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import insert, inspect, select
+
+from gateway import db
+from tests.gateway.conftest import DATABASES
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_migrations_create_every_table_once_and_are_idempotent(database_url: str) -> None:
+    engine = db.engine_for(database_url)
+    assert db.current_version(engine) == 0
+    assert db.migrate(engine) == db.MIGRATIONS[-1][0]
+    assert db.migrate(engine) == db.MIGRATIONS[-1][0]  # a restart applies nothing again
+    with engine.connect() as conn:
+        tables = set(inspect(conn).get_table_names())
+        versions = conn.execute(select(db.schema_version.c.version)).scalars().all()
+    assert {t.name for t in db.metadata.sorted_tables} <= tables
+    assert versions == [version for version, _ in db.MIGRATIONS]
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_a_read_model_from_a_newer_gateway_is_refused(database_url: str) -> None:
+    engine = db.engine_for(database_url)
+    db.migrate(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(db.schema_version).values(version=999, applied_at=0.0))
+    with pytest.raises(db.DatabaseError, match="schema version 999"):
+        db.migrate(engine)
+
+
+def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
+    engine = db.engine_for("postgresql://u:p@127.0.0.1:1/x")
+    assert engine.dialect.driver == "psycopg"

@@ -1,0 +1,209 @@
+"""The query API over a real index of a real chain: filters, pagination, problems, limits, headers."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from web3 import Web3
+
+from gateway.api.app import create_app
+from gateway.db import open_database
+from gateway.fetch import OfficeDocuments
+from gateway.index import Index
+from gateway.indexer import Indexer
+from gateway.services import Services
+from gateway.settings import GatewaySettings
+from registry_node.artifacts import load_artifact
+from registry_node.records import chain_right_id
+from tests.gateway.conftest import Registry
+from tests.gateway.test_indexer import EVIDENCE, life, patent
+
+
+class World:
+    def __init__(self, registry: Registry, tmp: Path) -> None:
+        self.registry = registry
+        self.rights = [life(registry), life(registry), life(registry, "GB")]
+        slash = patent()
+        self.slashed = slash.rightId.replace(slash.applicationNumberText, "PCT/EP2020/1")
+        right = slash.model_copy(update={"rightId": self.slashed, "applicationNumberText": "PCT/EP2020/1"})
+        registry.nodes["EP"].office.register(right)
+        registry.drain()
+        self.settings = GatewaySettings(
+            data_dir=tmp,
+            rpc_url=registry.rpc_url,
+            contract_address=registry.contract.address,
+            confirmations=0,
+            max_page_size=2,
+            cors_origins=("https://auditor.example",),
+        )
+        engine = open_database(self.settings.database_url)
+        w3 = Web3(Web3.HTTPProvider(registry.rpc_url))
+        contract = w3.eth.contract(address=registry.contract.address, abi=load_artifact().abi)
+        self.documents = OfficeDocuments(timeout_s=2)
+        indexer = Indexer(engine, w3, contract, self.documents, confirmations=0)
+        indexer.run_once()
+        indexer.enrich_once()
+        self.services = Services(self.settings, engine, w3, contract, Index(engine), self.documents)
+        self.client = TestClient(create_app(self.services))
+
+
+@pytest.fixture(scope="module")
+def world(registry: Registry, tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    made = World(registry, tmp_path_factory.mktemp("api"))
+    yield made
+    made.documents.close()
+
+
+def problem(answer: Any, status: int, field: str) -> dict[str, Any]:
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = answer.json()
+    assert field in [e["field"] for e in body["errors"]], body
+    return body
+
+
+def test_status_reports_head_indexed_block_and_lag(world: World) -> None:
+    body = world.client.get("/v1/status").json()
+    assert body["indexedBlock"] == body["headBlock"] and body["lag"] == 0
+    assert body["contractAddress"] == world.registry.contract.address
+    assert body["chainId"] == 1337 and body["confirmations"] == 0
+
+
+def test_offices_list_their_keys_and_validity(world: World) -> None:
+    body = world.client.get("/v1/offices").json()
+    assert [o["officeCode"] for o in body["items"]] == ["EP", "GB", "KR"]
+    ep = world.client.get("/v1/offices/EP").json()
+    assert ep["keys"][0]["valid"] is True and ep["keys"][0]["revokedAtBlock"] is None
+    problem(world.client.get("/v1/offices/XX"), 404, "officeCode")
+    problem(world.client.get("/v1/offices/ep"), 400, "officeCode")
+
+
+def test_rights_pages_carry_the_total_and_a_cursor(world: World) -> None:
+    seen: list[str] = []
+    url = "/v1/rights?office=EP&limit=2"
+    first = world.client.get(url).json()
+    total = first["count"]
+    assert total >= 3 and len(first["items"]) == 2 and first["next"]
+    page = first
+    while True:
+        seen += [item["chainRightId"] for item in page["items"]]
+        assert page["count"] == total
+        if page["next"] is None:
+            break
+        page = world.client.get(f"{url}&cursor={page['next']}").json()
+    assert len(seen) == len(set(seen)) == total
+    assert all(i["officeCode"] == "GB" for i in world.client.get("/v1/rights?office=GB").json()["items"])
+
+
+def test_rights_filter_by_kind_status_and_owner_commitment(world: World) -> None:
+    right = world.client.get(f"/v1/rights/{world.rights[0]}").json()
+    by_owner = world.client.get(f"/v1/rights?ownerCommitment={right['ownerCommitment']}").json()
+    assert [i["chainRightId"] for i in by_owner["items"]] == [right["chainRightId"]]
+    assert world.client.get("/v1/rights?status=N6&kind=trademark").json()["count"] == 0
+    lapsed = world.client.get("/v1/rights?status=N6H13&limit=2").json()
+    assert lapsed["count"] >= 3 and all(i["statusCode"] == "N6H13" for i in lapsed["items"])
+    problem(world.client.get("/v1/rights?kind=car"), 400, "kind")
+    problem(world.client.get("/v1/rights?status=active"), 400, "status")
+
+
+def test_page_size_over_the_limit_is_refused_naming_limit(world: World) -> None:
+    body = problem(world.client.get("/v1/rights?limit=3"), 400, "limit")
+    assert "1 to 2" in body["detail"]
+    problem(world.client.get("/v1/rights?limit=0"), 400, "limit")
+    problem(world.client.get("/v1/rights?cursor=bm90LWEtY3Vyc29y"), 400, "cursor")
+
+
+def test_one_right_by_string_id_or_chain_id(world: World) -> None:
+    rid = world.rights[0]
+    by_string = world.client.get(f"/v1/rights/{rid}").json()
+    chain_id = "0x" + chain_right_id(rid).hex()
+    assert world.client.get(f"/v1/rights/{chain_id}").json() == by_string
+    assert by_string["rightId"] == rid and by_string["owners"][0]["name"] == "Nordic Heat AB"
+    assert by_string["updatedAt"].endswith("Z")
+    slashed = world.client.get(f"/v1/rights/{world.slashed.replace('/', '%2F')}")
+    assert slashed.status_code == 200 and slashed.json()["rightId"] == world.slashed
+
+
+def test_history_lists_every_change(world: World) -> None:
+    body = world.client.get(f"/v1/rights/{world.rights[2]}/history").json()
+    assert [i["action"] for i in body["items"]] == ["registration", "ownershipChange", "legalStatusEvent"]
+    assert body["items"][1]["conveyance"]["evidenceHash"] == EVIDENCE
+
+
+def test_state_at_a_date_before_the_right_existed_is_not_found(world: World) -> None:
+    problem(world.client.get(f"/v1/rights/{world.rights[0]}/state?date=1999-01-01"), 404, "date")
+    problem(world.client.get(f"/v1/rights/{world.rights[0]}/state?date=yesterday"), 400, "date")
+    today = world.client.get(f"/v1/rights/{world.rights[0]}/state?date=2100-01-01").json()
+    assert today["version"] == 3
+
+
+def test_unknown_rights_are_404_problems(world: World) -> None:
+    problem(world.client.get("/v1/rights/EP:PAT:EP99999999999"), 404, "rightId")
+    problem(world.client.get("/v1/rights/0x" + "ab" * 32 + "/history"), 404, "rightId")
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/rights/EP:PAT:..%2F..%2Fetc%2Fpasswd",
+        "/v1/rights/EP:PAT:1%2F..%2F..%2Fx",
+        "/v1/rights/EP:PAT:1%2F.%2Fx/history",
+        "/v1/rights/EP:PAT:A%2F%2FB",
+        "/v1/rights/ep:pat:1",
+        "/v1/rights/0x1234",
+        "/v1/rights/%00",
+    ],
+)
+def test_malformed_and_walking_ids_are_refused_naming_right_id(world: World, path: str) -> None:
+    problem(world.client.get(path), 400, "rightId")
+
+
+def test_documents_are_looked_up_by_hash(world: World) -> None:
+    evidence = world.client.get(f"/v1/documents/{EVIDENCE}").json()
+    assert {k["role"] for k in evidence["knownAs"]} == {"evidence"}
+    right = world.client.get(f"/v1/rights/{world.rights[0]}").json()
+    record = world.client.get(f"/v1/documents/{right['recordHash']}").json()
+    assert record["knownAs"][0]["rightId"] == world.rights[0]
+    problem(world.client.get(f"/v1/documents/{hashlib.sha256(b'x').hexdigest()}"), 404, "sha256")
+    problem(world.client.get("/v1/documents/..%2F..%2Fetc"), 404, "request")  # no route walks
+
+
+def test_answers_carry_security_headers_and_cors_for_configured_origins(world: World) -> None:
+    answer = world.client.get("/v1/status", headers={"Origin": "https://auditor.example"})
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["referrer-policy"] == "no-referrer"
+    assert answer.headers["access-control-allow-origin"] == "https://auditor.example"
+    other = world.client.get("/v1/status", headers={"Origin": "https://evil.example"})
+    assert "access-control-allow-origin" not in other.headers
+
+
+def test_openapi_is_served_and_slash_is_left_free(world: World) -> None:
+    schema = world.client.get("/openapi.json").json()
+    assert {"/v1/rights", "/v1/rights/{rightId}", "/v1/anchors/{root}", "/v1/documents/{sha256}"} <= set(
+        schema["paths"]
+    )
+    assert "/" not in schema["paths"]
+
+
+def test_a_client_over_its_rate_gets_429_with_retry_after(world: World) -> None:
+    settings = GatewaySettings(
+        data_dir=world.settings.data_dir, contract_address=world.registry.contract.address, rate_limit_per_s=1
+    )
+    client = TestClient(create_app(Services(settings, *_rest(world))))
+    answers = [client.get("/v1/status") for _ in range(4)]
+    assert [a.status_code for a in answers[:2]] == [200, 200]  # a burst of twice the rate
+    limited = answers[-1]
+    problem(limited, 429, "request")
+    assert int(limited.headers["retry-after"]) >= 1
+
+
+def _rest(world: World) -> tuple[Any, ...]:
+    s = world.services
+    return (s.engine, s.w3, s.contract, s.index, s.documents)
