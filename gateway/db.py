@@ -201,6 +201,22 @@ records = Table(
     Index("records_source", "source_xml_hash"),
 )
 
+# The numbers a right is known by (application, publication, registration), from its published records,
+# normalised by `normal_number`: what the auditor page's search looks up.
+right_numbers = Table(
+    "right_numbers",
+    metadata,
+    Column("number", String(64), primary_key=True),
+    Column("chain_right_id", HASH, primary_key=True),
+)
+
+
+def normal_number(text: str) -> str:
+    """A number as searched: capitals, without spaces, dots, slashes or dashes ("EP 3 712 345" ->
+    "EP3712345", "19175123.4" -> "191751234")."""
+    return "".join(c for c in text.upper() if c not in " ./-\t")[:64]
+
+
 right_ids = Table(
     "right_ids",
     metadata,
@@ -238,7 +254,12 @@ def _migration_1(conn: Connection) -> None:
     metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version])
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _migration_1),)
+def _migration_2(conn: Connection) -> None:
+    """Numbers to search rights by (a fresh database has the table from migration 1 already)."""
+    right_numbers.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _migration_1), (2, _migration_2))
 
 
 def engine_for(database_url: str) -> Engine:

@@ -37,6 +37,7 @@ class RightFilter:
     kind: str | None = None
     status: str | None = None  # a prefix of the ST.27 code: "A", "A4", "A4F10"
     owner_commitment: str | None = None
+    number: str | None = None  # an application, publication or registration number, any spacing
 
 
 def iso(timestamp: int | float) -> str:
@@ -131,6 +132,11 @@ class Index:
             conditions.append(r.c.status.startswith(where.status, autoescape=True))
         if where.owner_commitment:
             conditions.append(r.c.owner_commitment == where.owner_commitment)
+        if where.number:
+            numbered = select(db.right_numbers.c.chain_right_id).where(
+                db.right_numbers.c.number == db.normal_number(where.number)
+            )
+            conditions.append(r.c.chain_right_id.in_(numbered))
         matching = and_(True, *conditions)
         page = matching
         if cursor is not None:

@@ -564,6 +564,21 @@ class Indexer:
                         fetched_at=time.time(),
                     )
                 )
+            numbers = {right.applicationNumberText, right.registrationNumberText or ""}
+            for publication in right.publicationBag:
+                numbers |= {publication.publicationNumber, right.ipOfficeCode + publication.publicationNumber}
+            known = {
+                row[0]
+                for row in conn.execute(
+                    select(db.right_numbers.c.number).where(
+                        db.right_numbers.c.chain_right_id == item["chain_right_id"]
+                    )
+                )
+            }
+            for number in {db.normal_number(n) for n in numbers if n} - known:
+                conn.execute(
+                    insert(db.right_numbers).values(number=number, chain_right_id=item["chain_right_id"])
+                )
             if not conn.execute(
                 select(db.right_ids.c.right_id).where(db.right_ids.c.chain_right_id == item["chain_right_id"])
             ).first():

@@ -111,6 +111,19 @@ def test_rights_filter_by_kind_status_and_owner_commitment(world: World) -> None
     problem(world.client.get("/v1/rights?status=active"), 400, "status")
 
 
+def test_rights_are_found_by_their_numbers_however_spaced(world: World) -> None:
+    rid = world.rights[0]
+    number = rid.split(":", 2)[2]
+    spaced = " ".join(number[i : i + 3] for i in range(0, len(number), 3))
+    for query in (number, spaced, number.lower()):
+        found = world.client.get("/v1/rights", params={"number": query}).json()
+        assert [i["rightId"] for i in found["items"]] == [rid], query
+    slashed = world.client.get("/v1/rights", params={"number": "PCT/EP2020/1"}).json()
+    assert [i["rightId"] for i in slashed["items"]] == [world.slashed]
+    assert world.client.get("/v1/rights", params={"number": "999999999"}).json()["count"] == 0
+    problem(world.client.get("/v1/rights", params={"number": "<script>"}), 400, "number")
+
+
 def test_page_size_over_the_limit_is_refused_naming_limit(world: World) -> None:
     body = problem(world.client.get("/v1/rights?limit=3"), 400, "limit")
     assert "1 to 2" in body["detail"]

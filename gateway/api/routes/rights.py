@@ -40,12 +40,22 @@ def list_rights(
         ),
     ] = None,
     owner_commitment: Annotated[str | None, Query(alias="ownerCommitment", pattern=r"^[0-9a-f]{64}$")] = None,
+    number: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9 ./-]+$",
+            description="An application, publication or registration number, spaced or not "
+            "(`3 712 345`, `EP3712345`), as the office's published records give it",
+        ),
+    ] = None,
     limit: Annotated[int | None, Query(description="Page size, at most the gateway's max_page_size.")] = None,
     cursor: Annotated[str | None, Query(max_length=200, description="`next` of the previous page")] = None,
 ) -> RightPage:
     size = check_limit(limit, settings.max_page_size)
     try:
-        page = index.rights(RightFilter(office, kind, status, owner_commitment), size, cursor)
+        page = index.rights(RightFilter(office, kind, status, owner_commitment, number), size, cursor)
     except BadCursor as err:
         raise InvalidParameter("cursor", str(err)) from None
     return RightPage.model_validate({"count": page.count, "items": page.items, "next": page.next})
