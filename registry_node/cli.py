@@ -20,6 +20,7 @@ import typer
 
 from gateway.cli import gateway_app
 from gateway.cli import verify as verify_receipt
+from registry_node.experiment.cli import experiment_app
 from registry_node.client import TOKEN_ENV, NodeClient, ProblemError
 from registry_node.errors import ConfigError, RegistryError
 from registry_node.settings import (
@@ -43,6 +44,7 @@ node_app = typer.Typer(
 app.add_typer(node_app, name="node")
 app.add_typer(gateway_app, name="gateway")
 app.command("verify")(verify_receipt)
+app.add_typer(experiment_app, name="experiment")
 
 
 def _fail(err: Exception) -> typer.Exit:

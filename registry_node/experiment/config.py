@@ -1,0 +1,409 @@
+"""An experiment file (YAML) read into frozen dataclasses; a bad value is a ConfigError naming its field.
+
+name: smoke
+offices: 2                 # founding offices, one node process each (EP, GB, KR, US, ...)
+seed: 7                    # the workload generator's seed: the same file gives the same operations
+mode: per-right            # or: anchors (registrations as Merkle roots, `batch_size` rights per root)
+batch_size: 16
+chain: ganache             # or: hardhat, or {rpc: URL, deployer_key_env: VAR}
+gateway: true              # run a real gateway and check its index against the chain
+workload:
+  operations: 30           # or duration_s: 60
+  mix: {registration: 40, ownershipChange: 25, statusEvent: 15, confidentialFiling: 5,
+        publication: 5, verification: 10}
+  conveyances: {assignment: 38, securityInterest: 22, ...}   # default: DESIGN.md's mix
+load:
+  rate: 20                 # open loop: operations/s arriving whatever the system does
+  # concurrency: 4         # closed loop: this many operations in flight
+faults:
+  - {kind: kill_node, office: GB, at: 0.5, down_s: 1}
+  - {kind: restart_chain, at: 0.7}
+  - {kind: restart_gateway, at: 0.8}
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from registry_node.errors import ConfigError
+
+OFFICE_CODES = (
+    "EP",
+    "GB",
+    "KR",
+    "US",
+    "JP",
+    "CN",
+    "DE",
+    "FR",
+    "IT",
+    "ES",
+    "SE",
+    "NL",
+    "CH",
+    "AT",
+    "DK",
+    "FI",
+    "PL",
+    "PT",
+    "IE",
+    "BE",
+    "NO",
+    "CA",
+    "AU",
+    "BR",
+    "IN",
+    "MX",
+    "SG",
+    "IL",
+    "TR",
+    "ZA",
+    "NZ",
+    "CZ",
+)
+OPERATION_KINDS = (
+    "registration",
+    "ownershipChange",
+    "statusEvent",
+    "confidentialFiling",
+    "publication",
+    "verification",
+)
+DEFAULT_MIX = {
+    "registration": 35,
+    "ownershipChange": 30,
+    "statusEvent": 15,
+    "confidentialFiling": 5,
+    "publication": 5,
+    "verification": 10,
+}
+# Recorded US patent conveyances, employer assignments excluded (DESIGN.md).
+DEFAULT_CONVEYANCES = {
+    "assignment": 38,
+    "securityInterest": 22,
+    "securityRelease": 14,
+    "nameChange": 12,
+    "correction": 7,
+    "merger": 5,
+    "governmentInterest": 1.4,
+    "other": 0.5,
+}
+CONVEYANCE_KINDS = (
+    "assignment",
+    "merger",
+    "nameChange",
+    "licence",
+    "securityInterest",
+    "securityRelease",
+    "courtOrder",
+    "correction",
+    "governmentInterest",
+    "other",
+)
+FAULT_KINDS = ("kill_node", "restart_chain", "restart_gateway")
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
+Mode = Literal["per-right", "anchors"]
+ChainKind = Literal["ganache", "hardhat", "rpc"]
+
+
+@dataclass(frozen=True)
+class ChainConfig:
+    kind: ChainKind = "ganache"
+    url: str | None = None  # rpc only
+    deployer_key_env: str = "IPREG_EXPERIMENT_DEPLOYER_KEY"  # rpc only: a funded key, 0x-hex
+    block_gas_limit: int = 30_000_000
+
+    @property
+    def keeps_data(self) -> bool:
+        """Whether a stopped chain resumes with its state (so `restart_chain` is meaningful)."""
+        return self.kind == "ganache"
+
+
+@dataclass(frozen=True)
+class WorkloadConfig:
+    operations: int | None = 100
+    duration_s: float | None = None
+    mix: tuple[tuple[str, float], ...] = tuple(DEFAULT_MIX.items())
+    conveyances: tuple[tuple[str, float], ...] = tuple(DEFAULT_CONVEYANCES.items())
+
+
+@dataclass(frozen=True)
+class LoadConfig:
+    rate: float | None = None  # open loop, operations/s
+    concurrency: int | None = 4  # closed loop
+
+    @property
+    def describe(self) -> str:
+        return (
+            f"open loop, {self.rate:g} ops/s" if self.rate else f"closed loop, {self.concurrency} in flight"
+        )
+
+
+@dataclass(frozen=True)
+class FaultConfig:
+    kind: str
+    at: float  # share of the run (operations or duration) after which the fault strikes
+    office: str | None = None  # kill_node only
+    down_s: float = 1.0  # how long the killed or stopped part stays down
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    name: str
+    offices: int = 2
+    seed: int = 1
+    mode: Mode = "per-right"
+    batch_size: int = 16
+    chain: ChainConfig = field(default_factory=ChainConfig)
+    gateway: bool = True
+    workload: WorkloadConfig = field(default_factory=WorkloadConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
+    faults: tuple[FaultConfig, ...] = ()
+    settle_timeout_s: float = 180.0  # after the last submission, how long to wait for confirmations
+
+    @property
+    def office_codes(self) -> tuple[str, ...]:
+        return OFFICE_CODES[: self.offices]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "offices": self.offices,
+            "seed": self.seed,
+            "mode": self.mode,
+            "batch_size": self.batch_size,
+            "chain": {
+                "kind": self.chain.kind,
+                "url": self.chain.url,
+                "block_gas_limit": self.chain.block_gas_limit,
+            },
+            "gateway": self.gateway,
+            "workload": {
+                "operations": self.workload.operations,
+                "duration_s": self.workload.duration_s,
+                "mix": dict(self.workload.mix),
+                "conveyances": dict(self.workload.conveyances),
+            },
+            "load": {"rate": self.load.rate, "concurrency": self.load.concurrency},
+            "faults": [
+                {"kind": f.kind, "at": f.at, "office": f.office, "down_s": f.down_s} for f in self.faults
+            ],
+            "settle_timeout_s": self.settle_timeout_s,
+        }
+
+
+def load_config(path: Path) -> ExperimentConfig:
+    try:
+        data = yaml.safe_load(path.read_text("utf-8"))
+    except (OSError, yaml.YAMLError) as err:
+        raise ConfigError(str(path), f"cannot read the experiment file: {err}") from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError(str(path), "must be a YAML mapping of settings")
+    data.setdefault("name", path.stem)
+    return config_from_dict(data)
+
+
+KNOWN_KEYS = {
+    "": {
+        "name",
+        "offices",
+        "seed",
+        "mode",
+        "batch_size",
+        "chain",
+        "gateway",
+        "workload",
+        "load",
+        "faults",
+        "settle_timeout_s",
+    },
+    "workload": {"operations", "duration_s", "mix", "conveyances"},
+    "load": {"rate", "concurrency"},
+    "chain": {"rpc", "kind", "deployer_key_env", "block_gas_limit"},
+    "fault": {"kind", "at", "office", "down_s"},
+}
+
+
+def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
+    _known(data, KNOWN_KEYS[""], "")
+    name = data.get("name")
+    if not isinstance(name, str) or not NAME.match(name):
+        raise ConfigError("name", f"must be 1-64 letters, digits, '.', '_' or '-', got {name!r}")
+    offices = _int(data, "offices", 2, 1, len(OFFICE_CODES))
+    seed = _int(data, "seed", 1, 0, 2**63)
+    mode = data.get("mode", "per-right")
+    if mode not in ("per-right", "anchors"):
+        raise ConfigError("mode", f"must be per-right or anchors, got {mode!r}")
+    batch_size = _int(data, "batch_size", 16, 1, 4096)
+    gateway = data.get("gateway", True)
+    if not isinstance(gateway, bool):
+        raise ConfigError("gateway", f"must be true or false, got {gateway!r}")
+    chain = _chain(data.get("chain", "ganache"))
+    workload = _workload(_table(data, "workload"))
+    load = _load(_table(data, "load"))
+    codes = OFFICE_CODES[:offices]
+    faults = _faults(data.get("faults", []), codes, chain)
+    settle = _number(data, "settle_timeout_s", 180.0, "settle_timeout_s", minimum=1.0)
+    if not gateway and dict(workload.mix).get("verification", 0) > 0:
+        raise ConfigError("workload.mix.verification", "verifications need the gateway (gateway: true)")
+    if not gateway and any(f.kind == "restart_gateway" for f in faults):
+        raise ConfigError("faults", "restart_gateway needs the gateway (gateway: true)")
+    return ExperimentConfig(
+        name=name,
+        offices=offices,
+        seed=seed,
+        mode=mode,
+        batch_size=batch_size,
+        chain=chain,
+        gateway=gateway,
+        workload=workload,
+        load=load,
+        faults=faults,
+        settle_timeout_s=settle,
+    )
+
+
+def _known(data: dict[str, Any], keys: set[str], where: str) -> None:
+    for key in data:
+        if key not in keys:
+            field_name = f"{where}.{key}" if where else str(key)
+            raise ConfigError(field_name, f"unknown setting (known: {', '.join(sorted(keys))})")
+
+
+def _table(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key, {})
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ConfigError(key, "must be a mapping of settings")
+    return value
+
+
+def _int(data: dict[str, Any], key: str, default: int, low: int, high: int, where: str = "") -> int:
+    value = data.get(key, default)
+    field_name = f"{where}.{key}" if where else key
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ConfigError(field_name, f"must be a whole number, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(field_name, f"must be from {low} to {high}, got {value}")
+    return value
+
+
+def _number(
+    data: dict[str, Any], key: str, default: float | None, field_name: str, minimum: float = 0.0
+) -> float:
+    value = data.get(key, default)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ConfigError(field_name, f"must be a number, got {value!r}")
+    if value < minimum:
+        raise ConfigError(field_name, f"must be at least {minimum:g}, got {value}")
+    return float(value)
+
+
+def _chain(value: Any) -> ChainConfig:
+    if value in ("ganache", "hardhat"):
+        return ChainConfig(kind=value)
+    if isinstance(value, str):
+        raise ConfigError("chain", f"must be ganache, hardhat or {{rpc: URL}}, got {value!r}")
+    if not isinstance(value, dict):
+        raise ConfigError("chain", "must be ganache, hardhat or a mapping {rpc: URL}")
+    _known(value, KNOWN_KEYS["chain"], "chain")
+    gas_limit = _int(value, "block_gas_limit", 30_000_000, 1_000_000, 2**40, "chain")
+    kind = value.get("kind", "rpc" if "rpc" in value else "ganache")
+    if kind in ("ganache", "hardhat"):
+        if "rpc" in value:
+            raise ConfigError("chain.rpc", f"a fresh {kind} chain takes no rpc URL")
+        return ChainConfig(kind=kind, block_gas_limit=gas_limit)
+    if kind != "rpc":
+        raise ConfigError("chain.kind", f"must be ganache, hardhat or rpc, got {kind!r}")
+    url = value.get("rpc")
+    if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+        raise ConfigError("chain.rpc", f"must be an http(s) JSON-RPC URL, got {url!r}")
+    key_env = value.get("deployer_key_env", "IPREG_EXPERIMENT_DEPLOYER_KEY")
+    if not isinstance(key_env, str) or not re.match(r"^[A-Z_][A-Z0-9_]*\Z", key_env):
+        raise ConfigError("chain.deployer_key_env", f"must name an environment variable, got {key_env!r}")
+    return ChainConfig(kind="rpc", url=url, deployer_key_env=key_env, block_gas_limit=gas_limit)
+
+
+def _weights(value: Any, where: str, allowed: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
+    if not isinstance(value, dict) or not value:
+        raise ConfigError(where, "must be a non-empty mapping of name: weight")
+    out = []
+    for key in value:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key}", f"unknown (known: {', '.join(allowed)})")
+        out.append((key, _number(value, key, None, f"{where}.{key}")))
+    if sum(w for _, w in out) <= 0:
+        raise ConfigError(where, "the weights must not all be zero")
+    return tuple(out)
+
+
+def _workload(data: dict[str, Any]) -> WorkloadConfig:
+    _known(data, KNOWN_KEYS["workload"], "workload")
+    if "operations" in data and "duration_s" in data:
+        raise ConfigError("workload", "give operations or duration_s, not both")
+    operations: int | None = None
+    duration: float | None = None
+    if "duration_s" in data:
+        duration = _number(data, "duration_s", None, "workload.duration_s", minimum=1.0)
+    else:
+        operations = _int(data, "operations", 100, 1, 10_000_000, "workload")
+    mix = _weights(data.get("mix", DEFAULT_MIX), "workload.mix", OPERATION_KINDS)
+    conveyances = _weights(
+        data.get("conveyances", DEFAULT_CONVEYANCES), "workload.conveyances", CONVEYANCE_KINDS
+    )
+    return WorkloadConfig(operations, duration, mix, conveyances)
+
+
+def _load(data: dict[str, Any]) -> LoadConfig:
+    _known(data, KNOWN_KEYS["load"], "load")
+    if "rate" in data and "concurrency" in data:
+        raise ConfigError("load", "give rate (open loop) or concurrency (closed loop), not both")
+    if "rate" in data:
+        rate = _number(data, "rate", None, "load.rate")
+        if rate <= 0:
+            raise ConfigError("load.rate", f"must be above 0 operations/s, got {rate}")
+        return LoadConfig(rate=rate, concurrency=None)
+    return LoadConfig(rate=None, concurrency=_int(data, "concurrency", 4, 1, 1024, "load"))
+
+
+def _faults(value: Any, codes: tuple[str, ...], chain: ChainConfig) -> tuple[FaultConfig, ...]:
+    if not isinstance(value, list):
+        raise ConfigError("faults", "must be a list of {kind, at, ...}")
+    faults = []
+    for i, raw in enumerate(value):
+        where = f"faults[{i}]"
+        if not isinstance(raw, dict):
+            raise ConfigError(where, "must be a mapping {kind, at, ...}")
+        _known(raw, KNOWN_KEYS["fault"], where)
+        kind = raw.get("kind")
+        if kind not in FAULT_KINDS:
+            raise ConfigError(f"{where}.kind", f"must be one of {', '.join(FAULT_KINDS)}, got {kind!r}")
+        at = _number(raw, "at", None, f"{where}.at")
+        if not 0 <= at < 1:
+            raise ConfigError(f"{where}.at", f"must be a share of the run from 0 to below 1, got {at}")
+        down_s = _number(raw, "down_s", 1.0, f"{where}.down_s")
+        office = raw.get("office")
+        if kind == "kill_node":
+            office = office if office is not None else codes[-1]
+            if office not in codes:
+                raise ConfigError(
+                    f"{where}.office", f"must be one of this run's offices {codes}, got {office!r}"
+                )
+        elif office is not None:
+            raise ConfigError(f"{where}.office", f"only kill_node names an office, not {kind}")
+        if kind == "restart_chain" and not chain.keeps_data:
+            raise ConfigError(
+                f"{where}.kind",
+                f"restart_chain needs a chain that keeps its data (ganache), not {chain.kind}",
+            )
+        faults.append(FaultConfig(kind, at, office, down_s))
+    return tuple(sorted(faults, key=lambda f: f.at))

@@ -1,0 +1,117 @@
+"""The figures of a run, computed from its operation records and what the chain holds."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from typing import Any
+
+from registry_node.experiment.config import ExperimentConfig
+from registry_node.experiment.observations import CONFIRMED, ChainFacts, OpRecord
+
+WRITE_KINDS = ("registration", "ownershipChange", "statusEvent", "confidentialFiling", "publication")
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Nearest-rank percentile (share in 0..1) of a non-empty list."""
+    ordered = sorted(values)
+    rank = max(1, math.ceil(share * len(ordered)))
+    return ordered[rank - 1]
+
+
+def latency_summary(values: list[float]) -> dict[str, Any]:
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50_s": round(percentile(values, 0.50), 4),
+        "p90_s": round(percentile(values, 0.90), 4),
+        "p99_s": round(percentile(values, 0.99), 4),
+        "max_s": round(max(values), 4),
+    }
+
+
+def _mean(values: list[float]) -> float | None:
+    return sum(values) / len(values) if values else None
+
+
+def compute_figures(
+    config: ExperimentConfig, records: list[OpRecord], facts: ChainFacts | None, wall_s: float
+) -> dict[str, Any]:
+    writes = [r for r in records if r.op.kind in WRITE_KINDS]
+    confirmed = [r for r in writes if r.outcome == CONFIRMED]
+    verifications = [r for r in records if r.op.kind == "verification"]
+    submitted = [r.submitted_s for r in writes if r.submitted_s is not None]
+    done = [r.confirmed_s for r in confirmed if r.confirmed_s is not None]
+    span = (max(done) - min(submitted)) if done and submitted else 0.0
+    by_kind: dict[str, list[OpRecord]] = defaultdict(list)
+    for record in records:
+        by_kind[record.op.kind].append(record)
+    latency = {
+        kind: latency_summary([r.latency_s for r in rs if r.outcome == CONFIRMED and r.latency_s is not None])
+        for kind, rs in sorted(by_kind.items())
+    }
+    gas = {}
+    chain_bytes = {}
+    for kind, rs in sorted(by_kind.items()):
+        gases = [r.gas for r in rs if r.gas is not None]
+        if gases:
+            gas[kind] = {
+                "n": len(gases),
+                "mean": round(sum(gases) / len(gases)),
+                "min": round(min(gases)),
+                "max": round(max(gases)),
+            }
+        sizes = [r.chain_bytes for r in rs if r.chain_bytes is not None]
+        if sizes:
+            chain_bytes[kind] = {"n": len(sizes), "mean": round(sum(sizes) / len(sizes), 1)}
+    per_office: dict[str, dict[str, Any]] = {}
+    for code in config.office_codes:
+        mine = [r for r in writes if r.op.office == code]
+        lat = [r.latency_s for r in mine if r.outcome == CONFIRMED and r.latency_s is not None]
+        per_office[code] = {
+            "operations": len(mine),
+            "outcomes": dict(Counter(r.outcome for r in mine)),
+            "confirmed": sum(1 for r in mine if r.outcome == CONFIRMED),
+            "latency_p50_s": round(percentile(lat, 0.5), 4) if lat else None,
+        }
+    timeline = Counter(int(r.confirmed_s) for r in confirmed if r.confirmed_s is not None)
+    seconds = range(0, (max(timeline) + 1) if timeline else 0)
+    growth: dict[str, Any] = {}
+    if facts is not None:
+        growth = {
+            "blocks": facts.blocks,
+            "transactions": facts.transactions,
+            "block_bytes": facts.block_bytes,
+            "log_bytes": facts.log_bytes,
+            "state_bytes": facts.state_bytes,
+            "log_bytes_per_confirmed_op": round(facts.log_bytes / len(confirmed), 1) if confirmed else None,
+            "block_bytes_per_confirmed_op": round(facts.block_bytes / len(confirmed), 1)
+            if confirmed
+            else None,
+            "ops_per_block": round(len(confirmed) / facts.blocks, 2) if facts.blocks else None,
+            "gas_total": sum(facts.gas_by_tx.values()),
+        }
+    verdicts = Counter(r.verdict or "none" for r in verifications if r.outcome == CONFIRMED)
+    return {
+        "mode": config.mode,
+        "offices": config.offices,
+        "wall_s": round(wall_s, 3),
+        "operations": len(records),
+        "outcomes": dict(Counter(r.outcome for r in records)),
+        "ops_confirmed": len(confirmed),
+        "throughput_ops_per_s": round(len(confirmed) / span, 3) if span > 0 else 0.0,
+        "throughput_timeline": [timeline.get(s, 0) for s in seconds],
+        "latency": latency,
+        "latency_all_writes": latency_summary([r.latency_s for r in confirmed if r.latency_s is not None]),
+        "gas": gas,
+        "chain_bytes": chain_bytes,
+        "chain_growth": growth,
+        "verification": {
+            "requested": len(verifications),
+            "answered": sum(1 for r in verifications if r.outcome == CONFIRMED),
+            "per_s": round(len(verifications) / wall_s, 3) if wall_s > 0 else 0.0,
+            "verdicts": dict(verdicts),
+        },
+        "per_office": per_office,
+    }

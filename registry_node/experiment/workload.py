@@ -1,0 +1,183 @@
+"""The seeded workload: a stream of operations on the offices' rights, in the mix an experiment asks for.
+
+Each operation carries the API body it sends and the version it expects, so the same seed gives the same
+stream on any machine. Operations on the same right name the one before (`after`): the runner submits an
+operation only once the previous one on its right was accepted (a verification: once it was confirmed),
+so optimistic versions never race.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from registry_node.experiment.config import ExperimentConfig
+
+KIND_TYPES = {"patent": "PAT", "trademark": "TM", "design": "DES"}
+STANDARDS = {"patent": "ST.27", "trademark": "ST.61", "design": "ST.87"}
+OWNERS = [
+    ("Nordlicht Rösterei GmbH", "DE"),
+    ("Thames Optics Ltd", "GB"),
+    ("Hanbit Kitchenware Co., Ltd.", "KR"),
+    ("Lumière Énergie SA", "FR"),
+    ("Aurora Medical AB", "SE"),
+    ("Castell Robotics S.L.", "ES"),
+    ("Daehan Semiconductor Inc.", "KR"),
+    ("Pennine Textiles plc", "GB"),
+    ("Kiso Precision K.K.", "JP"),
+]
+# ST.27 events a right lives through after filing: (state, stage, key event, what it means)
+STATUS_EVENTS = [
+    ("A", 2, "D10", "examination requested"),
+    ("A", 4, "F10", "granted"),
+    ("A", 4, "M10", "renewal fee paid"),
+    ("A", 5, "L10", "opposition filed"),
+    ("T", 6, "H13", "lapsed: renewal fee not paid"),
+    ("A", 4, "R14", "transfer of ownership recorded"),
+]
+
+
+@dataclass(frozen=True)
+class Operation:
+    index: int
+    kind: str  # one of config.OPERATION_KINDS
+    office: str
+    right_id: str
+    expected_version: int | None  # the version a change supersedes; None for registrations, verifications
+    body: dict[str, Any] = field(repr=False)  # the node API's JSON (a right, a change, an event), or {}
+    after: int | None = None  # the previous operation on this right
+    detail: str = ""  # conveyance category or key event code
+
+    @property
+    def version(self) -> int | None:
+        """The version this operation creates on chain (None for a verification)."""
+        if self.kind == "verification":
+            return None
+        return 1 if self.expected_version is None else self.expected_version + 1
+
+
+@dataclass
+class _Right:
+    right_id: str
+    office: str
+    kind: str
+    version: int
+    owner: tuple[str, str]
+    confidential: bool
+    last_op: int
+
+
+class Workload:
+    """An endless, seeded stream of operations; the runner takes as many as the experiment runs."""
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+        self._rng = random.Random(config.seed)
+        self._kinds = [k for k, _ in config.workload.mix]
+        self._kind_weights = [w for _, w in config.workload.mix]
+        self._conveyances = [k for k, _ in config.workload.conveyances]
+        self._conveyance_weights = [w for _, w in config.workload.conveyances]
+        self._rights: list[_Right] = []
+        self._public: list[_Right] = []  # rights anyone may see (registered openly or published)
+        self._sealed: list[_Right] = []  # confidential rights not yet published
+        self._serial: dict[str, int] = {}
+
+    def __iter__(self) -> Iterator[Operation]:
+        index = 0
+        while True:
+            yield self._next(index)
+            index += 1
+
+    def _next(self, index: int) -> Operation:
+        kind = self._rng.choices(self._kinds, self._kind_weights)[0]
+        if kind in ("ownershipChange", "statusEvent", "verification") and not self._public:
+            kind = "registration"
+        if kind == "publication" and not self._sealed:
+            kind = "confidentialFiling" if "confidentialFiling" in self._kinds else "registration"
+        if kind in ("registration", "confidentialFiling"):
+            return self._register(index, confidential=kind == "confidentialFiling")
+        if kind == "publication":
+            right = self._sealed.pop(self._rng.randrange(len(self._sealed)))
+            self._public.append(right)
+            return self._change(index, right, "publication", {"expectedVersion": right.version}, "")
+        right = self._rng.choice(self._public)
+        if kind == "verification":
+            return Operation(index, kind, right.office, right.right_id, None, {}, right.last_op)
+        if kind == "ownershipChange":
+            return self._transfer(index, right)
+        return self._status(index, right)
+
+    def _register(self, index: int, confidential: bool) -> Operation:
+        office = self._rng.choice(self.config.office_codes)
+        kind = self._rng.choices(["patent", "trademark", "design"], [60, 30, 10])[0]
+        serial = self._serial.get(office, 0) + 1
+        self._serial[office] = serial
+        number = f"{office}{2026_000_000 + serial}" if kind == "patent" else f"{40_000_000 + serial}"
+        right_id = f"{office}:{KIND_TYPES[kind]}:{number}"
+        owner = self._rng.choice(OWNERS)
+        right: dict[str, Any] = {
+            "rightId": right_id,
+            "rightKindCategory": kind,
+            "applicationNumberText": number,
+            "filingDate": self._date(2024, 2026),
+            "ownerBag": [{"name": owner[0], "countryCode": owner[1]}],
+            "legalStatus": {"stateCode": "A", "stageCode": 1, "keyEventCode": "A10"},
+        }
+        title = f"Experiment {kind} {serial}"
+        right[
+            {"patent": "inventionTitle", "trademark": "markVerbalElementText", "design": "designTitle"}[kind]
+        ] = title
+        state = _Right(right_id, office, kind, 1, owner, confidential, index)
+        self._rights.append(state)
+        (self._sealed if confidential else self._public).append(state)
+        op_kind = "confidentialFiling" if confidential else "registration"
+        return Operation(
+            index, op_kind, office, right_id, None, {"right": right, "confidential": confidential}
+        )
+
+    def _change(self, index: int, right: _Right, kind: str, body: dict[str, Any], detail: str) -> Operation:
+        op = Operation(index, kind, right.office, right.right_id, right.version, body, right.last_op, detail)
+        right.version += 1
+        right.last_op = index
+        return op
+
+    def _transfer(self, index: int, right: _Right) -> Operation:
+        category = self._rng.choices(self._conveyances, self._conveyance_weights)[0]
+        assignee = self._rng.choice([o for o in OWNERS if o != right.owner])
+        change = {
+            "conveyanceCategory": category,
+            "transferCategory": "full",
+            "assignorBag": [{"name": right.owner[0], "executionDate": self._date(2025, 2025)}],
+            "assigneeBag": [{"name": assignee[0], "countryCode": assignee[1]}],
+            "effectiveDate": self._date(2025, 2025),
+            "recordalDate": self._date(2026, 2026),
+            "officeRecordIdentifier": f"{right.office}-R{index:07d}",
+            "rightIdBag": [right.right_id],
+            "evidenceDocumentHash": hashlib.sha256(f"deed {index} {right.right_id}".encode()).hexdigest(),
+        }
+        if category in ("assignment", "merger", "nameChange"):
+            right.owner = assignee
+        return self._change(
+            index, right, "ownershipChange", {"expectedVersion": right.version, "change": change}, category
+        )
+
+    def _status(self, index: int, right: _Right) -> Operation:
+        state, stage, key_event, meaning = self._rng.choice(STATUS_EVENTS)
+        event = {
+            "standard": STANDARDS[right.kind],
+            "status": {"stateCode": state, "stageCode": stage, "keyEventCode": key_event},
+            "previousStageCode": 1,
+            "eventDate": self._date(2025, 2026),
+            "effectiveDate": self._date(2025, 2026),
+            "freeText": meaning,
+        }
+        return self._change(
+            index, right, "statusEvent", {"expectedVersion": right.version, "event": event}, key_event
+        )
+
+    def _date(self, first: int, last: int) -> str:
+        rng = self._rng
+        return f"{rng.randrange(first, last + 1)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}"
