@@ -20,9 +20,9 @@ import typer
 
 from gateway.cli import gateway_app
 from gateway.cli import verify as verify_receipt
-from registry_node.experiment.cli import experiment_app
 from registry_node.client import TOKEN_ENV, NodeClient, ProblemError
 from registry_node.errors import ConfigError, RegistryError
+from registry_node.experiment.cli import experiment_app
 from registry_node.settings import (
     DEFAULT_LISTEN_HOST,
     DEFAULT_LISTEN_PORT,

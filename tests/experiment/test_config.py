@@ -1,0 +1,70 @@
+"""Experiment files: the committed examples load, and a bad value is refused naming its field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from registry_node.errors import ConfigError
+from registry_node.experiment.config import DEFAULT_CONVEYANCES, config_from_dict, load_config
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "experiments"
+
+
+@pytest.mark.parametrize(
+    "path", sorted(p for p in EXAMPLES.glob("*.yaml") if p.name != "world.yaml"), ids=str
+)
+def test_every_committed_example_loads(path: Path) -> None:
+    config = load_config(path)
+    assert config.name == path.stem
+    assert config.offices >= 1
+
+
+def test_defaults_use_the_design_conveyance_mix() -> None:
+    config = config_from_dict({"name": "x"})
+    assert dict(config.workload.conveyances) == DEFAULT_CONVEYANCES
+    assert config.chain.kind == "ganache" and config.gateway and config.mode == "per-right"
+
+
+@pytest.mark.parametrize(
+    ("data", "field"),
+    [
+        ({"name": "bad name!"}, "name"),
+        ({"offices": 0}, "offices"),
+        ({"offices": "two"}, "offices"),
+        ({"mode": "merkle"}, "mode"),
+        ({"batch_size": 0}, "batch_size"),
+        ({"chain": "geth"}, "chain"),
+        ({"chain": {"rpc": "ftp://x"}}, "chain.rpc"),
+        ({"chain": {"rpc": "http://x", "deployer_key_env": "lower"}}, "chain.deployer_key_env"),
+        ({"workload": {"operations": 0}}, "workload.operations"),
+        ({"workload": {"operations": 5, "duration_s": 5}}, "workload"),
+        ({"workload": {"mix": {"registration": -1}}}, "workload.mix.registration"),
+        ({"workload": {"mix": {"teleport": 1}}}, "workload.mix.teleport"),
+        ({"workload": {"conveyances": {"assignment": "lots"}}}, "workload.conveyances.assignment"),
+        ({"workload": {"opertions": 5}}, "workload.opertions"),
+        ({"load": {"rate": 0}}, "load.rate"),
+        ({"load": {"rate": 1, "concurrency": 2}}, "load"),
+        ({"faults": [{"kind": "meteor", "at": 0.5}]}, "faults[0].kind"),
+        ({"faults": [{"kind": "kill_node", "at": 1.5}]}, "faults[0].at"),
+        ({"offices": 2, "faults": [{"kind": "kill_node", "at": 0.5, "office": "KR"}]}, "faults[0].office"),
+        ({"chain": "hardhat", "faults": [{"kind": "restart_chain", "at": 0.5}]}, "faults[0].kind"),
+        ({"gateway": False}, "workload.mix.verification"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_a_bad_value_is_refused_naming_its_field(data: dict[str, Any], field: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        config_from_dict({"name": "x", **data})
+    assert refused.value.field == field
+    assert str(refused.value).startswith(f"{field}: ")
+
+
+def test_an_unreadable_file_names_the_file(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("offices: [", "utf-8")
+    with pytest.raises(ConfigError) as refused:
+        load_config(path)
+    assert refused.value.field == str(path)
