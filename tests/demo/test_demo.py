@@ -278,6 +278,30 @@ def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(
         context.close()
 
 
+def test_no_secret_reaches_a_log_or_the_console(demo: RunningDemo) -> None:
+    """The demo's password, the operator tokens and every private key stay out of every log it wrote."""
+    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+    from registry_node.keys import load_account, load_signing_key
+    from registry_node.settings import load_settings
+
+    secrets = [demo.state["password"]]
+    for office in demo.state["offices"].values():
+        secrets.append(office["token"])
+        settings = load_settings(Path(office["dataDir"]) / "node.toml")
+        account = load_account(settings.account_keystore, demo.state["password"])
+        secrets += [account.key.hex(), account.key.to_0x_hex()]
+        private = load_signing_key(settings.signing_key, demo.state["password"]).private_key
+        raw = private.private_bytes(Encoding.DER, PrivateFormat.PKCS8, NoEncryption())
+        secrets += [raw.hex(), base64.b64encode(raw).decode()]
+    logs = {p.name: p.read_text("utf-8", "replace") for p in (demo.process.data_dir / "logs").glob("*.log")}
+    logs["console"] = "\n".join(demo.process.lines)
+    assert len(logs) >= 5  # three nodes, the gateway, the console
+    for name, text in logs.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret appears in {name}"
+
+
 # ---------------------------------------------------------------- stopping and resuming (last: it restarts)
 
 
