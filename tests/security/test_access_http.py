@@ -17,12 +17,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.api.app import create_app as create_gateway_app
-from gateway.db import open_database
+from gateway.app_factory import build
 from gateway.fetch import OfficeDocuments
-from gateway.index import Index
-from gateway.indexer import Indexer
-from gateway.services import Services
 from gateway.settings import GatewaySettings
 from gateway.signer import GatewaySigner
 from registry_node.api import create_app as create_node_app
@@ -102,15 +98,10 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
             confirmations=0,
         )  # fmt: skip
         gateway_settings.data_dir.mkdir()
-        engine = open_database(gateway_settings.database_url)
-        Indexer(engine, fresh.w3, fresh.contract, documents, confirmations=0).run_once()
-        services = Services(
-            gateway_settings, engine, fresh.w3, fresh.contract, Index(engine), documents,
-            signer=GatewaySigner.ephemeral(),
-        )  # fmt: skip
-        yield World(
-            fresh, node, store, worker, TestClient(create_gateway_app(services)), published, confidential
-        )
+        app, indexer = build(gateway_settings, GatewaySigner.ephemeral())
+        indexer.run_once()
+        indexer.enrich_once()
+        yield World(fresh, node, store, worker, TestClient(app), published, confidential)
     finally:
         documents.close()
         factory.stop_all()
