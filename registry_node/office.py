@@ -8,6 +8,7 @@ worker will send. Nothing is stored when a check fails. The API and the CLI both
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -306,7 +307,7 @@ class Office:
             kind=record.right.rightKindCategory.value,
             version=record.version,
             change_kind=record.changeKind,
-            record_hash=record_hash(record),
+            record_hash=hashlib.sha256(canonical).digest(),
             canonical=canonical,
             signature=signature.to_json(),
             action=action,

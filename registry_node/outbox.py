@@ -12,15 +12,16 @@ error and not retried; an unreachable chain is retried with backoff.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from hexbytes import HexBytes
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 from web3 import Web3
@@ -29,13 +30,21 @@ from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
-    TransactionNotFound,
     Web3Exception,
 )
-from web3.types import Nonce, TxParams
+from web3.types import TxParams
 
-from registry_node.chain import ErrorDecoder, RevertReason, _revert_data, fee_fields
-from registry_node.store import OutboxEntry, OutboxState, Store
+from registry_node.chain import (
+    CallEncoder,
+    ChainError,
+    ErrorDecoder,
+    RevertReason,
+    RpcAnswer,
+    _revert_data,
+    fee_fields,
+    rpc_batch,
+)
+from registry_node.store import OutboxEntry, OutboxState, SentTransaction, Store
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +88,13 @@ def decode_args(value: Any) -> Any:
     return value
 
 
+def _results(answers: list[RpcAnswer]) -> list[Any]:
+    for answer in answers:
+        if answer.error is not None:
+            raise ChainError(f"the chain node refused a read: {answer.error.get('message', answer.error)}")
+    return [answer.result for answer in answers]
+
+
 @dataclass(frozen=True)
 class AppliedCheck:
     """How to recognise on chain that an entry's change is already there: the right reached `version`
@@ -98,8 +114,25 @@ def applied_check(entry: OutboxEntry) -> AppliedCheck | None:
     return AppliedCheck(decode_args(check["rightId"]), int(check["version"]), tuple(state))
 
 
+@dataclass(frozen=True)
+class SignedSend:
+    """A transaction signed and recorded for `entries`, ready to broadcast."""
+
+    entries: list[OutboxEntry]
+    tx_hash: str
+    nonce: int
+    raw_tx: bytes
+
+
 class OutboxWorker:
-    """Sends one office's outbox to the chain, in order, from one thread."""
+    """Sends one office's outbox to the chain, in order, from one thread.
+
+    A pass reconciles what was sent (one JSON-RPC batch for the head and the receipts, one store
+    transaction for every entry it confirms), then signs every entry that can go, records them all in one
+    store transaction and broadcasts them as one JSON-RPC batch. While `run` loops, a pass's broadcast
+    goes on in the background as the next pass reconciles and signs, so the chain never waits for the
+    worker; `run_once` waits for its own broadcast.
+    """
 
     def __init__(
         self,
@@ -111,6 +144,7 @@ class OutboxWorker:
         backoff_max_s: float = 10.0,
         broadcast: Callable[[bytes], Any] | None = None,
         batch_size: int = 100,
+        max_sends: int = 100,
     ) -> None:
         self.store = store
         self.w3 = w3
@@ -119,39 +153,47 @@ class OutboxWorker:
         self.confirmations = max(1, confirmations)
         self.backoff_max_s = backoff_max_s
         self.batch_size = max(1, batch_size)
+        self.max_sends = max(1, max_sends)  # transactions signed per pass
         self.errors = ErrorDecoder([dict(entry) for entry in contract.abi])
-        self._broadcast = broadcast or self.w3.eth.send_raw_transaction
+        self.encoder = CallEncoder([dict(entry) for entry in contract.abi])
+        self._transport = broadcast  # a given transport sends one transaction at a time
         self._next_nonce: int | None = None
         self._chain_id_cache: int | None = None
         self._pass_fees: TxParams | None = None
         self._solo: set[int] = set()  # registrations whose batch was refused: sent one by one
         self._stop = threading.Event()
+        self._sender = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox-broadcast")
+        self._inflight: tuple[Future[list[tuple[SignedSend, str]]], list[SignedSend]] | None = None
 
     # ------------------------------------------------------------ the loop
 
     def run(self, poll_s: float = 0.2) -> None:
         """Works until stop(); chain outages only delay it."""
         delay = poll_s
-        while not self._stop.is_set():
-            try:
-                busy = self.run_once()
-                delay = poll_s
-            except CHAIN_DOWN as err:
-                log.warning("chain unreachable, retrying in %.1f s: %s", delay, err)
-                self._next_nonce = None
-                busy = False
-                delay = min(delay * 2, self.backoff_max_s)
-            if not busy:
-                self._stop.wait(delay)
+        try:
+            while not self._stop.is_set():
+                try:
+                    busy = self._step()
+                    delay = poll_s
+                except CHAIN_DOWN as err:
+                    log.warning("chain unreachable, retrying in %.1f s: %s", delay, err)
+                    self._next_nonce = None
+                    busy = False
+                    delay = min(delay * 2, self.backoff_max_s)
+                if not busy:
+                    self._stop.wait(delay)
+        finally:
+            with contextlib.suppress(*CHAIN_DOWN):
+                self._finish_broadcast()
 
     def stop(self) -> None:
         self._stop.set()
 
     def run_once(self) -> bool:
-        """One pass: reconcile sent entries, then send what can go. True if anything moved."""
-        self._pass_fees = None
-        moved = self._reconcile_sent()
-        return self._send_pending() or moved
+        """One pass: reconcile sent entries, then sign, record and broadcast what can go. True if anything
+        moved."""
+        busy = self._step()
+        return self._finish_broadcast() or busy
 
     def drain(self, timeout_s: float = 60.0) -> None:
         """Runs until no entry is pending or sent (for tests, benchmarks and `ipreg node outbox --wait`)."""
@@ -162,45 +204,87 @@ class OutboxWorker:
             if not self.run_once():
                 time.sleep(0.05)
 
+    def _step(self) -> bool:
+        """Reconciles, signs and records the next transactions, waits for the previous broadcast (which
+        ran meanwhile), then starts broadcasting the new ones."""
+        self._pass_fees = None
+        moved = self._reconcile_sent()
+        try:
+            signed = self._sign_pending()
+        finally:
+            moved = self._finish_broadcast() or moved
+        if signed:
+            self._inflight = (self._sender.submit(self._broadcast_all, signed), signed)
+        return moved or bool(signed)
+
     # ------------------------------------------------------------ sent entries
 
     def _reconcile_sent(self) -> bool:
-        moved = False
-        head = self.w3.eth.block_number
+        """Settles sent transactions in two JSON-RPC round trips: the head and the account's mined nonce
+        count, then the receipts of the mined ones and a look-up of the others (lost, or in the pool)."""
+        sent = self.store.outbox((OutboxState.SENT,), limit=100_000)
+        if not sent:
+            return False
         by_tx: dict[str, list[OutboxEntry]] = {}
-        for entry in self.store.outbox((OutboxState.SENT,), limit=100_000):
+        for entry in sent:
             assert entry.tx_hash is not None
             by_tx.setdefault(entry.tx_hash, []).append(entry)
-        for tx_hash, entries in by_tx.items():
-            moved = self._reconcile_transaction(tx_hash, entries, head) or moved
-        return moved
+        head_hex, mined_hex = _results(
+            rpc_batch(
+                self.w3,
+                [("eth_blockNumber", []), ("eth_getTransactionCount", [self.account.address, "latest"])],
+            )
+        )
+        head, mined = int(head_hex, 16), int(mined_hex, 16)
+        broadcasting = {s.tx_hash for s in self._inflight[1]} if self._inflight else set()
+        # a nonce below the mined count was used: by this transaction (a receipt) or by another one
+        receipts = [tx for tx, entries in by_tx.items() if (entries[0].nonce or 0) < mined]
+        unmined = [
+            tx for tx, entries in by_tx.items() if (entries[0].nonce or 0) >= mined and tx not in broadcasting
+        ]
+        answers = _results(
+            rpc_batch(
+                self.w3,
+                [("eth_getTransactionReceipt", [tx]) for tx in receipts]
+                + [("eth_getTransactionByHash", [tx]) for tx in unmined],
+            )
+        )
+        moved = False
+        confirmed: dict[int, int] = {}
+        for tx_hash, receipt in zip(receipts, answers[: len(receipts)], strict=True):
+            entries = by_tx[tx_hash]
+            if receipt is None:
+                moved = self._settle_unseen(entries, head) or moved
+                continue
+            block, status = int(receipt["blockNumber"], 16), int(receipt["status"], 16)
+            if status != 1:
+                self._settle_reverted(entries, block)
+                moved = True
+            elif head - block + 1 >= self.confirmations:
+                confirmed.update(dict.fromkeys((e.id for e in entries), block))
+        for tx_hash, pooled in zip(unmined, answers[len(receipts) :], strict=True):
+            if pooled is None:  # neither mined nor in the chain node's pool
+                moved = self._settle_unseen(by_tx[tx_hash], head) or moved
+        if confirmed:
+            self.store.mark_confirmed_many(confirmed)
+        return moved or bool(confirmed)
 
-    def _reconcile_transaction(self, tx_hash: str, entries: list[OutboxEntry], head: int) -> bool:
-        """Settles the entries one sent transaction carries (one change, or a batch of registrations)."""
-        ids = [e.id for e in entries]
-        try:
-            receipt = self.w3.eth.get_transaction_receipt(HexBytes(tx_hash))
-        except TransactionNotFound:
-            receipt = None
-        if receipt is not None:
-            if receipt["status"] != 1 and len(entries) > 1:
-                # a batch the contract refused: each registration goes alone, so only the bad one fails
-                for entry in entries:
-                    self.store.mark_pending(entry.id, error="its batch was refused; sent alone")
-                    self._solo.add(entry.id)
-                self._next_nonce = None
-                return True
-            if receipt["status"] != 1:
-                self._settle_refusal(entries[0], self._replay_reason(entries[0], receipt["blockNumber"]))
-                return True
-            if head - receipt["blockNumber"] + 1 < self.confirmations:
-                return False
-            self.store.mark_confirmed(ids, receipt["blockNumber"])
-            return True
-        if self._is_known(tx_hash):
-            return False  # still in the node's pool
+    def _settle_reverted(self, entries: list[OutboxEntry], block: int) -> None:
+        if len(entries) > 1:
+            # a batch the contract refused: each registration goes alone, so only the bad one fails
+            for entry in entries:
+                self.store.mark_pending(entry.id, error="its batch was refused; sent alone")
+                self._solo.add(entry.id)
+            self._next_nonce = None
+            return
+        self._settle_refusal(entries[0], self._replay_reason(entries[0], block))
+
+    def _settle_unseen(self, entries: list[OutboxEntry], head: int) -> bool:
+        """A sent transaction the chain does not know: already applied by another, lost (the chain node
+        restarted: the same bytes again while the nonce is free), or replaced (its nonce used: sign anew)."""
         first = entries[0]
         assert first.nonce is not None
+        ids = [e.id for e in entries]
         if len(entries) == 1 and self._already_applied(first):
             self.store.mark_confirmed(ids, head)
         elif (
@@ -212,12 +296,6 @@ class OutboxWorker:
                 self.store.mark_pending(entry.id, error="transaction dropped; its nonce was used by another")
             self._next_nonce = None
         return True
-
-    def _is_known(self, tx_hash: str) -> bool:
-        try:
-            return self.w3.eth.get_transaction(HexBytes(tx_hash)) is not None
-        except TransactionNotFound:
-            return False
 
     def _already_applied(self, entry: OutboxEntry) -> bool:
         check = applied_check(entry)
@@ -232,9 +310,10 @@ class OutboxWorker:
 
     # ------------------------------------------------------------ pending entries
 
-    def _send_pending(self) -> bool:
-        """Sends what can go: registrations grouped into batches, other changes one by one, and never a
-        version of a right before the previous one is confirmed."""
+    def _sign_pending(self) -> list[SignedSend]:
+        """Signs what can go (registrations grouped into batches, other changes one by one, never a version
+        of a right before the previous one is confirmed) and records every signed transaction in one store
+        transaction before any is broadcast."""
         busy_rights = {e.right_id for e in self.store.outbox((OutboxState.SENT,), limit=100_000)}
         registrations: list[OutboxEntry] = []
         singles: list[OutboxEntry] = []
@@ -248,47 +327,88 @@ class OutboxWorker:
             (registrations if entry.action == "register" else singles).append(entry)
         solo = [e for e in registrations if e.id in self._solo]
         registrations = [e for e in registrations if e.id not in self._solo]
+        calls: list[tuple[list[OutboxEntry], str, tuple[Any, ...]]] = []
         for start in range(0, len(registrations), self.batch_size):
-            self._send_batch(registrations[start : start + self.batch_size])
-        singles = solo + singles
-        for entry in singles:
-            self._send([entry], entry.action, decode_args(entry.payload["args"]))
-            self._solo.discard(entry.id)
-        return bool(registrations or singles)
+            batch = registrations[start : start + self.batch_size]
+            if len(batch) == 1:
+                calls.append((batch, "register", decode_args(batch[0].payload["args"])))
+            else:
+                calls.append((batch, "registerBatch", ([decode_args(e.payload["args"])[0] for e in batch],)))
+        calls += [([e], e.action, decode_args(e.payload["args"])) for e in solo + singles]
+        signed: list[SignedSend] = []
+        try:
+            for entries, action, args in calls[: self.max_sends]:
+                if action not in ACTIONS:
+                    for entry in entries:
+                        self.store.mark_failed(entry.id, f"unknown action {action!r}")
+                    continue
+                signed.append(self._sign(entries, action, args))
+            self.store.mark_sent_many(
+                [SentTransaction([e.id for e in s.entries], s.tx_hash, s.nonce, s.raw_tx) for s in signed]
+            )
+        except BaseException:
+            self._next_nonce = None  # the nonces taken were not recorded: count again from the chain
+            raise
+        for sent in signed:
+            for entry in sent.entries:
+                self._solo.discard(entry.id)
+        return signed
 
-    def _send_batch(self, entries: list[OutboxEntry]) -> None:
-        if len(entries) == 1:
-            self._send(entries, "register", decode_args(entries[0].payload["args"]))
-            return
-        batch = [decode_args(e.payload["args"])[0] for e in entries]
-        self._send(entries, "registerBatch", (batch,))
-
-    def _send(self, entries: list[OutboxEntry], action: str, args: tuple[Any, ...]) -> None:
-        """Signs, records and broadcasts one transaction for `entries`.
+    def _sign(self, entries: list[OutboxEntry], action: str, args: tuple[Any, ...]) -> SignedSend:
+        """Signs one transaction for `entries`.
 
         Nothing is executed first (no eth_estimateGas, no eth_call): on a chain that runs the EVM slowly that
         would double the chain's work per change. The gas limit comes from GAS_LIMITS, and a refusal shows
-        as a failed receipt, whose reason `_reconcile_transaction` decodes by replaying the call.
+        as a failed receipt, whose reason `_settle_reverted` decodes by replaying the call.
         """
-        if action not in ACTIONS:
-            for entry in entries:
-                self.store.mark_failed(entry.id, f"unknown action {action!r}")
-            return
-        call = getattr(self.contract.functions, action)(*args)
-        tx: TxParams = {"from": self.account.address, "chainId": self._chain_id(), **self._fees()}
-        tx["gas"] = gas_limit(action, len(entries))
-        tx["nonce"] = Nonce(self._take_nonce())
-        signed = self.account.sign_transaction(call.build_transaction(tx))
-        tx_hash = "0x" + bytes(signed.hash).hex()
-        ids = [e.id for e in entries]
-        self.store.mark_sent(ids, tx_hash, tx["nonce"], raw_tx=bytes(signed.raw_transaction))
-        try:
-            self._broadcast(bytes(signed.raw_transaction))
-        except Web3Exception as err:
-            # the node refused the bytes (nonce too low: another process took it); sign again next pass
-            for entry_id in ids:
-                self.store.mark_pending(entry_id, error=f"broadcast refused: {err}")
+        tx: dict[str, Any] = {
+            "to": self.contract.address,
+            "data": self.encoder.encode(action, args),
+            "value": 0,
+            "chainId": self._chain_id(),
+            "gas": gas_limit(action, len(entries)),
+            "nonce": self._take_nonce(),
+            **self._fees(),
+        }
+        signed = self.account.sign_transaction(tx)
+        return SignedSend(
+            entries, "0x" + bytes(signed.hash).hex(), tx["nonce"], bytes(signed.raw_transaction)
+        )
+
+    def _broadcast_all(self, signed: list[SignedSend]) -> list[tuple[SignedSend, str]]:
+        """Broadcasts in nonce order, as one JSON-RPC batch; returns the transactions the chain node
+        refused, with its reason. Runs on the sender thread."""
+        if self._transport is not None:
+            refused = []
+            for send in signed:
+                try:
+                    self._transport(send.raw_tx)
+                except Web3Exception as err:
+                    refused.append((send, str(err)))
+            return refused
+        answers = rpc_batch(self.w3, [("eth_sendRawTransaction", ["0x" + s.raw_tx.hex()]) for s in signed])
+        return [
+            (s, str(a.error.get("message", a.error))) for s, a in zip(signed, answers, strict=True) if a.error
+        ]
+
+    def _finish_broadcast(self) -> bool:
+        """Waits for the broadcast under way, if any; a transaction the chain node refused (nonce too low:
+        another process took it) goes back to pending, to be signed again."""
+        if self._inflight is None:
+            return False
+        future, _ = self._inflight
+        self._inflight = None
+        for send, reason in future.result():
+            for entry in send.entries:
+                self.store.mark_pending(entry.id, error=f"broadcast refused: {reason}")
             self._next_nonce = None
+        return True
+
+    def _broadcast(self, raw_tx: bytes) -> None:
+        if self._transport is not None:
+            self._transport(raw_tx)
+        else:
+            self.w3.eth.send_raw_transaction(raw_tx)
 
     def _chain_id(self) -> int:
         if self._chain_id_cache is None:

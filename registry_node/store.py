@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -126,6 +127,16 @@ class OutboxEntry:
 
 
 @dataclass(frozen=True)
+class SentTransaction:
+    """A signed transaction about to be broadcast, and the entries it carries."""
+
+    entry_ids: list[int]
+    tx_hash: str
+    nonce: int
+    raw_tx: bytes | None = None
+
+
+@dataclass(frozen=True)
 class StoredVersion:
     right_id: str
     version: int
@@ -138,42 +149,57 @@ class StoredVersion:
     state: dict[str, Any]
 
 
+_WRITE_LOCKS: dict[Path, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _write_lock(path: Path) -> threading.Lock:
+    """One lock per database file and process: writers of one process queue here and are woken at once,
+    instead of polling in SQLite's busy handler, whose sleeps grow to 100 ms under contention."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path.resolve(), threading.Lock())
+
+
 class Store:
     """One office's SQLite database; safe to open from several threads (one connection each)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self._write_lock = _write_lock(path)
+        self._local = threading.local()
         path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as db:
             db.executescript(SCHEMA)
             db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute("PRAGMA synchronous=FULL")
-        db.execute("PRAGMA foreign_keys=ON")
+        """This thread's connection, opened once and kept: closing the last connection to a WAL database
+        checkpoints and syncs it, which would cost every call a second disk sync."""
+        db: sqlite3.Connection | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA foreign_keys=ON")
+            self._local.db = db
         return db
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        db = self._connect()
-        try:
+        with self._write_lock:
+            db = self._connect()
             db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        finally:
-            db.close()
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                if db.in_transaction:  # SQLite rolls back by itself on a full disk or an I/O error
+                    db.execute("ROLLBACK")
+                raise
 
     def journal_mode(self) -> str:
         db = self._connect()
-        try:
-            return str(db.execute("PRAGMA journal_mode").fetchone()[0])
-        finally:
-            db.close()
+        return str(db.execute("PRAGMA journal_mode").fetchone()[0])
 
     def accept(self, change: AcceptedChange) -> OutboxEntry:
         """Stores the change and queues it for the chain, all or nothing; on disk when this returns."""
@@ -238,11 +264,8 @@ class Store:
     def right_version(self, right_id: str) -> int:
         """The right's latest accepted version; 0 if the office never accepted it."""
         db = self._connect()
-        try:
-            row = db.execute("SELECT version FROM rights WHERE right_id = ?", (right_id,)).fetchone()
-            return int(row[0]) if row else 0
-        finally:
-            db.close()
+        row = db.execute("SELECT version FROM rights WHERE right_id = ?", (right_id,)).fetchone()
+        return int(row[0]) if row else 0
 
     def version(self, right_id: str, version: int) -> StoredVersion | None:
         return self._version("right_id = ? AND version = ?", (right_id, version))
@@ -255,14 +278,11 @@ class Store:
 
     def _version(self, where: str, args: tuple[Any, ...]) -> StoredVersion | None:
         db = self._connect()
-        try:
-            row = db.execute(
-                "SELECT right_id, version, change_kind, record_hash, canonical, signature, source_xml, "
-                f"published, state FROM versions WHERE {where} ORDER BY version DESC LIMIT 1",
-                args,
-            ).fetchone()
-        finally:
-            db.close()
+        row = db.execute(
+            "SELECT right_id, version, change_kind, record_hash, canonical, signature, source_xml, "
+            f"published, state FROM versions WHERE {where} ORDER BY version DESC LIMIT 1",
+            args,
+        ).fetchone()
         if row is None:
             return None
         return StoredVersion(row[0], row[1], row[2], bytes(row[3]), bytes(row[4]), json.loads(row[5]),
@@ -276,28 +296,27 @@ class Store:
 
     def right_ids(self, limit: int = 1000, offset: int = 0) -> list[str]:
         db = self._connect()
-        try:
-            rows = db.execute(
-                "SELECT right_id FROM rights ORDER BY right_id LIMIT ? OFFSET ?", (limit, offset)
-            )
-            return [row[0] for row in rows.fetchall()]
-        finally:
-            db.close()
+        rows = db.execute("SELECT right_id FROM rights ORDER BY right_id LIMIT ? OFFSET ?", (limit, offset))
+        return [row[0] for row in rows.fetchall()]
 
     def outbox(
         self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000, offset: int = 0
     ) -> list[OutboxEntry]:
         """Entries in these states, oldest first (the order the chain must see them), from `offset`."""
         db = self._connect()
-        try:
-            marks = ",".join("?" for _ in states)
-            ids = db.execute(
-                f"SELECT id FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ? OFFSET ?",
-                (*[s.value for s in states], limit, offset),
-            ).fetchall()
-            return [self._entry(db, row[0]) for row in ids]
-        finally:
-            db.close()
+        marks = ",".join("?" for _ in states)
+        rows = db.execute(
+            f"SELECT {_ENTRY_COLUMNS} FROM outbox WHERE state IN ({marks}) ORDER BY id LIMIT ? OFFSET ?",
+            (*[s.value for s in states], limit, offset),
+        ).fetchall()
+        return [_entry_of(row) for row in rows]
+
+    def count(self, states: tuple[OutboxState, ...] = tuple(OutboxState)) -> int:
+        """How many entries are in these states."""
+        db = self._connect()
+        marks = ",".join("?" for _ in states)
+        query = f"SELECT count(*) FROM outbox WHERE state IN ({marks})"
+        return int(db.execute(query, [s.value for s in states]).fetchone()[0])
 
     def outbox_entry(self, entry_id: int) -> OutboxEntry | None:
         db = self._connect()
@@ -305,20 +324,30 @@ class Store:
             return self._entry(db, entry_id)
         except StoreError:
             return None
-        finally:
-            db.close()
 
     def mark_sent(
         self, entry_ids: int | list[int], tx_hash: str, nonce: int, raw_tx: bytes | None = None
     ) -> None:
         """Records the signed transaction (of one entry, or of a batch) before it is broadcast, so a crash
         after sending finds it and can broadcast the same bytes again."""
-        self._update(
-            entry_ids, OutboxState.SENT, tx_hash=tx_hash, nonce=nonce, raw_tx=raw_tx, attempts_delta=1
-        )
+        self.mark_sent_many([SentTransaction(_ids(entry_ids), tx_hash, nonce, raw_tx)])
+
+    def mark_sent_many(self, sent: list[SentTransaction]) -> None:
+        """Records many signed transactions in one store transaction (one disk sync), before any of them
+        is broadcast."""
+        with self._transaction() as db:
+            for tx in sent:
+                self._set(db, tx.entry_ids, OutboxState.SENT, 1,
+                          {"tx_hash": tx.tx_hash, "nonce": tx.nonce, "raw_tx": tx.raw_tx})  # fmt: skip
 
     def mark_confirmed(self, entry_ids: int | list[int], block_number: int) -> None:
-        self._update(entry_ids, OutboxState.CONFIRMED, block_number=block_number)
+        self.mark_confirmed_many(dict.fromkeys(_ids(entry_ids), block_number))
+
+    def mark_confirmed_many(self, blocks: dict[int, int]) -> None:
+        """Confirms many entries (entry id -> block number of its transaction) in one store transaction."""
+        with self._transaction() as db:
+            for entry_id, block_number in blocks.items():
+                self._set(db, [entry_id], OutboxState.CONFIRMED, 0, {"block_number": block_number})
 
     def mark_failed(self, entry_id: int, error: str) -> None:
         self._update(entry_id, OutboxState.FAILED, error=error)
@@ -331,27 +360,45 @@ class Store:
         self, entry_ids: int | list[int], state: OutboxState, attempts_delta: int = 0, **fields: Any
     ) -> None:
         """Moves entries to `state`, all in one transaction."""
-        ids = [entry_ids] if isinstance(entry_ids, int) else entry_ids
-        columns = ", ".join(f"{name} = ?" for name in fields)
         with self._transaction() as db:
-            for entry_id in ids:
-                cursor = db.execute(
-                    f"UPDATE outbox SET state = ?, attempts = attempts + ?, updated_at = ?"
-                    f"{', ' + columns if columns else ''} WHERE id = ?",
-                    (state.value, attempts_delta, time.time(), *fields.values(), entry_id),
-                )
-                if cursor.rowcount != 1:
-                    raise StoreError(f"no outbox entry {entry_id}")
+            self._set(db, _ids(entry_ids), state, attempts_delta, fields)
+
+    @staticmethod
+    def _set(
+        db: sqlite3.Connection,
+        ids: list[int],
+        state: OutboxState,
+        attempts_delta: int,
+        fields: dict[str, Any],
+    ) -> None:
+        columns = "".join(f", {name} = ?" for name in fields)
+        now = time.time()
+        for entry_id in ids:
+            cursor = db.execute(
+                f"UPDATE outbox SET state = ?, attempts = attempts + ?, updated_at = ?{columns} WHERE id = ?",
+                (state.value, attempts_delta, now, *fields.values(), entry_id),
+            )
+            if cursor.rowcount != 1:
+                raise StoreError(f"no outbox entry {entry_id}")
 
     @staticmethod
     def _entry(db: sqlite3.Connection, entry_id: int) -> OutboxEntry:
-        row = db.execute(
-            "SELECT id, right_id, version, action, payload, state, tx_hash, nonce, block_number, error, "
-            "attempts, raw_tx FROM outbox WHERE id = ?",
-            (entry_id,),
-        ).fetchone()
+        row = db.execute(f"SELECT {_ENTRY_COLUMNS} FROM outbox WHERE id = ?", (entry_id,)).fetchone()
         if row is None:
             raise StoreError(f"no outbox entry {entry_id}")
-        raw_tx = bytes(row[11]) if row[11] is not None else None
-        return OutboxEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), OutboxState(row[5]), row[6],
-                           row[7], row[8], row[9], row[10], raw_tx)  # fmt: skip
+        return _entry_of(row)
+
+
+_ENTRY_COLUMNS = (
+    "id, right_id, version, action, payload, state, tx_hash, nonce, block_number, error, attempts, raw_tx"
+)
+
+
+def _entry_of(row: tuple[Any, ...]) -> OutboxEntry:
+    raw_tx = bytes(row[11]) if row[11] is not None else None
+    return OutboxEntry(row[0], row[1], row[2], row[3], json.loads(row[4]), OutboxState(row[5]), row[6],
+                       row[7], row[8], row[9], row[10], raw_tx)  # fmt: skip
+
+
+def _ids(entry_ids: int | list[int]) -> list[int]:
+    return [entry_ids] if isinstance(entry_ids, int) else entry_ids
