@@ -21,7 +21,7 @@ from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
-from web3.exceptions import ContractLogicError, Web3Exception
+from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
 from registry_node.chain import ChainError
 from registry_node.keys import SigningAlgorithm
@@ -167,6 +167,15 @@ class AnchorInfo:
     count: int
     block_number: int
     timestamp: int
+
+
+class BlockOutOfRange(Exception):
+    """A stated block the registry cannot be read at: before its deployment, or not mined yet."""
+
+    def __init__(self, block: int, reason: str) -> None:
+        super().__init__(reason)
+        self.block = block
+        self.reason = reason
 
 
 class BlockCache:
@@ -430,6 +439,10 @@ class ChainReader:
             return function.call(block_identifier=block)
         except ContractLogicError:
             raise
+        except BadFunctionCallOutput as err:
+            if not self._ask(lambda: self.w3.eth.get_code(self.contract.address, block_identifier=block)):
+                raise BlockOutOfRange(block, f"the registry was not deployed yet at block {block}") from None
+            raise ChainError(f"the chain did not answer: {type(err).__name__}: {err}") from None
         except (*CHAIN_DOWN, Web3Exception, ValueError) as err:
             raise ChainError(f"the chain did not answer: {type(err).__name__}: {err}") from None
 

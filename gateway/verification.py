@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from gateway.chain_reader import BlockRef, ChainReader, RightVersion, status_code
+from gateway.chain_reader import BlockOutOfRange, BlockRef, ChainReader, RightVersion, status_code
 from gateway.fetch import OfficeDocuments, OfficeUnreachable
 from registry_node.records import RIGHT_ID, canonical_bytes, chain_right_id
 from registry_node.signing import DetachedSignature, SignatureFormatError, verify_signature
@@ -168,9 +168,18 @@ class Verifier:
         self.locate = locate
 
     def block_at(self, at_block: int | None = None) -> BlockRef:
-        """The stated block: `at_block`, or the head less the confirmation depth."""
-        number = at_block if at_block is not None else max(self.reader.head() - self.confirmations, 0)
-        return self.reader.block(number)
+        """The stated block: `at_block`, or the head less the confirmation depth. BlockOutOfRange for a
+        block before the registry's first block (`start_block`) or after the head."""
+        head = self.reader.head()
+        if at_block is None:
+            return self.reader.block(max(head - self.confirmations, 0))
+        if at_block < self.reader.start_block:
+            raise BlockOutOfRange(
+                at_block, f"block {at_block} is before the registry's first block {self.reader.start_block}"
+            )
+        if at_block > head:
+            raise BlockOutOfRange(at_block, f"block {at_block} is not mined yet (the head is {head})")
+        return self.reader.block(at_block)
 
     # ------------------------------------------------------------ a right
 

@@ -87,7 +87,8 @@ def read_deployment(path: Path) -> Deployment:
     offices = data.get("offices") or {}
     if not isinstance(offices, dict):
         raise ConfigError("deployment.offices", "must map office codes to accounts")
-    block = data.get("blockNumber")
+    nested = data.get("deployment")  # deploy_consortium writes {"deployment": {"blockNumber": …}}
+    block = data.get("blockNumber", nested.get("blockNumber") if isinstance(nested, dict) else None)
     if block is not None and (not isinstance(block, int) or isinstance(block, bool) or block < 0):
         raise ConfigError("deployment.blockNumber", f"must be a block number, got {block!r}")
     offices_ = {str(k): str(v) for k, v in offices.items()}

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 
 from gateway.api.deps import ServicesDep
-from gateway.chain_reader import ChainReader
+from gateway.api.routes.verification import InvalidBlock
+from gateway.chain_reader import BlockOutOfRange, ChainReader
 from gateway.receipts import ReceiptUnavailable, build_receipt
 from registry_node.api.errors import ApiError, problem_responses
 
@@ -49,5 +50,7 @@ def read_receipt(
         return build_receipt(reader, services.documents, right_id, number, services.signer)
     except ValueError as err:
         raise InvalidRightId("rightId", str(err)) from None
+    except BlockOutOfRange as err:
+        raise InvalidBlock("block", err.reason) from None
     except ReceiptUnavailable as err:
         raise ReceiptProblem(err.status, err.reason) from None

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
+from gateway.chain_reader import BlockOutOfRange
 from gateway.verification import VERDICTS, parse_multipart
 from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
 
@@ -23,6 +24,11 @@ router = APIRouter(tags=["verification"])
 class InvalidRightId(ApiError):
     slug = "invalid-right-id"
     title = "Invalid right id"
+
+
+class InvalidBlock(ApiError):
+    slug = "invalid-block"
+    title = "No registry state at this block"
 
 
 class EmptyUpload(ApiError):
@@ -46,10 +52,10 @@ class VerdictPublic(BaseModel):
 
     schema_: str = Field(alias="schema")
     verdict: str = Field(description=" | ".join(VERDICTS))
-    rightId: str | None
-    chainRightId: str | None
-    version: int | None
-    currentVersion: int | None
+    rightId: str | None = None
+    chainRightId: str | None = None
+    version: int | None = None
+    currentVersion: int | None = None
     block: BlockPublic
     subject: dict[str, Any]
     checks: list[CheckPublic]
@@ -80,6 +86,8 @@ def verify_right(
         verdict = services.verifier.verify_right(right_id, block)
     except ValueError as err:
         raise InvalidRightId("rightId", str(err)) from None
+    except BlockOutOfRange as err:
+        raise InvalidBlock("block", err.reason) from None
     return _signed(services, verdict.to_json())
 
 
@@ -133,5 +141,10 @@ async def verify_document(
         body, content_type, filename = part[0], part[1] or "", part[2]
     if not body:
         raise EmptyUpload("body", "the upload is empty")
-    verdict = await run_in_threadpool(services.verifier.verify_document, body, content_type, filename, block)
+    try:
+        verdict = await run_in_threadpool(
+            services.verifier.verify_document, body, content_type, filename, block
+        )
+    except BlockOutOfRange as err:
+        raise InvalidBlock("block", err.reason) from None
     return _signed(services, verdict.to_json())
