@@ -103,6 +103,7 @@ demo: setup
 bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/node_throughput.py
+	$(BIN)/python bench/gateway.py
 
 clean:
 	rm -rf build reports .demo .hypothesis .pytest_cache

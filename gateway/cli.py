@@ -8,12 +8,16 @@ import json
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from registry_node.errors import ConfigError, RegistryError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 gateway_app = typer.Typer(
     help="Set up and run the gateway: indexer, query API, verification.", no_args_is_help=True
@@ -98,6 +102,14 @@ def gateway_init(
 @gateway_app.command("run")
 def gateway_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
     """Run the gateway: the indexer follows the chain, the API answers queries and verifications."""
+    run_gateway(data_dir, password_file)
+
+
+def run_gateway(
+    data_dir: Path, password_file: Path | None = None, extend: Callable[[FastAPI], None] | None = None
+) -> None:
+    """Serves the gateway of `data_dir` until SIGINT or SIGTERM. `extend` adds to the app before it is
+    served (the benchmark mounts its bare endpoints beside the real ones, behind the same middleware)."""
     import uvicorn
 
     from gateway.app_factory import build
@@ -119,6 +131,8 @@ def gateway_run(data_dir: DataDirOption, password_file: PasswordFileOption = Non
     try:
         password = settings.signing_key_password() or _password(password_file)
         app, indexer = build(settings, GatewaySigner.open(settings.signing_key, password))
+        if extend is not None:
+            extend(app)
     except RegistryError as err:
         listener.close()
         raise _fail(err) from None

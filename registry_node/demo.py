@@ -27,7 +27,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -90,13 +90,20 @@ class Interrupted(RegistryError):
 class ChildProcess:
     """A child `ipreg …` process with its log file; stopped with SIGTERM, then killed if it lingers."""
 
-    def __init__(self, name: str, args: list[str], log: Path, env: dict[str, str]) -> None:
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        log: Path,
+        env: dict[str, str],
+        program: Sequence[str] = (str(IPREG),),
+    ) -> None:
         self.name = name
         self.log = log
         log.parent.mkdir(parents=True, exist_ok=True)
         with log.open("ab") as out:
             self.process = subprocess.Popen(
-                [str(IPREG), *args],
+                [*program, *args],
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -132,10 +139,20 @@ class ChildProcess:
 
 
 class Demo:
-    def __init__(self, data_dir: Path, ports: DemoPorts, say: Say) -> None:
+    """The demo consortium. `gateway_program` runs the gateway (`ipreg gateway run --data-dir …` by default;
+    a benchmark serves the same app with routes of its own beside it)."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        ports: DemoPorts,
+        say: Say,
+        gateway_program: Sequence[str] = (str(IPREG), "gateway", "run"),
+    ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports
         self.say = say
+        self.gateway_program = tuple(gateway_program)
         self.state_path = self.data_dir / STATE_FILE
         self.state: dict[str, Any] = {}
         self.chain: Ganache | None = None
@@ -147,27 +164,32 @@ class Demo:
     def run(self, stop: threading.Event, reset: bool = False) -> None:
         """Brings the consortium up (creating and seeding it the first time), then waits for `stop`; `stop`
         set while starting ends the start between two steps (a resumed run goes on from there)."""
-        self.stopping = stop
         self.ports.check_free()  # before --reset deletes anything
         if reset and self.data_dir.exists():
             shutil.rmtree(self.data_dir)
             self.say(f"--reset: removed {self.data_dir}")
         try:
-            if self.state_path.exists():
-                self._load_state()
-                self._start_chain()
-                self.say(f"resuming the demo consortium in {self.data_dir}")
-            else:
-                self._create()
-            self._start_nodes()
-            self._start_gateway()
-            if not self.state.get("seeded"):
-                self._seed()
-            self._wait_indexed()
+            self.start(stop)
             self._print_tour()
             stop.wait()
         finally:
             self.stop()
+
+    def start(self, stop: threading.Event) -> None:
+        """Starts the chain, the nodes and the gateway (creating and seeding the consortium the first time)
+        and returns once the gateway has indexed the chain; the caller stops them with `stop()`."""
+        self.stopping = stop
+        if self.state_path.exists():
+            self._load_state()
+            self._start_chain()
+            self.say(f"resuming the demo consortium in {self.data_dir}")
+        else:
+            self._create()
+        self._start_nodes()
+        self._start_gateway()
+        if not self.state.get("seeded"):
+            self._seed()
+        self._wait_indexed()
 
     def stop(self) -> None:
         for child in reversed(list(self.children.values())):
@@ -304,9 +326,10 @@ class Demo:
     def _start_gateway(self) -> None:
         child = ChildProcess(
             "gateway",
-            ["gateway", "run", "--data-dir", self.state["gatewayDir"]],
+            ["--data-dir", self.state["gatewayDir"]],
             self.data_dir / "logs" / "gateway.log",
             self._env(),
+            program=self.gateway_program,
         )
         self.children["gateway"] = child
         child.wait_ready(f"{self.gateway_url}/v1/status", self.stopping)
@@ -408,11 +431,15 @@ class Demo:
         self._start_node(code)
 
     def _wait_indexed(self, timeout_s: float = 120.0) -> None:
+        """Waits until the gateway has indexed the chain's head as it is now (the head in /v1/status is
+        the one the indexer last saw, which may be older than the last seeded change)."""
+        assert self.chain is not None
+        head = connect(self.chain.rpc_url).eth.block_number
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and not self.stopping.is_set():
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
                 status = httpx.get(f"{self.gateway_url}/v1/status", timeout=5).json()
-                if status["indexedBlock"] >= status["headBlock"] - status["confirmations"]:
+                if status["indexedBlock"] >= head - status["confirmations"]:
                     return
             self.stopping.wait(0.5)
         self.say("warning: the gateway has not caught up with the chain yet; it goes on in the background")

@@ -1,0 +1,352 @@
+"""Gateway verification throughput and query latency against bare endpoints on the same server, in one run.
+
+A demo consortium (registry_node.demo: a fresh ganache, three office node processes, about fifty seeded
+rights) is brought up in a temporary folder; its gateway process serves the real app (app_factory.build,
+as `ipreg gateway run` does) with two bare endpoints mounted beside the real routes, behind the same
+middleware (body limit, rate limit, security headers) on the same uvicorn server. Writes
+bench/results/gateway.json:
+
+  verify_per_s        POST /v1/verifications of authentic signed documents, as the offices' deep links serve
+                      them (hash, signature, key validity and chain state all checked), per second
+  bare_upload_per_s   POST of the same uploads to a bare endpoint that reads the body and answers 200
+  verify_ratio        verify_per_s / bare_upload_per_s (target >= 0.5)
+  raw_crypto_per_s    the same SHA-256 + signature checks in a bare loop, for reference
+  get_p50_ms, get_p99_ms   GET /v1/rights/{id} latency at `clients` concurrent clients
+  bare_p99_ms         the same load on a bare GET endpoint returning a fixed small JSON
+  p99_ratio           get_p99_ms / bare_p99_ms (target <= 3)
+
+Each pair is measured in alternating rounds, so drift on the machine falls on both sides alike. The chain
+mines no block during the measurement (ganache mines on transactions only), so the gateway's per-block
+cache is warm after the first pass over the uploads: this is the steady state of a block's life.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().parent:
+    sys.path[0] = str(ROOT)  # run as a script: this file would otherwise shadow the `gateway` package
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import base64  # noqa: E402
+import hashlib  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import platform  # noqa: E402
+import socket  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable, Iterator  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from typing import Any  # noqa: E402
+
+import aiohttp  # noqa: E402
+import httpx  # noqa: E402
+from fastapi import FastAPI, Request  # noqa: E402
+
+from registry_node.client import right_path  # noqa: E402
+from registry_node.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.keys import SigningAlgorithm  # noqa: E402
+from registry_node.signing import DetachedSignature, verify_signature  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "gateway.json"
+BARE_UPLOAD = "/bench/bare-upload"
+BARE_RIGHT = "/bench/bare-right"
+TARGETS = {"verify_ratio": 0.5, "p99_ratio": 3.0}
+AUTHENTIC_CHECKS = ("chain-state", "record-hash", "signing-key", "signature", "key-validity")
+ROUNDS = 3  # alternating rounds of real and bare
+
+
+# ------------------------------------------------------------ the server side
+
+
+def add_bare_routes(app: FastAPI) -> None:
+    """The baselines, on the gateway's own app: same server, same middleware, no work of their own."""
+
+    @app.post(BARE_UPLOAD, include_in_schema=False)
+    async def bare_upload(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    @app.get(BARE_RIGHT + "/{rightId:path}", include_in_schema=False)
+    async def bare_right(rightId: str) -> dict[str, str]:
+        return {"rightId": rightId}
+
+
+def serve(data_dir: Path) -> None:
+    """The gateway of `data_dir` as `ipreg gateway run` serves it, plus the bare routes. The rate limit is
+    raised above the benchmark's load (it still runs, for the real and the bare routes alike)."""
+    from gateway.cli import run_gateway
+
+    os.environ["IPREG_GATEWAY_RATE_LIMIT_PER_S"] = "1000000"
+    run_gateway(data_dir, extend=add_bare_routes)
+
+
+# ------------------------------------------------------------ the consortium
+
+
+def pick_free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass(frozen=True)
+class Upload:
+    right_id: str
+    body: bytes  # the signed document JSON exactly as the office's deep link served it
+    canonical: bytes
+    signature: DetachedSignature
+
+
+@contextmanager
+def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Demo]:
+    """A fresh demo consortium whose gateway process also serves the bare routes."""
+    nodes = (pick_free_port(), pick_free_port(), pick_free_port())
+    ports = DemoPorts(chain=pick_free_port(), gateway=pick_free_port(), nodes=nodes)
+    demo = Demo(folder, ports, say, gateway_program=(sys.executable, str(Path(__file__).resolve()), "serve"))
+    try:
+        demo.start(threading.Event())
+        yield demo
+    finally:
+        demo.stop()
+
+
+def authentic_uploads(demo: Demo) -> list[Upload]:
+    """The current signed document of every published right, fetched from its office's deep link."""
+    uploads = []
+    with httpx.Client(base_url=demo.gateway_url, timeout=30) as gateway:
+        rights = gateway.get("/v1/rights", params={"limit": 100}).raise_for_status().json()["items"]
+        for right in rights:
+            if right["confidential"] or not right["rightId"]:
+                continue
+            port = demo.state["offices"][right["officeCode"]]["port"]
+            url = f"http://127.0.0.1:{port}/v1/documents/{right_path(right['rightId'])}/{right['version']}"
+            answer = httpx.get(url, timeout=30).raise_for_status()
+            document = answer.json()
+            uploads.append(
+                Upload(
+                    right["rightId"],
+                    answer.content,
+                    base64.b64decode(document["canonical"]),
+                    DetachedSignature.from_json(document["signature"]),
+                )
+            )
+    if not uploads:
+        raise RuntimeError("the consortium has no published right to verify")
+    return uploads
+
+
+def check_verdicts(gateway_url: str, uploads: list[Upload]) -> None:
+    """Every upload is verified as authentic-current with every check run and passed (this also fills the
+    gateway's per-block cache, as the first verification in a block does)."""
+    with httpx.Client(base_url=gateway_url, timeout=60) as client:
+        for upload in uploads:
+            verdict = client.post("/v1/verifications", content=upload.body).raise_for_status().json()
+            results = {c["name"]: c["result"] for c in verdict["checks"]}
+            missing = [name for name in AUTHENTIC_CHECKS if results.get(name) != "pass"]
+            if verdict["verdict"] != "authentic-current" or missing:
+                raise RuntimeError(f"{upload.right_id}: {verdict['verdict']}, checks not passed: {missing}")
+
+
+def public_keys(gateway_url: str) -> dict[tuple[str, str], tuple[bytes, SigningAlgorithm]]:
+    """(office, key id hex) -> (public key, algorithm), as the gateway read them from the chain."""
+    keys = {}
+    with httpx.Client(base_url=gateway_url, timeout=30) as client:
+        for office in client.get("/v1/offices").raise_for_status().json()["items"]:
+            for key in office["keys"]:
+                if key["algorithm"] is None:
+                    continue
+                keys[(office["officeCode"], key["keyId"].removeprefix("0x"))] = (
+                    bytes.fromhex(key["publicKey"].removeprefix("0x")),
+                    SigningAlgorithm(key["algorithm"]),
+                )
+    return keys
+
+
+# ------------------------------------------------------------ measurements
+
+
+def raw_crypto_per_s(uploads: list[Upload], keys: dict[tuple[str, str], Any], n: int) -> float:
+    """SHA-256 of the canonical bytes and the signature check, in a bare loop."""
+    material = [(u, *keys[(u.signature.office, u.signature.key_id.hex())]) for u in uploads]
+    started = time.perf_counter()
+    for i in range(n):
+        upload, public_key, algorithm = material[i % len(material)]
+        hashlib.sha256(upload.canonical).digest()
+        if not verify_signature(upload.canonical, upload.signature, public_key, algorithm):
+            raise RuntimeError(f"{upload.right_id}: the signature does not verify")
+    return n / (time.perf_counter() - started)
+
+
+@dataclass(frozen=True)
+class Load:
+    """`n` requests from `clients` concurrent clients, each sending its next request when the last one is
+    answered: requests per second and each request's latency in ms."""
+
+    per_s: float
+    latencies_ms: list[float]
+
+
+async def _drive(url: str, requests: list[tuple[str, str, bytes | None]], clients: int) -> Load:
+    latencies: list[float] = []
+    queue = iter(requests)
+    connector = aiohttp.TCPConnector(limit=clients, force_close=False)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
+
+        async def client() -> None:
+            for method, path, body in queue:
+                started = time.perf_counter()
+                async with session.request(method, path, data=body) as answer:
+                    await answer.read()
+                    if answer.status != 200:
+                        raise RuntimeError(f"{method} {path}: HTTP {answer.status}")
+                latencies.append((time.perf_counter() - started) * 1000)
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return Load(len(requests) / elapsed, latencies)
+
+
+def drive(url: str, requests: list[tuple[str, str, bytes | None]], clients: int) -> Load:
+    return asyncio.run(_drive(url, requests, clients))
+
+
+def alternate(
+    url: str,
+    real: list[tuple[str, str, bytes | None]],
+    bare: list[tuple[str, str, bytes | None]],
+    clients: int,
+) -> tuple[Load, Load]:
+    """Real and bare in ROUNDS alternating rounds (after one warm-up round each); loads merged."""
+    drive(url, real[: max(clients, len(real) // 10)], clients)
+    drive(url, bare[: max(clients, len(bare) // 10)], clients)
+    loads: dict[str, list[Load]] = {"real": [], "bare": []}
+    for round_ in range(ROUNDS):
+        share = slice(round_ * len(real) // ROUNDS, (round_ + 1) * len(real) // ROUNDS)
+        loads["real"].append(drive(url, real[share], clients))
+        loads["bare"].append(drive(url, bare[share], clients))
+    return _merged(loads["real"]), _merged(loads["bare"])
+
+
+def _merged(loads: list[Load]) -> Load:
+    requests = sum(len(load.latencies_ms) for load in loads)
+    seconds = sum(len(load.latencies_ms) / load.per_s for load in loads)
+    return Load(requests / seconds, [ms for load in loads for ms in load.latencies_ms])
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
+
+
+def measure_verification(url: str, uploads: list[Upload], n: int, clients: int) -> tuple[Load, Load]:
+    real = [("POST", "/v1/verifications", uploads[i % len(uploads)].body) for i in range(n)]
+    bare = [("POST", BARE_UPLOAD, uploads[i % len(uploads)].body) for i in range(n)]
+    return alternate(url, real, bare, clients)
+
+
+def measure_reads(url: str, right_ids: list[str], n: int, clients: int) -> tuple[Load, Load]:
+    real = [("GET", f"/v1/rights/{right_path(right_ids[i % len(right_ids)])}", None) for i in range(n)]
+    bare = [("GET", f"{BARE_RIGHT}/{right_path(right_ids[i % len(right_ids)])}", None) for i in range(n)]
+    return alternate(url, real, bare, clients)
+
+
+# ------------------------------------------------------------ the run
+
+
+def measure(demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: int) -> dict[str, Any]:
+    """Every figure of gateway.json, against a running consortium."""
+    url = demo.gateway_url
+    uploads = authentic_uploads(demo)
+    check_verdicts(url, uploads)
+    raw = raw_crypto_per_s(uploads, public_keys(url), crypto_n)
+    verify, bare_upload = measure_verification(url, uploads, uploads_n, clients)
+    get, bare_get = measure_reads(url, [u.right_id for u in uploads], reads_n, clients)
+    get_p99, bare_p99 = percentile(get.latencies_ms, 99), percentile(bare_get.latencies_ms, 99)
+    return {
+        "verify_per_s": round(verify.per_s, 1),
+        "bare_upload_per_s": round(bare_upload.per_s, 1),
+        "verify_ratio": round(verify.per_s / bare_upload.per_s, 3),
+        "raw_crypto_per_s": round(raw, 1),
+        "get_p50_ms": round(percentile(get.latencies_ms, 50), 2),
+        "get_p99_ms": round(get_p99, 2),
+        "bare_p50_ms": round(percentile(bare_get.latencies_ms, 50), 2),
+        "bare_p99_ms": round(bare_p99, 2),
+        "p99_ratio": round(get_p99 / bare_p99, 3),
+        "clients": clients,
+        "requests": {"uploads": uploads_n, "reads": reads_n, "crypto": crypto_n},
+        "documents": len(uploads),
+    }
+
+
+def run(
+    uploads_n: int, reads_n: int, crypto_n: int, clients: int, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="ipreg-bench-gateway-") as tmp,
+        consortium(Path(tmp), say) as demo,
+    ):
+        started = time.perf_counter()
+        results = measure(demo, uploads_n, reads_n, crypto_n, clients)
+        head = httpx.get(f"{demo.gateway_url}/v1/status", timeout=30).json()["headBlock"]
+        client_version = "?"
+        if demo.chain is not None:
+            client_version = httpx.post(
+                demo.chain.rpc_url,
+                json={"jsonrpc": "2.0", "id": 1, "method": "web3_clientVersion"},
+                timeout=30,
+            ).json()["result"]
+        say(f"measured in {time.perf_counter() - started:.0f} s")
+    import fastapi
+    import uvicorn
+
+    return {
+        **results,
+        "targets": TARGETS,
+        "chain": {"client": client_version, "head_block": head},
+        "environment": {
+            "python": platform.python_version(),
+            "machine": platform.machine(),
+            "cpus": os.cpu_count(),
+            "uvicorn": uvicorn.__version__,
+            "fastapi": fastapi.__version__,
+            "server": "one uvicorn process (as `ipreg gateway run`), indexer thread running",
+            "load": "one asyncio process (aiohttp), closed loop, keep-alive connections",
+        },
+        "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command")
+    server = commands.add_parser("serve", help="(internal) the gateway process of the benchmark")
+    server.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--uploads", type=int, default=1500, help="verification uploads, each way")
+    parser.add_argument("--reads", type=int, default=3000, help="GET requests, each way")
+    parser.add_argument("--crypto", type=int, default=3000, help="hash + signature checks in the bare loop")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    if args.command == "serve":
+        serve(args.data_dir)
+        return 0
+    results = run(args.uploads, args.reads, args.crypto, args.clients)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    keys = ["verify_per_s", "bare_upload_per_s", "verify_ratio", "raw_crypto_per_s", "get_p50_ms"]
+    keys += ["get_p99_ms", "bare_p99_ms", "p99_ratio"]
+    print(json.dumps({k: results[k] for k in keys}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
