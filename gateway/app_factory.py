@@ -49,6 +49,7 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         documents,
         confirmations=settings.confirmations,
         locate=lambda digest: index.document(digest.hex()),
+        known_head=lambda: index.status(settings.confirmations).head_block,
     )
     services = Services(
         settings=settings,

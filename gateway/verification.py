@@ -161,18 +161,24 @@ class Verifier:
         documents: OfficeDocuments,
         confirmations: int = 1,
         locate: Locate | None = None,
+        known_head: Callable[[], int | None] | None = None,
     ) -> None:
         self.reader = reader
         self.documents = documents
         self.confirmations = confirmations
         self.locate = locate
+        # The head the gateway's indexer last saw (it polls the chain anyway): a verification then needs
+        # no round trip to learn it, and everything else it reads is at that block, cached by block.
+        self.known_head = known_head
 
     def block_at(self, at_block: int | None = None) -> BlockRef:
         """The stated block: `at_block`, or the head less the confirmation depth. BlockOutOfRange for a
         block before the registry's first block (`start_block`) or after the head."""
-        head = self.reader.head()
+        head = (self.known_head() if self.known_head else None) or self.reader.head()
         if at_block is None:
             return self.reader.block(max(head - self.confirmations, 0))
+        if at_block > head:
+            head = self.reader.head()  # a block newer than the indexer has seen: ask the chain itself
         if at_block < self.reader.start_block:
             raise BlockOutOfRange(
                 at_block, f"block {at_block} is before the registry's first block {self.reader.start_block}"
