@@ -9,6 +9,7 @@ keccak256, the five-character status code, yyyymmdd dates, the owner commitment 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from eth_utils.crypto import keccak
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 RECORD_SCHEMA = "ipreg/right-record/1"
+MAX_SAFE_INTEGER = 2**53 - 1
 
 # \Z, not $, for Python's re: there "$" also accepts a trailing newline.
 APPLICATION_NUMBER = r"[A-Z0-9][A-Z0-9./-]{0,39}"
@@ -267,9 +269,33 @@ class RightRecord(Record):
 
 
 def canonical_bytes(record: Record | dict[str, Any]) -> bytes:
-    """RFC 8785 canonical JSON of a record (or of its JSON form)."""
+    """RFC 8785 canonical JSON of a record (or of its JSON form).
+
+    For JSON without floats, with ASCII keys and safe integers, RFC 8785 is exactly compact JSON with
+    sorted keys and only `"`, `\\` and control characters escaped, which the json module's C encoder
+    writes about twenty times faster than the rfc8785 package; anything else goes to rfc8785 itself.
+    """
     data = record.to_json() if isinstance(record, Record) else record
+    if _plain_json(data):
+        try:
+            return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+        except UnicodeEncodeError:  # a lone surrogate: rfc8785 refuses it with its own error
+            pass
     return bytes(rfc8785.dumps(data))
+
+
+def _plain_json(value: Any) -> bool:
+    """Whether sorted compact JSON is the RFC 8785 form of `value`: no floats (RFC 8785 has its own number
+    form), integers within IEEE 754's exact range, and ASCII keys (sorted alike by UTF-16 and code point)."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return True
+    if isinstance(value, int):
+        return -MAX_SAFE_INTEGER <= value <= MAX_SAFE_INTEGER
+    if isinstance(value, list):
+        return all(_plain_json(v) for v in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and k.isascii() and _plain_json(v) for k, v in value.items())
+    return False
 
 
 def record_hash(record: Record | dict[str, Any]) -> bytes:

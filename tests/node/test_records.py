@@ -8,6 +8,7 @@ import random
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import rfc8785
 from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -339,3 +340,11 @@ def test_values_from_records_are_accepted_and_proven_on_chain(consortium: Consor
 
     assert consortium.contract.functions.matchesState(registration[0], state).call()
     assert consortium.contract.functions.sealOf(record_hash(record), salt).call() == state[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=8), json_values, max_size=6))
+def test_canonical_bytes_are_exactly_what_the_rfc8785_package_writes(value: dict[str, Any]) -> None:
+    """canonical_bytes takes a fast path for JSON without floats and with ASCII keys; both paths must give
+    RFC 8785's bytes, control characters, escapes, non-BMP text and big integers included."""
+    assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
