@@ -480,31 +480,47 @@ IMPORT_REQUEST_BYTES = 512 * 1024  # files per request stay well under the node'
 @node_app.command("import")
 def node_import(
     files: Annotated[list[Path], typer.Argument(help="WIPO ST.96 XML files (patents, trademarks, designs).")],
+    anchor: Annotated[
+        bool,
+        typer.Option(
+            "--anchor",
+            help="Anchor the records under Merkle roots (one transaction per batch) instead of giving "
+            "each right its own state on chain; a right gets it when first changed.",
+        ),
+    ] = False,
     node: NodeOption = None,
     data_dir: ClientDataDirOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Import ST.96 files: each registers its right, or is refused alone with the element and reason."""
+    """Import ST.96 files: each registers (or anchors) its right, or is refused alone with the reason."""
+    mode = "anchor" if anchor else "register"
     outcomes: list[dict[str, Any]] = []
+    anchors: list[dict[str, Any]] = []
     try:
         with _client(node, data_dir) as client:
+
+            def send(batch: list[tuple[str, bytes]]) -> None:
+                answer = client.import_st96(batch, mode)
+                outcomes.extend(answer["items"])
+                anchors.extend(answer.get("anchors", []))
+
             batch: list[tuple[str, bytes]] = []
             size = 0
             for path in files:
                 data = path.read_bytes()
                 if batch and size + len(data) * 4 // 3 > IMPORT_REQUEST_BYTES:
-                    outcomes += client.import_st96(batch)["items"]
+                    send(batch)
                     batch, size = [], 0
                 batch.append((str(path), data))
                 size += len(data) * 4 // 3
             if batch:
-                outcomes += client.import_st96(batch)["items"]
+                send(batch)
     except (RegistryError, OSError) as err:
         _refused(RegistryError(str(err)) if isinstance(err, OSError) else err, as_json)
     refused = [o for o in outcomes if not o["accepted"]]
     if as_json:
         typer.echo(json.dumps({"accepted": len(outcomes) - len(refused), "refused": len(refused),
-                               "items": outcomes}, indent=2))  # fmt: skip
+                               "items": outcomes, "anchors": anchors}, indent=2))  # fmt: skip
     else:
         for outcome in outcomes:
             if outcome["accepted"]:
@@ -515,6 +531,8 @@ def node_import(
             else:
                 error = outcome["error"]
                 typer.secho(f"{outcome['name']}: refused: {error['field']}: {error['reason']}", err=True)
+        for queued in anchors:
+            typer.echo(f"anchor {queued['root']}: {queued['count']} records, outbox {queued['outboxId']}")
     if refused:
         raise typer.Exit(code=1)
 

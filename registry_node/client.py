@@ -82,9 +82,13 @@ class NodeClient:
         body = {"expectedVersion": expected_version}
         return self._call("POST", f"/v1/rights/{right_path(right_id)}/publication", body)
 
-    def import_st96(self, files: list[tuple[str, bytes]]) -> dict[str, Any]:
-        """Imports ST.96 files (name, exact bytes); the answer lists each file's outcome."""
-        body = {"files": [{"name": name, "content": base64.b64encode(data).decode()} for name, data in files]}
+    def import_st96(self, files: list[tuple[str, bytes]], mode: str = "register") -> dict[str, Any]:
+        """Imports ST.96 files (name, exact bytes), each right registered or (mode `anchor`) anchored; the
+        answer lists each file's outcome and the anchors queued."""
+        body = {
+            "files": [{"name": name, "content": base64.b64encode(data).decode()} for name, data in files],
+            "mode": mode,
+        }
         return self._call("POST", "/v1/imports", body)
 
     def right(self, right_id: str) -> dict[str, Any]:

@@ -8,11 +8,13 @@ worker will send. Nothing is stored when a check fails. The API and the CLI both
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from registry_node.anchors import anchor_batch
 from registry_node.errors import RegistryError
 from registry_node.keys import OfficeSigningKey
 from registry_node.outbox import encode_args
@@ -32,8 +34,10 @@ from registry_node.records import (
 from registry_node.signing import sign_document
 from registry_node.store import (
     AcceptedChange,
+    AnchorBatch,
     DuplicateChange,
     OutboxEntry,
+    QueuedCall,
     StaleVersion,
     Store,
     StoredVersion,
@@ -84,12 +88,28 @@ class VersionConflict(OfficeError):
 
 @dataclass(frozen=True)
 class Accepted:
-    """A change on disk and queued for the chain."""
+    """A change on disk and queued for the chain (for an anchored record: queued in its anchor)."""
 
     right_id: str
     version: int
     record_hash: bytes
     outbox_id: int
+
+
+@dataclass(frozen=True)
+class QueuedAnchor:
+    """An anchor on disk, its `anchor` call queued as outbox entry `outbox_id`."""
+
+    root: bytes
+    count: int
+    manifest_hash: bytes
+    outbox_id: int
+
+
+@dataclass(frozen=True)
+class AnchoredImport:
+    results: list[Accepted | OfficeError]
+    anchors: list[QueuedAnchor]
 
 
 class Office:
@@ -120,29 +140,12 @@ class Office:
         )
         return self._store(change)
 
-    def register_many(self, items: list[tuple[Right, bytes | None]]) -> list[Accepted | OfficeError]:
+    def register_many(
+        self, items: list[tuple[Right, bytes | None]], confidential: bool = False
+    ) -> list[Accepted | OfficeError]:
         """Registers many rights (a bulk import: right and source XML each) in one store transaction;
         each is accepted whole or refused whole, and a refused one does not stop the others."""
-        outcomes: list[Accepted | OfficeError | None] = []
-        changes: list[AcceptedChange] = []
-        for right, source_xml in items:
-            try:
-                self._check_competent(right.rightId, right.ipOfficeCode)
-            except OfficeError as err:
-                outcomes.append(err)
-                continue
-            record = RightRecord(version=1, right=right, changeKind="registration")
-            chain_state, state = self._chain_state(record, confidential=False)
-            registration = (
-                chain_right_id(right.rightId),
-                right.rightKindCategory.chain_value,
-                False,
-                chain_state,
-            )
-            changes.append(
-                self._change(record, "register", [registration], chain_state, state, False, source_xml)
-            )
-            outcomes.append(None)
+        outcomes, changes = self._registrations(items, confidential, anchored=False)
         stored = iter(self.store.accept_many(changes))
         change_of = iter(changes)
         results: list[Accepted | OfficeError] = []
@@ -156,6 +159,74 @@ class Office:
             else:
                 results.append(Accepted(change.right_id, change.version, change.record_hash, entry.id))
         return results
+
+    def anchor_many(
+        self, items: list[tuple[Right, bytes | None]], batch_size: int, confidential: bool = False
+    ) -> AnchoredImport:
+        """Registers many rights under Merkle anchors: each record is signed and stored as `register_many`
+        stores it, but the chain gets one `anchor` call per `batch_size` records instead of per-right
+        state, all in one store transaction. A right gets per-right state when the office first changes
+        it. Confidential rights cannot be anchored: their record must stay sealed."""
+        if confidential:
+            raise OfficeError(
+                "confidential",
+                "a confidential right cannot be anchored (its record hash must stay sealed until "
+                "publication); import it per right instead",
+            )
+        outcomes, changes = self._registrations(items, False, anchored=True)
+
+        def anchors_of(kept: list[AcceptedChange]) -> list[AnchorBatch]:
+            return [
+                anchor_batch(
+                    self.code, [(c.right_id, c.version, c.record_hash) for c in kept[i : i + batch_size]]
+                )
+                for i in range(0, len(kept), batch_size)
+            ]
+
+        refusals, anchors = self.store.accept_anchored(changes, anchors_of)
+        entry_of = {right_id: entry.id for batch, entry in anchors for right_id, _ in batch.versions}
+        change_of = iter(zip(changes, refusals, strict=True))
+        results: list[Accepted | OfficeError] = []
+        for outcome in outcomes:
+            if outcome is not None:
+                results.append(outcome)
+                continue
+            change, refusal = next(change_of)
+            if refusal is not None:
+                results.append(VersionConflict(change.right_id, 0, self.store.right_version(change.right_id)))
+            else:
+                results.append(
+                    Accepted(change.right_id, change.version, change.record_hash, entry_of[change.right_id])
+                )
+        queued = [QueuedAnchor(b.root, len(b.versions), b.manifest_hash, e.id) for b, e in anchors]
+        return AnchoredImport(results, queued)
+
+    def _registrations(
+        self, items: list[tuple[Right, bytes | None]], confidential: bool, anchored: bool
+    ) -> tuple[list[OfficeError | None], list[AcceptedChange]]:
+        """The signed version-1 changes of an import, and per item its refusal (None: a change follows)."""
+        outcomes: list[OfficeError | None] = []
+        changes: list[AcceptedChange] = []
+        for right, source_xml in items:
+            try:
+                self._check_competent(right.rightId, right.ipOfficeCode)
+            except OfficeError as err:
+                outcomes.append(err)
+                continue
+            record = RightRecord(version=1, right=right, changeKind="registration")
+            chain_state, state = self._chain_state(record, confidential)
+            registration = (
+                chain_right_id(right.rightId),
+                right.rightKindCategory.chain_value,
+                confidential,
+                chain_state,
+            )
+            change = self._change(
+                record, "register", [registration], chain_state, state, confidential, source_xml
+            )
+            changes.append(dataclasses.replace(change, anchored=True) if anchored else change)
+            outcomes.append(None)
+        return outcomes, changes
 
     def transfer(self, right_id: str, expected_version: int, change: OwnershipChange) -> Accepted:
         """Records an ownership change on one of the rights it covers."""
@@ -318,6 +389,8 @@ class Office:
         )
 
     def _store(self, change: AcceptedChange) -> Accepted:
+        if change.version > 1 and self.store.needs_registration(change.right_id):
+            change = dataclasses.replace(change, queue_first=(self._deferred_registration(change.right_id),))
         try:
             entry: OutboxEntry = self.store.accept(change)
         except DuplicateChange as err:
@@ -327,6 +400,17 @@ class Office:
         except StaleVersion as err:
             raise VersionConflict(err.right_id, err.expected, err.actual) from None
         return Accepted(change.right_id, change.version, change.record_hash, entry.id)
+
+    def _deferred_registration(self, right_id: str) -> QueuedCall:
+        """The registration an anchored right's version 1 would have had: queued ahead of its first change,
+        so the chain holds the state the change names as current."""
+        first = self.store.version(right_id, 1)
+        if first is None:
+            raise UnknownRight("rightId", f"{right_id} is not registered by this office")
+        kind = RightRecord.model_validate_json(first.canonical).right.rightKindCategory
+        chain_state = _chain_tuple(first)
+        registration = (chain_right_id(right_id), kind.chain_value, False, chain_state)
+        return QueuedCall(right_id, 1, "register", _payload([registration], right_id, 1, chain_state))
 
 
 def _chain_tuple(version: StoredVersion) -> tuple[bytes, bytes, bytes]:

@@ -5,9 +5,9 @@ records the transaction hash, nonce and raw bytes in the store *before* broadcas
 receipt to the configured depth. After a crash it looks its SENT entries up by hash; a transaction the
 chain never saw is broadcast again from the stored raw bytes while its nonce is free, and signed anew
 otherwise. Before anything is sent twice the chain's own state is asked: the contract's version check
-means a change already applied is recognised (its right is at that version with that state) and
-confirmed, never written again. A call the contract refuses is marked failed with the decoded custom
-error and not retried; an unreachable chain is retried with backoff.
+means a change already applied is recognised (its right is at that version with that state; an anchor
+by its root having a block) and confirmed, never written again. A call the contract refuses is marked
+failed with the decoded custom error and not retried; an unreachable chain is retried with backoff.
 """
 
 from __future__ import annotations
@@ -106,7 +106,7 @@ class AppliedCheck:
 
 
 def applied_check(entry: OutboxEntry) -> AppliedCheck | None:
-    """The check for entries that change one right; None for batches and anchors (their hash decides)."""
+    """The check for entries that change one right; None for anchors (`anchored`: their root decides)."""
     check = entry.payload.get("applied")
     if not check:
         return None
@@ -298,6 +298,9 @@ class OutboxWorker:
         return True
 
     def _already_applied(self, entry: OutboxEntry) -> bool:
+        anchored = entry.payload.get("anchored")
+        if anchored:  # an anchor is there once its root has a block number
+            return bool(self.contract.functions.anchorOf(decode_args(anchored["root"])).call()[2])
         check = applied_check(entry)
         if check is None:
             return False
@@ -432,7 +435,11 @@ class OutboxWorker:
 
     def _settle_refusal(self, entry: OutboxEntry, reason: RevertReason) -> None:
         """A refusal is final, unless it only says the change is already there (a replay)."""
-        replay = reason.name in ("RightsRegistryVersionMismatch", "RightsRegistryAlreadyRegistered")
+        replay = reason.name in (
+            "RightsRegistryVersionMismatch",
+            "RightsRegistryAlreadyRegistered",
+            "AnchorsAlreadyAnchored",
+        )
         if replay and self._already_applied(entry):
             self.store.mark_confirmed(entry.id, self.w3.eth.block_number)
         else:

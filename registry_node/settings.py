@@ -36,6 +36,8 @@ OFFICE_CODE = re.compile(r"^[A-Z]{2}\Z")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
 STORE_FILE = "node.sqlite"
+DEFAULT_ANCHOR_BATCH = 1000
+MAX_ANCHOR_BATCH = 100_000
 
 # Keys `init` writes commented out when it does not know them yet, and that may stay unset.
 OPTIONAL_KEYS = ("contract_address", "chain_id", "st96_schema_dir")
@@ -57,6 +59,7 @@ class NodeSettings:
     listen_port: int = DEFAULT_LISTEN_PORT
     public_url: str = ""  # base of deep links; empty: http://{listen_host}:{listen_port}
     max_body_bytes: int = MIB
+    anchor_batch_size: int = DEFAULT_ANCHOR_BATCH  # records per Merkle root in an anchored import
     account_keystore: Path = Path("account.json")
     signing_key: Path = Path("signing-key.pem")
     st96_schema_dir: Path | None = None
@@ -97,6 +100,11 @@ class NodeSettings:
             MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES,
             "max_body_bytes",
             f"must be {MIN_BODY_BYTES} to {MAX_BODY_BYTES}, got {self.max_body_bytes}",
+        )
+        _require(
+            1 <= self.anchor_batch_size <= MAX_ANCHOR_BATCH,
+            "anchor_batch_size",
+            f"must be 1 to {MAX_ANCHOR_BATCH}, got {self.anchor_batch_size}",
         )
         for name in ("account_keystore", "signing_key", "st96_schema_dir"):
             path = getattr(self, name)
@@ -145,7 +153,7 @@ def _require(condition: object, field: str, reason: str) -> None:
 # ------------------------------------------------------------ reading
 
 _FIELDS = {f.name: f for f in dataclasses.fields(NodeSettings) if f.name != "data_dir"}
-_INT_FIELDS = frozenset({"chain_id", "confirmations", "listen_port", "max_body_bytes"})
+_INT_FIELDS = frozenset({"chain_id", "confirmations", "listen_port", "max_body_bytes", "anchor_batch_size"})
 _PATH_FIELDS = frozenset({"account_keystore", "signing_key", "st96_schema_dir"})
 
 
@@ -252,7 +260,9 @@ def settings_toml(settings: NodeSettings) -> str:
         line("account_keystore", relative(settings.account_keystore)),
         line("signing_key", relative(settings.signing_key)),
         "",
-        "# ST.96 import: the folder of WIPO's ST.96 schemas, to validate each file against its XSD",
+        "# ST.96 import: records per Merkle root in an anchored import, and the folder of WIPO's ST.96",
+        "# schemas, to validate each file against its XSD",
+        line("anchor_batch_size", settings.anchor_batch_size),
         line("st96_schema_dir", str(settings.st96_schema_dir))
         if settings.st96_schema_dir
         else '# st96_schema_dir = "/path/to/ST96/V6_0"',

@@ -4,6 +4,11 @@ SQLite in WAL mode with `synchronous=FULL`: once `accept` returns, the change is
 transaction, so a change is stored whole (right, version, signed document, outbox entry) or not at all.
 The outbox entry's idempotency key is (right id, version): the same change can never be queued twice,
 which is what lets the chain worker replay after a crash without writing twice.
+
+An anchored import stores its records the same way but queues no call per right: each batch of records
+becomes one anchor (its Merkle root, its manifest, and one outbox entry keyed `anchor:{root}`), stored in
+the same transaction as the records. Such a right gets its own registration queued, ahead of its first
+change and in the same transaction, only when the office changes it.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -59,6 +64,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     updated_at REAL NOT NULL,
     UNIQUE (right_id, version)
+);
+CREATE TABLE IF NOT EXISTS anchors (
+    root BLOB PRIMARY KEY,
+    manifest BLOB NOT NULL,
+    manifest_hash BLOB NOT NULL,
+    count INTEGER NOT NULL,
+    outbox_id INTEGER NOT NULL REFERENCES outbox(id),
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS anchored_versions (
+    right_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    root BLOB NOT NULL REFERENCES anchors(root),
+    PRIMARY KEY (right_id, version)
 );
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, id);
 CREATE INDEX IF NOT EXISTS versions_by_hash ON versions (record_hash);
@@ -108,6 +127,38 @@ class AcceptedChange:
     source_xml: bytes | None = None
     state: dict[str, Any] = field(default_factory=dict)  # what the next change needs: chain state, salts
     publishes: bool = False  # a publication: every earlier version becomes public
+    anchored: bool = False  # no call of its own: its record hash goes into an anchor (accept_anchored)
+    queue_first: tuple[QueuedCall, ...] = ()  # calls queued ahead of this change (a deferred registration)
+
+
+@dataclass(frozen=True)
+class QueuedCall:
+    """A contract call queued in the outbox under its own (right id, version) key."""
+
+    right_id: str
+    version: int
+    action: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AnchorBatch:
+    """One anchor of an import: its Merkle root, its manifest (RFC 8785 bytes), the call that anchors it."""
+
+    root: bytes
+    manifest: bytes
+    manifest_hash: bytes
+    versions: list[tuple[str, int]]  # (right id, version) of every record it anchors
+    call: QueuedCall
+
+
+@dataclass(frozen=True)
+class StoredAnchor:
+    root: bytes
+    manifest: bytes
+    manifest_hash: bytes
+    count: int
+    outbox_id: int
 
 
 @dataclass(frozen=True)
@@ -203,26 +254,67 @@ class Store:
 
     def accept(self, change: AcceptedChange) -> OutboxEntry:
         """Stores the change and queues it for the chain, all or nothing; on disk when this returns."""
+        if change.anchored:
+            raise StoreError("an anchored change is stored by accept_anchored")
         with self._transaction() as db:
-            return self._insert(db, change)
+            entry = self._insert(db, change)
+        assert entry is not None
+        return entry
 
     def accept_many(self, changes: list[AcceptedChange]) -> list[OutboxEntry | StoreError]:
         """Stores many changes in one transaction (one disk sync for a bulk import). Each change is kept
         whole or refused whole; a refused one (a duplicate, a stale version) does not stop the others."""
-        outcomes: list[OutboxEntry | StoreError] = []
+        if any(change.anchored for change in changes):
+            raise StoreError("an anchored change is stored by accept_anchored")
         with self._transaction() as db:
-            for change in changes:
-                db.execute("SAVEPOINT change")
-                try:
-                    outcomes.append(self._insert(db, change))
-                    db.execute("RELEASE change")
-                except StoreError as err:
-                    db.execute("ROLLBACK TO change")
-                    db.execute("RELEASE change")
-                    outcomes.append(err)
+            outcomes = self._insert_each(db, changes)
+        return [o for o in outcomes if o is not None]
+
+    def accept_anchored(
+        self,
+        changes: list[AcceptedChange],
+        anchors_of: Callable[[list[AcceptedChange]], list[AnchorBatch]],
+    ) -> tuple[list[StoreError | None], list[tuple[AnchorBatch, OutboxEntry]]]:
+        """Stores anchored changes and the anchors of those kept, in one transaction: `anchors_of` gets the
+        changes that were kept (a duplicate is refused alone) and groups them into anchors. Returns each
+        change's refusal (None when kept) and each anchor with its outbox entry."""
+        if not all(change.anchored for change in changes):
+            raise StoreError("accept_anchored stores anchored changes only")
+        with self._transaction() as db:
+            outcomes = self._insert_each(db, changes)
+            refusals = [o if isinstance(o, StoreError) else None for o in outcomes]
+            kept = [c for c, o in zip(changes, refusals, strict=True) if o is None]
+            anchors = []
+            now = time.time()
+            for batch in anchors_of(kept) if kept else []:
+                entry = self._queue(db, batch.call, now)
+                db.execute(
+                    "INSERT INTO anchors VALUES (?, ?, ?, ?, ?, ?)",
+                    (batch.root, batch.manifest, batch.manifest_hash, len(batch.versions), entry.id, now),
+                )
+                db.executemany(
+                    "INSERT INTO anchored_versions VALUES (?, ?, ?)",
+                    [(right_id, version, batch.root) for right_id, version in batch.versions],
+                )
+                anchors.append((batch, entry))
+        return refusals, anchors
+
+    def _insert_each(
+        self, db: sqlite3.Connection, changes: list[AcceptedChange]
+    ) -> list[OutboxEntry | StoreError | None]:
+        outcomes: list[OutboxEntry | StoreError | None] = []
+        for change in changes:
+            db.execute("SAVEPOINT change")
+            try:
+                outcomes.append(self._insert(db, change))
+                db.execute("RELEASE change")
+            except StoreError as err:
+                db.execute("ROLLBACK TO change")
+                db.execute("RELEASE change")
+                outcomes.append(err)
         return outcomes
 
-    def _insert(self, db: sqlite3.Connection, change: AcceptedChange) -> OutboxEntry:
+    def _insert(self, db: sqlite3.Connection, change: AcceptedChange) -> OutboxEntry | None:
         row = db.execute("SELECT version FROM rights WHERE right_id = ?", (change.right_id,)).fetchone()
         current = row[0] if row else 0
         if change.version <= current:
@@ -250,15 +342,24 @@ class Store:
                 json.dumps(change.state), now,
             ),
         )  # fmt: skip
+        for call in change.queue_first:
+            self._queue(db, call, now)
+        if change.anchored:
+            return None
+        return self._queue(
+            db, QueuedCall(change.right_id, change.version, change.action, change.payload), now
+        )
+
+    def _queue(self, db: sqlite3.Connection, call: QueuedCall, now: float) -> OutboxEntry:
         try:
             cursor = db.execute(
                 "INSERT INTO outbox (right_id, version, action, payload, state, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?)",
-                (change.right_id, change.version, change.action, json.dumps(change.payload),
+                (call.right_id, call.version, call.action, json.dumps(call.payload),
                  OutboxState.PENDING.value, now),
             )  # fmt: skip
         except sqlite3.IntegrityError:
-            raise DuplicateChange(change.right_id, change.version) from None
+            raise DuplicateChange(call.right_id, call.version) from None
         return self._entry(db, int(cursor.lastrowid or 0))
 
     def right_version(self, right_id: str) -> int:
@@ -298,6 +399,39 @@ class Store:
         db = self._connect()
         rows = db.execute("SELECT right_id FROM rights ORDER BY right_id LIMIT ? OFFSET ?", (limit, offset))
         return [row[0] for row in rows.fetchall()]
+
+    def anchor(self, root: bytes) -> StoredAnchor | None:
+        row = (
+            self._connect()
+            .execute(
+                "SELECT root, manifest, manifest_hash, count, outbox_id FROM anchors WHERE root = ?", (root,)
+            )
+            .fetchone()
+        )
+        return StoredAnchor(bytes(row[0]), bytes(row[1]), bytes(row[2]), row[3], row[4]) if row else None
+
+    def anchor_of(self, right_id: str, version: int) -> StoredAnchor | None:
+        """The anchor that holds this version's record hash, if it was imported anchored."""
+        row = (
+            self._connect()
+            .execute(
+                "SELECT root FROM anchored_versions WHERE right_id = ? AND version = ?", (right_id, version)
+            )
+            .fetchone()
+        )
+        return self.anchor(bytes(row[0])) if row else None
+
+    def needs_registration(self, right_id: str) -> bool:
+        """Whether the right was imported anchored and has no registration of its own queued yet: it has
+        no per-right state on chain, so its first change must register it first."""
+        db = self._connect()
+        anchored = db.execute(
+            "SELECT 1 FROM anchored_versions WHERE right_id = ? AND version = 1", (right_id,)
+        ).fetchone()
+        if anchored is None:
+            return False
+        queued = db.execute("SELECT 1 FROM outbox WHERE right_id = ? AND version = 1", (right_id,)).fetchone()
+        return queued is None
 
     def outbox(
         self, states: tuple[OutboxState, ...] = tuple(OutboxState), limit: int = 1000, offset: int = 0

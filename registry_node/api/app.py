@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from registry_node.api.body_limit import BodySizeLimit
 from registry_node.api.deps import NodeContext
 from registry_node.api.errors import install_error_handlers, install_problem_openapi
-from registry_node.api.routes import documents, imports, outbox, rights
+from registry_node.api.routes import anchors, documents, imports, outbox, rights
 from registry_node.chain_view import ChainView
 from registry_node.office import Office
 from registry_node.settings import NodeSettings
@@ -31,6 +31,7 @@ def create_app(settings: NodeSettings, office: Office, store: Store, chain_view:
     app.include_router(imports.router)
     app.include_router(outbox.router)
     app.include_router(documents.router)
+    app.include_router(anchors.router)
     install_error_handlers(app)
     install_problem_openapi(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -7,6 +7,7 @@ a client can point at what to fix. Body errors are 422, malformed paths, queries
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -72,6 +73,17 @@ class DocumentNotFound(ApiError):
 
     def __init__(self) -> None:
         super().__init__("version", "no published document at this address")
+
+
+class AnchorNotFound(ApiError):
+    """This node anchored no batch under that root."""
+
+    status = 404
+    slug = "not-found"
+    title = "Not found"
+
+    def __init__(self) -> None:
+        super().__init__("root", "this office anchored no batch under this root")
 
 
 class PayloadTooLarge(StarletteHTTPException):
@@ -154,6 +166,28 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(status, "invalid-request", "Invalid request", detail, errors)
 
 
+# SQLite primary result codes (the low byte of an extended code) of a store that cannot write.
+_SQLITE_FULL = 13
+_STORE_CANNOT_WRITE = {8: "read-only", 10: "disk I/O error", 14: "cannot open"}  # READONLY, IOERR, CANTOPEN
+
+
+async def _store_error(request: Request, exc: Exception) -> JSONResponse:
+    """The office's store could not write, so the change was not accepted (nothing of it is kept): 507 when
+    its disk is full, 503 when it cannot write at all. Anything else the database raises is a bug (500)."""
+    assert isinstance(exc, sqlite3.DatabaseError)
+    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
+    if code == _SQLITE_FULL:
+        status, slug, title = 507, "store-full", "The office's store is full"
+        reason = "the node's store (node.sqlite) is full: free space in the node's data directory"
+    elif code in _STORE_CANNOT_WRITE:
+        status, slug, title = 503, "store-unavailable", "The office's store cannot write"
+        reason = f"the node's store (node.sqlite) cannot write ({_STORE_CANNOT_WRITE[code]})"
+    else:
+        raise exc  # a bug: on to the catch-all, which answers 500 and logs the traceback
+    detail = f"{reason}; this change was not accepted, and every change accepted before it is kept"
+    return problem_response(status, slug, title, detail, [FieldError(field="store", reason=reason)])
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug: the client gets a problem without details; the server logs the traceback (Starlette
     re-raises the error once this answer is sent)."""
@@ -182,6 +216,7 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ApiError, _api_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sqlite3.DatabaseError, _store_error)
     app.add_exception_handler(Exception, _unexpected_error)
 
 
@@ -226,4 +261,6 @@ def _describe(status: int) -> str:
         409: "The right is not at the expected version",
         413: "Request body over the node's limit",
         422: "Invalid body; `errors` names each field",
+        503: "The office's store cannot write; the change was not accepted",
+        507: "The office's store is full; the change was not accepted",
     }.get(status, "Problem")

@@ -3,9 +3,9 @@ what the node answers. The records themselves are `registry_node.records` models
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from registry_node.api.errors import FieldError
 from registry_node.keys import SigningAlgorithm
@@ -113,6 +113,14 @@ class SignaturePublic(BaseModel):
     signature: str
 
 
+class AnchorProofPublic(BaseModel):
+    """Where an anchored version's record hash is proven: `Anchors.verifyRecord(root, recordHash, proof)`."""
+
+    root: str = Field(description="The anchored Merkle root, 0x-hex.")
+    proof: list[str] = Field(description="Sibling hashes from the record's leaf up to the root, 0x-hex.")
+    manifestUrl: str = Field(description="The anchor's manifest (`GET /v1/anchors/{root}`).")
+
+
 class DocumentPublic(BaseModel):
     """A published version's signed record: verify `signature` over the bytes of `canonical`, and check
     `recordHash` (their SHA-256) against the chain."""
@@ -124,6 +132,26 @@ class DocumentPublic(BaseModel):
     signature: SignaturePublic
     recordHash: str
     sourceXml: str | None = Field(default=None, description="Base64 of the source ST.96 XML, if any.")
+    anchor: AnchorProofPublic | None = Field(
+        default=None, description="For a version imported anchored: its anchor's root and inclusion proof."
+    )
+
+
+class AnchorItemPublic(BaseModel):
+    rightId: str
+    version: int
+    recordHash: str = Field(description="SHA-256 of the version's canonical record, hex.")
+
+
+class AnchorManifestPublic(BaseModel):
+    """An anchored batch's manifest: rebuild the Merkle tree from `items` to check `root`; `manifestHash`
+    (on chain with the root) is the SHA-256 of this object's RFC 8785 form without `manifestHash`."""
+
+    root: str
+    officeCode: str
+    count: int
+    manifestHash: str
+    items: list[AnchorItemPublic]
 
 
 class ImportFile(BaseModel):
@@ -139,6 +167,27 @@ class ImportCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     files: list[ImportFile] = Field(min_length=1, max_length=1000)
+    mode: Literal["register", "anchor"] = Field(
+        default="register",
+        description="`register`: each right gets its own state on chain (registerBatch). `anchor`: the "
+        "records are proven by Merkle roots, one `anchor` transaction per batch; a right gets its own state "
+        "when the office first changes it.",
+    )
+    confidential: bool = Field(
+        default=False,
+        strict=True,
+        description="Register the rights confidential (sealed until published); refused in anchor mode.",
+    )
+
+    @field_validator("confidential")
+    @classmethod
+    def _confidential_is_never_anchored(cls, confidential: bool, info: ValidationInfo) -> bool:
+        if confidential and info.data.get("mode") == "anchor":
+            raise ValueError(
+                "a confidential right cannot be anchored: its record hash must stay sealed until "
+                "publication; import it with mode register"
+            )
+        return confidential
 
 
 class ImportOutcomePublic(BaseModel):
@@ -154,7 +203,20 @@ class ImportOutcomePublic(BaseModel):
     error: FieldError | None = None
 
 
+class AnchorQueuedPublic(BaseModel):
+    """An anchor of an anchored import, on disk and queued for the chain."""
+
+    root: str
+    count: int
+    manifestHash: str
+    outboxId: int
+
+
 class ImportAccepted(BaseModel):
     accepted: int
     refused: int
     items: list[ImportOutcomePublic]
+    anchors: list[AnchorQueuedPublic] = Field(
+        default_factory=list,
+        description="The anchors queued (anchor mode); an item's outboxId is its anchor's.",
+    )

@@ -479,7 +479,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
     operations = {(method, path): op for path, item in spec["paths"].items() for method, op in item.items()}
     assert {op["operationId"] for op in operations.values()} == {
         "createRight", "recordOwnershipChange", "recordStatusEvent", "publishRight", "readRight",
-        "listOutbox", "readOutboxEntry", "readDocument", "findDocument", "importSt96",
+        "listOutbox", "readOutboxEntry", "readDocument", "findDocument", "importSt96", "readAnchor",
     }  # fmt: skip
     for (method, path), op in operations.items():
         success = "202" if method == "post" else "200"
@@ -487,7 +487,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
         for status, response in op["responses"].items():
             if status[0] in "45":
                 assert list(response["content"]) == [PROBLEM_JSON], (path, status)
-        secured = not path.startswith("/v1/documents")
+        secured = not path.startswith(("/v1/documents", "/v1/anchors"))  # the public deep links
         assert bool(op.get("security")) == secured, path
 
 
@@ -552,3 +552,65 @@ def test_an_import_needs_the_operator_token_and_at_least_one_file(node: Node) ->
     assert_problem(node.post("/v1/imports", body, token=None), 401, "Authorization")
     assert_problem(node.post("/v1/imports", {"files": []}), 422, "files")
     assert node.nothing_stored()
+
+
+def test_an_anchored_import_serves_its_manifest_and_proofs_the_contract_accepts(import_node: Node) -> None:
+    node = import_node
+    patent = (ASSETS / "patent_application_publication.xml").read_text("utf-8")
+    files = [
+        import_file(f"ep{n}.xml", patent.replace("19175123.4", f"2377700{n}.4").encode()) for n in range(3)
+    ]
+    files.append(import_file("xxe.xml", (ASSETS / "hostile" / "xxe_external_entity.xml").read_bytes()))
+    files.append(files[0] | {"name": "again.xml"})
+
+    answer = node.post("/v1/imports", {"files": files, "mode": "anchor"})
+
+    assert answer.status_code == 202, answer.text
+    result = answer.json()
+    assert (result["accepted"], result["refused"]) == (3, 2)
+    by_name = {item["name"]: item for item in result["items"]}
+    assert not by_name["xxe.xml"]["accepted"] and by_name["xxe.xml"]["error"]["field"]
+    assert by_name["again.xml"]["error"]["field"] == "expectedVersion"
+    (anchor,) = result["anchors"]
+    assert anchor["count"] == 3 and {by_name[f"ep{n}.xml"]["outboxId"] for n in range(3)} == {
+        anchor["outboxId"]
+    }
+    node.worker.drain()
+    assert node.get(f"/v1/outbox/{anchor['outboxId']}").json()["state"] == "confirmed"
+
+    manifest = node.client.get(f"/v1/anchors/{anchor['root']}")  # public: no token
+    assert manifest.status_code == 200, manifest.text
+    assert manifest.json() == node.client.get(f"/v1/anchors/{anchor['root'][2:]}").json()
+    body = manifest.json()
+    assert (body["root"], body["officeCode"], body["count"]) == (anchor["root"], "EP", 3)
+    unhashed = {k: v for k, v in body.items() if k != "manifestHash"}
+    assert "0x" + hashlib.sha256(canonical_bytes(unhashed)).hexdigest() == body["manifestHash"]
+    contract = node.consortium.contract
+    root = bytes.fromhex(anchor["root"][2:])
+    for item in body["items"]:
+        document = node.client.get(f"/v1/documents/{item['rightId']}/1").json()
+        by_hash = node.client.get(f"/v1/documents?recordHash={item['recordHash']}").json()
+        assert document["anchor"] == by_hash["anchor"]
+        assert document["anchor"]["root"] == anchor["root"]
+        proof = [bytes.fromhex(p[2:]) for p in document["anchor"]["proof"]]
+        record = bytes.fromhex(document["recordHash"])
+        assert contract.functions.verifyRecord(root, record, proof).call()
+
+    registered = node.register(new_right_id())  # a right registered per right carries no anchor
+    assert node.client.get(f"/v1/documents/{registered['rightId']}/1").json()["anchor"] is None
+
+
+def test_an_unknown_or_malformed_anchor_root_is_a_problem(node: Node) -> None:
+    assert_problem(node.client.get("/v1/anchors/" + "ab" * 32), 404, "root")
+    assert_problem(node.client.get("/v1/anchors/0xABCD"), 400, "root")
+
+
+def test_a_confidential_import_is_never_anchored(import_node: Node) -> None:
+    body = {
+        "files": [import_file("ep.xml", (ASSETS / "patent_application_publication.xml").read_bytes())],
+        "mode": "anchor",
+        "confidential": True,
+    }
+    problem = assert_problem(import_node.post("/v1/imports", body), 422, "confidential")
+    assert "cannot be anchored" in json.dumps(problem)
+    assert import_node.nothing_stored()

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import base64
 import json
-
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
+from registry_node.anchors import inclusion_proof
 from registry_node.api.deps import StoreDep
 from registry_node.api.errors import DocumentNotFound, problem_responses
-from registry_node.api.models import DocumentPublic, SignaturePublic
+from registry_node.api.models import AnchorProofPublic, DocumentPublic, SignaturePublic
 from registry_node.api.routes.params import RightIdPath, VersionPath
-from registry_node.store import StoredVersion
+from registry_node.store import Store, StoredVersion
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 
@@ -44,7 +44,7 @@ def find_document(
     store: StoreDep,
     response: Response,
 ) -> DocumentPublic:
-    return _public(store.version_by_hash(bytes.fromhex(record_hash)), response)
+    return _public(store.version_by_hash(bytes.fromhex(record_hash)), store, response)
 
 
 @router.get(
@@ -57,10 +57,10 @@ def find_document(
 def read_document(
     right_id: RightIdPath, version: VersionPath, store: StoreDep, response: Response
 ) -> DocumentPublic:
-    return _public(store.version(right_id, version), response)
+    return _public(store.version(right_id, version), store, response)
 
 
-def _public(stored: StoredVersion | None, response: Response) -> DocumentPublic:
+def _public(stored: StoredVersion | None, store: Store, response: Response) -> DocumentPublic:
     if stored is None or not stored.published:
         raise DocumentNotFound()
     response.headers["Cache-Control"] = IMMUTABLE
@@ -72,4 +72,15 @@ def _public(stored: StoredVersion | None, response: Response) -> DocumentPublic:
         signature=SignaturePublic.model_validate(stored.signature),
         recordHash=stored.record_hash.hex(),
         sourceXml=base64.b64encode(stored.source_xml).decode("ascii") if stored.source_xml else None,
+        anchor=_anchor(stored, store),
     )
+
+
+def _anchor(stored: StoredVersion, store: Store) -> AnchorProofPublic | None:
+    """The root and inclusion proof of a version imported anchored."""
+    anchor = store.anchor_of(stored.right_id, stored.version)
+    if anchor is None:
+        return None
+    root = "0x" + anchor.root.hex()
+    proof = ["0x" + node.hex() for node in inclusion_proof(anchor, stored.record_hash)]
+    return AnchorProofPublic(root=root, proof=proof, manifestUrl=f"/v1/anchors/{root}")

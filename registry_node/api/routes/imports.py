@@ -1,9 +1,10 @@
 """Operator route for bulk imports of WIPO ST.96 XML files.
 
 Each file is parsed (hardened parser), mapped and, when the node has an ST.96 schema folder, validated;
-the good ones are registered in one store transaction and go to the chain in registerBatch
-transactions. Every file is accepted whole or refused whole with the element or field and the reason;
-a refused file does not stop the others.
+the good ones are registered in one store transaction. In `register` mode they go to the chain in
+registerBatch transactions; in `anchor` mode their record hashes are anchored under Merkle roots, one
+`anchor` transaction per `anchor_batch_size` records. Every file is accepted whole or refused whole with
+the element or field and the reason; a refused file does not stop the others.
 """
 
 from __future__ import annotations
@@ -17,8 +18,9 @@ from fastapi import APIRouter, Depends
 
 from registry_node.api.deps import OfficeDep, SettingsDep, require_operator
 from registry_node.api.errors import FieldError, problem_responses
-from registry_node.api.models import ImportAccepted, ImportCreate, ImportOutcomePublic
+from registry_node.api.models import AnchorQueuedPublic, ImportAccepted, ImportCreate, ImportOutcomePublic
 from registry_node.office import Accepted
+from registry_node.records import Right
 from registry_node.st96 import SchemaSet, St96Document, St96Error, parse_st96
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[Depends(require_operator)])
@@ -36,7 +38,7 @@ def schema_set(folder: Path) -> SchemaSet:
     operation_id="importSt96",
     response_model=ImportAccepted,
     responses=problem_responses(400, 401, 413, 422),
-    summary="Import WIPO ST.96 XML files: register their rights, file by file",
+    summary="Import WIPO ST.96 XML files: register their rights (or anchor them), file by file",
 )
 def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) -> ImportAccepted:
     schemas = schema_set(settings.st96_schema_dir) if settings.st96_schema_dir else None
@@ -53,7 +55,18 @@ def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) ->
             items.append(None)
         except St96Error as err:
             items.append(refused(file.name, err.element, err.reason))
-    registered = iter(office.register_many([(d.right, d.source) for d in documents]))
+    rights: list[tuple[Right, bytes | None]] = [(d.right, d.source) for d in documents]
+    anchors: list[AnchorQueuedPublic] = []
+    if body.mode == "anchor":
+        anchored = office.anchor_many(rights, settings.anchor_batch_size, confidential=body.confidential)
+        registered = iter(anchored.results)
+        anchors = [
+            AnchorQueuedPublic(root="0x" + a.root.hex(), count=a.count,
+                               manifestHash="0x" + a.manifest_hash.hex(), outboxId=a.outbox_id)
+            for a in anchored.anchors
+        ]  # fmt: skip
+    else:
+        registered = iter(office.register_many(rights, confidential=body.confidential))
     parsed = iter(documents)
     for i, item in enumerate(items):
         if item is not None:
@@ -70,7 +83,9 @@ def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) ->
             items[i] = refused(name, outcome.field, outcome.reason)
     outcomes = [item for item in items if item is not None]
     accepted = sum(1 for item in outcomes if item.accepted)
-    return ImportAccepted(accepted=accepted, refused=len(outcomes) - accepted, items=outcomes)
+    return ImportAccepted(
+        accepted=accepted, refused=len(outcomes) - accepted, items=outcomes, anchors=anchors
+    )
 
 
 def refused(name: str, field: str, reason: str) -> ImportOutcomePublic:

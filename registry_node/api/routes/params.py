@@ -22,3 +22,12 @@ RightIdPath = Annotated[
     ),
 ]
 VersionPath = Annotated[int, Path(ge=1, le=MAX_VERSION, description="The right's version, from 1.")]
+RootPath = Annotated[
+    str,
+    Path(
+        alias="root",
+        title="root",
+        pattern=r"^(0x)?[0-9a-f]{64}$",
+        description="An anchored Merkle root: 64 lower-case hex digits, with or without `0x`.",
+    ),
+]
