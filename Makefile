@@ -20,12 +20,13 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # brownie keeps its settings under $HOME, which must exist.
 export HOME := $(or $(HOME),$(CURDIR)/.home)
 
-.PHONY: help setup system-packages test test-contracts test-python lint build artifacts demo bench lock clean
+.PHONY: help setup system-packages test test-contracts test-python lint build artifacts demo bench soak lock clean
 
 help:
 	@echo "make demo    deploy the registry with three founding offices to a fresh local chain"
 	@echo "make test    install what is missing, then run every test"
 	@echo "make bench   gas and node-throughput benchmarks -> bench/results/"
+	@echo "make soak    the long reliability suite (load, faults, full disk) -> bench/results/reliability.json"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
 setup: system-packages $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
@@ -104,6 +105,10 @@ bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/node_throughput.py
 	$(BIN)/python bench/gateway.py
+
+# The long reliability suite: 10 min of gateway load, 1,000-change burst, 10 node kills, 30 s chain outage.
+soak: setup
+	$(BIN)/python bench/reliability.py
 
 clean:
 	rm -rf build reports .demo .hypothesis .pytest_cache

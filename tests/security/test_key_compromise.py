@@ -1,0 +1,302 @@
+"""The key-compromise drill, on a real chain with a real office node process and a real gateway process.
+
+EP's document-signing key leaks. EP rotates it (`ipreg node rotate-key`, which revokes the leaked key from
+that block on): what EP signed before stays authentic; a document signed with the leaked key afterwards is
+`key-revoked`. EP then rotates its transaction account (beginAccountRotation by the old account,
+acceptAccountRotation by the new one): its node writes with the new account, and the old account is
+refused by the contract with a decoded custom error.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import json
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from web3 import Web3
+
+from registry_node.artifacts import load_artifact
+from registry_node.chain import TransactionReverted, Transactor, connect
+from registry_node.client import NodeClient, right_path
+from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.demo import IPREG, ChildProcess, _fund
+from registry_node.keys import SigningAlgorithm, create_account_keystore, load_signing_key
+from registry_node.node import init_node, load_keys, register_signing_key
+from registry_node.records import canonical_bytes, chain_right_id
+from registry_node.settings import NodeSettings, settings_toml, token_digest
+from registry_node.signing import sign_document
+from tests.support.chain import GanacheFactory, pick_free_port
+
+PASSWORD = "key compromise drill"
+TOKEN = "operator token of the drill"
+RIGHT_ID = "EP:PAT:EP20260077001"
+OUTBOX_S = 120.0
+
+
+@dataclasses.dataclass
+class Drill:
+    w3: Web3
+    settings: NodeSettings
+    env: dict[str, str]
+    logs: Path
+    node: ChildProcess
+    gateway_url: str
+    deployer: LocalAccount
+
+    @property
+    def node_url(self) -> str:
+        return f"http://127.0.0.1:{self.settings.listen_port}"
+
+    def client(self) -> NodeClient:
+        return NodeClient(self.node_url, TOKEN)
+
+    def start_node(self) -> None:
+        self.node = ChildProcess(
+            "office node EP",
+            ["node", "run", "--data-dir", str(self.settings.data_dir)],
+            self.logs / "node.log",
+            self.env,
+        )
+        self.node.wait_ready(f"{self.node_url}/openapi.json")
+
+    def write(self, send: Any) -> dict[str, Any]:
+        with self.client() as client:
+            answer: dict[str, Any] = send(client)
+            client.wait_for_outbox(OUTBOX_S)
+            entry = client._call("GET", f"/v1/outbox/{answer['outboxId']}")
+        assert entry["state"] == "confirmed", entry
+        return entry
+
+    def document(self, version: int) -> bytes:
+        url = f"{self.node_url}/v1/documents/{right_path(RIGHT_ID)}/{version}"
+        return httpx.get(url, timeout=30).raise_for_status().content
+
+    def verify_upload(self, body: bytes) -> dict[str, Any]:
+        answer = httpx.post(f"{self.gateway_url}/v1/verifications", content=body, timeout=60)
+        assert answer.status_code == 200, answer.text
+        return dict(answer.json())
+
+
+@pytest.fixture
+def drill(tmp_path: Path) -> Iterator[Drill]:
+    """A one-office consortium (EP) whose node and gateway run as processes, EP's endpoint its node."""
+    deployer: LocalAccount = Account.create()
+    chains = GanacheFactory(tmp_path)
+    chain = chains([deployer.key.to_0x_hex()])
+    w3 = connect(chain.rpc_url)
+    settings = NodeSettings(
+        office_code="EP",
+        office_name="European Patent Office",
+        data_dir=tmp_path / "ep",
+        operator_token_sha256=token_digest(TOKEN),
+        rpc_url=chain.rpc_url,
+        listen_port=pick_free_port(),
+    )
+    created = init_node(settings, PASSWORD, SigningAlgorithm.ED25519)
+    _fund(w3, deployer, created.address)
+    founder = FoundingOffice("EP", settings.office_name, created.address, settings.public_url)
+    deployment = deploy_consortium(Transactor(w3, deployer, load_artifact().abi), ConsortiumConfig([founder]))
+    settings = dataclasses.replace(
+        settings, contract_address=deployment.address, chain_id=deployment.chain_id
+    )
+    settings.settings_path.write_text(settings_toml(settings), "utf-8")
+    register_signing_key(settings, load_keys(settings, PASSWORD), w3)
+    (tmp_path / "deployment.json").write_text(json.dumps(deployment.to_json()))
+    env = {**os.environ, "IPREG_NODE_PASSWORD": PASSWORD, "IPREG_GATEWAY_PASSWORD": PASSWORD}
+    gateway_port = pick_free_port()
+    subprocess.run(
+        [
+            str(IPREG), "gateway", "init", "--data-dir", str(tmp_path / "gateway"), "--rpc", chain.rpc_url,
+            "--deployment", str(tmp_path / "deployment.json"), "--listen-port", str(gateway_port),
+            "--confirmations", "0",
+        ],
+        env=env, check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    gateway = ChildProcess(
+        "gateway", ["gateway", "run", "--data-dir", str(tmp_path / "gateway")], tmp_path / "gateway.log", env
+    )
+    drill = Drill(w3, settings, env, tmp_path, None, f"http://127.0.0.1:{gateway_port}", deployer)  # type: ignore[arg-type]
+    try:
+        drill.start_node()
+        gateway.wait_ready(f"{drill.gateway_url}/v1/status")
+        yield drill
+    finally:
+        gateway.stop()
+        if drill.node is not None:
+            drill.node.stop()
+        chains.stop_all()
+
+
+def right_json() -> dict[str, Any]:
+    return {
+        "rightId": RIGHT_ID,
+        "rightKindCategory": "patent",
+        "applicationNumberText": "EP20260077001",
+        "filingDate": "2026-01-05",
+        "inventionTitle": "Cryogenic valve",
+        "ownerBag": [{"name": "Aurora Medical AB", "countryCode": "SE"}],
+        "legalStatus": {"stateCode": "A", "stageCode": 1, "keyEventCode": "A10"},
+    }
+
+
+def assignment() -> dict[str, Any]:
+    return {
+        "conveyanceCategory": "assignment",
+        "assignorBag": [{"name": "Aurora Medical AB", "executionDate": "2026-02-01"}],
+        "assigneeBag": [{"name": "Thames Optics Ltd", "countryCode": "GB"}],
+        "effectiveDate": "2026-02-01",
+        "recordalDate": "2026-03-01",
+        "rightIdBag": [RIGHT_ID],
+        "evidenceDocumentHash": "ab" * 32,
+    }
+
+
+def status(key_event: str, stage: int) -> dict[str, Any]:
+    return {
+        "status": {"stateCode": "A", "stageCode": stage, "keyEventCode": key_event},
+        "previousStageCode": 2,
+        "eventDate": "2026-05-01",
+        "effectiveDate": "2026-05-01",
+    }
+
+
+def checks_of(verdict: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["result"] for c in verdict["checks"]}
+
+
+def test_a_leaked_signing_key_is_revoked_and_a_leaked_account_rotated_away(drill: Drill) -> None:
+    w3, settings = drill.w3, drill.settings
+    contract = w3.eth.contract(
+        address=Web3.to_checksum_address(settings.contract_address), abi=load_artifact().abi
+    )
+
+    # EP records a right and an assignment, signed with its first key
+    drill.write(lambda c: c.register(right_json()))
+    drill.write(lambda c: c.transfer(RIGHT_ID, 1, assignment()))
+    signed_before = {version: drill.document(version) for version in (1, 2)}
+
+    # the key leaks: the attacker holds a copy of the key file and its password
+    leaked = load_signing_key(settings.signing_key, PASSWORD)
+
+    # EP rotates: a new key published, the leaked one revoked from that block on
+    drill.node.stop()
+    rotated = subprocess.run(
+        [str(IPREG), "node", "rotate-key", "--data-dir", str(settings.data_dir), "--json"],
+        env=drill.env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert rotated.returncode == 0, rotated.stderr
+    rotation = json.loads(rotated.stdout)
+    assert rotation["previousKeyId"] == leaked.key_id.hex() and rotation["previousRevokedAtBlock"]
+    revoked_at = int(rotation["previousRevokedAtBlock"])
+    assert not contract.functions.isKeyValidAt(b"EP", leaked.key_id, revoked_at).call()
+    drill.start_node()
+    drill.write(lambda c: c.record_status(RIGHT_ID, 2, status("F10", 4)))  # signed with the new key
+
+    # what EP signed before the revocation stays authentic
+    current = httpx.get(
+        f"{drill.gateway_url}/v1/rights/{right_path(RIGHT_ID)}/verification", timeout=60
+    ).json()
+    assert current["verdict"] == "authentic-current" and current["version"] == 3, current
+    for version, body in signed_before.items():
+        verdict = drill.verify_upload(body)
+        assert verdict["verdict"] == "authentic-superseded", (version, verdict)
+        assert checks_of(verdict)["key-validity"] == "pass"
+        assert json.loads(body)["signature"]["keyId"] == leaked.key_id.hex()
+
+    # the attacker signs version 3 (whose hash is on chain, written after the revocation) with the leaked key
+    document = json.loads(drill.document(3))
+    canonical = base64.b64decode(document["canonical"])
+    document["signature"] = sign_document(canonical, leaked, "EP").to_json()
+    verdict = drill.verify_upload(json.dumps(document).encode())
+    assert verdict["verdict"] == "key-revoked", verdict
+    checks = checks_of(verdict)
+    assert checks["record-hash"] == "pass" and checks["signature"] == "pass"
+    assert checks["key-validity"] == "fail"
+
+    # ... or forges a record of their own: its hash is on no version, and the leaked key does not help
+    forged_record = json.loads(canonical)
+    forged_record["right"]["ownerBag"] = [{"name": "Mallory Holdings Ltd", "countryCode": "GB"}]
+    forged = canonical_bytes(forged_record)
+    document.update(
+        record=forged_record,
+        canonical=base64.b64encode(forged).decode(),
+        signature=sign_document(forged, leaked, "EP").to_json(),
+    )
+    document.pop("recordHash", None)
+    verdict = drill.verify_upload(json.dumps(document).encode())
+    assert verdict["verdict"] == "tampered", verdict
+    assert checks_of(verdict)["key-validity"] == "fail"
+
+    # the transaction account leaks too: EP moves to a new account in two steps
+    old = load_keys(settings, PASSWORD).account
+    new_keystore = settings.data_dir / "account-new.json"
+    new_address = create_account_keystore(new_keystore, PASSWORD)
+    _fund(w3, drill.deployer, new_address)
+    abi = load_artifact().abi
+    Transactor(w3, old, abi).send(contract.functions.beginAccountRotation(new_address))
+    new: LocalAccount = Account.from_key(Account.decrypt(json.loads(new_keystore.read_text()), PASSWORD))
+    Transactor(w3, new, abi).send(contract.functions.acceptAccountRotation(b"EP"))
+    _, _, account, pending, *_ = contract.functions.office(b"EP").call()
+    assert (account, int(pending, 16)) == (new_address, 0)
+    drill.node.stop()
+    os.replace(new_keystore, settings.account_keystore)
+    drill.start_node()
+
+    # the node, now holding the new account, still writes EP's right
+    entry = drill.write(lambda c: c.record_status(RIGHT_ID, 3, status("M10", 4)))
+    assert w3.eth.get_transaction(entry["txHash"])["from"] == new_address
+    assert contract.functions.rightOf(chain_right_id(RIGHT_ID)).call()[0] == 4
+
+    # the old account is refused: it is no longer any office's account
+    record_hash, owner_commitment, status_code = _current_state(drill)
+    update = (
+        chain_right_id(RIGHT_ID),
+        4,
+        (record_hash, owner_commitment, status_code),
+        b"\x11" * 32,
+        (b"T6H13", 4, b"\0" * 16, 20260601, 0),
+    )
+    with pytest.raises(TransactionReverted) as refused:
+        Transactor(w3, old, abi).send(contract.functions.recordStatusEvent(update))
+    assert refused.value.reason.name == "OfficeRegistryNotMember", refused.value.reason
+    assert Web3.to_checksum_address(refused.value.reason.args["account"]) == old.address
+    assert contract.functions.rightOf(chain_right_id(RIGHT_ID)).call()[0] == 4
+
+
+def _current_state(drill: Drill) -> tuple[bytes, bytes, bytes]:
+    """The right's current (recordHash, ownerCommitment, status) from its last chain event, as the gateway
+    indexed it and the chain's matchesState confirms."""
+    deadline_answer: dict[str, Any] = {}
+    for _ in range(100):
+        deadline_answer = httpx.get(
+            f"{drill.gateway_url}/v1/rights/{right_path(RIGHT_ID)}", timeout=30
+        ).json()
+        if deadline_answer.get("version") == 4:
+            break
+        time.sleep(0.2)
+    assert deadline_answer.get("version") == 4, deadline_answer
+    state = (
+        bytes.fromhex(deadline_answer["recordHash"].removeprefix("0x")),
+        bytes.fromhex(deadline_answer["ownerCommitment"].removeprefix("0x")),
+        deadline_answer["statusCode"].encode("ascii"),
+    )
+    settings = drill.settings
+    contract = drill.w3.eth.contract(
+        address=Web3.to_checksum_address(settings.contract_address), abi=load_artifact().abi
+    )
+    assert contract.functions.matchesState(chain_right_id(RIGHT_ID), state).call()
+    return state
