@@ -424,6 +424,38 @@ class ChainReader:
 
         return self.cache.get((block, "anchorOf", root), read)
 
+    def anchor_event(self, root: bytes, block: int) -> dict[str, Any] | None:
+        """The RootAnchored log of `root` up to `block`: {blockNumber, blockHash, transactionHash, logIndex,
+        fields, log}, or None."""
+
+        def read() -> dict[str, Any] | None:
+            event = self.contract.events.RootAnchored()
+            topic = "0x" + bytes(self.w3.keccak(text=_signature(self.contract, "RootAnchored"))).hex()
+            logs = self._ask(
+                lambda: self.w3.eth.get_logs(
+                    {
+                        "address": self.contract.address,
+                        "fromBlock": self.start_block,
+                        "toBlock": block,
+                        "topics": [topic, "0x" + root.hex()],
+                    }
+                )
+            )
+            if not logs:
+                return None
+            log = logs[0]
+            args = _plain(dict(event.process_log(log)["args"]))
+            return {
+                "blockNumber": int(log["blockNumber"]),
+                "blockHash": bytes(log["blockHash"]),
+                "transactionHash": bytes(log["transactionHash"]),
+                "logIndex": int(log["logIndex"]),
+                "fields": _json_fields("RootAnchored", args),
+                "log": _raw_log(log),
+            }
+
+        return self.cache.get((block, "anchorEvent", root), read)
+
     def verify_record(self, root: bytes, record_hash: bytes, proof: list[bytes], block: int) -> bool:
         return bool(
             self.cache.get(

@@ -20,10 +20,19 @@ from typing import Any
 from hexbytes import HexBytes
 from web3 import Web3
 
-from gateway.chain_reader import RightState
+from gateway.chain_reader import RightState, office_code
 from gateway.receipts import RECEIPT_SCHEMA
 from gateway.signer import check_gateway_signature
-from gateway.state_proof import ProofError, header_hash, hex_bytes, right_slot, unpack_right, verify_storage
+from gateway.state_proof import (
+    ProofError,
+    anchor_slot,
+    header_hash,
+    hex_bytes,
+    right_slot,
+    unpack_anchor,
+    unpack_right,
+    verify_storage,
+)
 from gateway.verification import Check
 from registry_node.artifacts import load_artifact
 from registry_node.keys import SigningAlgorithm
@@ -151,6 +160,8 @@ def _record_hash(r: dict[str, Any]) -> str:
         digest == _b(r["record"]["recordHash"], "record.recordHash"),
         "record.recordHash is not the SHA-256 of the canonical bytes",
     )
+    if _anchored_only(r):  # on chain as a leaf of the anchored root: the anchor checks prove it
+        return f"SHA-256 {digest.hex()} is record.recordHash"
     return _expect(digest == _state(r).record_hash, f"SHA-256 {digest.hex()} is the record hash on chain")
 
 
@@ -212,6 +223,12 @@ def _event(r: dict[str, Any]) -> str:
         Web3.to_checksum_address(log["address"]) == Web3.to_checksum_address(r["chain"]["contractAddress"]),
         "the event was not emitted by the receipt's contract",
     )
+    if event["name"] == "RootAnchored":
+        anchor = r["anchor"]
+        _expect(r["state"] is None and r["version"] == 1, "an anchored record is version 1, without state")
+        _expect(bytes(args["root"]) == _b(anchor["root"], "anchor.root"), "the event anchors another root")
+        _expect(office_code(args["office"]) == r["officeKey"]["office"], "another office anchored this root")
+        return f"RootAnchored of 0x{bytes(args['root']).hex()} by {office_code(args['office'])}"
     _expect(bytes(args["rightId"]) == _b(r["chainRightId"], "chainRightId"), "the event is of another right")
     state = _state(r)
     if event["name"] == "RightRegistered":
@@ -234,11 +251,18 @@ def _event(r: dict[str, Any]) -> str:
     return f"{event['name']} (version {r['version']}) decodes to the receipt's state"
 
 
+def _anchored_only(r: dict[str, Any]) -> bool:
+    """A right registered in an anchored batch, with no per-right state: its event is RootAnchored."""
+    return bool(r["event"]["name"] == "RootAnchored")
+
+
 def _values(value: Any) -> list[Any]:
     return list(value.values()) if isinstance(value, dict) else list(value)
 
 
-def _state_digest(r: dict[str, Any]) -> str:
+def _state_digest(r: dict[str, Any]) -> str | None:
+    if _anchored_only(r):
+        return None  # nothing per right is on chain: the anchor's checks stand for it
     digest = _state(r).digest()
     return _expect(digest == _b(r["stateDigest"], "stateDigest"), f"stateDigest 0x{digest.hex()}")
 
@@ -248,7 +272,12 @@ def _storage(r: dict[str, Any]) -> str | None:
     if proof is None:
         return None
     header = r["blockHeader"]
-    slot = right_slot(_b(r["chainRightId"], "chainRightId"))
+    anchored = _anchored_only(r)
+    slot = (
+        anchor_slot(_b(r["anchor"]["root"], "anchor.root"))
+        if anchored
+        else right_slot(_b(r["chainRightId"], "chainRightId"))
+    )
     _expect(_b(proof["slot"], "storageProof.slot") == slot, "the proof is of another storage slot")
     try:
         word, storage_root = verify_storage(
@@ -267,6 +296,17 @@ def _storage(r: dict[str, Any]) -> str | None:
     _expect(
         int.from_bytes(word, "big") == int(str(proof["value"]), 16), "the slot value is not the proven one"
     )
+    if anchored:
+        stored = unpack_anchor(word)
+        _expect(stored.office == r["officeKey"]["office"], f"the proven anchor belongs to {stored.office}")
+        _expect(
+            stored.block_number == int(r["event"]["blockNumber"]),
+            f"the proven anchor is of block {stored.block_number}",
+        )
+        return (
+            f"slot 0x{slot.hex()} holds the anchor of {stored.office} from block {stored.block_number}, "
+            "proven from the header's state root"
+        )
     packed = unpack_right(word)
     _expect(packed.state_digest == _state(r).digest(), "the proven slot holds another state digest")
     _expect(packed.version == int(r["version"]), f"the proven slot is at version {packed.version}")
@@ -358,6 +398,12 @@ def _rpc_state(r: dict[str, Any], w3: Web3) -> str:
         address=Web3.to_checksum_address(r["chain"]["contractAddress"]), abi=load_artifact().abi
     )
     block = int(r["chain"]["blockNumber"])
+    if _anchored_only(r):
+        root = _b(r["anchor"]["root"], "anchor.root")
+        proof = [_b(p, "anchor.proof") for p in r["anchor"]["proof"]]
+        digest = hashlib.sha256(_canonical(r)).digest()
+        found = contract.functions.verifyRecord(root, digest, proof).call(block_identifier=block)
+        return _expect(bool(found), f"verifyRecord(root, recordHash, proof) at block {block} on the node")
     matches = contract.functions.matchesState(
         _b(r["chainRightId"], "chainRightId"), _state(r).as_tuple()
     ).call(block_identifier=block)

@@ -9,9 +9,10 @@ Schema `ipreg/receipt/1` (README documents it):
     chain        {chainId, contractAddress, blockNumber, blockHash}
     event        {name, blockNumber, blockHash, transactionHash, logIndex, signingBlock, fields, log
                   {address, topics, data}}
-    state        {recordHash, ownerCommitment, status, statusCode}   the full RightState at the block
-    stateDigest  bytes24(keccak256(abi.encode(state)))
-    anchor       {root, proof[], blockNumber} | null
+    state        {recordHash, ownerCommitment, status, statusCode}   the full RightState at the block;
+                 null for a right only anchored (no per-right state): then `event` is its RootAnchored
+    stateDigest  bytes24(keccak256(abi.encode(state))) | null
+    anchor       {root, proof[], blockNumber} | null     (storageProof then proves `_anchors[root]`)
     storageProof {slot, value, accountProof[], storageProof[], account {nonce, balance, storageHash,
                   codeHash}} | null    (EIP-1186, when the chain answers eth_getProof)
     blockHeader  {parentHash, …, baseFeePerGas} | null     the header whose keccak256(rlp) is blockHash
@@ -29,7 +30,7 @@ from typing import Any
 from gateway.chain_reader import ChainReader
 from gateway.fetch import OfficeDocuments, OfficeUnreachable
 from gateway.signer import GatewaySigner
-from gateway.state_proof import header_fields, right_slot
+from gateway.state_proof import anchor_slot, header_fields, right_slot
 from gateway.verification import parse_right_id, signing_block
 from registry_node.errors import RegistryError
 
@@ -58,6 +59,8 @@ def build_receipt(
     text, chain_rid = parse_right_id(right_id)
     entry = reader.right_of(chain_rid, block_number)
     if entry.version == 0:
+        if text is not None:
+            return _anchored_receipt(reader, documents, text, chain_rid, block_number, signer)
         raise ReceiptUnavailable(404, f"{right_id} has no entry on chain at block {block_number}")
     history = reader.history(chain_rid, block_number)
     if not history or history[-1].version != entry.version:
@@ -116,6 +119,76 @@ def build_receipt(
         "stateDigest": _hex(current.state.digest()),
         "anchor": anchor,
         "storageProof": _storage_json(proof, slot) if proof is not None else None,
+        "blockHeader": header,
+    }
+    return signer.sign(body) if signer is not None else body
+
+
+def _anchored_receipt(
+    reader: ChainReader,
+    documents: OfficeDocuments,
+    right_id: str,
+    chain_rid: bytes,
+    block_number: int,
+    signer: GatewaySigner | None,
+) -> dict[str, Any]:
+    """The receipt of a right registered in an anchored batch (no per-right state yet): its record, the
+    Merkle proof to the root, the RootAnchored event, and the EIP-1186 proof of the root's `_anchors` slot
+    (office, count, block) at the stated block. `state` and `stateDigest` are null: nothing per right is on
+    chain."""
+    not_found = ReceiptUnavailable(404, f"{right_id} has no entry on chain at block {block_number}")
+    office = reader.office(right_id.split(":", 1)[0], block_number)
+    if office is None:
+        raise not_found
+    try:
+        document = documents.by_version(office.endpoint, right_id, 1)
+    except OfficeUnreachable as err:
+        raise ReceiptUnavailable(502, f"the office endpoint could not be asked: {err.reason}") from None
+    if document is None or document.anchor is None:
+        raise not_found
+    root = bytes.fromhex(str(document.anchor["root"]).removeprefix("0x"))
+    proof = [str(p) for p in document.anchor.get("proof", [])]
+    anchored = reader.anchor_of(root, block_number)
+    event = reader.anchor_event(root, block_number)
+    if anchored is None or event is None or anchored.office != office.code:
+        raise not_found
+    key = reader.signing_key(office.code, document.signature.key_id, block_number)
+    block = reader.block(block_number)
+    slot = anchor_slot(root)
+    storage = reader.storage_proof(slot, block_number)
+    header = header_fields(reader.raw_header(block_number)) if storage is not None else None
+    body: dict[str, Any] = {
+        "schema": RECEIPT_SCHEMA,
+        "issuedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "rightId": right_id,
+        "chainRightId": _hex(chain_rid),
+        "version": 1,
+        "record": {
+            "canonical": base64.b64encode(document.canonical).decode("ascii"),
+            "recordHash": _hex(document.record_hash),
+            "signature": document.signature.to_json(),
+        },
+        "officeKey": _key_json(key, office.code, document.signature.key_id),
+        "chain": {
+            "chainId": reader.chain_id,
+            "contractAddress": reader.address,
+            "blockNumber": block.number,
+            "blockHash": _hex(block.hash),
+        },
+        "event": {
+            "name": "RootAnchored",
+            "blockNumber": event["blockNumber"],
+            "blockHash": _hex(event["blockHash"]),
+            "transactionHash": _hex(event["transactionHash"]),
+            "logIndex": event["logIndex"],
+            "signingBlock": event["blockNumber"],
+            "fields": event["fields"],
+            "log": event["log"],
+        },
+        "state": None,
+        "stateDigest": None,
+        "anchor": {"root": _hex(root), "proof": proof, "blockNumber": anchored.block_number},
+        "storageProof": _storage_json(storage, slot) if storage is not None else None,
         "blockHeader": header,
     }
     return signer.sign(body) if signer is not None else body

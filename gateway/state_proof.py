@@ -19,6 +19,7 @@ from eth_utils.crypto import keccak
 # takes slots 0-7 (_offices, _membership, _keys, _codes, the three packed uint16, _proposals, _approved,
 # _proposalCount), so RightsRegistry._rights is slot 8.
 RIGHTS_SLOT = 8
+ANCHORS_SLOT = 9  # Anchors._anchors, right after RightsRegistry._rights (tests check it against the chain)
 EMPTY_TRIE_ROOT = bytes(keccak(rlp.encode(b"")))
 
 # Header fields in RLP order, up to London (EIP-1559's baseFeePerGas); later forks append more.
@@ -68,6 +69,36 @@ def right_slot(chain_right_id: bytes) -> bytes:
     if len(chain_right_id) != 32:
         raise ValueError("a chain right id is 32 bytes")
     return bytes(keccak(chain_right_id + RIGHTS_SLOT.to_bytes(32, "big")))
+
+
+def anchor_slot(root: bytes) -> bytes:
+    """The storage slot of `_anchors[root]`: keccak256(root ‖ uint256(ANCHORS_SLOT))."""
+    if len(root) != 32:
+        raise ValueError("a Merkle root is 32 bytes")
+    return bytes(keccak(root + ANCHORS_SLOT.to_bytes(32, "big")))
+
+
+@dataclass(frozen=True)
+class PackedAnchor:
+    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp (first member in
+    the lowest-order bytes)."""
+
+    office: str
+    count: int
+    block_number: int
+    timestamp: int
+
+
+def unpack_anchor(word: bytes) -> PackedAnchor:
+    word = word.rjust(32, b"\0")
+    if len(word) != 32:
+        raise ProofError("a storage word is 32 bytes")
+    return PackedAnchor(
+        office=word[30:32].rstrip(b"\0").decode("ascii", "replace"),
+        count=int.from_bytes(word[26:30], "big"),
+        block_number=int.from_bytes(word[18:26], "big"),
+        timestamp=int.from_bytes(word[10:18], "big"),
+    )
 
 
 @dataclass(frozen=True)
