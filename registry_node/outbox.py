@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from requests.exceptions import ConnectionError as RequestsConnectionError
@@ -103,6 +103,20 @@ class AppliedCheck:
     right_id: bytes
     version: int
     state: tuple[bytes, bytes, bytes]
+
+
+def _bumped(fees: TxParams) -> TxParams:
+    """Today's fees raised by an eighth, as a chain node asks of a transaction that takes a used nonce's
+    place; a zero-gas network stays at zero."""
+    raised: dict[str, int] = {key: int(cast(int, value)) for key, value in fees.items()}
+    return cast(TxParams, {key: value + value // 8 for key, value in raised.items()})
+
+
+def _call_of(entries: list[OutboxEntry]) -> tuple[str, tuple[Any, ...]]:
+    """The contract call of one transaction: an entry's own call, or several registrations as one batch."""
+    if len(entries) == 1:
+        return entries[0].action, tuple(decode_args(entries[0].payload["args"]))
+    return "registerBatch", ([decode_args(e.payload["args"])[0] for e in entries],)
 
 
 def applied_check(entry: OutboxEntry) -> AppliedCheck | None:
@@ -290,7 +304,16 @@ class OutboxWorker:
         elif (
             self.w3.eth.get_transaction_count(self.account.address, "latest") <= first.nonce and first.raw_tx
         ):
-            self._broadcast(first.raw_tx)  # the chain lost it (a restart): the same bytes again
+            try:
+                self._broadcast(first.raw_tx)  # the chain lost it (a restart): the same bytes again
+            except Web3Exception as err:
+                # refused as it was (e.g. "underpriced": the fees it was signed with are below today's):
+                # the same call again at the same nonce, with today's fees, recorded before it is sent
+                log.info("re-signing lost transaction %s at nonce %d: %s", first.tx_hash, first.nonce, err)
+                action, args = _call_of(entries)
+                again = self._sign(entries, action, args, nonce=first.nonce)
+                self.store.mark_sent_many([SentTransaction(ids, again.tx_hash, again.nonce, again.raw_tx)])
+                self._broadcast(again.raw_tx)
         else:
             for entry in entries:
                 self.store.mark_pending(entry.id, error="transaction dropped; its nonce was used by another")
@@ -330,14 +353,10 @@ class OutboxWorker:
             (registrations if entry.action == "register" else singles).append(entry)
         solo = [e for e in registrations if e.id in self._solo]
         registrations = [e for e in registrations if e.id not in self._solo]
-        calls: list[tuple[list[OutboxEntry], str, tuple[Any, ...]]] = []
-        for start in range(0, len(registrations), self.batch_size):
-            batch = registrations[start : start + self.batch_size]
-            if len(batch) == 1:
-                calls.append((batch, "register", decode_args(batch[0].payload["args"])))
-            else:
-                calls.append((batch, "registerBatch", ([decode_args(e.payload["args"])[0] for e in batch],)))
-        calls += [([e], e.action, decode_args(e.payload["args"])) for e in solo + singles]
+        groups = [
+            registrations[i : i + self.batch_size] for i in range(0, len(registrations), self.batch_size)
+        ]
+        calls = [(group, *_call_of(group)) for group in groups + [[e] for e in solo + singles]]
         signed: list[SignedSend] = []
         try:
             for entries, action, args in calls[: self.max_sends]:
@@ -357,8 +376,10 @@ class OutboxWorker:
                 self._solo.discard(entry.id)
         return signed
 
-    def _sign(self, entries: list[OutboxEntry], action: str, args: tuple[Any, ...]) -> SignedSend:
-        """Signs one transaction for `entries`.
+    def _sign(
+        self, entries: list[OutboxEntry], action: str, args: tuple[Any, ...], nonce: int | None = None
+    ) -> SignedSend:
+        """Signs one transaction for `entries` (at `nonce`, when one of theirs was lost, else the next).
 
         Nothing is executed first (no eth_estimateGas, no eth_call): on a chain that runs the EVM slowly that
         would double the chain's work per change. The gas limit comes from GAS_LIMITS, and a refusal shows
@@ -370,8 +391,8 @@ class OutboxWorker:
             "value": 0,
             "chainId": self._chain_id(),
             "gas": gas_limit(action, len(entries)),
-            "nonce": self._take_nonce(),
-            **self._fees(),
+            "nonce": self._take_nonce() if nonce is None else nonce,
+            **(self._fees() if nonce is None else _bumped(fee_fields(self.w3))),
         }
         signed = self.account.sign_transaction(tx)
         return SignedSend(

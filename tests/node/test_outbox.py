@@ -14,6 +14,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
+from web3.exceptions import Web3RPCError
 
 from registry_node.artifacts import load_artifact
 from registry_node.chain import Transactor
@@ -165,6 +166,33 @@ def test_a_crash_before_broadcast_sends_the_same_transaction_after_restart(offic
     confirmed = office.store.outbox()[0]
     assert confirmed.state == OutboxState.CONFIRMED and confirmed.tx_hash == sent.tx_hash
     assert right_events(office) == [("RightRegistered", 1)]
+
+
+def test_a_lost_transaction_the_chain_refuses_as_it_was_is_signed_again_at_its_nonce(office: Office) -> None:
+    """The node died before broadcasting; by its restart fees rose, and the chain refuses the stored bytes
+    ("transaction underpriced"): the same call goes again at the same nonce with today's fees, once."""
+    office.store.accept(registration(4))
+    with pytest.raises(KeyboardInterrupt):
+        worker(office, broadcast=crash_before_broadcast).run_once()
+    stored = office.store.outbox()[0]
+    assert stored.raw_tx is not None
+
+    refused: list[bytes] = []
+
+    def underpriced(raw: bytes) -> None:
+        if raw == stored.raw_tx:
+            refused.append(raw)
+            raise Web3RPCError("transaction underpriced")
+        office.w3.eth.send_raw_transaction(raw)
+
+    worker(office, broadcast=underpriced).drain()
+
+    confirmed = office.store.outbox()[0]
+    assert confirmed.state == OutboxState.CONFIRMED
+    assert confirmed.tx_hash != stored.tx_hash and confirmed.nonce == stored.nonce
+    assert refused == [stored.raw_tx]  # the stored bytes were tried once, then signed anew
+    assert on_chain(office, 4) == (1, True)
+    assert right_events(office).count(("RightRegistered", 1)) == 1
 
 
 def test_a_crash_after_broadcast_is_confirmed_by_its_receipt_after_restart(office: Office) -> None:
