@@ -412,6 +412,38 @@ def test_init_offers_every_signing_algorithm() -> None:
     assert [a.value for a in Algorithm] == [a.value for a in SigningAlgorithm]
 
 
+def test_a_node_killed_right_after_an_anchored_import_anchors_it_exactly_once_after_restart(
+    network: Network,
+) -> None:
+    ep = network.nodes["EP"]
+    sample = (PROJECT_ROOT / "tests" / "assets" / "st96" / "patent_application_publication.xml").read_text()
+    files = [
+        {
+            "name": f"ep{n}.xml",
+            "content": base64.b64encode(sample.replace("19175123.4", f"2388800{n}.4").encode()).decode(),
+        }
+        for n in range(4)
+    ]
+
+    accepted = ep.post("/v1/imports", {"files": files, "mode": "anchor"})
+    ep.kill()
+    assert accepted.status_code == 202, accepted.text
+    (anchor,) = accepted.json()["anchors"]
+    at_crash = {e.id: e.state for e in Store(ep.data_dir / "node.sqlite").outbox()}
+    assert anchor["outboxId"] in at_crash, "the accepted anchor was not on disk"
+
+    ep.start()
+    answer(ep.cli("outbox", "--wait", "--json"))
+    root = bytes.fromhex(anchor["root"][2:])
+    anchored = [log for log in network.contract.events.RootAnchored.get_logs(from_block=0)
+                if bytes(log["args"]["root"]) == root]  # fmt: skip
+    assert len(anchored) == 1 and anchored[0]["args"]["count"] == 4
+    document = httpx.get(f"{ep.url}/v1/documents/{accepted.json()['items'][0]['rightId']}/1").json()
+    proof = [bytes.fromhex(p[2:]) for p in document["anchor"]["proof"]]
+    record = bytes.fromhex(document["recordHash"])
+    assert network.contract.functions.verifyRecord(root, record, proof).call()
+
+
 def test_sigterm_stops_the_node_and_its_worker_cleanly(network: Network) -> None:
     """The module's last test: it leaves GB's node stopped."""
     gb = network.nodes["GB"]
