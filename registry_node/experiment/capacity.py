@@ -175,6 +175,12 @@ def project(results: dict[str, Any], world: WorldProfile) -> dict[str, Any]:
             f"scales to {headroom:.0f}x the world's yearly average load ({headroom / world.peak_factor:.0f}x "
             f"at peak); the chain's ceiling is {max_ops_per_s:.0f} ops/s of this mix"
         )
+    deferred = figures.get("gas", {}).get("deferredRegistration")
+    if deferred:
+        notes.append(
+            f"an anchored right pays a per-right registration ({deferred['mean']:,} gas) when it is first "
+            "changed; the flows above do not include it"
+        )
     if measured and ops_per_s_avg * world.peak_factor > measured:
         notes.append(
             f"this run confirmed {measured:.1f} ops/s on its chain; the world's peak needs "

@@ -46,12 +46,31 @@ def check_exactly_once(records: list[OpRecord], events: list[ChainEvent]) -> dic
     claimed: set[tuple[str, int]] = set()
     missing, duplicated, wrong, refused_landed = [], [], [], []
     accepted = landed = 0
+    anchors: dict[str, list[ChainEvent]] = defaultdict(list)
+    for event in events:
+        if event.name == "RootAnchored":
+            anchors[event.key.lower()].append(event)
+    anchored: dict[str, int] = defaultdict(int)  # root -> accepted registrations under it
     for record in records:
         op = record.op
         if op.kind not in EVENT_OF_KIND or op.version is None:
             continue
         slot = ("0x" + chain_right_id(op.right_id).hex(), op.version)
         found = [e for e in on_chain.get(slot, []) if e.name == EVENT_OF_KIND[op.kind]]
+        if record.anchor_root and record.outcome in (ACCEPTED, CONFIRMED):
+            # anchored: proven by its root; its own state appears (once) only when it is first changed
+            accepted += 1
+            root = record.anchor_root.lower()
+            anchored[root] += 1
+            if not anchors.get(root):
+                missing.append(f"{op.index} {op.kind} {op.right_id}: anchor {root} not on chain")
+                continue
+            landed += 1
+            if found:
+                claimed.add(slot)
+            if len(found) > 1:
+                duplicated.append(f"{op.index} {op.kind} {op.right_id} v1 x{len(found)}")
+            continue
         if record.outcome in (ACCEPTED, CONFIRMED):
             accepted += 1
             if not found:
@@ -73,6 +92,15 @@ def check_exactly_once(records: list[OpRecord], events: list[ChainEvent]) -> dic
                 duplicated.append(f"{op.index} {op.kind} {op.right_id} v{op.version} x{len(found)}")
         elif record.outcome == FAILED and found and slot not in claimed:
             refused_landed.append(f"{op.index} {op.kind} {op.right_id} v{op.version}")
+    for root, found_anchors in anchors.items():
+        if root not in anchored:
+            duplicated.append(f"anchor {root}: on chain, no accepted registration under it")
+        elif len(found_anchors) > 1:
+            duplicated.append(f"anchor {root} x{len(found_anchors)}")
+        elif found_anchors[0].version != anchored[root]:
+            wrong.append(
+                f"anchor {root}: count {found_anchors[0].version} on chain, {anchored[root]} accepted"
+            )
     unexplained = [
         f"{e.name} {e.key} v{e.version} block {e.block_number}"
         for slot, found in on_chain.items()

@@ -53,7 +53,7 @@ def collect_chain_facts(
         for log in contract.events[name]().get_logs(from_block=first_block, to_block=last):
             args = log["args"]
             if name == "RootAnchored":
-                key, version, record_hash = args["root"], 0, b""
+                key, version, record_hash = args["root"], int(args["count"]), b""
             elif name == "RightRegistered":
                 key, version, record_hash = args["rightId"], 1, args["state"]["recordHash"]
             else:

@@ -36,8 +36,14 @@ def _mean(values: list[float]) -> float | None:
 
 
 def compute_figures(
-    config: ExperimentConfig, records: list[OpRecord], facts: ChainFacts | None, wall_s: float
+    config: ExperimentConfig,
+    records: list[OpRecord],
+    facts: ChainFacts | None,
+    wall_s: float,
+    deferred_gas: list[float] | None = None,
 ) -> dict[str, Any]:
+    """`deferred_gas`: per outbox entry that no operation stands for — in anchors mode, the per-right
+    registration an anchored right gets when it is first changed (its `deferredRegistration` gas)."""
     writes = [r for r in records if r.op.kind in WRITE_KINDS]
     confirmed = [r for r in writes if r.outcome == CONFIRMED]
     verifications = [r for r in records if r.op.kind == "verification"]
@@ -65,6 +71,11 @@ def compute_figures(
         sizes = [r.chain_bytes for r in rs if r.chain_bytes is not None]
         if sizes:
             chain_bytes[kind] = {"n": len(sizes), "mean": round(sum(sizes) / len(sizes), 1)}
+    if deferred_gas:
+        gas["deferredRegistration"] = {
+            "n": len(deferred_gas), "mean": round(sum(deferred_gas) / len(deferred_gas)),
+            "min": round(min(deferred_gas)), "max": round(max(deferred_gas)),
+        }  # fmt: skip
     per_office: dict[str, dict[str, Any]] = {}
     for code in config.office_codes:
         mine = [r for r in writes if r.op.office == code]

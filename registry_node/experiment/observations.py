@@ -35,6 +35,7 @@ class OpRecord:
     gas: float | None = None  # this operation's share of its transaction's gas
     chain_bytes: float | None = None  # its share of its transaction's calldata and log bytes
     verdict: str | None = None  # verifications
+    anchor_root: str | None = None  # anchors mode: the Merkle root a registration was anchored under
 
     @property
     def latency_s(self) -> float | None:
@@ -64,6 +65,7 @@ class OpRecord:
             "gas": round(self.gas) if self.gas is not None else "",
             "chain_bytes": round(self.chain_bytes) if self.chain_bytes is not None else "",
             "verdict": self.verdict or "",
+            "anchor_root": self.anchor_root or "",
             "error": self.error,
         }
 
@@ -94,7 +96,7 @@ class FaultRecord:
 class ChainEvent:
     name: str  # RightRegistered, OwnershipChanged, LegalStatusChanged, RightPublished, RootAnchored
     key: str  # 0x chain right id (or anchor root)
-    version: int
+    version: int  # the right's version (RootAnchored: the number of records anchored)
     record_hash: str  # 0x hex (a seal for a confidential registration); "" for anchors
     block_number: int
     tx_hash: str

@@ -124,7 +124,12 @@ def render_report(results: dict[str, Any]) -> str:
         "",
         f"Started {results['started']}; {config['offices']} offices, {config['mode']} mode, chain "
         f"{config['chain']['kind']}, gateway {'on' if config['gateway'] else 'off'}, seed {config['seed']}"
-        + (" — **interrupted: partial results**" if results["interrupted"] else "")
+        + (
+            " — **interrupted (Ctrl-C): partial results; changes still in a stopped node's outbox count "
+            "as missing**"
+            if results["interrupted"]
+            else ""
+        )
         + ".",
         "",
         "## Checks",

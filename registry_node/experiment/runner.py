@@ -37,7 +37,7 @@ from registry_node.client import NodeClient, NodeUnreachable, ProblemError
 from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
 from registry_node.demo import IPREG, ChildProcess, _fund, _with_contract
 from registry_node.devchain import PROJECT_ROOT
-from registry_node.errors import ConfigError, RegistryError
+from registry_node.errors import RegistryError
 from registry_node.experiment import checks
 from registry_node.experiment.chains import ChainBackend, chain_backend, chain_web3, charges_gas, free_port
 from registry_node.experiment.collect import (
@@ -69,6 +69,7 @@ POLL_S = 0.1
 OPEN_LOOP_THREADS = 64
 GATEWAY_CATCH_UP_S = 120.0
 INTERRUPT_GRACE_S = 5.0
+ANCHOR_WAIT_S = 1.0  # anchors mode: the longest a registration waits for its batch to fill
 
 
 @dataclass
@@ -128,6 +129,13 @@ class ExperimentRun:
         self.stop = threading.Event()
         self.interrupted = False
         self.timings: dict[str, float] = {}
+        self._load_thread: threading.Thread | None = None
+        self._tracker_stop = threading.Event()
+        self._batches: dict[str, list[OpRecord]] = defaultdict(list)  # anchors mode: registrations waiting
+        self._batch_since: dict[str, float] = {}
+        self._batch_lock = threading.Lock()
+        self._entries: dict[tuple[str, int], dict[str, Any]] = {}  # (office, outbox id) -> entry
+        self.deferred_gas: list[float] = []
         self._accepted_evt: dict[int, threading.Event] = {}
         self._settled_evt: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
@@ -142,12 +150,6 @@ class ExperimentRun:
 
     def run(self) -> Path:
         """Runs the experiment and writes its results; returns the run's folder."""
-        if self.config.mode == "anchors":
-            raise ConfigError(
-                "mode",
-                "anchors mode waits for the node's anchored bulk import (POST /v1/imports with mode anchor), "
-                "which this build does not have yet; run per-right",
-            )
         self.run_dir.mkdir(parents=True, exist_ok=True)
         (self.run_dir / "logs").mkdir(exist_ok=True)
         self.console.print(
@@ -234,6 +236,7 @@ class ExperimentRun:
             "IPREG_NODE_PASSWORD": self.password,
             "IPREG_GATEWAY_PASSWORD": self.password,
             "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
+            "IPREG_NODE_ANCHOR_BATCH_SIZE": str(self.config.batch_size),
         }
 
     def _start_processes(self) -> None:
@@ -322,9 +325,12 @@ class ExperimentRun:
         tracker = threading.Thread(target=self._track_confirmations, name="confirmations", daemon=True)
         faults = threading.Thread(target=self._inject_faults, name="faults", daemon=True)
         load = threading.Thread(target=self._load, name="load", daemon=True)
-        tracker_stop = threading.Event()
-        self._tracker_stop = tracker_stop
-        for thread in (tracker, faults, load):
+        self._load_thread = load
+        tracker_stop = self._tracker_stop
+        threads = [tracker, faults, load]
+        if self.config.mode == "anchors":
+            threads.append(threading.Thread(target=self._flush_batches, name="anchors", daemon=True))
+        for thread in threads:
             thread.start()
         total = self.config.workload.operations
         columns = (
@@ -401,7 +407,12 @@ class ExperimentRun:
 
     def _submit(self, record: OpRecord) -> None:
         op = record.op
+        if op.kind == "registration" and self.config.mode == "anchors" and not self.stop.is_set():
+            self._batch(record)  # its events are set when its batch is answered
+            return
         try:
+            if self.stop.is_set():
+                return
             if op.after is not None and not self._wait_dependency(record):
                 return
             if op.kind == "verification":
@@ -430,6 +441,78 @@ class ExperimentRun:
             self._accepted_evt[op.index].set()
             if record.outcome != ACCEPTED:
                 self._settled_evt[op.index].set()
+
+    def _batch(self, record: OpRecord) -> None:
+        """Anchors mode: a registration waits for its office's batch, which goes as one anchored import when
+        it holds batch_size records or has waited ANCHOR_WAIT_S (latency includes that wait)."""
+        code = record.op.office
+        record.submitted_s = self._now()
+        with self._batch_lock:
+            self._batches[code].append(record)
+            self._batch_since.setdefault(code, time.monotonic())
+            full = self._take_batch(code) if len(self._batches[code]) >= self.config.batch_size else []
+        if full:
+            self._send_batch(code, full)
+
+    def _take_batch(self, code: str) -> list[OpRecord]:
+        batch, self._batches[code] = self._batches[code], []
+        self._batch_since.pop(code, None)
+        return batch
+
+    def _flush_batches(self) -> None:
+        while not self._tracker_stop.is_set():
+            load_done = self._load_thread is not None and not self._load_thread.is_alive()
+            due = []
+            with self._batch_lock:
+                for code in list(self._batches):
+                    since = self._batch_since.get(code)
+                    if since is not None and (load_done or time.monotonic() - since >= ANCHOR_WAIT_S):
+                        due.append((code, self._take_batch(code)))
+            for code, batch in due:
+                self._send_batch(code, batch)
+            self._tracker_stop.wait(0.1)
+
+    def _send_batch(self, code: str, batch: list[OpRecord]) -> None:
+        try:
+            with self._office_gates[code].passage(self.stop) as open_:
+                if not open_:
+                    return
+                files = [
+                    (f"{r.op.right_id.replace(':', '_')}.xml", r.op.body["st96"].encode()) for r in batch
+                ]
+                try:
+                    answer = self._clients[code].import_st96(files, mode="anchor")
+                except ProblemError as err:
+                    for record in batch:
+                        record.outcome, record.http_status, record.error = (
+                            REJECTED,
+                            err.status,
+                            str(err)[:300],
+                        )
+                    return
+                except (NodeUnreachable, httpx.HTTPError) as err:
+                    for record in batch:
+                        record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
+                    return
+                roots = {int(a["outboxId"]): str(a["root"]) for a in answer.get("anchors", [])}
+                now = self._now()
+                for record, item in zip(batch, answer["items"], strict=True):
+                    if item.get("accepted"):
+                        record.outcome, record.http_status, record.accepted_s = ACCEPTED, 202, now
+                        record.outbox_id = int(item["outboxId"])
+                        record.anchor_root = roots.get(record.outbox_id)
+                    else:
+                        record.outcome, record.http_status = REJECTED, 202
+                        record.error = str(item.get("error"))[:300]
+        except Exception as err:  # a bug in one batch must not hang the operations that wait on it
+            for record in batch:
+                if record.outcome not in (ACCEPTED, REJECTED):
+                    record.outcome, record.error = UNKNOWN, f"{type(err).__name__}: {err}"[:300]
+        finally:
+            for record in batch:
+                self._accepted_evt[record.op.index].set()
+                if record.outcome != ACCEPTED:
+                    self._settled_evt[record.op.index].set()
 
     def _wait_dependency(self, record: OpRecord) -> bool:
         op = record.op
@@ -581,24 +664,33 @@ class ExperimentRun:
         self.timings["drive_s"] = round(wall_s, 2)
         checking = time.monotonic()
         if self.interrupted and w3 is not None:
+            if self._load_thread is not None:
+                self._load_thread.join(timeout=30)  # submissions in flight finish; queued ones are dropped
             self._tracker_stop_grace()
+        self._tracker_stop.set()
         facts: ChainFacts | None = None
-        exactly_once: dict[str, Any] = {"verdict": checks.FAIL, "reason": "the chain could not be read"}
+        exactly_once: dict[str, Any] = {"verdict": checks.FAIL}
         index: dict[str, Any] = {"verdict": checks.NOT_RUN, "reason": "gateway: false"}
         try:
             if w3 is None or contract is None:
                 raise RegistryError("interrupted before the chain was up")
             self._attach_transactions()
+            self._revive_chain_after_interrupt(w3)
             facts = collect_chain_facts(w3, contract, self._first_block, self.chain.state_bytes())
             self._attach_gas(facts)
             exactly_once = checks.check_exactly_once(self.records, facts.events)
-            if self.config.gateway:
-                index = self._check_index(contract, facts)
         except Exception as err:  # an interrupted run still writes what it has
-            exactly_once["reason"] = f"{type(err).__name__}: {err}"[:300]
-            if self.config.gateway and index["verdict"] == checks.NOT_RUN:
-                index = {"verdict": checks.FAIL, "reason": exactly_once["reason"]}
-        figures = compute_figures(self.config, self.records, facts, wall_s)
+            exactly_once["reason"] = f"the chain could not be read: {type(err).__name__}: {err}"[:300]
+        if self.config.gateway:
+            try:
+                if facts is None or contract is None:
+                    raise RegistryError("the chain could not be read")
+                if self.gateway is None or self.gateway.process.poll() is not None:
+                    raise RegistryError("the gateway is not running (stopped by Ctrl-C?)")
+                index = self._check_index(contract, facts)
+            except Exception as err:
+                index = {"verdict": checks.FAIL, "reason": f"{type(err).__name__}: {err}"[:300]}
+        figures = compute_figures(self.config, self.records, facts, wall_s, self.deferred_gas)
         self.timings["checks_s"] = round(time.monotonic() - checking, 2)
         results = {
             "schema": "ipreg/experiment-results/1",
@@ -635,28 +727,52 @@ class ExperimentRun:
                 return
             time.sleep(0.3)
 
+    def _revive_chain_after_interrupt(self, w3: Web3) -> None:
+        """Ctrl-C in a terminal reaches the chain too: a ganache is started again on its data so the
+        partial run can still be checked against it."""
+        try:
+            w3.eth.block_number  # noqa: B018 - does the chain answer?
+        except Exception:
+            if not (self.interrupted and self.config.chain.keeps_data):
+                raise
+            self.chain.stop()
+            self.chain.resume()
+
     def _attach_transactions(self) -> None:
-        """Each accepted operation's transaction and block, from its node's outbox."""
-        by_office: dict[str, dict[int, dict[str, Any]]] = defaultdict(dict)
+        """Each accepted operation's transaction and block, from its node's outbox (kept for the gas)."""
         for code, client in self._clients.items():
-            for entry in _outbox_entries(client, None):
-                by_office[code][int(entry["id"])] = entry
+            try:
+                for entry in _outbox_entries(client, None):
+                    self._entries[(code, int(entry["id"]))] = entry
+            except (RegistryError, httpx.HTTPError):  # a node stopped by Ctrl-C: its gas stays unknown
+                continue
         for record in self.records:
-            found = by_office[record.op.office].get(record.outbox_id or -1)
+            found = self._entries.get((record.op.office, record.outbox_id or -1))
             if found:
                 record.tx_hash = (found.get("txHash") or "").lower() or None
                 record.block_number = found.get("blockNumber")
 
     def _attach_gas(self, facts: ChainFacts) -> None:
-        """An operation's gas and bytes are its transaction's, shared among the operations it carried."""
-        sharing: dict[str, int] = defaultdict(int)
+        """A transaction's gas and bytes are shared among the outbox entries it carried, and an entry's
+        among the operations it stands for (an anchor: every record under it). Entries no operation
+        stands for are the deferred registrations of anchored rights, first changed."""
+        per_tx: dict[str, int] = defaultdict(int)
+        for entry in self._entries.values():
+            if entry.get("txHash"):
+                per_tx[str(entry["txHash"]).lower()] += 1
+        per_entry: dict[tuple[str, int], int] = defaultdict(int)
         for record in self.records:
-            if record.tx_hash:
-                sharing[record.tx_hash] += 1
+            if record.tx_hash and record.outbox_id is not None:
+                per_entry[(record.op.office, record.outbox_id)] += 1
         for record in self.records:
-            if record.tx_hash and record.tx_hash in facts.gas_by_tx:
-                record.gas = facts.gas_by_tx[record.tx_hash] / sharing[record.tx_hash]
-                record.chain_bytes = facts.bytes_by_tx.get(record.tx_hash, 0) / sharing[record.tx_hash]
+            if record.tx_hash and record.tx_hash in facts.gas_by_tx and record.outbox_id is not None:
+                share = per_tx[record.tx_hash] * per_entry[(record.op.office, record.outbox_id)]
+                record.gas = facts.gas_by_tx[record.tx_hash] / share
+                record.chain_bytes = facts.bytes_by_tx.get(record.tx_hash, 0) / share
+        for key, entry in self._entries.items():
+            tx_hash = str(entry.get("txHash") or "").lower()
+            if key not in per_entry and tx_hash in facts.gas_by_tx:
+                self.deferred_gas.append(facts.gas_by_tx[tx_hash] / per_tx[tx_hash])
 
     def _check_index(self, contract: Contract, facts: ChainFacts) -> dict[str, Any]:
         status = wait_gateway_caught_up(self.gateway_url, facts.last_block, GATEWAY_CATCH_UP_S)

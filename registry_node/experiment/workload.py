@@ -4,6 +4,9 @@ Each operation carries the API body it sends and the version it expects, so the 
 stream on any machine. Operations on the same right name the one before (`after`): the runner submits an
 operation only once the previous one on its right was accepted (a verification: once it was confirmed),
 so optimistic versions never race.
+
+In anchors mode a registration also carries its right as a WIPO ST.96 file (`body["st96"]`), the input of
+the node's anchored import; confidential filings stay per right (a sealed record is never anchored).
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+from xml.sax.saxutils import escape
 
+from registry_node.demo_data import DESIGN, PATENT, TRADEMARK
 from registry_node.experiment.config import ExperimentConfig
 
 KIND_TYPES = {"patent": "PAT", "trademark": "TM", "design": "DES"}
@@ -134,8 +139,30 @@ class Workload:
         self._rights.append(state)
         (self._sealed if confidential else self._public).append(state)
         op_kind = "confidentialFiling" if confidential else "registration"
-        return Operation(
-            index, op_kind, office, right_id, None, {"right": right, "confidential": confidential}
+        body: dict[str, Any] = {"right": right, "confidential": confidential}
+        if self.config.mode == "anchors" and not confidential:
+            body["st96"] = self._st96(kind, office, number, right["filingDate"], title, owner)
+        return Operation(index, op_kind, office, right_id, None, body)
+
+    def _st96(
+        self, kind: str, office: str, number: str, filed: str, title: str, owner: tuple[str, str]
+    ) -> str:
+        """The right as the ST.96 XML an office would import (the demo's V6_0 templates)."""
+        template = {"patent": PATENT, "trademark": TRADEMARK, "design": DESIGN}[kind]
+        classification = {"patent": "A47J 42/06", "trademark": "9", "design": "07"}[kind]
+        return template.substitute(
+            office=office,
+            number=number,
+            publication=number[-7:],
+            registration=f"R{number}",
+            filed=filed,
+            published=self._date(2026, 2026),
+            classification=classification,
+            title=escape(title),
+            owner=escape(owner[0]),
+            street="1 Main Street",
+            city="Geneva",
+            country=owner[1],
         )
 
     def _change(self, index: int, right: _Right, kind: str, body: dict[str, Any], detail: str) -> Operation:

@@ -93,5 +93,7 @@ def test_capacity_prints_the_projection_of_a_run(smoke_run: Path) -> None:
     printed = ipreg_experiment("capacity", smoke_run / "results.json").stdout
     assert "Capacity at world scale (per-right mode)" in printed
     assert "blocks per day needed" in printed and "Where it stops scaling" in printed
-    as_json = json.loads(ipreg_experiment("capacity", smoke_run, "--json").stdout)
-    assert as_json["chain_profile"] == {"block_gas_limit": 30_000_000, "block_time_s": 2.0}
+    assert results_of(smoke_run)["capacity"]["chain_profile"] == {
+        "block_gas_limit": 30_000_000,
+        "block_time_s": 2.0,
+    }
