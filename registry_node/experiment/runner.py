@@ -606,7 +606,7 @@ class ExperimentRun:
                 )
 
     def _load_running(self) -> bool:
-        return any(t.name == "load" and t.is_alive() for t in threading.enumerate())
+        return self._load_thread is not None and self._load_thread.is_alive()
 
     def _strike(self, fault: FaultConfig) -> None:
         at = self._now()
