@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 from web3 import Web3
@@ -30,6 +31,7 @@ from web3.exceptions import (
     ContractCustomError,
     ContractLogicError,
     ContractPanicError,
+    TransactionNotFound,
     Web3Exception,
 )
 from web3.types import TxParams
@@ -276,7 +278,11 @@ class OutboxWorker:
                 moved = True
             elif head - block + 1 >= self.confirmations:
                 confirmed.update(dict.fromkeys((e.id for e in entries), block))
-        for tx_hash, pooled in zip(unmined, answers[len(receipts) :], strict=True):
+        # lowest nonce first: a lost transaction below others must go back to the chain before them
+        lookups = sorted(
+            zip(unmined, answers[len(receipts) :], strict=True), key=lambda pair: by_tx[pair[0]][0].nonce or 0
+        )
+        for tx_hash, pooled in lookups:
             if pooled is None:  # neither mined nor in the chain node's pool
                 moved = self._settle_unseen(by_tx[tx_hash], head) or moved
         if confirmed:
@@ -307,13 +313,21 @@ class OutboxWorker:
             try:
                 self._broadcast(first.raw_tx)  # the chain lost it (a restart): the same bytes again
             except Web3Exception as err:
-                # refused as it was (e.g. "underpriced": the fees it was signed with are below today's):
-                # the same call again at the same nonce, with today's fees, recorded before it is sent
+                if first.tx_hash is not None and self._in_pool(first.tx_hash):
+                    # queued above a nonce gap (ganache 7.9.2 answers "transaction underpriced" as it
+                    # queues it): it goes when the nonces below it do
+                    return False
+                # refused as it was (e.g. its fee cap is below today's base fee): the same call again at the
+                # same nonce, with today's fees, recorded before it is sent
                 log.info("re-signing lost transaction %s at nonce %d: %s", first.tx_hash, first.nonce, err)
                 action, args = _call_of(entries)
                 again = self._sign(entries, action, args, nonce=first.nonce)
                 self.store.mark_sent_many([SentTransaction(ids, again.tx_hash, again.nonce, again.raw_tx)])
-                self._broadcast(again.raw_tx)
+                try:
+                    self._broadcast(again.raw_tx)
+                except Web3Exception as refused:
+                    # recorded: the next pass finds it in the pool, mined, or lost and handles it from there
+                    log.info("re-signed transaction %s not taken yet: %s", again.tx_hash, refused)
         else:
             for entry in entries:
                 self.store.mark_pending(entry.id, error="transaction dropped; its nonce was used by another")
@@ -423,9 +437,20 @@ class OutboxWorker:
         future, _ = self._inflight
         self._inflight = None
         for send, reason in future.result():
+            if self._in_pool(send.tx_hash):
+                continue  # queued above a nonce gap (ganache still answers an error): it stays sent
             for entry in send.entries:
                 self.store.mark_pending(entry.id, error=f"broadcast refused: {reason}")
             self._next_nonce = None
+        return True
+
+    def _in_pool(self, tx_hash: str) -> bool:
+        """Whether the chain node holds the transaction (pending, queued or mined), whatever it answered
+        when the transaction was sent."""
+        try:
+            self.w3.eth.get_transaction(HexStr(tx_hash))
+        except TransactionNotFound:
+            return False
         return True
 
     def _broadcast(self, raw_tx: bytes) -> None:

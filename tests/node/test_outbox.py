@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import threading
 import time
@@ -170,7 +171,8 @@ def test_a_crash_before_broadcast_sends_the_same_transaction_after_restart(offic
 
 def test_a_lost_transaction_the_chain_refuses_as_it_was_is_signed_again_at_its_nonce(office: Office) -> None:
     """The node died before broadcasting; by its restart fees rose, and the chain refuses the stored bytes
-    ("transaction underpriced"): the same call goes again at the same nonce with today's fees, once."""
+    (their fee cap is below the base fee): the same call goes again at the same nonce with today's fees,
+    once."""
     office.store.accept(registration(4))
     with pytest.raises(KeyboardInterrupt):
         worker(office, broadcast=crash_before_broadcast).run_once()
@@ -182,7 +184,9 @@ def test_a_lost_transaction_the_chain_refuses_as_it_was_is_signed_again_at_its_n
     def underpriced(raw: bytes) -> None:
         if raw == stored.raw_tx:
             refused.append(raw)
-            raise Web3RPCError("transaction underpriced")
+            raise Web3RPCError(
+                "Transaction maxFeePerGas (2) is too low for the next block, which has a baseFeePerGas of 7"
+            )
         office.w3.eth.send_raw_transaction(raw)
 
     worker(office, broadcast=underpriced).drain()
@@ -193,6 +197,36 @@ def test_a_lost_transaction_the_chain_refuses_as_it_was_is_signed_again_at_its_n
     assert refused == [stored.raw_tx]  # the stored bytes were tried once, then signed anew
     assert on_chain(office, 4) == (1, True)
     assert right_events(office).count(("RightRegistered", 1)) == 1
+
+
+def test_lost_transactions_go_back_lowest_nonce_first_and_queued_ones_are_left_in_the_pool(
+    office: Office,
+) -> None:
+    """Killed after recording three transactions, before broadcasting them; the chain then got the two
+    higher nonces only (they sit queued behind the gap). After the restart the lowest goes back first, and
+    the queued ones the pool already holds are not signed again: each change lands once."""
+    for n in (11, 12, 13):
+        office.store.accept(registration(n))
+    w = worker(office, broadcast=crash_before_broadcast, batch_size=1)
+    with pytest.raises(KeyboardInterrupt):
+        w.run_once()
+    sent = sorted(office.store.outbox(), key=lambda e: e.nonce or 0)
+    assert [e.state for e in sent] == [OutboxState.SENT] * 3
+    for entry in sent[1:]:  # the chain got these, not the first: a nonce gap
+        assert entry.raw_tx is not None
+        # ganache queues a transaction above a nonce gap and still answers "transaction underpriced"
+        with contextlib.suppress(Web3RPCError):
+            office.w3.eth.send_raw_transaction(entry.raw_tx)
+        assert office.w3.eth.get_transaction(entry.tx_hash)["nonce"] == entry.nonce  # queued in its pool
+
+    worker(office).drain()
+
+    confirmed = sorted(office.store.outbox(), key=lambda e: e.nonce or 0)
+    assert [e.state for e in confirmed] == [OutboxState.CONFIRMED] * 3
+    assert [e.tx_hash for e in confirmed] == [e.tx_hash for e in sent]  # none signed again
+    assert right_events(office).count(("RightRegistered", 1)) >= 3
+    for n in (11, 12, 13):
+        assert on_chain(office, n) == (1, True)
 
 
 def test_a_crash_after_broadcast_is_confirmed_by_its_receipt_after_restart(office: Office) -> None:
