@@ -47,7 +47,8 @@ from registry_node.experiment.collect import (
     verify_on_gateway,
     wait_gateway_caught_up,
 )
-from registry_node.experiment.config import ExperimentConfig, FaultConfig
+from registry_node.experiment.config import ExperimentConfig
+from registry_node.experiment.faults import FaultInjector, Gate
 from registry_node.experiment.metrics import compute_figures
 from registry_node.experiment.observations import (
     ACCEPTED,
@@ -81,37 +82,6 @@ class OfficeProcess:
     child: ChildProcess | None = None
 
 
-class _Gate:
-    """Open while a part is up; submissions to it wait while it is down, and in-flight ones are counted so
-    a fault can strike when none is half-way."""
-
-    def __init__(self) -> None:
-        self.up = threading.Event()
-        self.up.set()
-        self._lock = threading.Lock()
-        self._in_flight = 0
-
-    @contextlib.contextmanager
-    def passage(self, stop: threading.Event) -> Iterator[bool]:
-        while not self.up.wait(0.1):
-            if stop.is_set():
-                yield False
-                return
-        with self._lock:
-            self._in_flight += 1
-        try:
-            yield True
-        finally:
-            with self._lock:
-                self._in_flight -= 1
-
-    def close_and_drain(self, timeout_s: float = 60.0) -> None:
-        self.up.clear()
-        deadline = time.monotonic() + timeout_s
-        while self._in_flight and time.monotonic() < deadline:
-            time.sleep(0.02)
-
-
 class ExperimentRun:
     def __init__(self, config: ExperimentConfig, out_dir: Path, console: Console | None = None) -> None:
         self.config = config
@@ -139,8 +109,8 @@ class ExperimentRun:
         self._accepted_evt: dict[int, threading.Event] = {}
         self._settled_evt: dict[int, threading.Event] = {}
         self._lock = threading.Lock()
-        self._office_gates = {code: _Gate() for code in config.office_codes}
-        self._gateway_gate = _Gate()
+        self.office_gates = {code: Gate() for code in config.office_codes}
+        self.gateway_gate = Gate()
         self._clients: dict[str, NodeClient] = {}
         self._t0 = 0.0
         self._deployment: Deployment | None = None
@@ -295,9 +265,6 @@ class ExperimentRun:
 
     # ------------------------------------------------------------ driving the workload
 
-    def _now(self) -> float:
-        return time.monotonic() - self._t0
-
     def _operations(self) -> Iterator[OpRecord]:
         """Records of the workload's operations, as long as the run lasts."""
         limit = self.config.workload.operations
@@ -305,7 +272,7 @@ class ExperimentRun:
         for op in Workload(self.config):
             if self.stop.is_set() or (limit is not None and op.index >= limit):
                 return
-            if duration is not None and self._now() >= duration:
+            if duration is not None and self.now() >= duration:
                 return
             record = OpRecord(op)
             with self._lock:
@@ -318,12 +285,14 @@ class ExperimentRun:
         if self.config.workload.operations is not None:
             return len(self.records) / self.config.workload.operations
         assert self.config.workload.duration_s is not None
-        return self._now() / self.config.workload.duration_s
+        return self.now() / self.config.workload.duration_s
 
     def _drive(self) -> None:
         self._t0 = time.monotonic()
         tracker = threading.Thread(target=self._track_confirmations, name="confirmations", daemon=True)
-        faults = threading.Thread(target=self._inject_faults, name="faults", daemon=True)
+        injector = FaultInjector(self.config.faults, self, self.console)
+        self.faults = injector.happened
+        faults = threading.Thread(target=injector.run, name="faults", daemon=True)
         load = threading.Thread(target=self._load, name="load", daemon=True)
         self._load_thread = load
         tracker_stop = self._tracker_stop
@@ -418,10 +387,10 @@ class ExperimentRun:
             if op.kind == "verification":
                 self._verify(record)
                 return
-            with self._office_gates[op.office].passage(self.stop) as open_:
+            with self.office_gates[op.office].passage(self.stop) as open_:
                 if not open_:
                     return
-                record.submitted_s = self._now()
+                record.submitted_s = self.now()
                 try:
                     answer = self._call(op)
                 except ProblemError as err:
@@ -430,7 +399,7 @@ class ExperimentRun:
                 except (NodeUnreachable, httpx.HTTPError) as err:
                     record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
                 else:
-                    record.accepted_s = self._now()
+                    record.accepted_s = self.now()
                     record.http_status = 202
                     record.outbox_id = int(answer["outboxId"])
                     record.record_hash = str(answer["recordHash"])
@@ -446,7 +415,7 @@ class ExperimentRun:
         """Anchors mode: a registration waits for its office's batch, which goes as one anchored import when
         it holds batch_size records or has waited ANCHOR_WAIT_S (latency includes that wait)."""
         code = record.op.office
-        record.submitted_s = self._now()
+        record.submitted_s = self.now()
         with self._batch_lock:
             self._batches[code].append(record)
             self._batch_since.setdefault(code, time.monotonic())
@@ -474,7 +443,7 @@ class ExperimentRun:
 
     def _send_batch(self, code: str, batch: list[OpRecord]) -> None:
         try:
-            with self._office_gates[code].passage(self.stop) as open_:
+            with self.office_gates[code].passage(self.stop) as open_:
                 if not open_:
                     return
                 files = [
@@ -495,7 +464,7 @@ class ExperimentRun:
                         record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
                     return
                 roots = {int(a["outboxId"]): str(a["root"]) for a in answer.get("anchors", [])}
-                now = self._now()
+                now = self.now()
                 for record, item in zip(batch, answer["items"], strict=True):
                     if item.get("accepted"):
                         record.outcome, record.http_status, record.accepted_s = ACCEPTED, 202, now
@@ -542,10 +511,10 @@ class ExperimentRun:
         return client.publish(op.right_id, op.expected_version)
 
     def _verify(self, record: OpRecord) -> None:
-        with self._gateway_gate.passage(self.stop) as open_:
+        with self.gateway_gate.passage(self.stop) as open_:
             if not open_:
                 return
-            record.submitted_s = self._now()
+            record.submitted_s = self.now()
             try:
                 with httpx.Client(base_url=self.gateway_url, timeout=30) as http:
                     status, verdict = verify_on_gateway(http, record.op.right_id)
@@ -553,7 +522,7 @@ class ExperimentRun:
                 record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
                 return
             record.http_status, record.verdict = status, verdict
-            record.confirmed_s = self._now()
+            record.confirmed_s = self.now()
             record.outcome = CONFIRMED if status == 200 else REJECTED
 
     # ------------------------------------------------------------ confirmations
@@ -561,7 +530,7 @@ class ExperimentRun:
     def _track_confirmations(self) -> None:
         while not self._tracker_stop.is_set():
             for code in self.offices:
-                if self._office_gates[code].up.is_set():
+                if self.office_gates[code].up.is_set():
                     with contextlib.suppress(RegistryError, httpx.HTTPError, KeyError, ValueError):
                         self._poll_office(code)
             self._tracker_stop.wait(POLL_S)
@@ -580,7 +549,7 @@ class ExperimentRun:
                     failed[int(entry["id"])] = str(entry.get("error") or "")
                 else:
                     open_ids.add(int(entry["id"]))
-        now = self._now()
+        now = self.now()
         for record in waiting:
             assert record.outbox_id is not None
             if record.outbox_id in failed:
@@ -591,76 +560,46 @@ class ExperimentRun:
                 continue
             self._settled_evt[record.op.index].set()
 
-    # ------------------------------------------------------------ faults
+    # ------------------------------------------------------------ faults (what FaultInjector breaks)
 
-    def _inject_faults(self) -> None:
-        for fault in self.config.faults:
-            while self.progress_share() < fault.at:
-                if self.stop.wait(0.05) or not self._load_running():
-                    return
-            try:
-                self._strike(fault)
-            except RegistryError as err:
-                self.faults.append(
-                    FaultRecord(fault.kind, fault.office or "", self._now(), None, f"failed: {err}")
-                )
+    def kill_node(self, code: str, down_s: float) -> str:
+        office = self.offices[code]
+        gate = self.office_gates[code]
+        gate.close_and_drain()
+        pending = _open_entries(self._clients[code])
+        assert office.child is not None
+        office.child.process.kill()  # SIGKILL: no clean shutdown, the outbox must recover
+        office.child.process.wait()
+        self.stop.wait(down_s)
+        self._spawn_node(code).wait_ready(f"{office.url}/openapi.json")
+        gate.up.set()
+        return f"SIGKILL with {pending} outbox entries pending or sent"
 
-    def _load_running(self) -> bool:
+    def restart_chain(self, down_s: float) -> str:
+        self.chain.stop()
+        self.stop.wait(down_s)
+        self.chain.resume()
+        return f"{self.chain.name} stopped and resumed from its data dir; nodes kept accepting"
+
+    def restart_gateway(self, down_s: float) -> str:
+        self.gateway_gate.close_and_drain()
+        assert self.gateway is not None
+        self.gateway.stop()
+        self.stop.wait(down_s)
+        self._spawn_gateway().wait_ready(f"{self.gateway_url}/v1/status")
+        self.gateway_gate.up.set()
+        return "stopped (SIGTERM) and started on its index"
+
+    def load_running(self) -> bool:
         return self._load_thread is not None and self._load_thread.is_alive()
 
-    def _strike(self, fault: FaultConfig) -> None:
-        at = self._now()
-        if fault.kind == "kill_node":
-            assert fault.office is not None
-            office = self.offices[fault.office]
-            gate = self._office_gates[fault.office]
-            gate.close_and_drain()
-            pending = _open_entries(self._clients[fault.office])
-            assert office.child is not None
-            office.child.process.kill()  # SIGKILL: no clean shutdown, the outbox must recover
-            office.child.process.wait()
-            self.stop.wait(fault.down_s)
-            self._spawn_node(fault.office).wait_ready(f"{office.url}/openapi.json")
-            gate.up.set()
-            note = f"SIGKILL with {pending} outbox entries pending or sent"
-            self.faults.append(FaultRecord("kill_node", fault.office, at, self._now(), note))
-        elif fault.kind == "restart_chain":
-            self.chain.stop()
-            self.stop.wait(fault.down_s)
-            self.chain.resume()
-            self.faults.append(
-                FaultRecord(
-                    "restart_chain",
-                    self.chain.name,
-                    at,
-                    self._now(),
-                    "stopped and resumed from its data dir; nodes kept accepting",
-                )
-            )
-        else:
-            self._gateway_gate.close_and_drain()
-            assert self.gateway is not None
-            self.gateway.stop()
-            self.stop.wait(fault.down_s)
-            self._spawn_gateway().wait_ready(f"{self.gateway_url}/v1/status")
-            self._gateway_gate.up.set()
-            self.faults.append(
-                FaultRecord(
-                    "restart_gateway",
-                    "gateway",
-                    at,
-                    self._now(),
-                    "stopped (SIGTERM) and started on its index",
-                )
-            )
-        self.console.print(
-            f"fault: {self.faults[-1].kind} {self.faults[-1].target} at {at:.1f} s ({self.faults[-1].note})"
-        )
+    def now(self) -> float:
+        return time.monotonic() - self._t0
 
     # ------------------------------------------------------------ after the run
 
     def _finish(self, w3: Web3 | None, contract: Contract | None, started: datetime) -> None:
-        wall_s = self._now() if self._t0 else 0.0
+        wall_s = self.now() if self._t0 else 0.0
         self.timings["drive_s"] = round(wall_s, 2)
         checking = time.monotonic()
         if self.interrupted and w3 is not None:
