@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from registry_node.errors import ConfigError, RegistryError
+from registry_node.server_gc import settle_startup_heap
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -150,6 +151,7 @@ def run_gateway(
     thread = threading.Thread(target=indexer.run, args=(stopping,), name="indexer", daemon=True)
     thread.start()
     typer.echo(f"gateway serving on {settings.local_url} (auditor page at /, API at /v1); Ctrl-C to stop")
+    settle_startup_heap()
     try:
         server.run(sockets=[listener])
     finally:

@@ -41,6 +41,7 @@ from registry_node.keys import (
 )
 from registry_node.office import Office
 from registry_node.outbox import OutboxWorker
+from registry_node.server_gc import settle_startup_heap
 from registry_node.settings import NodeSettings, settings_toml
 from registry_node.store import Store
 
@@ -268,6 +269,7 @@ class NodeService:
             signal.signal(signum, stop)
         worker = threading.Thread(target=self._run_worker, name="outbox-worker", daemon=True)
         worker.start()
+        settle_startup_heap()
         try:
             server.run(sockets=[listener])
         finally:

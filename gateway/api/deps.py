@@ -1,4 +1,8 @@
-"""The API's dependencies: what `create_app` was given."""
+"""The API's dependencies: what `create_app` was given.
+
+They are `async def` because they only read attributes: FastAPI runs a plain `def` dependency in its thread
+pool, and those hand-offs cost more than the work itself on a busy server.
+"""
 
 from __future__ import annotations
 
@@ -11,18 +15,18 @@ from gateway.services import Services
 from gateway.settings import GatewaySettings
 
 
-def services(request: Request) -> Services:
+async def services(request: Request) -> Services:
     return cast(Services, request.app.state.services)
 
 
 ServicesDep = Annotated[Services, Depends(services)]
 
 
-def get_index(services: ServicesDep) -> Index:
+async def get_index(services: ServicesDep) -> Index:
     return services.index
 
 
-def get_settings(services: ServicesDep) -> GatewaySettings:
+async def get_settings(services: ServicesDep) -> GatewaySettings:
     return services.settings
 
 

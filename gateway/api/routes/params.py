@@ -50,7 +50,7 @@ def parse_right_ref(value: str) -> RightRef:
     return RightRef("0x" + chain_right_id(value).hex(), value)
 
 
-def right_ref(
+async def right_ref(
     right_id: Annotated[
         str,
         Path(
