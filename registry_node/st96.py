@@ -75,6 +75,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -325,8 +326,17 @@ def _syntax_error(exc: Any) -> St96Error:
     return St96Error(DOCUMENT, f"is not well-formed XML: {where}: {message}")
 
 
+# True when an element sits deeper than MAX_ELEMENT_DEPTH or an attribute value is too long: one pass in
+# libxml2 for what the walk in _check_shape would find, so the walk runs only to name the offender.
+_SHAPE_EXCEEDED: Final = etree.XPath(
+    f"boolean(/*{'/*' * MAX_ELEMENT_DEPTH} | //@*[string-length(.) > {MAX_ATTRIBUTE_CHARS}])"
+)
+
+
 def _check_shape(root: Any) -> None:
     """Refuses nesting deeper than MAX_ELEMENT_DEPTH and attribute values longer than MAX_ATTRIBUTE_CHARS."""
+    if not _SHAPE_EXCEEDED(root):
+        return
     depth = 0
     for event, element in etree.iterwalk(root, events=("start", "end")):
         if event == "end":
@@ -476,10 +486,10 @@ class _Reader:
 
     def find(self, parent: Any, path: str) -> Any:
         """The first element at `path` below `parent`; None when there is none (or no parent)."""
-        return None if parent is None else parent.find(path, NAMESPACES)
+        return None if parent is None else parent.find(_clark(path))
 
     def find_all(self, parent: Any, path: str) -> list[Any]:
-        return [] if parent is None else list(parent.iterfind(path, NAMESPACES))
+        return [] if parent is None else list(parent.iterfind(_clark(path)))
 
     def require(self, parent: Any, path: str) -> Any:
         element = self.find(parent, path)
@@ -491,6 +501,9 @@ class _Reader:
         """The element's text with nested markup flattened and white space collapsed; None when empty."""
         if element is None:
             return None
+        if len(element) == 0:  # no nested markup (most elements): what _phrase would yield, directly
+            own = element.text if isinstance(element.tag, str) else None
+            return (" ".join(own.split()) or None) if own else None
         return " ".join("".join(_phrase(element)).split()) or None
 
     def require_text(self, parent: Any, path: str) -> str:
@@ -649,6 +662,17 @@ class _Reader:
             kindCode=kind.upper() if kind else None,
             publicationDate=self.first_date(element, "com:PublicationDate"),
         )
+
+
+@lru_cache(maxsize=512)
+def _clark(path: str) -> str:
+    """`pat:A/com:B` as `{uri}A/{uri}B`: lxml finds Clark-notation paths without a namespace map, which it
+    would otherwise sort and look up again on every call."""
+    steps = []
+    for step in path.split("/"):
+        prefix, colon, local = step.partition(":")
+        steps.append(f"{{{NAMESPACES[prefix]}}}{local}" if colon else step)
+    return "/".join(steps)
 
 
 def _phrase(element: Any) -> Iterator[str]:

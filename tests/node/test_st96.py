@@ -355,6 +355,18 @@ def test_huge_attribute_value_is_refused_naming_the_attribute() -> None:
     assert f"the limit is {MAX_ATTRIBUTE_CHARS}" in error.reason
 
 
+@pytest.mark.parametrize("char", ["V", "é", "\U0001f600"])
+def test_attribute_values_are_measured_in_characters_up_to_the_limit(char: str) -> None:
+    def with_version(length: int) -> bytes:
+        value = (char * length).encode()
+        return TRADEMARK.read_bytes().replace(b'com:st96Version="V6_0"', b'com:st96Version="' + value + b'"')
+
+    assert parse_st96(with_version(MAX_ATTRIBUTE_CHARS)).right.rightId == "EM:TM:018123456"
+    error = refusal(with_version(MAX_ATTRIBUTE_CHARS + 1))
+    assert error.element == "tmk:TrademarkApplication/@com:st96Version"
+    assert f"has {MAX_ATTRIBUTE_CHARS + 1} characters" in error.reason
+
+
 def test_document_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
     data = TRADEMARK.read_bytes() + b"<!--" + b"x" * MAX_DOCUMENT_BYTES + b"-->"
     error = refusal(data)
