@@ -78,6 +78,7 @@ import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent import futures
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -1116,6 +1117,17 @@ class ParsePool:
         """Whether the worker processes are running."""
         return self._executor is not None
 
+    def start(self) -> None:
+        """Starts the workers now rather than at the first big batch, and waits until they can take work.
+
+        The first start in a process also starts its fork server, which imports the caller's main module:
+        up to a second, paid once.
+        """
+        if self.workers < 2:
+            return
+        executor = self._running()
+        futures.wait([executor.submit(_ready) for _ in range(self.workers)])
+
     def parse_many(self, sources: Sequence[bytes]) -> list[St96Document | St96Error]:
         """Each document imported, or the St96Error that refused it, in the order of `sources`.
 
@@ -1198,6 +1210,10 @@ def _exit_with_the_pool(pool_alive: Connection) -> None:
     with contextlib.suppress(EOFError):
         pool_alive.recv_bytes()
     os._exit(0)
+
+
+def _ready() -> None:
+    """A task that does nothing: `ParsePool.start` waits for it to know the workers are up."""
 
 
 def _parse_in_worker(source: bytes | Path) -> St96Document | St96Error | _WorkerConfigError:

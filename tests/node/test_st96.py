@@ -897,6 +897,17 @@ def test_a_small_batch_is_parsed_in_the_caller_without_starting_workers() -> Non
     assert all(isinstance(r, st96.St96Document) for r in results)
 
 
+def test_a_started_pool_has_its_workers_up_before_the_first_batch() -> None:
+    others = {child.pid for child in multiprocessing.active_children()}
+    with st96.ParsePool(workers=2) as pool:
+        pool.start()
+        assert pool.started
+        assert len([c for c in multiprocessing.active_children() if c.pid not in others]) == 2
+    single = st96.ParsePool(workers=1)
+    single.start()  # one worker would only add a round trip: the caller parses
+    assert not single.started
+
+
 def test_a_schema_folder_a_worker_cannot_load_is_a_configuration_error(tmp_path: Path) -> None:
     with (
         st96.ParsePool(SchemaSet(tmp_path), workers=2) as pool,
