@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
+from registry_node.records import keccak256
 
 
 def leaf_of(record_hash: bytes) -> bytes:
-    """The leaf of a 32-byte record hash: keccak256(keccak256(abi.encode(recordHash)))."""
+    """The leaf of a 32-byte record hash: keccak256(keccak256(abi.encode(recordHash))); abi.encode of a
+    bytes32 is those 32 bytes themselves."""
     if len(record_hash) != 32:
         raise ValueError(f"record hash must be 32 bytes, got {len(record_hash)}")
-    return keccak(keccak(abi_encode(["bytes32"], [record_hash])))
+    return keccak256(keccak256(bytes(record_hash)))
 
 
 def hash_pair(a: bytes, b: bytes) -> bytes:
-    return keccak(a + b) if a < b else keccak(b + a)
+    return keccak256(a + b) if a < b else keccak256(b + a)
 
 
 @dataclass(frozen=True)

@@ -107,6 +107,16 @@ class QueuedAnchor:
 
 
 @dataclass(frozen=True)
+class SignedRecord:
+    """A record, its canonical bytes (made once: they are hashed and signed), its hash and signature."""
+
+    record: RightRecord
+    canonical: bytes
+    record_hash: bytes
+    signature: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class AnchoredImport:
     results: list[Accepted | OfficeError]
     anchors: list[QueuedAnchor]
@@ -127,8 +137,8 @@ class Office:
         self._check_competent(right.rightId, right.ipOfficeCode)
         if self.store.right_version(right.rightId):
             raise VersionConflict(right.rightId, 0, self.store.right_version(right.rightId))
-        record = RightRecord(version=1, right=right, changeKind="registration")
-        chain_state, state = self._chain_state(record, confidential)
+        signed = self._sign(RightRecord(version=1, right=right, changeKind="registration"))
+        chain_state, state = self._chain_state(signed, confidential)
         registration = (
             chain_right_id(right.rightId),
             right.rightKindCategory.chain_value,
@@ -136,7 +146,7 @@ class Office:
             chain_state,
         )
         change = self._change(
-            record, "register", [registration], chain_state, state, confidential, source_xml
+            signed, "register", [registration], chain_state, state, confidential, source_xml
         )
         return self._store(change)
 
@@ -213,18 +223,17 @@ class Office:
             except OfficeError as err:
                 outcomes.append(err)
                 continue
-            record = RightRecord(version=1, right=right, changeKind="registration")
-            chain_state, state = self._chain_state(record, confidential)
-            registration = (
-                chain_right_id(right.rightId),
-                right.rightKindCategory.chain_value,
-                confidential,
-                chain_state,
+            signed = self._sign(RightRecord(version=1, right=right, changeKind="registration"))
+            chain_state, state = self._chain_state(signed, confidential)
+            registration: list[Any] | None = None
+            if not anchored:  # an anchored right's registration is built from its stored state if needed
+                registration = [
+                    (chain_right_id(right.rightId), right.rightKindCategory.chain_value, confidential,
+                     chain_state)
+                ]  # fmt: skip
+            changes.append(
+                self._change(signed, "register", registration, chain_state, state, confidential, source_xml)
             )
-            change = self._change(
-                record, "register", [registration], chain_state, state, confidential, source_xml
-            )
-            changes.append(dataclasses.replace(change, anchored=True) if anchored else change)
             outcomes.append(None)
         return outcomes, changes
 
@@ -239,9 +248,9 @@ class Office:
             if change.transferCategory == "partial":
                 owners = list(right.ownerBag) + [p for p in owners if p not in right.ownerBag]
             right = right.model_copy(update={"ownerBag": owners})
-        record = self._next(previous, right, "ownershipChange", ownershipChange=change)
+        signed = self._sign(self._next(previous, right, "ownershipChange", ownershipChange=change))
         confidential = current.state["confidential"]
-        chain_state, state = self._chain_state(record, confidential)
+        chain_state, state = self._chain_state(signed, confidential)
         conveyance = (
             change.conveyanceCategory.chain_value,
             change.transferCategory == "partial",
@@ -251,7 +260,7 @@ class Office:
         rid = chain_right_id(right_id)
         args = [rid, expected_version, _chain_tuple(current), chain_state[0], chain_state[1], conveyance]
         return self._store(
-            self._change(record, "recordOwnershipChange", args, chain_state, state, confidential)
+            self._change(signed, "recordOwnershipChange", args, chain_state, state, confidential)
         )
 
     def record_status(self, right_id: str, expected_version: int, event: LegalStatusEvent) -> Accepted:
@@ -260,10 +269,10 @@ class Office:
             raise OfficeError("correctsVersion", f"version {event.correctsVersion} does not exist yet")
         previous, current = self._current(right_id, expected_version)
         right = previous.right.model_copy(update={"legalStatus": event.status})
-        record = self._next(previous, right, "legalStatusEvent", legalStatusEvent=event)
+        signed = self._sign(self._next(previous, right, "legalStatusEvent", legalStatusEvent=event))
         confidential = current.state["confidential"]
         chain_state, state = self._chain_state(
-            record, confidential, owner_salt=bytes.fromhex(current.state["ownerSalt"])
+            signed, confidential, owner_salt=bytes.fromhex(current.state["ownerSalt"])
         )
         chain_event = (
             event.status.to_chain(),
@@ -280,7 +289,7 @@ class Office:
             chain_event,
         )
         return self._store(
-            self._change(record, "recordStatusEvent", [update], chain_state, state, confidential)
+            self._change(signed, "recordStatusEvent", [update], chain_state, state, confidential)
         )
 
     def publish(self, right_id: str, expected_version: int) -> Accepted:
@@ -340,12 +349,17 @@ class Office:
             **change,
         )
 
+    def _sign(self, record: RightRecord) -> SignedRecord:
+        canonical = canonical_bytes(record)
+        signature = sign_document(canonical, self.signing_key, self.code)
+        return SignedRecord(record, canonical, hashlib.sha256(canonical).digest(), signature.to_json())
+
     @staticmethod
     def _chain_state(
-        record: RightRecord, confidential: bool, owner_salt: bytes | None = None
+        signed: SignedRecord, confidential: bool, owner_salt: bytes | None = None
     ) -> tuple[tuple[bytes, bytes, bytes], dict[str, Any]]:
         """The RightState for the chain and the secrets the next change needs (kept in the store)."""
-        plain_hash = record_hash(record)
+        record, plain_hash = signed.record, signed.record_hash
         owner_salt = owner_salt or secrets.token_bytes(32)
         seal_salt = secrets.token_bytes(32) if confidential else None
         chain_record = seal(plain_hash, seal_salt) if seal_salt else plain_hash
@@ -360,32 +374,33 @@ class Office:
         }
         return chain_state, state
 
+    @staticmethod
     def _change(
-        self,
-        record: RightRecord,
+        signed: SignedRecord,
         action: str,
-        args: list[Any],
+        args: list[Any] | None,
         chain_state: tuple[bytes, bytes, bytes],
         state: dict[str, Any],
         confidential: bool,
         source_xml: bytes | None = None,
     ) -> AcceptedChange:
-        """The signed record and its contract call, ready for the store."""
-        canonical = canonical_bytes(record)
-        signature = sign_document(canonical, self.signing_key, self.code)
+        """The signed record and its contract call, ready for the store; `args` None: an anchored change,
+        which has no call of its own (its anchor's carries its record hash)."""
+        record = signed.record
         return AcceptedChange(
             right_id=record.right.rightId,
             kind=record.right.rightKindCategory.value,
             version=record.version,
             change_kind=record.changeKind,
-            record_hash=hashlib.sha256(canonical).digest(),
-            canonical=canonical,
-            signature=signature.to_json(),
+            record_hash=signed.record_hash,
+            canonical=signed.canonical,
+            signature=signed.signature,
             action=action,
-            payload=_payload(args, record.right.rightId, record.version, chain_state),
+            payload={} if args is None else _payload(args, record.right.rightId, record.version, chain_state),
             confidential=confidential,
             source_xml=source_xml,
             state=state,
+            anchored=args is None,
         )
 
     def _store(self, change: AcceptedChange) -> Accepted:

@@ -302,6 +302,8 @@ class Store:
     def _insert_each(
         self, db: sqlite3.Connection, changes: list[AcceptedChange]
     ) -> list[OutboxEntry | StoreError | None]:
+        if all(c.version == 1 and c.anchored and not (c.queue_first or c.publishes) for c in changes):
+            return self._insert_registrations(db, changes)
         outcomes: list[OutboxEntry | StoreError | None] = []
         for change in changes:
             db.execute("SAVEPOINT change")
@@ -312,6 +314,39 @@ class Store:
                 db.execute("ROLLBACK TO change")
                 db.execute("RELEASE change")
                 outcomes.append(err)
+        return outcomes
+
+    def _insert_registrations(
+        self, db: sqlite3.Connection, changes: list[AcceptedChange]
+    ) -> list[OutboxEntry | StoreError | None]:
+        """`_insert_each` for anchored version-1 changes (a bulk import), in three statements instead of
+        five per change: a right already stored, or met earlier in the batch, is refused alone as a
+        duplicate, exactly as `_insert` refuses it; the others are inserted by executemany."""
+        ids = json.dumps([change.right_id for change in changes])
+        seen = {row[0] for row in db.execute("SELECT right_id FROM rights WHERE right_id IN "
+                                             "(SELECT value FROM json_each(?))", (ids,))}  # fmt: skip
+        outcomes: list[OutboxEntry | StoreError | None] = []
+        kept: list[AcceptedChange] = []
+        for change in changes:
+            if change.right_id in seen:
+                outcomes.append(DuplicateChange(change.right_id, change.version))
+            else:
+                seen.add(change.right_id)
+                kept.append(change)
+                outcomes.append(None)
+        db.executemany(
+            "INSERT INTO rights VALUES (?, ?, ?, ?)",
+            [(c.right_id, c.kind, c.version, int(c.confidential)) for c in kept],
+        )
+        now = time.time()
+        db.executemany(
+            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (c.right_id, c.version, c.change_kind, c.record_hash, c.canonical, json.dumps(c.signature),
+                 c.source_xml, int(not c.confidential), json.dumps(c.state), now)
+                for c in kept
+            ],
+        )  # fmt: skip
         return outcomes
 
     def _insert(self, db: sqlite3.Connection, change: AcceptedChange) -> OutboxEntry | None:

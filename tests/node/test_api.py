@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 
 from registry_node.api import create_app
+from registry_node.api.routes import imports
 from registry_node.chain import ChainError
 from registry_node.chain_view import ChainState, ContractChainView, OnChainRight
 from registry_node.keys import OfficeSigningKey, SigningAlgorithm
@@ -27,6 +28,7 @@ from registry_node.outbox import OutboxWorker
 from registry_node.records import Right, canonical_bytes
 from registry_node.settings import NodeSettings, token_digest
 from registry_node.signing import DetachedSignature, verify_signature
+from registry_node.st96 import POOL_MIN_DOCUMENTS
 from registry_node.store import OutboxState, Store
 
 with warnings.catch_warnings():  # starlette's TestClient announces a future move to httpx2
@@ -545,6 +547,37 @@ def test_an_import_registers_each_good_file_and_refuses_each_bad_one_alone(impor
     assert len(node.store.outbox()) == 1
     node.worker.drain()
     assert node.store.outbox()[0].state == OutboxState.CONFIRMED
+
+
+def test_a_big_import_is_parsed_by_the_nodes_workers_and_answers_file_by_file_in_order(
+    import_node: Node,
+) -> None:
+    node = import_node
+    patent = (ASSETS / "patent_application_publication.xml").read_text("utf-8")
+    files = [
+        import_file(f"ep{n}.xml", patent.replace("19175123.4", f"2388800{n:02d}.4").encode())
+        for n in range(POOL_MIN_DOCUMENTS + 4)
+    ]
+    files.insert(3, import_file("xxe.xml", (ASSETS / "hostile" / "xxe_external_entity.xml").read_bytes()))
+    files.insert(7, {"name": "garbled.b64", "content": "not base64!"})
+    files.append(files[0] | {"name": "again.xml"})
+
+    answer = node.post("/v1/imports", {"files": files, "mode": "anchor"})
+
+    assert answer.status_code == 202, answer.text
+    result = answer.json()
+    assert imports.parse_pool(None).started  # parsed in the worker processes, not in the request's thread
+    assert [item["name"] for item in result["items"]] == [f["name"] for f in files]
+    refusals = {item["name"]: item["error"]["field"] for item in result["items"] if not item["accepted"]}
+    assert refusals.keys() == {"xxe.xml", "garbled.b64", "again.xml"}
+    assert refusals["garbled.b64"] == "files[7].content" and refusals["again.xml"] == "expectedVersion"
+    accepted = [item for item in result["items"] if item["accepted"]]
+    assert [item["rightId"] for item in accepted] == [
+        f"EP:PAT:2388800{n:02d}4" for n in range(POOL_MIN_DOCUMENTS + 4)
+    ]
+    assert "root:" not in answer.text
+    (anchor,) = result["anchors"]
+    assert anchor["count"] == len(accepted)
 
 
 def test_an_import_needs_the_operator_token_and_at_least_one_file(node: Node) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+from enum import IntEnum, StrEnum
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,6 +27,7 @@ from registry_node.records import (
     canonical_bytes,
     chain_right_id,
     date_to_chain,
+    keccak256,
     owner_commitment,
     record_hash,
     seal,
@@ -348,3 +350,55 @@ def test_canonical_bytes_are_exactly_what_the_rfc8785_package_writes(value: dict
     """canonical_bytes takes a fast path for JSON without floats and with ASCII keys; both paths must give
     RFC 8785's bytes, control characters, escapes, non-BMP text and big integers included."""
     assert canonical_bytes(value) == bytes(rfc8785.dumps(value))
+
+
+class Colour(StrEnum):
+    RED = "red"
+
+
+class Level(IntEnum):
+    HIGH = 3
+
+
+any_scalars = (
+    json_scalars
+    | st.floats()
+    | st.integers()  # beyond 2**53 too: RFC 8785 refuses those
+    | st.sampled_from([Colour.RED, Level.HIGH])
+)
+any_values = st.recursive(
+    any_scalars,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.lists(children, max_size=3).map(tuple)
+        | st.dictionaries(st.text(max_size=8) | st.just(Colour.RED), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+def outcome(write: Any, value: Any) -> bytes | str:
+    try:
+        return bytes(write(value))
+    except Exception as err:  # the error's type is the outcome: both writers must refuse alike
+        return type(err).__name__
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.dictionaries(st.text(max_size=8), any_values, max_size=6))
+def test_any_value_gets_rfc8785s_bytes_or_its_refusal(value: dict[str, Any]) -> None:
+    """The fast path's check must send floats, unsafe integers, non-ASCII keys, tuples and enum members
+    to rfc8785 (or write them as it does), and never write what rfc8785 refuses."""
+    assert outcome(canonical_bytes, value) == outcome(rfc8785.dumps, value)
+
+
+@settings(max_examples=100, deadline=None)
+@given(data=st.binary(max_size=200))
+def test_keccak256_is_ethereums_keccak(data: bytes) -> None:
+    assert keccak256(data) == bytes(keccak(data))
+
+
+def test_chain_right_id_is_the_keccak_of_the_id_text_and_refuses_bad_ids() -> None:
+    assert chain_right_id("EP:PAT:EP20190012345") == bytes(keccak(text="EP:PAT:EP20190012345"))
+    with pytest.raises(ValueError, match="OFFICE:TYPE:APPLICATION_NUMBER"):
+        chain_right_id("EP:PAT:ep1")

@@ -7,9 +7,16 @@ The schemas take seconds to load, so one SchemaSet serves the whole module.
 from __future__ import annotations
 
 import hashlib
+import multiprocessing
+import os
+import pickle
+import signal
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
@@ -353,6 +360,18 @@ def test_huge_attribute_value_is_refused_naming_the_attribute() -> None:
     error = refusal(data)
     assert error.element == "tmk:TrademarkApplication/@com:st96Version"
     assert f"the limit is {MAX_ATTRIBUTE_CHARS}" in error.reason
+
+
+@pytest.mark.parametrize("char", ["V", "é", "\U0001f600"])
+def test_attribute_values_are_measured_in_characters_up_to_the_limit(char: str) -> None:
+    def with_version(length: int) -> bytes:
+        value = (char * length).encode()
+        return TRADEMARK.read_bytes().replace(b'com:st96Version="V6_0"', b'com:st96Version="' + value + b'"')
+
+    assert parse_st96(with_version(MAX_ATTRIBUTE_CHARS)).right.rightId == "EM:TM:018123456"
+    error = refusal(with_version(MAX_ATTRIBUTE_CHARS + 1))
+    assert error.element == "tmk:TrademarkApplication/@com:st96Version"
+    assert f"has {MAX_ATTRIBUTE_CHARS + 1} characters" in error.reason
 
 
 def test_document_over_the_size_limit_is_refused_before_parsing(tmp_path: Path) -> None:
@@ -784,3 +803,181 @@ def test_outcome_holds_a_document_or_an_error_never_both() -> None:
         st96.ImportOutcome(TRADEMARK, document=document, error=St96Error("(document)", "x"))
     with pytest.raises(ValueError, match="either a document or an error"):
         st96.ImportOutcome(TRADEMARK)
+
+
+# --- parse pool --------------------------------------------------------------------------------------
+
+
+def generated_patents(folder: Path, count: int) -> list[Path]:
+    """`count` application publications, each with its own application number."""
+    text = EP_APPLICATION.read_text("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        path = folder / f"ep{i}.xml"
+        path.write_text(text.replace("19175123.4", f"2{i:07d}.4"), "utf-8")
+        paths.append(path)
+    return paths
+
+
+def comparable(outcome: st96.ImportOutcome) -> tuple[Any, ...]:
+    """What a user sees of an outcome: its file, its document's fields or its error's element and reason."""
+    document, error = outcome.document, outcome.error
+    if document is not None:
+        return (outcome.path, document.right, document.c14n_sha256, document.source, document.validated,
+                document.validation_note, document.original_application_number)  # fmt: skip
+    assert error is not None
+    return (outcome.path, error.element, error.reason)
+
+
+def mixed_batch(tmp_path: Path) -> list[Path]:
+    """Good files of every kind with bad ones between them, enough for the pool to use its workers."""
+    bad = tmp_path / "broken.xml"
+    bad.write_bytes((HOSTILE / "malformed.xml").read_bytes())
+    patents = generated_patents(tmp_path / "patents", st96.POOL_MIN_DOCUMENTS)
+    hostile = [HOSTILE / "xxe_external_entity.xml", HOSTILE / "billion_laughs.xml"]
+    return [*patents[:3], bad, TRADEMARK, *hostile, tmp_path / "missing.xml", DESIGN, *patents[3:]]
+
+
+def test_a_parse_pool_gives_each_file_the_serial_outcome_in_order_with_bad_files_refused_alone(
+    tmp_path: Path,
+) -> None:
+    paths = mixed_batch(tmp_path)
+    serial = import_files(paths)
+
+    with st96.ParsePool(workers=2) as pool:
+        pooled = pool.import_files(paths)
+        assert pool.started
+
+    assert [o.path for o in pooled] == paths
+    assert [comparable(o) for o in pooled] == [comparable(o) for o in serial]
+    assert [o.ok for o in pooled].count(False) == 4
+    assert pooled[3].error is not None and "is not well-formed XML" in pooled[3].error.reason
+    assert all(PASSWD_MARKER not in str(o) for o in pooled)
+
+
+def test_a_parse_pool_parses_documents_given_as_bytes_like_parse_st96(tmp_path: Path) -> None:
+    sources = [path.read_bytes() for path in mixed_batch(tmp_path) if path.exists()]
+    sources.insert(5, b"not xml at all")
+
+    def expected(data: bytes) -> tuple[Any, ...]:
+        try:
+            document = parse_st96(data)
+        except St96Error as err:
+            return (err.element, err.reason)
+        return (document.right, document.c14n_sha256, document.source)
+
+    with st96.ParsePool(workers=2) as pool:
+        results = pool.parse_many(sources)
+    got = [(r.element, r.reason) if isinstance(r, St96Error) else (r.right, r.c14n_sha256, r.source)
+           for r in results]  # fmt: skip
+    assert got == [expected(data) for data in sources]
+
+
+def test_a_parse_pool_validates_in_its_workers_against_the_same_schemas(
+    tmp_path: Path, schemas: SchemaSet
+) -> None:
+    invalid = tmp_path / "invalid.xml"
+    invalid.write_bytes(TRADEMARK.read_bytes().replace(b">Word<", b">Wordy<"))
+    paths = [*generated_patents(tmp_path, st96.POOL_MIN_DOCUMENTS - 3), invalid, TRADEMARK, DESIGN]
+
+    with st96.ParsePool(schemas, workers=2) as pool:
+        pooled = pool.import_files(paths)
+
+    assert [comparable(o) for o in pooled] == [comparable(o) for o in import_files(paths, schemas)]
+    assert [o.document.validated for o in pooled if o.document is not None] == [True] * (len(paths) - 1)
+    assert pooled[-3].error is not None
+    assert pooled[-3].error.element == f"{MARK}/tmk:MarkRepresentation/tmk:MarkFeatureCategory"
+
+
+def test_a_small_batch_is_parsed_in_the_caller_without_starting_workers() -> None:
+    pool = st96.ParsePool(workers=2)
+    results = pool.parse_many([TRADEMARK.read_bytes()] * (st96.POOL_MIN_DOCUMENTS - 1))
+    assert not pool.started
+    assert all(isinstance(r, st96.St96Document) for r in results)
+
+
+def test_a_started_pool_has_its_workers_up_before_the_first_batch() -> None:
+    others = {child.pid for child in multiprocessing.active_children()}
+    with st96.ParsePool(workers=2) as pool:
+        pool.start()
+        assert pool.started
+        assert len([c for c in multiprocessing.active_children() if c.pid not in others]) == 2
+    single = st96.ParsePool(workers=1)
+    single.start()  # one worker would only add a round trip: the caller parses
+    assert not single.started
+
+
+def test_a_schema_folder_a_worker_cannot_load_is_a_configuration_error(tmp_path: Path) -> None:
+    with (
+        st96.ParsePool(SchemaSet(tmp_path), workers=2) as pool,
+        pytest.raises(ConfigError, match=r"TrademarkApplication_V6_0\.xsd is missing"),
+    ):
+        pool.parse_many([TRADEMARK.read_bytes()] * st96.POOL_MIN_DOCUMENTS)
+
+
+def test_a_refusal_crosses_process_boundaries_whole() -> None:
+    error = refusal((HOSTILE / "malformed.xml").read_bytes())
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.element, copy.reason, str(copy)) == (
+        St96Error, error.element, error.reason, str(error)
+    )  # fmt: skip
+
+
+def test_a_batch_whose_worker_died_fails_and_the_next_batch_gets_new_workers() -> None:
+    sources = [TRADEMARK.read_bytes()] * st96.POOL_MIN_DOCUMENTS
+    others = {child.pid for child in multiprocessing.active_children()}  # another pool's workers, if any
+    with st96.ParsePool(workers=2) as pool:
+        pool.parse_many(sources)
+        victim = next(c for c in multiprocessing.active_children() if c.pid not in others)
+        os.kill(victim.pid or 0, signal.SIGKILL)
+        victim.join(10)
+        with pytest.raises(BrokenProcessPool):
+            for _ in range(50):  # until the pool has noticed the death
+                pool.parse_many(sources)
+                time.sleep(0.1)
+        assert not pool.started
+        assert [r.right.rightId for r in pool.parse_many(sources) if isinstance(r, st96.St96Document)] == [
+            "EM:TM:018123456"
+        ] * len(sources)
+
+
+ORPHANED_POOL = """
+import multiprocessing, sys, time
+from pathlib import Path
+from registry_node.st96 import POOL_MIN_DOCUMENTS, ParsePool
+
+if __name__ == "__main__":
+    pool = ParsePool(workers=2)
+    pool.parse_many([Path(sys.argv[1]).read_bytes()] * POOL_MIN_DOCUMENTS)
+    print(" ".join(str(p.pid) for p in multiprocessing.active_children()), flush=True)
+    time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    """Whether the process has exited (a zombie waiting for a reaper counts as exited)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_parse_workers_exit_when_the_importing_process_is_killed(tmp_path: Path) -> None:
+    script = tmp_path / "orphaned_pool.py"
+    script.write_text(ORPHANED_POOL)
+    importer = subprocess.Popen(
+        [sys.executable, str(script), str(TRADEMARK)], stdout=subprocess.PIPE, text=True, cwd=Path.cwd()
+    )
+    try:
+        assert importer.stdout is not None
+        workers = [int(pid) for pid in importer.stdout.readline().split()]
+        assert workers and not any(gone(pid) for pid in workers)
+    finally:
+        importer.kill()
+        importer.wait()
+    deadline = time.monotonic() + 15
+    while not all(gone(pid) for pid in workers):
+        assert time.monotonic() < deadline, f"parse workers {workers} outlived their importer"
+        time.sleep(0.1)

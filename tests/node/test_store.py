@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import signal
@@ -210,3 +211,22 @@ def test_a_process_killed_half_way_through_a_change_leaves_nothing_stored(tmp_pa
     assert reopened.outbox() == []
     reopened.accept(change())
     assert reopened.right_version("EP:PAT:EP1") == 1
+
+
+def test_an_anchored_batch_refuses_each_duplicate_alone_and_stores_the_rest_whole(store: Store) -> None:
+    store.accept(change("EP:PAT:EP9"))  # already stored, per right
+    ids = ["EP:PAT:EP1", "EP:PAT:EP2", "EP:PAT:EP1", "EP:PAT:EP9", "EP:PAT:EP3"]
+    batch = [dataclasses.replace(change(right_id), anchored=True, payload={}) for right_id in ids]
+
+    refusals, anchors = store.accept_anchored(batch, lambda kept: [])
+
+    assert [type(r).__name__ if r else None for r in refusals] == [
+        None, None, "DuplicateChange", "DuplicateChange", None
+    ]  # fmt: skip
+    assert anchors == []
+    for right_id in ("EP:PAT:EP1", "EP:PAT:EP2", "EP:PAT:EP3"):
+        stored = store.latest(right_id)
+        assert stored is not None and stored.version == 1 and stored.source_xml == b"<xml/>"
+        assert stored.published and stored.signature == batch[0].signature
+    assert store.right_version("EP:PAT:EP9") == 1
+    assert [e.right_id for e in store.outbox()] == ["EP:PAT:EP9"]  # anchored records queue no call

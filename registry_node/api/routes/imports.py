@@ -1,7 +1,8 @@
 """Operator route for bulk imports of WIPO ST.96 XML files.
 
-Each file is parsed (hardened parser), mapped and, when the node has an ST.96 schema folder, validated;
-the good ones are registered in one store transaction. In `register` mode they go to the chain in
+Each file is parsed (hardened parser), mapped and, when the node has an ST.96 schema folder, validated, in
+the node's parse workers (one per core) when the request holds enough files to repay the round trip; the
+good ones are registered in one store transaction. In `register` mode they go to the chain in
 registerBatch transactions; in `anchor` mode their record hashes are anchored under Merkle roots, one
 `anchor` transaction per `anchor_batch_size` records. Every file is accepted whole or refused whole with
 the element or field and the reason; a refused file does not stop the others.
@@ -21,15 +22,16 @@ from registry_node.api.errors import FieldError, problem_responses
 from registry_node.api.models import AnchorQueuedPublic, ImportAccepted, ImportCreate, ImportOutcomePublic
 from registry_node.office import Accepted
 from registry_node.records import Right
-from registry_node.st96 import SchemaSet, St96Document, St96Error, parse_st96
+from registry_node.st96 import ParsePool, SchemaSet, St96Document, St96Error
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[Depends(require_operator)])
 
 
 @lru_cache(maxsize=4)
-def schema_set(folder: Path) -> SchemaSet:
-    """One SchemaSet per folder for the process's life: each XSD is loaded once."""
-    return SchemaSet(folder)
+def parse_pool(folder: Path | None) -> ParsePool:
+    """One ParsePool per schema folder for the process's life: its workers start at the first import big
+    enough to need them and stay, and each XSD is loaded once per process that validates."""
+    return ParsePool(SchemaSet(folder) if folder is not None else None)
 
 
 @router.post(
@@ -41,20 +43,24 @@ def schema_set(folder: Path) -> SchemaSet:
     summary="Import WIPO ST.96 XML files: register their rights (or anchor them), file by file",
 )
 def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) -> ImportAccepted:
-    schemas = schema_set(settings.st96_schema_dir) if settings.st96_schema_dir else None
     items: list[ImportOutcomePublic | None] = []
-    documents: list[St96Document] = []
+    sources: list[bytes] = []
     for i, file in enumerate(body.files):
         try:
-            data = base64.b64decode(file.content, validate=True)
+            sources.append(base64.b64decode(file.content, validate=True))
+            items.append(None)
         except (binascii.Error, ValueError):
             items.append(refused(file.name, f"files[{i}].content", "not base64"))
+    parsed_sources = iter(parse_pool(settings.st96_schema_dir).parse_many(sources))
+    documents: list[St96Document] = []
+    for i, item in enumerate(items):
+        if item is not None:
             continue
-        try:
-            documents.append(parse_st96(data, schemas))
-            items.append(None)
-        except St96Error as err:
-            items.append(refused(file.name, err.element, err.reason))
+        result = next(parsed_sources)
+        if isinstance(result, St96Error):
+            items[i] = refused(body.files[i].name, result.element, result.reason)
+        else:
+            documents.append(result)
     rights: list[tuple[Right, bytes | None]] = [(d.right, d.source) for d in documents]
     anchors: list[AnchorQueuedPublic] = []
     if body.mode == "anchor":
