@@ -89,13 +89,18 @@ class Verdict:
     still_checked: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "schema": VERDICT_SCHEMA,
-            "verdict": self.verdict,
+        """The verdict as the API serves it: a field that is not known (a right id for a stray file, say)
+        is absent rather than null, so a gateway signature over this body covers exactly what is sent."""
+        optional = {
             "rightId": self.right_id,
             "chainRightId": "0x" + self.chain_right_id.hex() if self.chain_right_id else None,
             "version": self.version,
             "currentVersion": self.current_version,
+        }
+        body: dict[str, Any] = {
+            "schema": VERDICT_SCHEMA,
+            "verdict": self.verdict,
+            **{name: value for name, value in optional.items() if value is not None},
             "block": {"number": self.block.number, "hash": "0x" + self.block.hash.hex()},
             "subject": self.subject,
             "checks": [c.to_json() for c in self.checks],
