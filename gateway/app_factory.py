@@ -44,12 +44,29 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
                 "signing_key", "no password: set IPREG_GATEWAY_PASSWORD or password_file in gateway.toml"
             )
         signer = GatewaySigner.open(settings.signing_key, password)
+    indexer_w3 = web3()  # its own connection: the indexer runs in its own thread
+    indexer = Indexer(
+        engine,
+        indexer_w3,
+        indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
+        documents,
+        confirmations=settings.confirmations,
+        start_block=settings.start_block,
+        poll_interval_s=settings.poll_interval_s,
+    )
+
+    def known_head() -> int | None:
+        """The head this gateway's indexer last saw, from memory; before its first pass here, the one the
+        read model records."""
+        seen = indexer.head_seen
+        return seen if seen is not None else index.status(settings.confirmations).head_block
+
     verifier = Verifier(
         ChainReader(api_w3, api_contract, start_block=settings.start_block),
         documents,
         confirmations=settings.confirmations,
         locate=lambda digest: index.document(digest.hex()),
-        known_head=lambda: index.status(settings.confirmations).head_block,
+        known_head=known_head,
     )
     services = Services(
         settings=settings,
@@ -60,15 +77,5 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         documents=documents,
         verifier=verifier,
         signer=signer,
-    )
-    indexer_w3 = web3()  # its own connection: the indexer runs in its own thread
-    indexer = Indexer(
-        engine,
-        indexer_w3,
-        indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
-        documents,
-        confirmations=settings.confirmations,
-        start_block=settings.start_block,
-        poll_interval_s=settings.poll_interval_s,
     )
     return create_app(services), indexer
