@@ -3,6 +3,8 @@ verifier and signer, the API and the indexer. `ipreg gateway run` serves the app
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from web3 import Web3
 
@@ -12,6 +14,7 @@ from gateway.db import open_database
 from gateway.fetch import OfficeDocuments
 from gateway.index import Index
 from gateway.indexer import Indexer
+from gateway.nonblocking import may_block
 from gateway.services import Services
 from gateway.settings import GatewaySettings
 from gateway.signer import GatewaySigner
@@ -59,13 +62,20 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         """The head this gateway's indexer last saw, from memory; before its first pass here, the one the
         read model records."""
         seen = indexer.head_seen
-        return seen if seen is not None else index.status(settings.confirmations).head_block
+        if seen is not None:
+            return seen
+        may_block("an index query")
+        return index.status(settings.confirmations).head_block
+
+    def locate(digest: bytes) -> list[dict[str, Any]]:
+        may_block("an index query")
+        return index.document(digest.hex())
 
     verifier = Verifier(
         ChainReader(api_w3, api_contract, start_block=settings.start_block),
         documents,
         confirmations=settings.confirmations,
-        locate=lambda digest: index.document(digest.hex()),
+        locate=locate,
         known_head=known_head,
     )
     services = Services(

@@ -2,7 +2,8 @@
 
 Verdicts come from `gateway.verification.Verifier` (chain state at a stated block, the office's deep
 link), signed by the gateway key. An upload is refused with 413 as soon as it passes the size limit,
-before it is read whole.
+before it is read whole. A small JSON upload is verified on the event loop when everything it needs from
+the chain is already cached for the stated block (see `gateway.nonblocking`), else in a worker thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.chain_reader import BlockOutOfRange
-from gateway.verification import VERDICTS, parse_multipart
+from gateway.nonblocking import WouldBlock, nonblocking
+from gateway.verification import VERDICTS, Verdict, Verifier, is_light, parse_multipart
 from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
 
 router = APIRouter(tags=["verification"])
@@ -141,10 +143,25 @@ async def verify_document(
         body, content_type, filename = part[0], part[1] or "", part[2]
     if not body:
         raise EmptyUpload("body", "the upload is empty")
+    verifier: Verifier = services.verifier
     try:
-        verdict = await run_in_threadpool(
-            services.verifier.verify_document, body, content_type, filename, block
-        )
+        verdict = _verify_without_io(verifier, body, content_type, filename, block)
+        if verdict is None:
+            verdict = await run_in_threadpool(verifier.verify_document, body, content_type, filename, block)
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
     return _signed(services, verdict.to_json())
+
+
+def _verify_without_io(
+    verifier: Verifier, body: bytes, content_type: str, filename: str | None, block: int | None
+) -> Verdict | None:
+    """The verdict on a light upload, worked out here on the event loop when it needs no I/O; None when it
+    would (a chain read not cached yet, a deep-link fetch, an index query) or the upload is not light."""
+    if not is_light(body, content_type, filename):
+        return None
+    try:
+        with nonblocking():
+            return verifier.verify_document(body, content_type, filename, block)
+    except WouldBlock:
+        return None
