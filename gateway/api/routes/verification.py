@@ -77,15 +77,16 @@ def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
     responses=problem_responses(400),
     summary="Verify a right's current signed record against chain state at a stated block",
 )
-def verify_right(
+async def verify_right(
     right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
     services: ServicesDep,
     block: Annotated[
         int | None, Query(ge=0, description="The stated block; default head less confirmations.")
     ] = None,
 ) -> dict[str, Any]:
-    try:
-        verdict = services.verifier.verify_right(right_id, block)
+    verifier: Verifier = services.verifier
+    try:  # always in a worker thread: the office's deep link is fetched
+        verdict = await run_in_threadpool(verifier.verify_right, right_id, block)
     except ValueError as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
