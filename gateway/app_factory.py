@@ -3,6 +3,8 @@ verifier and signer, the API and the indexer. `ipreg gateway run` serves the app
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI
 from web3 import Web3
 
@@ -12,6 +14,7 @@ from gateway.db import open_database
 from gateway.fetch import OfficeDocuments
 from gateway.index import Index
 from gateway.indexer import Indexer
+from gateway.nonblocking import may_block
 from gateway.services import Services
 from gateway.settings import GatewaySettings
 from gateway.signer import GatewaySigner
@@ -44,12 +47,36 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
                 "signing_key", "no password: set IPREG_GATEWAY_PASSWORD or password_file in gateway.toml"
             )
         signer = GatewaySigner.open(settings.signing_key, password)
+    indexer_w3 = web3()  # its own connection: the indexer runs in its own thread
+    indexer = Indexer(
+        engine,
+        indexer_w3,
+        indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
+        documents,
+        confirmations=settings.confirmations,
+        start_block=settings.start_block,
+        poll_interval_s=settings.poll_interval_s,
+    )
+
+    def known_head() -> int | None:
+        """The head this gateway's indexer last saw, from memory; before its first pass here, the one the
+        read model records."""
+        seen = indexer.head_seen
+        if seen is not None:
+            return seen
+        may_block("an index query")
+        return index.status(settings.confirmations).head_block
+
+    def locate(digest: bytes) -> list[dict[str, Any]]:
+        may_block("an index query")
+        return index.document(digest.hex())
+
     verifier = Verifier(
         ChainReader(api_w3, api_contract, start_block=settings.start_block),
         documents,
         confirmations=settings.confirmations,
-        locate=lambda digest: index.document(digest.hex()),
-        known_head=lambda: index.status(settings.confirmations).head_block,
+        locate=locate,
+        known_head=known_head,
     )
     services = Services(
         settings=settings,
@@ -60,15 +87,5 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         documents=documents,
         verifier=verifier,
         signer=signer,
-    )
-    indexer_w3 = web3()  # its own connection: the indexer runs in its own thread
-    indexer = Indexer(
-        engine,
-        indexer_w3,
-        indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
-        documents,
-        confirmations=settings.confirmations,
-        start_block=settings.start_block,
-        poll_interval_s=settings.poll_interval_s,
     )
     return create_app(services), indexer

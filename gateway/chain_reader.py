@@ -2,7 +2,9 @@
 
 Every read names its block (`block_identifier=N`), so an answer is a fact about that block and can be
 cached forever under (block, call): state at a given block never changes. Nothing here reads the
-gateway's index; a verdict built from these reads rests on the chain alone.
+gateway's index; a verdict built from these reads rests on the chain alone. Every request to the chain
+goes through `_ask` or `_call`, which raise WouldBlock inside `gateway.nonblocking.nonblocking()`: a
+cached answer is served there, a miss is left to a worker thread.
 
 A right's history comes straight from `eth_getLogs` filtered by the right's id topic and decoded with the
 contract's ABI. `RightRegistered` carries the whole state; later events carry what they change, so the
@@ -23,6 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
+from gateway.nonblocking import may_block
 from registry_node.chain import ChainError
 from registry_node.keys import SigningAlgorithm
 from registry_node.outbox import CHAIN_DOWN
@@ -467,6 +470,7 @@ class ChainReader:
     # ------------------------------------------------------------ plumbing
 
     def _call(self, function: Any, block: int) -> Any:
+        may_block("a chain call")
         try:
             return function.call(block_identifier=block)
         except ContractLogicError:
@@ -486,6 +490,7 @@ class ChainReader:
 
     @staticmethod
     def _ask(read: Callable[[], T]) -> T:
+        may_block("a chain read")
         try:
             return read()
         except (*CHAIN_DOWN, Web3Exception, ValueError) as err:

@@ -142,7 +142,14 @@ class Indexer:
             if item.get("type") == "event" and item["name"] in wanted
         }
         self._chain_id: int | None = None
+        self._head_seen: int | None = None
         self._ensure_state()
+
+    @property
+    def head_seen(self) -> int | None:
+        """The chain head this indexer last read and recorded in the read model; None before its first
+        pass in this process. The same value as the read model's, without a query."""
+        return self._head_seen
 
     # ------------------------------------------------------------ the loops
 
@@ -193,6 +200,7 @@ class Indexer:
                 .where(db.indexer_state.c.id == 1)
                 .values(head_block=head, head_seen_at=time.time(), last_error=None, chain_id=self._chain_id)
             )
+        self._head_seen = head
         self._roll_back_if_reorganised()
         target = head - self.confirmations
         indexed = 0

@@ -25,6 +25,7 @@ from registry_node.keys import (
     load_signing_key,
     signing_key_metadata_path,
 )
+from registry_node.records import canonical_bytes
 
 SIGNATURE_FIELD = "gatewaySignature"
 
@@ -85,8 +86,10 @@ class GatewaySigner:
 
 
 def signed_bytes(body: dict[str, Any]) -> bytes:
-    """The bytes a gateway signature covers: RFC 8785 JSON of the body without `gatewaySignature`."""
-    return bytes(rfc8785.dumps({k: v for k, v in body.items() if k != SIGNATURE_FIELD}))
+    """The bytes a gateway signature covers: RFC 8785 JSON of the body without `gatewaySignature`. Written
+    by `canonical_bytes`, which gives the rfc8785 package's bytes several times faster for plain JSON (every
+    verdict is): signing a verdict is on every verification's path."""
+    return canonical_bytes({k: v for k, v in body.items() if k != SIGNATURE_FIELD})
 
 
 def check_gateway_signature(body: Any, public_key: bytes) -> tuple[bool, str]:

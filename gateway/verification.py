@@ -49,6 +49,7 @@ VERDICTS = (
     OFFICE_UNREACHABLE,
 )
 MAX_SOURCE_FETCHES = 20
+LIGHT_UPLOAD_BYTES = 64 * 1024  # see is_light
 VERDICT_SCHEMA = "ipreg/verdict/1"
 
 Result = Literal["pass", "fail", "skipped"]
@@ -89,13 +90,18 @@ class Verdict:
     still_checked: list[str] | None = None
 
     def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "schema": VERDICT_SCHEMA,
-            "verdict": self.verdict,
+        """The verdict as the API serves it: a field that is not known (a right id for a stray file, say)
+        is absent rather than null, so a gateway signature over this body covers exactly what is sent."""
+        optional = {
             "rightId": self.right_id,
             "chainRightId": "0x" + self.chain_right_id.hex() if self.chain_right_id else None,
             "version": self.version,
             "currentVersion": self.current_version,
+        }
+        body: dict[str, Any] = {
+            "schema": VERDICT_SCHEMA,
+            "verdict": self.verdict,
+            **{name: value for name, value in optional.items() if value is not None},
             "block": {"number": self.block.number, "hash": "0x" + self.block.hash.hex()},
             "subject": self.subject,
             "checks": [c.to_json() for c in self.checks],
@@ -153,7 +159,9 @@ class _Upload:
 
 
 class Verifier:
-    """Verdicts from chain state at a stated block and the offices' deep links; shared by request threads."""
+    """Verdicts from chain state at a stated block and the offices' deep links; shared by request threads
+    and the event loop. Its hooks (`locate`, `known_head`) call `gateway.nonblocking.may_block()` before
+    any I/O, as the chain reader and the deep-link client do."""
 
     def __init__(
         self,
@@ -655,9 +663,23 @@ def _claims(canonical: bytes) -> tuple[str | None, int | None]:
     return right_id, version if isinstance(version, int) else None
 
 
+def is_light(data: bytes, content_type: str | None = None, filename: str | None = None) -> bool:
+    """A JSON upload of at most LIGHT_UPLOAD_BYTES: once the chain reads it needs are cached, verifying it
+    takes about a millisecond of CPU (an ST.96 XML is parsed and canonicalised first, which takes longer)."""
+    return (
+        len(data) <= LIGHT_UPLOAD_BYTES
+        and data.lstrip()[:1] == b"{"
+        and not _named_xml(content_type, filename)
+    )
+
+
+def _named_xml(content_type: str | None, filename: str | None) -> bool:
+    return (content_type or "").endswith("xml") or (filename or "").lower().endswith(".xml")
+
+
 def _classify(data: bytes, content_type: str | None, filename: str | None) -> _Upload:
     head = data.lstrip()[:1]
-    if head == b"<" or (content_type or "").endswith("xml") or (filename or "").lower().endswith(".xml"):
+    if head == b"<" or _named_xml(content_type, filename):
         try:
             canonical_xml(data)
             return _Upload("st96-xml")

@@ -2,6 +2,10 @@
 body size limit, a per-client rate limit and security headers; errors are RFC 9457 problem+json.
 
 The auditors' web page is served at `/` (gateway/web/).
+
+Route handlers are `async def` and hand what blocks (read-model queries, chain reads, deep-link fetches) to
+the thread pool with `run_in_threadpool`: FastAPI runs a plain `def` handler in the pool and then hands its
+response validation to the pool again, two hand-offs where one is needed.
 """
 
 from __future__ import annotations

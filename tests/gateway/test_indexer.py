@@ -149,6 +149,19 @@ def test_a_restarted_indexer_resumes_from_its_last_block(
 
 
 @pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_the_head_seen_in_memory_is_the_one_the_read_model_records(
+    registry: Registry, database_url: str, make_indexer: MakeIndexer
+) -> None:
+    indexer = make_indexer(registry, database_url)
+    assert indexer.head_seen is None  # nothing seen by this process yet: the gateway asks the read model
+    indexer.run_once()
+    registry.rpc("evm_mine")
+    assert indexer.head_seen == registry.w3.eth.block_number - 1 == indexer.status().head_block
+    indexer.run_once()
+    assert indexer.head_seen == registry.w3.eth.block_number == indexer.status().head_block
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 def test_confirmation_depth_holds_back_the_newest_blocks(
     registry: Registry, database_url: str, make_indexer: MakeIndexer
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep, SettingsDep
 from gateway.api.models import AnchorPage, AnchorPublic
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/anchors", tags=["anchors"])
     responses=problem_responses(400),
     summary="Anchored roots, newest first",
 )
-def list_anchors(
+async def list_anchors(
     index: IndexDep,
     settings: SettingsDep,
     office: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$")] = None,
@@ -31,7 +32,7 @@ def list_anchors(
 ) -> AnchorPage:
     size = check_limit(limit, settings.max_page_size)
     try:
-        page = index.anchors(size, cursor, office)
+        page = await run_in_threadpool(index.anchors, size, cursor, office)
     except BadCursor as err:
         raise InvalidParameter("cursor", str(err)) from None
     return AnchorPage.model_validate({"count": page.count, "items": page.items, "next": page.next})
@@ -44,11 +45,11 @@ def list_anchors(
     responses=problem_responses(400, 404),
     summary="One anchored root and the records its verified manifest lists",
 )
-def read_anchor(
+async def read_anchor(
     root: Annotated[str, Path(pattern=r"^(0x)?[0-9a-fA-F]{64}$", description="The Merkle root, hex")],
     index: IndexDep,
 ) -> AnchorPublic:
-    anchor = index.anchor("0x" + root.removeprefix("0x").lower())
+    anchor = await run_in_threadpool(index.anchor, "0x" + root.removeprefix("0x").lower())
     if anchor is None:
         raise NotFound("root", "no such root anchored on chain")
     return AnchorPublic.model_validate(anchor)

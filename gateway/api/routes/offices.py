@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep
 from gateway.api.models import OfficeList, OfficePublic
@@ -15,8 +16,8 @@ router = APIRouter(prefix="/v1/offices", tags=["offices"])
 
 
 @router.get("", operation_id="listOffices", response_model=OfficeList, summary="Every office, with keys")
-def list_offices(index: IndexDep) -> OfficeList:
-    return OfficeList.model_validate({"items": index.offices()})
+async def list_offices(index: IndexDep) -> OfficeList:
+    return OfficeList.model_validate({"items": await run_in_threadpool(index.offices)})
 
 
 @router.get(
@@ -26,13 +27,13 @@ def list_offices(index: IndexDep) -> OfficeList:
     responses=problem_responses(400, 404),
     summary="One office, with its keys",
 )
-def read_office(
+async def read_office(
     office_code: Annotated[
         str, Path(alias="officeCode", pattern=r"^[A-Z]{2}$", description="WIPO ST.3 code")
     ],
     index: IndexDep,
 ) -> OfficePublic:
-    office = index.office(office_code)
+    office = await run_in_threadpool(index.office, office_code)
     if office is None:
         raise NotFound("officeCode", f"no office {office_code} in the consortium")
     return OfficePublic.model_validate(office)

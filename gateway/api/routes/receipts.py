@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.routes.verification import InvalidBlock
@@ -36,7 +37,7 @@ class InvalidRightId(ApiError):
     responses=problem_responses(400, 404, 409, 502),
     summary="Receipt of the right's current version (schema ipreg/receipt/1), signed by the gateway",
 )
-def read_receipt(
+async def read_receipt(
     right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
     services: ServicesDep,
     block: Annotated[
@@ -45,9 +46,13 @@ def read_receipt(
 ) -> dict[str, Any]:
     verifier = services.verifier
     reader: ChainReader = verifier.reader
-    try:
+
+    def receipt() -> dict[str, Any]:
         number = verifier.block_at(block).number
         return build_receipt(reader, services.documents, right_id, number, services.signer)
+
+    try:
+        return await run_in_threadpool(receipt)
     except ValueError as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:

@@ -6,14 +6,15 @@ A right is named by its string id (`EP:PAT:EP20190012345`, a `/` sent as %2F) or
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep, SettingsDep
 from gateway.api.models import HistoryPublic, RightPage, RightPublic, RightStatePublic
 from gateway.api.routes.params import InvalidParameter, NotFound, RightRefDep, check_limit
-from gateway.index import BadCursor, RightFilter
+from gateway.index import BadCursor, Index, RightFilter
 from registry_node.api.errors import problem_responses
 
 router = APIRouter(prefix="/v1/rights", tags=["rights"])
@@ -28,7 +29,7 @@ KINDS = r"^(patent|utilityModel|trademark|design)$"
     responses=problem_responses(400),
     summary="Rights, filtered and paginated",
 )
-def list_rights(
+async def list_rights(
     index: IndexDep,
     settings: SettingsDep,
     office: Annotated[str | None, Query(pattern=r"^[A-Z]{2}$", description="ST.3 office code")] = None,
@@ -55,7 +56,8 @@ def list_rights(
 ) -> RightPage:
     size = check_limit(limit, settings.max_page_size)
     try:
-        page = index.rights(RightFilter(office, kind, status, owner_commitment, number), size, cursor)
+        where = RightFilter(office, kind, status, owner_commitment, number)
+        page = await run_in_threadpool(index.rights, where, size, cursor)
     except BadCursor as err:
         raise InvalidParameter("cursor", str(err)) from None
     return RightPage.model_validate({"count": page.count, "items": page.items, "next": page.next})
@@ -68,11 +70,11 @@ def list_rights(
     responses=problem_responses(400, 404),
     summary="Every change of a right, in chain order",
 )
-def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
-    items = index.history(ref.chain_id)
+async def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
+    items, known_id = await run_in_threadpool(_history, index, ref.chain_id)
     if not items:
         raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
-    right_id = index.right_id_of(ref.chain_id) or ref.right_id
+    right_id = known_id or ref.right_id
     return HistoryPublic.model_validate({"rightId": right_id, "chainRightId": ref.chain_id, "items": items})
 
 
@@ -83,12 +85,12 @@ def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
     responses=problem_responses(400, 404),
     summary="A right as it stood at the end of a day (UTC, by block time)",
 )
-def read_state(
+async def read_state(
     ref: RightRefDep,
     index: IndexDep,
     date: Annotated[dt.date, Query(description="YYYY-MM-DD; the state at the end of that UTC day")],
 ) -> RightStatePublic:
-    state = index.state_at(ref.chain_id, date, ref.right_id)
+    state = await run_in_threadpool(index.state_at, ref.chain_id, date, ref.right_id)
     if state is None:
         raise NotFound("date", f"the right did not exist on chain by the end of {date.isoformat()}")
     return RightStatePublic.model_validate(state)
@@ -101,8 +103,14 @@ def read_state(
     responses=problem_responses(400, 404),
     summary="One right's current state",
 )
-def read_right(ref: RightRefDep, index: IndexDep) -> RightPublic:
-    right = index.right(ref.chain_id, ref.right_id)
+async def read_right(ref: RightRefDep, index: IndexDep) -> RightPublic:
+    right = await run_in_threadpool(index.right, ref.chain_id, ref.right_id)
     if right is None:
         raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
     return RightPublic.model_validate(right)
+
+
+def _history(index: Index, chain_id: str) -> tuple[list[dict[str, Any]], str | None]:
+    """A right's history and its string id as the index learned it, in one trip to the thread pool."""
+    items = index.history(chain_id)
+    return items, index.right_id_of(chain_id) if items else None

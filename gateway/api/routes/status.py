@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.models import StatusPublic
@@ -12,8 +13,8 @@ router = APIRouter(prefix="/v1/status", tags=["status"])
 
 
 @router.get("", operation_id="readStatus", response_model=StatusPublic, summary="Head, indexed block and lag")
-def read_status(services: ServicesDep) -> StatusPublic:
-    status = services.index.status(services.settings.confirmations)
+async def read_status(services: ServicesDep) -> StatusPublic:
+    status = await run_in_threadpool(services.index.status, services.settings.confirmations)
     return StatusPublic(
         chainId=status.chain_id,
         contractAddress=status.contract_address or services.settings.contract_address or "",

@@ -2,7 +2,8 @@
 
 Verdicts come from `gateway.verification.Verifier` (chain state at a stated block, the office's deep
 link), signed by the gateway key. An upload is refused with 413 as soon as it passes the size limit,
-before it is read whole.
+before it is read whole. A small JSON upload is verified on the event loop when everything it needs from
+the chain is already cached for the stated block (see `gateway.nonblocking`), else in a worker thread.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.chain_reader import BlockOutOfRange
-from gateway.verification import VERDICTS, parse_multipart
+from gateway.nonblocking import WouldBlock, nonblocking
+from gateway.verification import VERDICTS, Verdict, Verifier, is_light, parse_multipart
 from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
 
 router = APIRouter(tags=["verification"])
@@ -75,15 +77,16 @@ def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
     responses=problem_responses(400),
     summary="Verify a right's current signed record against chain state at a stated block",
 )
-def verify_right(
+async def verify_right(
     right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
     services: ServicesDep,
     block: Annotated[
         int | None, Query(ge=0, description="The stated block; default head less confirmations.")
     ] = None,
 ) -> dict[str, Any]:
-    try:
-        verdict = services.verifier.verify_right(right_id, block)
+    verifier: Verifier = services.verifier
+    try:  # always in a worker thread: the office's deep link is fetched
+        verdict = await run_in_threadpool(verifier.verify_right, right_id, block)
     except ValueError as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
@@ -141,10 +144,25 @@ async def verify_document(
         body, content_type, filename = part[0], part[1] or "", part[2]
     if not body:
         raise EmptyUpload("body", "the upload is empty")
+    verifier: Verifier = services.verifier
     try:
-        verdict = await run_in_threadpool(
-            services.verifier.verify_document, body, content_type, filename, block
-        )
+        verdict = _verify_without_io(verifier, body, content_type, filename, block)
+        if verdict is None:
+            verdict = await run_in_threadpool(verifier.verify_document, body, content_type, filename, block)
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
     return _signed(services, verdict.to_json())
+
+
+def _verify_without_io(
+    verifier: Verifier, body: bytes, content_type: str, filename: str | None, block: int | None
+) -> Verdict | None:
+    """The verdict on a light upload, worked out here on the event loop when it needs no I/O; None when it
+    would (a chain read not cached yet, a deep-link fetch, an index query) or the upload is not light."""
+    if not is_light(body, content_type, filename):
+        return None
+    try:
+        with nonblocking():
+            return verifier.verify_document(body, content_type, filename, block)
+    except WouldBlock:
+        return None

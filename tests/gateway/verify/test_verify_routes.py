@@ -45,6 +45,17 @@ def test_a_verdict_is_signed_by_the_key_published_at_v1_keys(client: TestClient,
     assert check_gateway_signature(body, bytes.fromhex(published[0]["publicKey"]))[0]
 
 
+def test_a_verdict_with_fields_left_unknown_is_signed_as_it_is_served(client: TestClient) -> None:
+    answer = client.post("/v1/verifications", content=b"a file the registry never heard of")
+    body = answer.json()
+    assert body["verdict"] == "unknown" and "rightId" not in body and "version" not in body
+    published = client.get("/v1/keys").json()["items"]
+    assert check_gateway_signature(body, bytes.fromhex(published[0]["publicKey"])) == (
+        True,
+        f"signed by gateway key {published[0]['keyId']}",
+    )
+
+
 def test_a_stated_block_is_honoured(client: TestClient, world: World) -> None:
     answer = client.get(f"/v1/rights/{world.facts['three_versions']}/verification", params={"block": 1})
     assert answer.json()["verdict"] == "unknown"

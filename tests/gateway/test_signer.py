@@ -1,0 +1,39 @@
+"""The gateway's signatures over verdicts and receipts: what bytes they cover, and that they check out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import rfc8785
+
+from gateway.signer import SIGNATURE_FIELD, GatewaySigner, check_gateway_signature, signed_bytes
+
+VERDICT: dict[str, Any] = {
+    "schema": "ipreg/verdict/1",
+    "verdict": "authentic-current",
+    "rightId": "EP:PAT:EP20190012345",
+    "version": 3,
+    "block": {"number": 2**53 - 1, "hash": "0x" + "ab" * 32},
+    "subject": {"type": "upload", "filename": "Übersicht \u2013 特許 \U0001f600.json", "size": 3172},
+    "checks": [{"name": "signature", "result": "pass", "detail": 'a "quoted" \\ tab\t and \x1f'}],
+    "stillChecked": [],
+}
+
+
+def test_the_signature_covers_the_rfc8785_bytes_of_the_body_without_it() -> None:
+    signed = GatewaySigner.ephemeral().sign(VERDICT)
+    assert signed_bytes(signed) == bytes(rfc8785.dumps(VERDICT))
+    with_float = {**VERDICT, "ratio": 0.5}  # not plain JSON: written by the rfc8785 package itself
+    assert signed_bytes(with_float) == bytes(rfc8785.dumps(with_float))
+    with pytest.raises(rfc8785.CanonicalizationError):
+        signed_bytes({**VERDICT, "big": 2**60})
+
+
+def test_a_signed_verdict_checks_out_and_any_change_to_it_does_not() -> None:
+    signer = GatewaySigner.ephemeral()
+    signed = signer.sign(VERDICT)
+    assert check_gateway_signature(signed, signer.key.public_key)[0]
+    assert not check_gateway_signature({**signed, "verdict": "tampered"}, signer.key.public_key)[0]
+    assert not check_gateway_signature({**signed, "extra": None}, signer.key.public_key)[0]
+    assert not check_gateway_signature({**signed, SIGNATURE_FIELD: {}}, signer.key.public_key)[0]

@@ -1,0 +1,128 @@
+"""Verification on the event loop (gateway.nonblocking): an upload is verified there only from what is already
+cached for the stated block, gets the verdict a worker thread would give, and a new block is read afresh."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import World, assignment, make_right  # type: ignore[import-not-found]  # this folder's conftest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from gateway.api.routes import verification
+from gateway.chain_reader import ChainReader
+from gateway.nonblocking import WouldBlock, may_block, nonblocking
+from gateway.verification import Verifier, is_light
+
+UPLOAD_LIMIT = 64 * 1024
+
+
+class Head:
+    """The head the gateway's indexer last saw, moved by the test as an indexer pass would move it."""
+
+    def __init__(self, number: int) -> None:
+        self.number = number
+
+    def __call__(self) -> int:
+        return self.number
+
+
+def served(world: World, right_id: str, version: int) -> bytes:
+    return json.dumps(world.document("EP", right_id, version)).encode()
+
+
+def passed(body: dict[str, Any]) -> dict[str, str]:
+    return {c["name"]: c["result"] for c in body["checks"]}
+
+
+def test_may_block_raises_only_inside_nonblocking() -> None:
+    may_block("a chain read")
+    with nonblocking(), pytest.raises(WouldBlock, match="a chain read would block"):
+        may_block("a chain read")
+    may_block("a chain read")
+
+
+def test_a_cold_verification_would_block_and_a_warm_one_gives_the_threads_verdict(world: World) -> None:
+    # A reader of its own, so its cache starts empty.
+    verifier = Verifier(
+        ChainReader(world.w3, world.contract),
+        world.verifier.documents,
+        known_head=Head(world.w3.eth.block_number),
+    )
+    upload = served(world, world.facts["three_versions"], 3)
+    with nonblocking(), pytest.raises(WouldBlock):
+        verifier.verify_document(upload)
+    in_thread = verifier.verify_document(upload)
+    with nonblocking():
+        on_loop = verifier.verify_document(upload)
+    assert on_loop.to_json() == in_thread.to_json()
+    assert on_loop.verdict == "authentic-current"
+
+
+def test_light_uploads_are_small_json_only() -> None:
+    assert is_light(b'  {"canonical": "", "signature": {}}')
+    assert not is_light(b"<pat:PatentPublication/>")
+    assert not is_light(b"{}", content_type="application/xml")
+    assert not is_light(b"{}", filename="record.XML")
+    assert not is_light(b"plain file")
+    assert not is_light(b"{" + b" " * (64 * 1024))
+
+
+@pytest.fixture()
+def loop_client(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, Head, list[str]]:
+    """The verification route over a verifier whose head moves only when the test says so, counting the
+    verifications handed to a worker thread."""
+    head = Head(world.w3.eth.block_number)
+    verifier = Verifier(world.reader, world.verifier.documents, confirmations=0, known_head=head)
+    threaded: list[str] = []
+    real = verification.run_in_threadpool
+
+    async def counted(function: Callable[..., Any], *args: Any) -> Any:
+        threaded.append(function.__name__)
+        return await real(function, *args)
+
+    monkeypatch.setattr(verification, "run_in_threadpool", counted)
+    app = FastAPI()
+    app.state.services = SimpleNamespace(
+        settings=SimpleNamespace(max_upload_bytes=UPLOAD_LIMIT), verifier=verifier, signer=world.signer
+    )
+    app.include_router(verification.router)
+    return TestClient(app), head, threaded
+
+
+def test_a_new_block_with_a_changed_right_gives_the_new_verdict_not_a_cached_one(
+    world: World, loop_client: tuple[TestClient, Head, list[str]]
+) -> None:
+    client, head, threaded = loop_client
+    ep = world.nodes["EP"]
+    right_id = "EP:PAT:EP1000090"
+    ep.office.register(make_right("EP", "EP1000090"))
+    ep.worker.drain()
+    head.number = world.w3.eth.block_number
+    first = served(world, right_id, 1)
+
+    cold = client.post("/v1/verifications", content=first).json()
+    assert cold["verdict"] == "authentic-current" and threaded == ["verify_document"]
+    warm = client.post("/v1/verifications", content=first).json()
+    assert threaded == ["verify_document"], "a verification answered from the block's cache stays on the loop"
+    assert warm["verdict"] == "authentic-current" and warm["block"] == cold["block"]
+    assert all(
+        passed(warm)[name] == "pass" for name in ("chain-state", "record-hash", "signature", "key-validity")
+    )
+
+    ep.office.transfer(right_id, 1, assignment(right_id))
+    ep.worker.drain()
+    same_block = client.post("/v1/verifications", content=first).json()
+    assert same_block["verdict"] == "authentic-current", "state at the stated block has not changed"
+
+    head.number = world.w3.eth.block_number  # the indexer saw the new block
+    superseded = client.post("/v1/verifications", content=first).json()
+    assert superseded["verdict"] == "authentic-superseded", superseded
+    assert superseded["block"]["number"] == head.number and superseded["currentVersion"] == 2
+    assert threaded == ["verify_document"] * 2, "the new block's state was read from the chain"
+    current = client.post("/v1/verifications", content=served(world, right_id, 2)).json()
+    assert current["verdict"] == "authentic-current" and current["version"] == 2
