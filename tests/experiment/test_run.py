@@ -1,6 +1,6 @@
-"""`ipreg experiment run scripts/experiments/smoke.yaml`: two offices, a hundred operations on a fresh ganache,
-one office node killed with SIGKILL mid-run and restarted, the real gateway. Its outputs are checked, and
-ops.csv is counted against the chain itself (the run's ganache, started again on its data)."""
+"""`ipreg experiment run scripts/experiments/smoke.yaml`: two offices, a hundred operations on a fresh
+ganache, one office node killed with SIGKILL mid-run and restarted, the real gateway. Its outputs are
+checked, and ops.csv is counted against the chain itself (the run's ganache, started again on its data)."""
 
 from __future__ import annotations
 

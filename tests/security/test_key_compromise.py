@@ -30,6 +30,7 @@ from registry_node.chain import TransactionReverted, Transactor, connect
 from registry_node.client import NodeClient, right_path
 from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.demo import IPREG, ChildProcess, _fund
+from registry_node.experiment.collect import wait_gateway_caught_up
 from registry_node.keys import SigningAlgorithm, create_account_keystore, load_signing_key
 from registry_node.node import init_node, load_keys, register_signing_key
 from registry_node.records import canonical_bytes, chain_right_id
@@ -75,6 +76,9 @@ class Drill:
             client.wait_for_outbox(OUTBOX_S)
             entry = client._call("GET", f"/v1/outbox/{answer['outboxId']}")
         assert entry["state"] == "confirmed", entry
+        # a verification reads the chain at the head the gateway's indexer last saw: wait until it saw this
+        status = wait_gateway_caught_up(self.gateway_url, int(entry["blockNumber"]), OUTBOX_S)
+        assert int(status.get("indexedBlock") or 0) >= int(entry["blockNumber"]), status
         return entry
 
     def document(self, version: int) -> bytes:
