@@ -139,12 +139,7 @@ class Office:
             raise VersionConflict(right.rightId, 0, self.store.right_version(right.rightId))
         signed = self._sign(RightRecord(version=1, right=right, changeKind="registration"))
         chain_state, state = self._chain_state(signed, confidential)
-        registration = (
-            chain_right_id(right.rightId),
-            right.rightKindCategory.chain_value,
-            confidential,
-            chain_state,
-        )
+        registration = _registration(right, confidential, chain_state)
         change = self._change(
             signed, "register", [registration], chain_state, state, confidential, source_xml
         )
@@ -225,12 +220,8 @@ class Office:
                 continue
             signed = self._sign(RightRecord(version=1, right=right, changeKind="registration"))
             chain_state, state = self._chain_state(signed, confidential)
-            registration: list[Any] | None = None
-            if not anchored:  # an anchored right's registration is built from its stored state if needed
-                registration = [
-                    (chain_right_id(right.rightId), right.rightKindCategory.chain_value, confidential,
-                     chain_state)
-                ]  # fmt: skip
+            # an anchored right's registration is built from its stored state if it is ever needed
+            registration = None if anchored else [_registration(right, confidential, chain_state)]
             changes.append(
                 self._change(signed, "register", registration, chain_state, state, confidential, source_xml)
             )
@@ -426,6 +417,13 @@ class Office:
         chain_state = _chain_tuple(first)
         registration = (chain_right_id(right_id), kind.chain_value, False, chain_state)
         return QueuedCall(right_id, 1, "register", _payload([registration], right_id, 1, chain_state))
+
+
+def _registration(
+    right: Right, confidential: bool, chain_state: tuple[bytes, bytes, bytes]
+) -> tuple[bytes, int, bool, tuple[bytes, bytes, bytes]]:
+    """The `register` call's argument for a right: its chain id, kind, confidential flag and state."""
+    return (chain_right_id(right.rightId), right.rightKindCategory.chain_value, confidential, chain_state)
 
 
 def _chain_tuple(version: StoredVersion) -> tuple[bytes, bytes, bytes]:

@@ -289,46 +289,27 @@ def _plain_json(value: Any) -> bool:
     """Whether sorted compact JSON is the RFC 8785 form of `value`: no floats (RFC 8785 has its own number
     form), integers within IEEE 754's exact range, and ASCII keys (sorted alike by UTF-16 and code point).
 
-    A loop over a stack with exact-type tests first, since it runs on every record and on every anchor
-    manifest (thousands of values); a subclass of a JSON type gets the isinstance tests of `_plain_value`.
+    A loop over a stack rather than recursion, since it runs on every record and on every anchor manifest
+    (thousands of values).
     """
     pending = [value]
     while pending:
         item = pending.pop()
-        kind = type(item)
-        if kind is str or item is None:
+        if item is None or isinstance(item, str):
             continue
-        if kind is dict:
+        if isinstance(item, dict):
             for key in item:
                 if not (isinstance(key, str) and key.isascii()):
                     return False
             pending.extend(item.values())
-        elif kind is list:
+        elif isinstance(item, list):
             pending.extend(item)
-        elif kind is int or kind is bool:
+        elif isinstance(item, int):  # bool included
             if not -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER:
                 return False
-        elif not _plain_value(item, pending):
+        else:  # a float, a tuple, anything else
             return False
     return True
-
-
-def _plain_value(item: Any, pending: list[Any]) -> bool:
-    """`_plain_json`'s test for any other type: subclasses of str, int, list and dict pass as their base
-    type does (their contents go on `pending`); anything else (a float, a tuple) does not."""
-    if isinstance(item, str):
-        return True
-    if isinstance(item, int):
-        return -MAX_SAFE_INTEGER <= item <= MAX_SAFE_INTEGER
-    if isinstance(item, list):
-        pending.extend(item)
-        return True
-    if isinstance(item, dict):
-        if not all(isinstance(key, str) and key.isascii() for key in item):
-            return False
-        pending.extend(item.values())
-        return True
-    return False
 
 
 def record_hash(record: Record | dict[str, Any]) -> bytes:

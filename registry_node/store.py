@@ -211,6 +211,22 @@ def _write_lock(path: Path) -> threading.Lock:
         return _WRITE_LOCKS.setdefault(path.resolve(), threading.Lock())
 
 
+INSERT_RIGHT = "INSERT INTO rights VALUES (?, ?, ?, ?)"
+INSERT_VERSION = "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+def _right_row(change: AcceptedChange) -> tuple[Any, ...]:
+    """A new right's row in `rights`, as its first stored change makes it."""
+    return (change.right_id, change.kind, change.version, int(change.confidential))
+
+
+def _version_row(change: AcceptedChange, now: float) -> tuple[Any, ...]:
+    """A change's row in `versions`: published unless confidential."""
+    return (change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
+            json.dumps(change.signature), change.source_xml, int(not change.confidential),
+            json.dumps(change.state), now)  # fmt: skip
+
+
 class Store:
     """One office's SQLite database; safe to open from several threads (one connection each)."""
 
@@ -334,19 +350,9 @@ class Store:
                 seen.add(change.right_id)
                 kept.append(change)
                 outcomes.append(None)
-        db.executemany(
-            "INSERT INTO rights VALUES (?, ?, ?, ?)",
-            [(c.right_id, c.kind, c.version, int(c.confidential)) for c in kept],
-        )
+        db.executemany(INSERT_RIGHT, [_right_row(c) for c in kept])
         now = time.time()
-        db.executemany(
-            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                (c.right_id, c.version, c.change_kind, c.record_hash, c.canonical, json.dumps(c.signature),
-                 c.source_xml, int(not c.confidential), json.dumps(c.state), now)
-                for c in kept
-            ],
-        )  # fmt: skip
+        db.executemany(INSERT_VERSION, [_version_row(c, now) for c in kept])
         return outcomes
 
     def _insert(self, db: sqlite3.Connection, change: AcceptedChange) -> OutboxEntry | None:
@@ -357,10 +363,7 @@ class Store:
         if change.version != current + 1:
             raise StaleVersion(change.right_id, change.version - 1, current)
         if row is None:
-            db.execute(
-                "INSERT INTO rights VALUES (?, ?, ?, ?)",
-                (change.right_id, change.kind, change.version, int(change.confidential)),
-            )
+            db.execute(INSERT_RIGHT, _right_row(change))
         else:
             db.execute(
                 "UPDATE rights SET version = ?, confidential = ? WHERE right_id = ?",
@@ -369,14 +372,7 @@ class Store:
         now = time.time()
         if change.publishes:
             db.execute("UPDATE versions SET published = 1 WHERE right_id = ?", (change.right_id,))
-        db.execute(
-            "INSERT INTO versions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                change.right_id, change.version, change.change_kind, change.record_hash, change.canonical,
-                json.dumps(change.signature), change.source_xml, int(not change.confidential),
-                json.dumps(change.state), now,
-            ),
-        )  # fmt: skip
+        db.execute(INSERT_VERSION, _version_row(change, now))
         for call in change.queue_first:
             self._queue(db, call, now)
         if change.anchored:
