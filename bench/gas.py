@@ -12,7 +12,6 @@ import argparse
 import json
 import platform
 import random
-import socket
 import sys
 import tempfile
 from datetime import UTC, datetime
@@ -26,7 +25,7 @@ from eth_utils import keccak
 from registry_node.artifacts import load_artifact
 from registry_node.chain import Transactor, connect
 from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.devchain import Ganache
+from registry_node.devchain import Ganache, free_port
 from registry_node.merkle import MerkleTree
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gas.json"
@@ -59,12 +58,6 @@ def u32(value: int) -> bytes:
 
 STATUS_GRANTED = b"A4F10"  # active, grant stage, key event F10
 STATUS_LAPSED = b"N6H13"  # not active, terminated stage, lapsed (H13)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Bench:

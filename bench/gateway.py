@@ -36,7 +36,6 @@ import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
-import socket  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -53,6 +52,7 @@ from fastapi import FastAPI, Request  # noqa: E402
 
 from registry_node.client import right_path  # noqa: E402
 from registry_node.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devchain import free_port  # noqa: E402
 from registry_node.keys import SigningAlgorithm  # noqa: E402
 from registry_node.signing import DetachedSignature, verify_signature  # noqa: E402
 
@@ -91,12 +91,6 @@ def serve(data_dir: Path) -> None:
 # ------------------------------------------------------------ the consortium
 
 
-def pick_free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @dataclass(frozen=True)
 class Upload:
     right_id: str
@@ -108,8 +102,8 @@ class Upload:
 @contextmanager
 def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Demo]:
     """A fresh demo consortium whose gateway process also serves the bare routes."""
-    nodes = (pick_free_port(), pick_free_port(), pick_free_port())
-    ports = DemoPorts(chain=pick_free_port(), gateway=pick_free_port(), nodes=nodes)
+    nodes = (free_port(), free_port(), free_port())
+    ports = DemoPorts(chain=free_port(), gateway=free_port(), nodes=nodes)
     demo = Demo(folder, ports, say, gateway_program=(sys.executable, str(Path(__file__).resolve()), "serve"))
     try:
         demo.start(threading.Event())

@@ -26,7 +26,6 @@ import hashlib
 import json
 import os
 import platform
-import socket
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ from registry_node.anchors import inclusion_proof
 from registry_node.artifacts import load_artifact
 from registry_node.chain import Transactor, connect, fee_fields, rpc_batch
 from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.devchain import Ganache
+from registry_node.devchain import Ganache, free_port
 from registry_node.keys import OfficeSigningKey, load_account
 from registry_node.office import Accepted, Office
 from registry_node.outbox import OutboxWorker
@@ -62,12 +61,6 @@ EVIDENCE = hashlib.sha256(b"deed").hexdigest()
 SAMPLE = ROOT / "tests" / "assets" / "st96" / "patent_application_publication.xml"
 BULK_BATCH = 250  # registrations per registerBatch transaction (about 7.3M gas)
 ANCHOR_BATCH = 1000  # records per anchored Merkle root (the node's default anchor_batch_size)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ipreg(*args: str, env: dict[str, str]) -> dict[str, Any]:

@@ -45,7 +45,6 @@ import platform  # noqa: E402
 import random  # noqa: E402
 import resource  # noqa: E402
 import shutil  # noqa: E402
-import socket  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -66,6 +65,7 @@ from registry_node.artifacts import load_artifact  # noqa: E402
 from registry_node.chain import connect  # noqa: E402
 from registry_node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
 from registry_node.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devchain import free_port  # noqa: E402
 from registry_node.errors import RegistryError  # noqa: E402
 from registry_node.experiment.checks import check_index  # noqa: E402
 from registry_node.experiment.collect import (  # noqa: E402
@@ -878,12 +878,7 @@ class Suite:
 
 
 def free_ports() -> DemoPorts:
-    def pick() -> int:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            return int(sock.getsockname()[1])
-
-    return DemoPorts(chain=pick(), gateway=pick(), nodes=(pick(), pick(), pick()))
+    return DemoPorts(chain=free_port(), gateway=free_port(), nodes=(free_port(), free_port(), free_port()))
 
 
 @contextlib.contextmanager

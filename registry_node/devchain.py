@@ -7,10 +7,15 @@ transactions in ganache 7.9.2.
 
 from __future__ import annotations
 
+import collections
+import fcntl
 import os
+import secrets
 import shutil
 import socket
 import subprocess
+import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +28,8 @@ from registry_node.errors import RegistryError
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BALANCE_WEI = 10**24
 STARTUP_TIMEOUT_S = 60.0
+PORT_POOL_FLOOR = 20000  # free_port's ports start here, below the kernel's ephemeral range
+PORT_RESERVATIONS = 512  # how many ports one process holds reserved at once (the oldest is let go)
 
 
 class DevChainError(RegistryError):
@@ -60,6 +67,58 @@ def port_is_free(host: str, port: int) -> bool:
         except OSError:
             return False
     return True
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _local_port_pool() -> range:
+    """Ports no client connection is ever given: below the kernel's ephemeral range (or above it, if the
+    range starts too low to leave room)."""
+    low, high = _ephemeral_range()
+    return range(PORT_POOL_FLOOR, low) if low - PORT_POOL_FLOOR >= 1000 else range(high + 1, 65536)
+
+
+_held_ports: collections.deque[tuple[int, int]] = collections.deque()  # (port, lock file descriptor)
+_held_ports_lock = threading.Lock()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port for a server we are about to start: nothing listens there, and no other caller gets it.
+
+    A port from bind(("", 0)) comes from the ephemeral range, which outgoing connections draw from too:
+    while a chain is down, a client retrying it can be given the chain's own port (a TCP self-connect), and
+    the chain cannot come back on it; a later bind(0) can also hand out the same port twice. So ports come
+    from outside that range, and each is reserved by an flock on a file under the temp folder, held until
+    this process exits or has handed out PORT_RESERVATIONS more: every process of the project's tooling
+    (tests, benchmarks, experiments) skips a port another one holds.
+    """
+    pool = _local_port_pool()
+    lock_dir = Path(tempfile.gettempdir()) / "ipreg-ports"
+    lock_dir.mkdir(exist_ok=True)
+    start = secrets.randbelow(len(pool))
+    with _held_ports_lock:
+        for step in range(len(pool)):
+            port = pool[(start + step) % len(pool)]
+            fd = os.open(lock_dir / str(port), os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            if not port_is_free(host, port):
+                os.close(fd)
+                continue
+            _held_ports.append((port, fd))
+            while len(_held_ports) > PORT_RESERVATIONS:
+                os.close(_held_ports.popleft()[1])
+            return port
+    raise DevChainError(f"no free port on {host} in {pool.start}..{pool.stop - 1}")
 
 
 @dataclass

@@ -9,7 +9,6 @@ web3's ExtraDataToPOAMiddleware so blocks can be read.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -22,19 +21,13 @@ from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
 from registry_node.chain import connect, fee_fields
-from registry_node.devchain import PROJECT_ROOT, DevChainError, Ganache
+from registry_node.devchain import PROJECT_ROOT, DevChainError, Ganache, free_port
 from registry_node.errors import ConfigError
 from registry_node.experiment.config import ChainConfig
 
 HARDHAT_DIR = PROJECT_ROOT / "scripts" / "experiments" / "hardhat"
 HARDHAT_CHAIN_ID = 31337
 STARTUP_TIMEOUT_S = 90.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def chain_web3(rpc_url: str) -> Web3:

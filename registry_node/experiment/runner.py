@@ -36,10 +36,10 @@ from registry_node.chain import Transactor
 from registry_node.client import NodeClient, NodeUnreachable, ProblemError
 from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
 from registry_node.demo import IPREG, ChildProcess, _fund, _with_contract
-from registry_node.devchain import PROJECT_ROOT
+from registry_node.devchain import PROJECT_ROOT, free_port
 from registry_node.errors import RegistryError
 from registry_node.experiment import checks
-from registry_node.experiment.chains import ChainBackend, chain_backend, chain_web3, charges_gas, free_port
+from registry_node.experiment.chains import ChainBackend, chain_backend, chain_web3, charges_gas
 from registry_node.experiment.collect import (
     collect_chain_facts,
     read_chain_rights,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +14,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
+from registry_node import devchain
 from registry_node.artifacts import load_artifact
 from registry_node.chain import Transactor, connect
 from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
@@ -38,6 +41,45 @@ def test_port_is_free_tells_a_listening_port_from_a_free_one(
 ) -> None:
     assert not port_is_free("127.0.0.1", listening_port)
     assert port_is_free("127.0.0.1", free_port())
+
+
+FREE_PORTS_IN_A_CHILD = """
+from registry_node.devchain import free_port
+import sys
+ports = [free_port() for _ in range(int(sys.argv[1]))]
+print(" ".join(map(str, ports)), flush=True)
+sys.stdin.read()  # holds its reservations until the test is done with them
+"""
+
+
+def test_free_ports_are_outside_the_ephemeral_range_and_never_handed_out_twice(tmp_path: Path) -> None:
+    """Client connections draw their own port from the ephemeral range; a server's port must not be there,
+    and no two callers, in this process or another, may get the same one."""
+    low, high = (int(n) for n in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    script = tmp_path / "free_ports.py"
+    script.write_text(FREE_PORTS_IN_A_CHILD)
+    child = subprocess.Popen(
+        [sys.executable, str(script), "200"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )  # fmt: skip
+    try:
+        assert child.stdout is not None
+        theirs = [int(port) for port in child.stdout.readline().split()]
+        ours = [devchain.free_port() for _ in range(200)]
+    finally:
+        child.communicate("")
+    assert len(theirs) == 200 and len(set(ours)) == 200
+    assert not set(ours) & set(theirs)
+    assert all(not low <= port <= high for port in ours + theirs)
+    assert all(port_is_free("127.0.0.1", port) for port in ours)
+
+
+def test_free_port_never_hands_out_a_port_something_listens_on(
+    listening_port: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(devchain, "_local_port_pool", lambda: range(listening_port, listening_port + 1))
+    with pytest.raises(DevChainError, match=f"no free port on 127.0.0.1 in {listening_port}"):
+        devchain.free_port()
 
 
 def test_a_started_chain_answers_and_stops_for_good(

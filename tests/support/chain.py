@@ -1,13 +1,13 @@
 """Real chains for tests: ganache on free loopback ports, a deployed three-office consortium.
 
 Shared by the node's and the gateway's tests (import `tests.support.chain`). Readiness is checked by asking
-the chain for its id, never by sleeping a fixed time.
+the chain for its id, never by sleeping a fixed time. Ports come from `registry_node.devchain.free_port`
+(re-exported as `pick_free_port`): outside the ephemeral range, and never handed out twice.
 """
 
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +24,7 @@ from registry_node.artifacts import load_artifact
 from registry_node.chain import Transactor, connect
 from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
 from registry_node.devchain import Ganache, ganache_executable
+from registry_node.devchain import free_port as pick_free_port
 
 READY_TIMEOUT_S = 60.0
 OFFICES = {
@@ -32,13 +33,6 @@ OFFICES = {
     "KR": ("Korean Intellectual Property Office", "https://kr.example/registry"),
 }
 VOTING_PERIOD_DAYS = 7
-
-
-def pick_free_port() -> int:
-    """A loopback port the OS just handed out, so nothing else listens there."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_rpc(
