@@ -10,6 +10,7 @@ its outbox but no request half-answered: every operation's outcome stays known.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import threading
 import time
 from collections.abc import Iterator
@@ -53,14 +54,23 @@ class Gate:
             time.sleep(0.02)
 
 
+@dataclasses.dataclass(frozen=True)
+class Restored:
+    """A part back up: when it answered again (stamped before any held submission is let through), and
+    what was seen."""
+
+    at_s: float
+    note: str
+
+
 class FaultTargets(Protocol):
     """What a run offers the injector; each method breaks a part, restores it and says what it saw."""
 
     stop: threading.Event
 
-    def kill_node(self, code: str, down_s: float) -> str: ...
-    def restart_chain(self, down_s: float) -> str: ...
-    def restart_gateway(self, down_s: float) -> str: ...
+    def kill_node(self, code: str, down_s: float) -> Restored: ...
+    def restart_chain(self, down_s: float) -> Restored: ...
+    def restart_gateway(self, down_s: float) -> Restored: ...
     def progress_share(self) -> float: ...
     def load_running(self) -> bool: ...
     def now(self) -> float: ...
@@ -85,13 +95,13 @@ class FaultInjector:
             try:
                 if fault.kind == "kill_node":
                     assert fault.office is not None
-                    note = targets.kill_node(fault.office, fault.down_s)
+                    restored = targets.kill_node(fault.office, fault.down_s)
                 elif fault.kind == "restart_chain":
-                    note = targets.restart_chain(fault.down_s)
+                    restored = targets.restart_chain(fault.down_s)
                 else:
-                    note = targets.restart_gateway(fault.down_s)
+                    restored = targets.restart_gateway(fault.down_s)
             except RegistryError as err:
                 self.happened.append(FaultRecord(fault.kind, target, at, None, f"failed: {err}"))
                 continue
-            self.happened.append(FaultRecord(fault.kind, target, at, targets.now(), note))
-            self.console.print(f"fault: {fault.kind} {target} at {at:.1f} s ({note})")
+            self.happened.append(FaultRecord(fault.kind, target, at, restored.at_s, restored.note))
+            self.console.print(f"fault: {fault.kind} {target} at {at:.1f} s ({restored.note})")

@@ -48,7 +48,7 @@ from registry_node.experiment.collect import (
     wait_gateway_caught_up,
 )
 from registry_node.experiment.config import ExperimentConfig
-from registry_node.experiment.faults import FaultInjector, Gate
+from registry_node.experiment.faults import FaultInjector, Gate, Restored
 from registry_node.experiment.metrics import compute_figures
 from registry_node.experiment.observations import (
     ACCEPTED,
@@ -562,7 +562,7 @@ class ExperimentRun:
 
     # ------------------------------------------------------------ faults (what FaultInjector breaks)
 
-    def kill_node(self, code: str, down_s: float) -> str:
+    def kill_node(self, code: str, down_s: float) -> Restored:
         office = self.offices[code]
         gate = self.office_gates[code]
         gate.close_and_drain()
@@ -572,23 +572,27 @@ class ExperimentRun:
         office.child.process.wait()
         self.stop.wait(down_s)
         self._spawn_node(code).wait_ready(f"{office.url}/openapi.json")
+        restored = Restored(self.now(), f"SIGKILL with {pending} outbox entries pending or sent")
         gate.up.set()
-        return f"SIGKILL with {pending} outbox entries pending or sent"
+        return restored
 
-    def restart_chain(self, down_s: float) -> str:
+    def restart_chain(self, down_s: float) -> Restored:
         self.chain.stop()
         self.stop.wait(down_s)
         self.chain.resume()
-        return f"{self.chain.name} stopped and resumed from its data dir; nodes kept accepting"
+        return Restored(
+            self.now(), f"{self.chain.name} stopped and resumed from its data dir; nodes kept accepting"
+        )
 
-    def restart_gateway(self, down_s: float) -> str:
+    def restart_gateway(self, down_s: float) -> Restored:
         self.gateway_gate.close_and_drain()
         assert self.gateway is not None
         self.gateway.stop()
         self.stop.wait(down_s)
         self._spawn_gateway().wait_ready(f"{self.gateway_url}/v1/status")
+        restored = Restored(self.now(), "stopped (SIGTERM) and started on its index")
         self.gateway_gate.up.set()
-        return "stopped (SIGTERM) and started on its index"
+        return restored
 
     def load_running(self) -> bool:
         return self._load_thread is not None and self._load_thread.is_alive()

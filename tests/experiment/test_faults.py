@@ -6,11 +6,12 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
 from rich.console import Console
 
 from registry_node.errors import RegistryError
 from registry_node.experiment.config import FaultConfig
-from registry_node.experiment.faults import FaultInjector, Gate
+from registry_node.experiment.faults import FaultInjector, Gate, Restored
 
 
 class ScriptedRun:
@@ -22,24 +23,37 @@ class ScriptedRun:
         self.running = True
         self.fail = fail
         self.struck: list[tuple[str, float]] = []
+        self._reads = threading.Condition()
+        self._reads_of_share = 0
 
-    def _strike(self, what: str) -> str:
+    def _strike(self, what: str) -> Restored:
         if what == self.fail:
             raise RegistryError(f"{what} would not come back")
         self.struck.append((what, self.share))
-        return f"{what} done"
+        return Restored(self.now(), f"{what} done")
 
-    def kill_node(self, code: str, down_s: float) -> str:
+    def kill_node(self, code: str, down_s: float) -> Restored:
         return self._strike(f"kill {code}")
 
-    def restart_chain(self, down_s: float) -> str:
+    def restart_chain(self, down_s: float) -> Restored:
         return self._strike("chain")
 
-    def restart_gateway(self, down_s: float) -> str:
+    def restart_gateway(self, down_s: float) -> Restored:
         return self._strike("gateway")
 
     def progress_share(self) -> float:
-        return self.share
+        with self._reads:
+            self._reads_of_share += 1
+            self._reads.notify_all()
+            return self.share
+
+    def advance(self, share: float, injector: threading.Thread) -> None:
+        """Sets the progress, then waits until the injector has read it twice (so it has struck every fault
+        due at this share and gone back to waiting) or has finished."""
+        with self._reads:
+            self.share, self._reads_of_share = share, 0
+            while self._reads_of_share < 2 and injector.is_alive():
+                self._reads.wait(0.05)
 
     def load_running(self) -> bool:
         return self.running
@@ -59,10 +73,9 @@ def drive(run: ScriptedRun, injector: FaultInjector, shares: list[float]) -> Non
     thread = threading.Thread(target=injector.run, daemon=True)
     thread.start()
     for share in shares:
-        run.share = share
-        time.sleep(0.15)
+        run.advance(share, thread)
     run.running = False
-    thread.join(timeout=5)
+    thread.join(timeout=30)
     assert not thread.is_alive()
 
 
@@ -76,7 +89,7 @@ def test_each_fault_strikes_once_the_run_reaches_its_share_in_order() -> None:
         ("restart_chain", "chain", "chain done"),
         ("restart_gateway", "gateway", "gateway done"),
     ]
-    assert all(f.recovered_s is not None for f in injector.happened)
+    assert [f.recovered_s for f in injector.happened] == pytest.approx([30, 60, 90])  # when each was back
 
 
 def test_a_fault_that_fails_is_recorded_as_failed_and_the_next_still_strikes() -> None:
@@ -111,7 +124,7 @@ def test_a_closed_gate_waits_for_submissions_in_flight_and_holds_new_ones_until_
 
     first = threading.Thread(target=submission, args=("first", 0.3))
     first.start()
-    inside.wait(5)
+    assert inside.wait(30)
     gate.close_and_drain()
     events.append("down")
     second = threading.Thread(target=submission, args=("second", 0.0))
@@ -119,8 +132,8 @@ def test_a_closed_gate_waits_for_submissions_in_flight_and_holds_new_ones_until_
     time.sleep(0.3)
     assert events == ["first in", "first out", "down"]  # the second waits while the part is down
     gate.up.set()
-    second.join(5)
-    first.join(5)
+    second.join(30)
+    first.join(30)
     assert events[-2:] == ["second in", "second out"]
 
 
@@ -136,5 +149,5 @@ def test_a_run_stopping_while_the_gate_is_closed_lets_waiting_submissions_go_wit
     waiting = threading.Thread(target=submission)
     waiting.start()
     stop.set()
-    waiting.join(5)
+    waiting.join(30)
     assert results == [False]
