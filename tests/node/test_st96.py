@@ -49,7 +49,6 @@ TRADEMARK = ASSETS / "trademark_application.xml"
 DESIGN = ASSETS / "design_application.xml"
 EP_APPLICATION = ASSETS / "patent_application_publication.xml"
 
-QUICK_S = 1.0  # a refusal must not cost more than this; an expanded entity bomb would take minutes
 PASSWD_MARKER = "root:"  # what /etc/passwd starts with: must never reach a result or an error
 
 needs_wipo_files = pytest.mark.skipif(
@@ -65,12 +64,11 @@ def schemas() -> SchemaSet:
     return SchemaSet(WIPO_SCHEMAS)
 
 
-def refusal(data: bytes, schemas: SchemaSet | None = None, quick: bool = True) -> St96Error:
-    """The St96Error that importing `data` raises, checked to arrive quickly (unless a schema may load)."""
-    started = time.perf_counter()
+def refusal(data: bytes, schemas: SchemaSet | None = None) -> St96Error:
+    """The St96Error that importing `data` raises. How long a refusal takes is a benchmark figure
+    (bench/hostile_input.py), not a test: a wall-clock bound fails on a loaded machine."""
     with pytest.raises(St96Error) as caught:
         parse_st96(data, schemas)
-    assert not quick or time.perf_counter() - started < QUICK_S
     assert str(caught.value) == f"{caught.value.element}: {caught.value.reason}"
     return caught.value
 
@@ -286,11 +284,26 @@ def assert_nothing_leaked(*texts: object) -> None:
         ),
     ],
 )
-def test_hostile_file_is_refused_quickly_with_the_reason(name: str, element: str, reason: str) -> None:
+def test_hostile_file_is_refused_with_the_reason(name: str, element: str, reason: str) -> None:
     error = refusal((HOSTILE / name).read_bytes())
     assert error.element == element
     assert reason in error.reason
     assert_nothing_leaked(error, error.reason)
+
+
+@pytest.mark.parametrize(
+    "name", ["xxe_external_entity.xml", "xxe_parameter_entity.xml", "billion_laughs.xml", "external_dtd.xml"]
+)
+def test_a_doctype_is_refused_before_libxml2_reads_the_document(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What keeps an entity bomb cheap: the prolog scan refuses it, so nothing is ever expanded."""
+
+    def parse(*args: Any) -> Any:
+        raise AssertionError("libxml2 was given a document with a DOCTYPE")
+
+    monkeypatch.setattr(st96.etree, "fromstring", parse)
+    assert refusal((HOSTILE / name).read_bytes()).element == "(document)"
 
 
 @pytest.mark.skipif(not passwd_is_readable(), reason="needs a readable /etc/passwd to prove nothing leaks")
@@ -703,7 +716,7 @@ def test_schema_failure_names_the_first_failing_element_and_its_line(schemas: Sc
     lines = TRADEMARK.read_text("utf-8").splitlines()
     line = next(number for number, text in enumerate(lines, 1) if ">Word<" in text)
     data = TRADEMARK.read_bytes().replace(b">Word<", b">Wordy<")
-    error = refusal(data, schemas, quick=False)
+    error = refusal(data, schemas)
     assert error.element == f"{MARK}/tmk:MarkRepresentation/tmk:MarkFeatureCategory"
     assert error.reason.startswith(f"line {line}: Element 'tmk:MarkFeatureCategory'")
     assert "TrademarkApplication_V6_0.xsd" in error.reason
@@ -715,7 +728,7 @@ def test_schema_failure_is_found_with_a_default_namespace_too(schemas: SchemaSet
         'xmlns="http://www.wipo.int/standards/XMLSchema/ST96/Design"',
     )
     text = text.replace("dgn:", "").replace("<DesignBag>", "<DesignBag><Unexpected/>")
-    error = refusal(text.encode(), schemas, quick=False)
+    error = refusal(text.encode(), schemas)
     assert error.element == "dgn:DesignBag/dgn:Unexpected"
     assert "This element is not expected" in error.reason
 
@@ -932,8 +945,9 @@ def test_a_batch_whose_worker_died_fails_and_the_next_batch_gets_new_workers() -
         victim = next(c for c in multiprocessing.active_children() if c.pid not in others)
         os.kill(victim.pid or 0, signal.SIGKILL)
         victim.join(10)
+        deadline = time.monotonic() + 60
         with pytest.raises(BrokenProcessPool):
-            for _ in range(50):  # until the pool has noticed the death
+            while time.monotonic() < deadline:  # until the pool has noticed the death
                 pool.parse_many(sources)
                 time.sleep(0.1)
         assert not pool.started

@@ -4,8 +4,6 @@ and quick."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from tests.security.test_access_http import World, headers, world  # noqa: F401  (the shared fixture)
@@ -79,20 +77,18 @@ def test_invalid_utf8_bodies_are_a_clear_400_at_the_node(world: World) -> None: 
     ],
     ids=["invalid-utf8", "billion-laughs", "external-entity", "deep-nesting", "huge-attribute"],
 )
-def test_hostile_uploads_to_verify_get_a_verdict_quickly_never_a_5xx(
+def test_hostile_uploads_to_verify_get_a_verdict_never_a_5xx(
     world: World,  # noqa: F811
     name: str,
     payload: bytes,
 ) -> None:
-    started = time.monotonic()
+    """How quickly each is refused is a benchmark figure (bench/hostile_input.py), not a wall-clock bound."""
     answer = world.gateway.post("/v1/verifications", files={"file": (name, payload)})
-    elapsed = time.monotonic() - started
     assert answer.status_code < 500, answer.text
     if answer.status_code == 200:
         assert answer.json()["verdict"] in ("unknown", "tampered")
     else:
         assert answer.headers["content-type"] == "application/problem+json"
-    assert elapsed < 10, f"{name} took {elapsed:.1f} s"
     assert b"root:" not in answer.content  # the external entity was never resolved
 
 

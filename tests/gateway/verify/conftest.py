@@ -117,7 +117,8 @@ class Tamper:
             await send({"type": "http.response.body", "body": b""})
             return
         if mode == "slow":
-            await asyncio.sleep(4)
+            while self.mode == "slow":  # no answer at all until the test is done with this mode
+                await asyncio.sleep(0.05)
         if mode == "huge":
             await send(
                 {

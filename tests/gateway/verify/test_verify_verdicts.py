@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import time
 from pathlib import Path
 
 from conftest import EVIDENCE, World  # type: ignore[import-not-found]  # this folder's conftest
@@ -151,15 +150,17 @@ def test_a_signed_upload_is_still_checked_when_its_office_is_down(world: World) 
     assert results(verdict)["signature"] == "pass"
 
 
-def test_slow_huge_and_redirecting_endpoints_are_bounded(world: World) -> None:
-    for mode, words in (("slow", "no answer within"), ("huge", "over"), ("redirect", "redirected")):
-        started = time.monotonic()
+def test_silent_huge_and_redirecting_endpoints_are_bounded(world: World) -> None:
+    """The silent endpoint never answers while the verification runs, so a verdict proves the timeout."""
+    for mode, words in (
+        ("slow", "no answer within 1 s"),
+        ("huge", f"over {256 * 1024} bytes"),
+        ("redirect", "redirected (302)"),
+    ):
         with world.hostile(mode):
             verdict = world.verifier.verify_right(world.facts["gb"])
-        elapsed = time.monotonic() - started
         assert verdict.verdict == "office-unreachable", mode
         assert words in next(c.detail for c in verdict.checks if c.name == "document-fetch"), mode
-        assert elapsed < 3.5, f"{mode} took {elapsed:.1f} s"
 
 
 def test_an_anchored_record_with_its_merkle_proof_is_authentic_current(world: World) -> None:
