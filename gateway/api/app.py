@@ -32,7 +32,8 @@ from registry_node.chain import ChainError
 API_VERSION = "1"
 
 # The verification engineer's routers; those under /v1/rights/{rightId}/… come before `rights`, whose
-# `/v1/rights/{rightId:path}` would otherwise take their paths for right ids.
+# `/v1/rights/{rightId}` (any characters, `/` included: registry_node.api.path_convertors) would otherwise
+# take their paths for right ids.
 VERIFY_ROUTERS = ("verification", "receipts", "keys")
 
 

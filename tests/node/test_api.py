@@ -418,6 +418,8 @@ def test_an_invalid_status_event_is_422_naming_the_field(node: Node) -> None:
         ("/v1/rights/EP:PAT:", "rightId"),
         ("/v1/rights/EP:XYZ:123/publication", "rightId"),
         ("/v1/rights/EP:PAT:1%20", "rightId"),
+        ("/v1/rights/EP:PAT:1%0A2", "rightId"),  # a newline: Starlette's `path` convertor matched no route
+        ("/v1/rights/EP:PAT:1%0A/publication", "rightId"),
         ("/v1/rights/EP:PAT:" + "1" * 41, "rightId"),
         ("/v1/outbox/abc", "entryId"),
         ("/v1/outbox/0", "entryId"),
@@ -435,6 +437,7 @@ def test_a_malformed_path_is_400_naming_the_parameter(node: Node, path: str, fie
         ("/v1/documents/EP:PAT:1/abc", "version"),
         ("/v1/documents/EP:PAT:1/99999999999999999999999", "version"),
         ("/v1/documents/not-a-right/1", "rightId"),
+        ("/v1/documents/EP:PAT:1%0A2/1", "rightId"),
         ("/v1/documents?recordHash=ABC", "recordHash"),
         ("/v1/documents", "recordHash"),
     ],

@@ -12,6 +12,7 @@ from gateway.api.routes.verification import InvalidBlock
 from gateway.chain_reader import BlockOutOfRange, ChainReader
 from gateway.receipts import ReceiptUnavailable, build_receipt
 from registry_node.api.errors import ApiError, problem_responses
+from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
 
 router = APIRouter(prefix="/v1/rights", tags=["receipts"])
 
@@ -31,7 +32,7 @@ class InvalidRightId(ApiError):
 
 
 @router.get(
-    "/{rightId:path}/receipt",
+    f"/{RIGHT_ID_SEGMENT}/receipt",
     operation_id="readReceipt",
     response_model=dict[str, Any],
     responses=problem_responses(400, 404, 409, 502),

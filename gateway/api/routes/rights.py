@@ -16,6 +16,7 @@ from gateway.api.models import HistoryPublic, RightPage, RightPublic, RightState
 from gateway.api.routes.params import InvalidParameter, NotFound, RightRefDep, check_limit
 from gateway.index import BadCursor, Index, RightFilter
 from registry_node.api.errors import problem_responses
+from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
 
 router = APIRouter(prefix="/v1/rights", tags=["rights"])
 
@@ -64,7 +65,7 @@ async def list_rights(
 
 
 @router.get(
-    "/{rightId:path}/history",
+    f"/{RIGHT_ID_SEGMENT}/history",
     operation_id="readRightHistory",
     response_model=HistoryPublic,
     responses=problem_responses(400, 404),
@@ -79,7 +80,7 @@ async def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
 
 
 @router.get(
-    "/{rightId:path}/state",
+    f"/{RIGHT_ID_SEGMENT}/state",
     operation_id="readRightState",
     response_model=RightStatePublic,
     responses=problem_responses(400, 404),
@@ -97,7 +98,7 @@ async def read_state(
 
 
 @router.get(
-    "/{rightId:path}",
+    f"/{RIGHT_ID_SEGMENT}",
     operation_id="readRight",
     response_model=RightPublic,
     responses=problem_responses(400, 404),

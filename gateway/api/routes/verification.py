@@ -19,6 +19,7 @@ from gateway.chain_reader import BlockOutOfRange
 from gateway.nonblocking import WouldBlock, nonblocking
 from gateway.verification import VERDICTS, Verdict, Verifier, is_light, parse_multipart
 from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
+from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
 
 router = APIRouter(tags=["verification"])
 
@@ -70,7 +71,7 @@ def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get(
-    "/v1/rights/{rightId:path}/verification",
+    f"/v1/rights/{RIGHT_ID_SEGMENT}/verification",
     operation_id="verifyRight",
     response_model=VerdictPublic,
     response_model_exclude_none=True,

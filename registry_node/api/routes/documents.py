@@ -16,6 +16,7 @@ from registry_node.anchors import inclusion_proof
 from registry_node.api.deps import StoreDep
 from registry_node.api.errors import DocumentNotFound, problem_responses
 from registry_node.api.models import AnchorProofPublic, DocumentPublic, SignaturePublic
+from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.api.routes.params import RightIdPath, VersionPath
 from registry_node.store import Store, StoredVersion
 
@@ -48,7 +49,7 @@ def find_document(
 
 
 @router.get(
-    "/{rightId:path}/{version}",
+    f"/{RIGHT_ID_SEGMENT}/{{version}}",
     operation_id="readDocument",
     response_model=DocumentPublic,
     responses=problem_responses(400, 404),

@@ -10,7 +10,8 @@ from fastapi import Path
 from registry_node.api.models import MAX_VERSION
 from registry_node.records import RIGHT_ID
 
-# Routes declare `{rightId:path}`: an application number may hold a `/` (sent as %2F).
+# Routes declare `RIGHT_ID_SEGMENT` (registry_node.api.path_convertors): an application number may hold a `/`
+# (sent as %2F), and an id with any other character must still reach this validator.
 RightIdPath = Annotated[
     str,
     Path(

@@ -22,6 +22,7 @@ from registry_node.api.models import (
     RightPublic,
     StatusEventCreate,
 )
+from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.api.routes.params import RightIdPath
 from registry_node.chain import ChainError
 from registry_node.office import Accepted, UnknownRight
@@ -57,7 +58,7 @@ def create_right(body: RightCreate, office: OfficeDep, store: StoreDep, response
 
 
 @router.post(
-    "/{rightId:path}/ownership-changes",
+    f"/{RIGHT_ID_SEGMENT}/ownership-changes",
     status_code=202,
     operation_id="recordOwnershipChange",
     response_model=ChangeAccepted,
@@ -71,7 +72,7 @@ def record_ownership_change(
 
 
 @router.post(
-    "/{rightId:path}/status-events",
+    f"/{RIGHT_ID_SEGMENT}/status-events",
     status_code=202,
     operation_id="recordStatusEvent",
     response_model=ChangeAccepted,
@@ -85,7 +86,7 @@ def record_status_event(
 
 
 @router.post(
-    "/{rightId:path}/publication",
+    f"/{RIGHT_ID_SEGMENT}/publication",
     status_code=202,
     operation_id="publishRight",
     response_model=ChangeAccepted,
@@ -99,7 +100,7 @@ def publish_right(
 
 
 @router.get(
-    "/{rightId:path}",
+    f"/{RIGHT_ID_SEGMENT}",
     operation_id="readRight",
     response_model=RightPublic,
     responses=problem_responses(400, 401, 404),
