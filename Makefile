@@ -10,9 +10,14 @@ BIN := $(CURDIR)/$(VENV)/bin
 PYTHON_FOR_VENV := $(shell command -v python3.11 || command -v python3)
 STAMP_PY := $(VENV)/.setup-stamp
 STAMP_NODE := node_modules/.setup-stamp
-# schemathesis needs a newer hypothesis than brownie pins, so it has a venv of its own, used as a command.
+# schemathesis needs a newer hypothesis than brownie pins, so it has a venv of its own, used as a command, on
+# Python 3.12 or newer (why: requirements-schemathesis.lock): the newest found on PATH or under pyenv.
 ST_VENV := .venv-schemathesis
 STAMP_ST := $(ST_VENV)/.setup-stamp
+ST_PYTHON_OK := import sys; sys.exit(sys.version_info < (3, 12))
+PYTHON_FOR_ST := $(shell for p in python3.14 python3.13 python3.12 \
+	$$(ls -dr $${PYENV_ROOT:-$$HOME/.pyenv}/versions/3.1[2-9]*/bin/python3 2>/dev/null); do \
+	"$$p" -c '$(ST_PYTHON_OK)' 2>/dev/null && { command -v "$$p"; break; }; done)
 
 # brownie and py-solc-x reach the compiler through the bridge; ganache comes from node_modules.
 export SOLCX_BINARY_PATH := $(CURDIR)/scripts/solc
@@ -59,7 +64,9 @@ $(STAMP_PY): requirements.lock pyproject.toml
 	touch $@
 
 $(STAMP_ST): requirements-schemathesis.lock
-	test -x $(ST_VENV)/bin/python || $(PYTHON_FOR_VENV) -m venv $(ST_VENV)
+	@test -n "$(PYTHON_FOR_ST)" || { echo "schemathesis needs Python 3.12 or newer and none was found" \
+		"(see requirements-schemathesis.lock); install one, e.g. with pyenv" >&2; exit 1; }
+	$(ST_VENV)/bin/python -c '$(ST_PYTHON_OK)' 2>/dev/null || { rm -rf $(ST_VENV); $(PYTHON_FOR_ST) -m venv $(ST_VENV); }
 	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.lock
 	touch $@
 
