@@ -101,7 +101,7 @@ test-contracts: setup
 	$(BIN)/brownie test --network ganache-cli
 
 test-python: setup
-	$(BIN)/pytest -p no:pytest-brownie tests --ignore=tests/contracts
+	$(BIN)/pytest -p no:pytest-brownie --durations=15 tests --ignore=tests/contracts
 
 test: lint test-contracts test-python
 
