@@ -100,8 +100,10 @@ lint: setup
 test-contracts: setup
 	$(BIN)/brownie test --network ganache-cli
 
+# Two workers, each test file on one (its module fixtures start once): most tests wait on processes and
+# chains, and they can run side by side because every port comes from registry_node.devchain.free_port.
 test-python: setup
-	$(BIN)/pytest -p no:pytest-brownie --durations=15 tests --ignore=tests/contracts
+	$(BIN)/pytest -p no:pytest-brownie -n 2 --dist loadfile --durations=15 tests --ignore=tests/contracts
 
 test: lint test-contracts test-python
 
