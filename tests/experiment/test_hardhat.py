@@ -3,6 +3,7 @@ in anchors mode: registrations go as anchored imports, four records under each M
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 from tests.experiment.conftest import ipreg_experiment, ops_rows, results_of, run_dir_of
@@ -30,9 +31,13 @@ def test_an_anchored_run_on_hardhat_passes_and_measures_gas(tmp_path: Path) -> N
     assert results["environment"]["chain"] == "hardhat"
     assert "HardhatNetwork" in (results["environment"]["chain_client"] or "")
     gas = results["figures"]["gas"]
-    assert gas["registration"]["mean"] < 25_000  # an anchor's ~49k gas shared by up to four records
     assert 25_000 < gas["ownershipChange"]["mean"] < 60_000
     anchored = [r for r in ops_rows(run_dir) if r["kind"] == "registration" and r["outcome"] == "confirmed"]
     assert anchored and all(r["anchor_root"].startswith("0x") for r in anchored)
+    # Each record pays its share of one anchor (about 49k gas) by the records under that root. How many
+    # share a root depends on how many arrive within the batch wait, which is the machine's timing.
+    batches = Counter(r["anchor_root"] for r in anchored)
+    assert max(batches.values()) <= 4
+    assert all(float(r["gas"]) * batches[r["anchor_root"]] < 55_000 for r in anchored), anchored
     assert results["figures"]["chain_growth"]["state_bytes"] is None  # hardhat does not tell
     assert any(r["kind"] == "verification" and r["verdict"] for r in ops_rows(run_dir))
