@@ -116,7 +116,7 @@ def run_gateway(
     from gateway.app_factory import build
     from gateway.settings import SETTINGS_FILE, load_settings
     from gateway.signer import GatewaySigner
-    from registry_node.node import bind_listener
+    from registry_node.api.listener import bind_listener
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

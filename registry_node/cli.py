@@ -325,13 +325,16 @@ def node_rotate_key(
 @node_app.command("run")
 def node_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
     """Run the node: its API and the outbox worker that takes accepted changes to the chain."""
-    from registry_node.node import NodeService, bind_listener, load_keys
+    from registry_node.api.listener import bind_listener
+    from registry_node.node import NodeService, load_keys
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = _node_settings(data_dir)
         settings.require_contract()
-        listener = bind_listener(settings.listen_host, settings.listen_port)
+        listener = bind_listener(
+            settings.listen_host, settings.listen_port, "listen_port in node.toml, or IPREG_NODE_LISTEN_PORT"
+        )
     except RegistryError as err:
         raise _fail(err) from None
     try:

@@ -198,27 +198,6 @@ def register_signing_key(settings: NodeSettings, keys: NodeKeys, w3: Web3) -> Ke
 # ------------------------------------------------------------ the running node
 
 
-def bind_listener(
-    host: str, port: int, hint: str = "listen_port in node.toml, or IPREG_NODE_LISTEN_PORT"
-) -> socket.socket:
-    """The API's listening socket, bound now so a taken port is a clear error before anything starts;
-    `hint` says where the port is set."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        sock.close()
-        if err.errno in (98, 48):  # EADDRINUSE on Linux, macOS
-            raise NodeError(
-                f"port {port} on {host} is already in use: stop what listens there or choose another "
-                f"port ({hint})"
-            ) from None
-        raise NodeError(f"cannot listen on {host}:{port}: {err.strerror}") from None
-    return sock
-
-
 class NodeService:
     """The API and the outbox worker of one office, over one store."""
 
