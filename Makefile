@@ -37,7 +37,8 @@ help:
 setup: system-packages $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
 
 # Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20):
-# PostgreSQL for the gateway's database tests, Chromium for the auditor page's browser test.
+# PostgreSQL for the gateway's database tests, Chromium for the auditor page's browser test, wrk for the
+# gateway benchmark's independent load generator (and its test).
 system-packages:
 	@mkdir -p "$(HOME)"
 	@missing=""; \
@@ -46,6 +47,7 @@ system-packages:
 	$(PYTHON_FOR_VENV) -c 'import venv, ensurepip' 2>/dev/null || missing="$$missing python3-venv"; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

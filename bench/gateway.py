@@ -14,6 +14,10 @@ bench/results/gateway.json:
   get_p50_ms, get_p99_ms   GET /v1/rights/{id} latency at `clients` concurrent clients
   bare_p99_ms         the same load on a bare GET endpoint returning a fixed small JSON
   p99_ratio           get_p99_ms / bare_p99_ms (target <= 3)
+  wrk                 the same server measured by an independent load generator, Debian's `wrk` (C): one
+                      kept-alive connection and one new connection per request (`Connection: close`) to
+                      the gateway's /v1/offices and a node's deep link, and `clients` kept-alive
+                      connections to GET /v1/rights/{id} and its bare twin
 
 Each pair is measured in alternating rounds, so drift on the machine falls on both sides alike. The chain
 mines no block during the measurement (ganache mines on transactions only), so the gateway's per-block
@@ -36,7 +40,9 @@ import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import shutil  # noqa: E402
 import statistics  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -94,6 +100,7 @@ def serve(data_dir: Path) -> None:
 @dataclass(frozen=True)
 class Upload:
     right_id: str
+    deep_link: str  # where its office serves it
     body: bytes  # the signed document JSON exactly as the office's deep link served it
     canonical: bytes
     signature: DetachedSignature
@@ -112,6 +119,11 @@ def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Dem
         demo.stop()
 
 
+def deep_link(demo: Demo, office: str, right_id: str, version: int) -> str:
+    port = demo.state["offices"][office]["port"]
+    return f"http://127.0.0.1:{port}/v1/documents/{right_path(right_id)}/{version}"
+
+
 def authentic_uploads(demo: Demo) -> list[Upload]:
     """The current signed document of every published right, fetched from its office's deep link."""
     uploads = []
@@ -120,13 +132,13 @@ def authentic_uploads(demo: Demo) -> list[Upload]:
         for right in rights:
             if right["confidential"] or not right["rightId"]:
                 continue
-            port = demo.state["offices"][right["officeCode"]]["port"]
-            url = f"http://127.0.0.1:{port}/v1/documents/{right_path(right['rightId'])}/{right['version']}"
+            url = deep_link(demo, right["officeCode"], right["rightId"], right["version"])
             answer = httpx.get(url, timeout=30).raise_for_status()
             document = answer.json()
             uploads.append(
                 Upload(
                     right["rightId"],
+                    url,
                     answer.content,
                     base64.b64decode(document["canonical"]),
                     DetachedSignature.from_json(document["signature"]),
@@ -253,10 +265,108 @@ def measure_reads(url: str, right_ids: list[str], n: int, clients: int) -> tuple
     return alternate(url, real, bare, clients)
 
 
+# ------------------------------------------------------------ the same server through wrk
+
+# wrk's summary as one JSON line, from its own histogram (microseconds), after its human-readable report.
+WRK_REPORT = """
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format(
+    '{"requests":%d,"duration_us":%d,"non_2xx":%d,"socket_errors":%d,"p50_us":%d,"p99_us":%d}\\n',
+    summary.requests, summary.duration, errors.status,
+    errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True)
+class WrkLoad:
+    """What wrk measured: requests per second and the latency percentiles of its own histogram."""
+
+    per_s: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+    def figures(self) -> dict[str, float]:
+        return {
+            "per_s": round(self.per_s, 1),
+            "p50_ms": round(self.p50_ms, 3),
+            "p99_ms": round(self.p99_ms, 3),
+            "requests": self.requests,
+        }
+
+
+def wrk(url: str, connections: int, seconds: int, *, close: bool = False) -> WrkLoad:
+    """`connections` connections for `seconds` (one wrk thread: the machine's other core is the server's),
+    kept alive, or a new one for every request with `close`."""
+    program = shutil.which("wrk")
+    if program is None:
+        raise RuntimeError("wrk is not installed: run `make setup` (it installs Debian's wrk)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_REPORT)
+    command = [program, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", script.name]
+    if close:
+        command += ["-H", "Connection: close"]
+    try:
+        done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120)
+    finally:
+        os.unlink(script.name)
+    if done.returncode != 0:
+        raise RuntimeError(f"wrk {url}: exit {done.returncode}: {done.stderr.strip()}")
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    if report["non_2xx"] or report["socket_errors"] or not report["requests"]:
+        raise RuntimeError(f"wrk {url}: {report}")
+    return WrkLoad(
+        report["requests"] / (report["duration_us"] / 1e6),
+        report["p50_us"] / 1000,
+        report["p99_us"] / 1000,
+        report["requests"],
+    )
+
+
+def wrk_version() -> str:
+    program = shutil.which("wrk")
+    if program is None:
+        return "not installed"
+    # wrk has no --version; its usage text (exit 1) starts with the version line
+    usage = subprocess.run([program, "-v"], capture_output=True, text=True, timeout=30)
+    return (usage.stdout or usage.stderr).strip().splitlines()[0]
+
+
+def measure_with_wrk(url: str, upload: Upload, clients: int, seconds: int) -> dict[str, Any]:
+    """One connection kept alive against a new connection per request, at the gateway and at a node's deep
+    link; then `clients` kept-alive connections on the real and the bare GET, as the Python load does."""
+    one_connection = {}
+    for name, target in (("gateway_offices", f"{url}/v1/offices"), ("node_deep_link", upload.deep_link)):
+        kept, closed = wrk(target, 1, seconds), wrk(target, 1, seconds, close=True)
+        one_connection[name] = {
+            "kept_alive": kept.figures(),
+            "closed": closed.figures(),
+            "p50_ratio": round(kept.p50_ms / closed.p50_ms, 3),
+        }
+    path = right_path(upload.right_id)
+    real = wrk(f"{url}/v1/rights/{path}", clients, seconds)
+    bare = wrk(f"{url}{BARE_RIGHT}/{path}", clients, seconds)
+    return {
+        "seconds_each": seconds,
+        "one_connection": one_connection,
+        "get_right": {
+            "connections": clients,
+            "real": real.figures(),
+            "bare": bare.figures(),
+            "p99_ratio": round(real.p99_ms / bare.p99_ms, 3),
+        },
+    }
+
+
 # ------------------------------------------------------------ the run
 
 
-def measure(demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: int) -> dict[str, Any]:
+def measure(
+    demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: int, wrk_seconds: int
+) -> dict[str, Any]:
     """Every figure of gateway.json, against a running consortium."""
     url = demo.gateway_url
     uploads = authentic_uploads(demo)
@@ -265,6 +375,7 @@ def measure(demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: in
     verify, bare_upload = measure_verification(url, uploads, uploads_n, clients)
     get, bare_get = measure_reads(url, [u.right_id for u in uploads], reads_n, clients)
     get_p99, bare_p99 = percentile(get.latencies_ms, 99), percentile(bare_get.latencies_ms, 99)
+    by_wrk = measure_with_wrk(url, uploads[0], clients, wrk_seconds)
     return {
         "verify_per_s": round(verify.per_s, 1),
         "bare_upload_per_s": round(bare_upload.per_s, 1),
@@ -278,18 +389,24 @@ def measure(demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: in
         "clients": clients,
         "requests": {"uploads": uploads_n, "reads": reads_n, "crypto": crypto_n},
         "documents": len(uploads),
+        "wrk": by_wrk,
     }
 
 
 def run(
-    uploads_n: int, reads_n: int, crypto_n: int, clients: int, say: Callable[[str], None] = print
+    uploads_n: int,
+    reads_n: int,
+    crypto_n: int,
+    clients: int,
+    wrk_seconds: int,
+    say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="ipreg-bench-gateway-") as tmp,
         consortium(Path(tmp), say) as demo,
     ):
         started = time.perf_counter()
-        results = measure(demo, uploads_n, reads_n, crypto_n, clients)
+        results = measure(demo, uploads_n, reads_n, crypto_n, clients, wrk_seconds)
         head = httpx.get(f"{demo.gateway_url}/v1/status", timeout=30).json()["headBlock"]
         client_version = "?"
         if demo.chain is not None:
@@ -314,6 +431,7 @@ def run(
             "fastapi": fastapi.__version__,
             "server": "one uvicorn process (as `ipreg gateway run`), indexer thread running",
             "load": "one asyncio process (aiohttp), closed loop, keep-alive connections",
+            "wrk": wrk_version(),
         },
         "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -328,17 +446,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reads", type=int, default=3000, help="GET requests, each way")
     parser.add_argument("--crypto", type=int, default=3000, help="hash + signature checks in the bare loop")
     parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="each wrk measurement's duration")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve(args.data_dir)
         return 0
-    results = run(args.uploads, args.reads, args.crypto, args.clients)
+    results = run(args.uploads, args.reads, args.crypto, args.clients, args.wrk_seconds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     keys = ["verify_per_s", "bare_upload_per_s", "verify_ratio", "raw_crypto_per_s", "get_p50_ms"]
     keys += ["get_p99_ms", "bare_p99_ms", "p99_ratio"]
-    print(json.dumps({k: results[k] for k in keys}))
+    one = results["wrk"]["one_connection"]
+    summary = {k: results[k] for k in keys}
+    summary |= {f"wrk_{name}_p50_ms": one[name]["kept_alive"]["p50_ms"] for name in one}
+    print(json.dumps(summary))
     return 0
 
 

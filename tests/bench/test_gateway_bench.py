@@ -15,8 +15,15 @@ KEYS = (
 
 def test_gateway_benchmark_measures_every_figure(tmp_path: Path) -> None:
     with gateway_bench.consortium(tmp_path / "consortium", say=lambda line: None) as demo:
-        results = gateway_bench.measure(demo, uploads_n=40, reads_n=40, crypto_n=20, clients=4)
+        results = gateway_bench.measure(demo, uploads_n=40, reads_n=40, crypto_n=20, clients=4, wrk_seconds=1)
     assert results["clients"] == 4
     assert results["documents"] >= 40  # the seeded rights' current signed documents, each verified first
     for key in KEYS:
         assert results[key] > 0, key
+    by_wrk = results["wrk"]  # Debian's wrk, installed by make setup, against the same server
+    loads = [way for one in by_wrk["one_connection"].values() for way in (one["kept_alive"], one["closed"])]
+    loads += [by_wrk["get_right"]["real"], by_wrk["get_right"]["bare"]]
+    assert set(by_wrk["one_connection"]) == {"gateway_offices", "node_deep_link"}
+    assert by_wrk["get_right"]["connections"] == 4
+    for load in loads:
+        assert load["requests"] > 0 and load["p50_ms"] > 0 and load["p99_ms"] >= load["p50_ms"], load
