@@ -332,7 +332,7 @@ def wrk_version() -> str:
         return "not installed"
     # wrk has no --version; its usage text (exit 1) starts with the version line
     usage = subprocess.run([program, "-v"], capture_output=True, text=True, timeout=30)
-    return (usage.stdout or usage.stderr).strip().splitlines()[0]
+    return (usage.stdout or usage.stderr).strip().splitlines()[0].split(" Copyright")[0]
 
 
 def measure_with_wrk(url: str, upload: Upload, clients: int, seconds: int) -> dict[str, Any]:

@@ -9,6 +9,10 @@ the gateway process, a seeded history) is brought up in a temporary folder, then
   burst_node       `burst_changes` changes to EP's node as fast as 16 clients send them: all confirmed once
   kill_node        EP's node killed with SIGKILL at `kills` random moments of a running workload, restarted
   chain_outage     the chain stopped for `chain_down_s` while the three offices submit, then resumed
+
+The running workloads of kill_node and chain_outage are operators' scripts sending at most `write_rate`
+changes a second per office: the offered load is the profile's, not however fast the nodes answer (when a
+kept-alive request waited 44 ms for a delayed ACK, that wait was the only limit, and it hid one).
   gateway_restart  the gateway killed (SIGKILL) and restarted in the middle of a verification load
   disk_full        KR's data dir full (a small tmpfs when this machine can mount one, else its node's file
                    size limit lowered): new changes refused with a problem+json naming the store (507 or
@@ -94,10 +98,16 @@ class Profile:
     kills: int
     chain_down_s: float
     settle_s: float  # for the outboxes to empty after a case
+    write_rate: float  # changes/s at most, per office, in the running workloads of kill_node and chain_outage
 
 
-QUICK = Profile("quick", load_s=10, load_rate=200, burst_changes=150, kills=3, chain_down_s=5, settle_s=60)
-SOAK = Profile("soak", load_s=600, load_rate=200, burst_changes=1000, kills=10, chain_down_s=30, settle_s=300)
+QUICK = Profile(
+    "quick", load_s=10, load_rate=200, burst_changes=150, kills=3, chain_down_s=5, settle_s=60, write_rate=20
+)
+SOAK = Profile(
+    "soak", load_s=600, load_rate=200, burst_changes=1000, kills=10, chain_down_s=30, settle_s=300,
+    write_rate=20,
+)  # fmt: skip
 
 
 class CaseFailed(AssertionError):
@@ -168,6 +178,27 @@ def status_event(step: int) -> dict[str, Any]:
     }
 
 
+class Pacer:
+    """At most `rate_per_s` calls a second across threads: each call waits for its slot, one interval after
+    the last. A writer that fell behind (its node was down) does not catch up in a burst."""
+
+    def __init__(self, rate_per_s: float) -> None:
+        self.interval = 1.0 / rate_per_s
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def wait(self, stop: threading.Event | None) -> None:
+        with self._lock:
+            now = time.monotonic()
+            at = max(self._next, now)
+            self._next = at + self.interval
+        if at > now:
+            if stop is None:
+                time.sleep(at - now)
+            else:
+                stop.wait(at - now)
+
+
 class Writer:
     """An operator's script writing chains of changes (a registration, then alternating ownership changes and
     status events) to new rights of one office. Every answer is recorded; a request left without an answer
@@ -181,13 +212,23 @@ class Writer:
         self.refused: list[ProblemError] = []
         self.unanswered = 0
         self._lock = threading.Lock()
+        self._pacer: Pacer | None = None
+        self._stop: threading.Event | None = None
 
     def write(
-        self, rights: int | None, steps: int, threads: int, stop: threading.Event | None = None
+        self,
+        rights: int | None,
+        steps: int,
+        threads: int,
+        stop: threading.Event | None = None,
+        rate_per_s: float | None = None,
     ) -> None:
-        """`rights` chains of `steps` changes over `threads` clients (until `stop` when rights is None)."""
+        """`rights` chains of `steps` changes over `threads` clients (until `stop` when rights is None), at
+        most `rate_per_s` changes a second when it is given."""
         numbers = iter(range(rights)) if rights is not None else itertools.count()
         lock = threading.Lock()
+        self._pacer = Pacer(rate_per_s) if rate_per_s is not None else None
+        self._stop = stop
 
         def work() -> None:
             with self.suite.node_client(self.office) as client:
@@ -222,6 +263,8 @@ class Writer:
 
     def submit(self, client: NodeClient, right_id: str, version: int, send: Callable[[], Any]) -> bool:
         ledger = self.suite.ledger
+        if self._pacer is not None:
+            self._pacer.wait(self._stop)
         while True:
             ledger.request()
             try:
@@ -506,7 +549,9 @@ class Suite:
     def kill_node(self) -> dict[str, Any]:
         writer = Writer(self, "EP")
         stop = threading.Event()
-        load = threading.Thread(target=writer.write, args=(None, 3, 4, stop), daemon=True)
+        load = threading.Thread(
+            target=writer.write, args=(None, 3, 4, stop, self.profile.write_rate), daemon=True
+        )
         load.start()
         downtimes = []
         try:
@@ -538,7 +583,10 @@ class Suite:
     def chain_outage(self) -> dict[str, Any]:
         writers = [Writer(self, code) for code in ("EP", "GB", "KR")]
         stop = threading.Event()
-        threads = [threading.Thread(target=w.write, args=(None, 2, 2, stop), daemon=True) for w in writers]
+        threads = [
+            threading.Thread(target=w.write, args=(None, 2, 2, stop, self.profile.write_rate), daemon=True)
+            for w in writers
+        ]
         for thread in threads:
             thread.start()
         try:
