@@ -81,7 +81,7 @@ lock:
 	rm -rf /tmp/ipreg-lock && $(PYTHON_FOR_VENV) -m venv /tmp/ipreg-lock
 	/tmp/ipreg-lock/bin/pip install --quiet eth-brownie==1.22.2
 	/tmp/ipreg-lock/bin/pip freeze > /tmp/ipreg-lock/brownie-pins.txt
-	/tmp/ipreg-lock/bin/pip install --quiet -c /tmp/ipreg-lock/brownie-pins.txt -e '.[dev]'
+	/tmp/ipreg-lock/bin/pip install --quiet -c /tmp/ipreg-lock/brownie-pins.txt -e '.[dev,experiment]'
 	/tmp/ipreg-lock/bin/pip check
 	{ echo "# Exact versions for .venv: eth-brownie 1.22.2's pins, and the rest resolved under them (make lock)."; \
 	  /tmp/ipreg-lock/bin/pip freeze --exclude-editable; } > requirements.lock
@@ -97,13 +97,14 @@ lint: setup
 	$(BIN)/ruff check registry_node gateway scripts bench tests
 	$(BIN)/ruff format --check registry_node gateway scripts bench tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python scripts/slither_check.py
 
 test-contracts: setup
 	$(BIN)/brownie test --network ganache-cli
 
 # Two workers, each test file on one (its module fixtures start once): most tests wait on processes and
-# chains, and they can run side by side because every port comes from registry_node.devchain.free_port.
+# chains, and they can run side by side because every port comes from registry_node.devnet.ganache.free_port.
 test-python: setup
 	$(BIN)/pytest -p no:pytest-brownie -n 2 --dist loadfile --durations=15 tests --ignore=tests/contracts
 

@@ -22,11 +22,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.devchain import Ganache, free_port
-from registry_node.merkle import MerkleTree
+from registry_node.devnet.ganache import Ganache, free_port
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.merkle import MerkleTree
 
 RESULTS = Path(__file__).resolve().parent / "results" / "gas.json"
 TX_BASE = 21_000

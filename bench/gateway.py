@@ -1,6 +1,6 @@
 """Gateway verification throughput and query latency against bare endpoints on the same server, in one run.
 
-A demo consortium (registry_node.demo: a fresh ganache, three office node processes, about fifty seeded
+A demo consortium (registry_node.devnet.demo: a fresh ganache, three office node processes, about fifty seeded
 rights) is brought up in a temporary folder; its gateway process serves the real app (app_factory.build,
 as `ipreg gateway run` does) with two bare endpoints mounted beside the real routes, behind the same
 middleware (body limit, rate limit, security headers) on the same uvicorn server. Writes
@@ -56,11 +56,11 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 
-from registry_node.client import right_path  # noqa: E402
-from registry_node.demo import Demo, DemoPorts  # noqa: E402
-from registry_node.devchain import free_port  # noqa: E402
-from registry_node.keys import SigningAlgorithm  # noqa: E402
-from registry_node.signing import DetachedSignature, verify_signature  # noqa: E402
+from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devnet.ganache import free_port  # noqa: E402
+from registry_node.node.client import right_path  # noqa: E402
+from registry_node.protocol.keys import SigningAlgorithm  # noqa: E402
+from registry_node.protocol.signing import DetachedSignature, verify_signature  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "gateway.json"
 BARE_UPLOAD = "/bench/bare-upload"

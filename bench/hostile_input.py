@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from registry_node.st96 import St96Error, parse_st96
+from registry_node.protocol.st96 import St96Error, parse_st96
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench" / "results" / "hostile_input.json"

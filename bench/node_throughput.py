@@ -40,17 +40,18 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.anchors import inclusion_proof
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect, fee_fields, rpc_batch
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.devchain import Ganache, free_port
-from registry_node.keys import OfficeSigningKey, load_account
-from registry_node.office import Accepted, Office
-from registry_node.outbox import OutboxWorker
-from registry_node.records import chain_right_id
-from registry_node.st96 import ParsePool
-from registry_node.store import OutboxState, Store
+from registry_node.devnet.ganache import Ganache, free_port
+from registry_node.node.anchors import inclusion_proof
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.office import Accepted, Office
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.store import OutboxState, Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect, fee_fields, rpc_batch
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import OfficeSigningKey, load_account
+from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.st96 import ParsePool
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "node.json"

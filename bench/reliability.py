@@ -1,7 +1,8 @@
 """The reliability suite: load, faults and a full disk against a real consortium, with nothing lost.
 
-A demo consortium (registry_node.demo: a ganache with a data dir, the EP, GB and KR office node processes,
-the gateway process, a seeded history) is brought up in a temporary folder, then the cases run in turn:
+A demo consortium (registry_node.devnet.demo: a ganache with a data dir, the EP, GB and KR office node
+processes, the gateway process, a seeded history) is brought up in a temporary folder, then the cases run in
+turn:
 
   load_gateway     200 requests/s for `load_s` of mixed queries (rights, history, state at a date, offices,
                    pages) and verifications (GET /v1/rights/{id}/verification, POST /v1/verifications of the
@@ -65,12 +66,8 @@ import httpx  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
-from registry_node.artifacts import load_artifact  # noqa: E402
-from registry_node.chain import connect  # noqa: E402
-from registry_node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
-from registry_node.demo import Demo, DemoPorts  # noqa: E402
-from registry_node.devchain import free_port  # noqa: E402
-from registry_node.errors import RegistryError  # noqa: E402
+from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devnet.ganache import free_port  # noqa: E402
 from registry_node.experiment.checks import check_index  # noqa: E402
 from registry_node.experiment.collect import (  # noqa: E402
     RIGHT_EVENTS,
@@ -78,7 +75,11 @@ from registry_node.experiment.collect import (  # noqa: E402
     read_gateway_index,
     wait_gateway_caught_up,
 )
-from registry_node.records import chain_right_id  # noqa: E402
+from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
+from registry_node.protocol.chain import connect  # noqa: E402
+from registry_node.protocol.contract import load_artifact  # noqa: E402
+from registry_node.protocol.errors import RegistryError  # noqa: E402
+from registry_node.protocol.records import chain_right_id  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "reliability.json"
 GATEWAY_RATE_LIMIT_PER_S = 1000.0  # five times the offered 200 requests/s (bursts of twice as many)

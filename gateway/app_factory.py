@@ -9,18 +9,18 @@ from fastapi import FastAPI
 from web3 import Web3
 
 from gateway.api.app import create_app
-from gateway.chain_reader import ChainReader
-from gateway.db import open_database
-from gateway.fetch import OfficeDocuments
-from gateway.index import Index
-from gateway.indexer import Indexer
+from gateway.deep_links import OfficeDocuments
 from gateway.nonblocking import may_block
+from gateway.read_model.db import open_database
+from gateway.read_model.indexer import Indexer
+from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
-from gateway.signer import GatewaySigner
-from gateway.verification import Verifier
-from registry_node.artifacts import load_artifact
-from registry_node.errors import ConfigError
+from gateway.verify.chain_reads import ChainReader
+from gateway.verify.signer import GatewaySigner
+from gateway.verify.verifier import Verifier
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.errors import ConfigError
 
 RPC_TIMEOUT_S = 30
 

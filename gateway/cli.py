@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from registry_node.errors import ConfigError, RegistryError
-from registry_node.server_gc import settle_startup_heap
+from registry_node.protocol.errors import ConfigError, RegistryError
+from registry_node.protocol.http.server_gc import settle_startup_heap
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -71,8 +71,8 @@ def gateway_init(
 ) -> None:
     """Create a gateway: gateway.toml and the gateway's own signing key (encrypted), which signs verdicts."""
     from gateway.settings import GatewaySettings, settings_toml
-    from gateway.signer import GatewaySigner
-    from registry_node.node import read_deployment
+    from gateway.verify.signer import GatewaySigner
+    from registry_node.protocol.deployment import read_deployment
 
     try:
         found = read_deployment(deployment) if deployment else None
@@ -115,8 +115,8 @@ def run_gateway(
 
     from gateway.app_factory import build
     from gateway.settings import SETTINGS_FILE, load_settings
-    from gateway.signer import GatewaySigner
-    from registry_node.api.listener import bind_listener
+    from gateway.verify.signer import GatewaySigner
+    from registry_node.protocol.http.listener import bind_listener
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -172,7 +172,7 @@ def verify(
     """Re-check a receipt: record hash, office signature, storage proof against the block's state root,
     block header, Merkle proof when anchored, the gateway's signature; with --rpc, against that node too.
     Exits 0 only when every check passes."""
-    from gateway.receipt_check import check_receipt
+    from gateway.verify.receipt_check import check_receipt
 
     try:
         receipt_json = json.loads(receipt.read_text("utf-8"))

@@ -9,8 +9,8 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.contract import Contract
 
-from gateway.fetch import OfficeDocuments
-from gateway.index import Index
+from gateway.deep_links import OfficeDocuments
+from gateway.read_model.queries import Index
 from gateway.settings import GatewaySettings
 
 

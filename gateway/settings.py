@@ -20,7 +20,7 @@ from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
-from registry_node.errors import ConfigError
+from registry_node.protocol.errors import ConfigError
 
 SETTINGS_FILE = "gateway.toml"
 ENV_PREFIX = "IPREG_GATEWAY_"

@@ -10,31 +10,17 @@ response validation to the pool again, two hand-offs where one is needed.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
 
+from gateway.api.errors import install_gateway_error_handlers
 from gateway.api.middleware import RateLimit, SecurityHeaders
-from gateway.api.routes import anchors, documents, offices, page, rights, status
+from gateway.api.routes import anchors, documents, keys, offices, page, receipts, rights, status, verification
 from gateway.services import Services
-from registry_node.api.body_limit import BodySizeLimit
-from registry_node.api.errors import (
-    FieldError,
-    install_error_handlers,
-    install_problem_openapi,
-    problem_response,
-)
-from registry_node.chain import ChainError
+from registry_node.protocol.http.body_limit import BodySizeLimit
+from registry_node.protocol.http.problems import install_problem_openapi
 
 API_VERSION = "1"
-
-# The verification engineer's routers; those under /v1/rights/{rightId}/… come before `rights`, whose
-# `/v1/rights/{rightId}` (any characters, `/` included: registry_node.api.path_convertors) would otherwise
-# take their paths for right ids.
-VERIFY_ROUTERS = ("verification", "receipts", "keys")
 
 
 def create_app(services: Services) -> FastAPI:
@@ -52,17 +38,17 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.include_router(status.router)
     app.include_router(offices.router)
-    for name in VERIFY_ROUTERS:
-        module = f"gateway.api.routes.{name}"
-        if importlib.util.find_spec(module) is not None:
-            app.include_router(importlib.import_module(module).router)
+    # Routes under /v1/rights/{rightId}/… come before `rights`, whose `/v1/rights/{rightId}` (any characters,
+    # `/` included: registry_node.protocol.http.path_convertors) would otherwise take their paths for right
+    # ids.
+    for router in (verification.router, receipts.router, keys.router):
+        app.include_router(router)
     app.include_router(rights.router)
     app.include_router(anchors.router)
     app.include_router(documents.router)
     app.include_router(page.router)
     app.mount("/static", page.static, name="static")
-    install_error_handlers(app)
-    app.add_exception_handler(ChainError, _chain_unreachable)
+    install_gateway_error_handlers(app)
     install_problem_openapi(app)
     # The last added runs first: security headers on every answer, then the rate limit, CORS, body size.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
@@ -77,11 +63,3 @@ def create_app(services: Services) -> FastAPI:
     app.add_middleware(RateLimit, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
     app.add_middleware(SecurityHeaders)
     return app
-
-
-async def _chain_unreachable(request: Request, exc: Exception) -> JSONResponse:
-    """The chain did not answer a check that needs it now; the index keeps answering what it has."""
-    detail = "the chain node did not answer; try again shortly"
-    errors = [FieldError(field="chain", reason=str(exc)[:300])]
-    headers = {"Retry-After": "5"}
-    return problem_response(503, "chain-unreachable", "Chain unreachable", detail, errors, headers)

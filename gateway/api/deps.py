@@ -10,7 +10,7 @@ from typing import Annotated, cast
 
 from fastapi import Depends, Request
 
-from gateway.index import Index
+from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
 

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from registry_node.api.errors import FieldError, problem_response
+from registry_node.protocol.http.problems import FieldError, problem_response
 
 MAX_TRACKED_CLIENTS = 100_000
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from registry_node.errors import ConfigError
+from registry_node.protocol.errors import ConfigError
 
 SECONDS_PER_DAY = 86_400
 DAYS_PER_YEAR = 365

@@ -1,7 +1,7 @@
 """The chain an experiment runs on: a fresh ganache (keeps its data dir, so it can be stopped and resumed),
 a fresh hardhat node (memory only), or an existing network given by its JSON-RPC URL.
 
-Gas settings always come from the chain (`registry_node.chain.fee_fields`); on a zero-gas network the
+Gas settings always come from the chain (`registry_node.protocol.chain.fee_fields`); on a zero-gas network the
 offices' accounts are not funded. Proof-of-authority headers (Clique, QBFT: extraData over 32 bytes) get
 web3's ExtraDataToPOAMiddleware so blocks can be read.
 """
@@ -20,10 +20,10 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.middleware import ExtraDataToPOAMiddleware
 
-from registry_node.chain import connect, fee_fields
-from registry_node.devchain import PROJECT_ROOT, DevChainError, Ganache, free_port
-from registry_node.errors import ConfigError
+from registry_node.devnet.ganache import PROJECT_ROOT, DevChainError, Ganache, free_port
 from registry_node.experiment.config import ChainConfig
+from registry_node.protocol.chain import connect, fee_fields
+from registry_node.protocol.errors import ConfigError
 
 HARDHAT_DIR = PROJECT_ROOT / "scripts" / "experiments" / "hardhat"
 HARDHAT_CHAIN_ID = 31337

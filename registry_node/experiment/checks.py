@@ -25,7 +25,7 @@ from registry_node.experiment.observations import (
     ChainEvent,
     OpRecord,
 )
-from registry_node.records import chain_right_id
+from registry_node.protocol.records import chain_right_id
 
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
 EVENT_OF_KIND = {

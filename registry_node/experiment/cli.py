@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from registry_node.errors import RegistryError
+from registry_node.protocol.errors import RegistryError
 
 experiment_app = typer.Typer(
     help="The task force's experiments: workloads, comparisons, faults, reports.", no_args_is_help=True

@@ -12,8 +12,8 @@ import httpx
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.chain import rpc_batch
 from registry_node.experiment.observations import ChainEvent, ChainFacts
+from registry_node.protocol.chain import rpc_batch
 
 RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
 BATCH = 100

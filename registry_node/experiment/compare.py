@@ -11,8 +11,8 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from registry_node.errors import ConfigError
 from registry_node.experiment.report import plot_gas
+from registry_node.protocol.errors import ConfigError
 
 
 def load_results(path: Path) -> dict[str, Any]:

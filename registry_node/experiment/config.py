@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import yaml
 
-from registry_node.errors import ConfigError
+from registry_node.protocol.errors import ConfigError
 
 OFFICE_CODES = (
     "EP",

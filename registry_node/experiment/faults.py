@@ -18,9 +18,9 @@ from typing import Protocol
 
 from rich.console import Console
 
-from registry_node.errors import RegistryError
 from registry_node.experiment.config import FaultConfig
 from registry_node.experiment.observations import FaultRecord
+from registry_node.protocol.errors import RegistryError
 
 
 class Gate:

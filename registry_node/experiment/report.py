@@ -12,9 +12,9 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
-from registry_node.errors import RegistryError
 from registry_node.experiment.capacity import load_world, project, render_capacity
 from registry_node.experiment.observations import CONFIRMED, OpRecord
+from registry_node.protocol.errors import RegistryError
 
 PLOTS = {
     "throughput": "throughput.png",

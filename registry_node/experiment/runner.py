@@ -31,13 +31,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor
-from registry_node.client import NodeClient, NodeUnreachable, ProblemError
-from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
-from registry_node.demo import IPREG, ChildProcess, _fund, _with_contract
-from registry_node.devchain import PROJECT_ROOT, free_port
-from registry_node.errors import RegistryError
+from registry_node.devnet.demo import IPREG, ChildProcess, _fund, _with_contract
+from registry_node.devnet.ganache import PROJECT_ROOT, free_port
 from registry_node.experiment import checks
 from registry_node.experiment.chains import ChainBackend, chain_backend, chain_web3, charges_gas
 from registry_node.experiment.collect import (
@@ -62,9 +57,15 @@ from registry_node.experiment.observations import (
 )
 from registry_node.experiment.report import write_report
 from registry_node.experiment.workload import Operation, Workload
-from registry_node.keys import SigningAlgorithm
-from registry_node.node import init_node, load_keys, register_signing_key
-from registry_node.settings import NodeSettings, token_digest
+from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.service import init_node, load_keys, register_signing_key
+from registry_node.node.settings import NodeSettings, token_digest
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.deployment import Deployment
+from registry_node.protocol.errors import RegistryError
+from registry_node.protocol.keys import SigningAlgorithm
 
 POLL_S = 0.1
 OPEN_LOOP_THREADS = 64

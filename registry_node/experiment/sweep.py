@@ -14,10 +14,10 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from rich.console import Console
 
-from registry_node.errors import ConfigError
 from registry_node.experiment.compare import load_results
 from registry_node.experiment.config import OFFICE_CODES, ExperimentConfig
 from registry_node.experiment.runner import run_experiment
+from registry_node.protocol.errors import ConfigError
 
 
 def parse_offices(text: str) -> list[int]:

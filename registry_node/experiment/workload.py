@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from xml.sax.saxutils import escape
 
-from registry_node.demo_data import DESIGN, PATENT, TRADEMARK
+from registry_node.devnet.demo_data import DESIGN, PATENT, TRADEMARK
 from registry_node.experiment.config import ExperimentConfig
 
 KIND_TYPES = {"patent": "PAT", "trademark": "TM", "design": "DES"}

@@ -1,8 +1,8 @@
 """Both HTTP APIs fuzzed from their own OpenAPI documents by schemathesis (bounded): no server error, answers
 as documented, and every 4xx an RFC 9457 problem+json.
 
-A demo consortium (registry_node.demo) runs for the module: a real ganache, three office nodes as `ipreg
-node run` processes and the gateway as an `ipreg gateway run` process, with a seeded, indexed history.
+A demo consortium (registry_node.devnet.demo) runs for the module: a real ganache, three office nodes as
+`ipreg node run` processes and the gateway as an `ipreg gateway run` process, with a seeded, indexed history.
 schemathesis lives in its own venv (.venv-schemathesis, made by `make setup`: its hypothesis cannot live
 beside brownie's), so it runs as a command; our own check (every 4xx is problem+json) is loaded into it
 from schemathesis_hooks.py.
@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from registry_node.demo import Demo, DemoPorts
+from registry_node.devnet.demo import Demo, DemoPorts
 from tests.support.chain import pick_free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,7 @@ import pytest
 from brownie import chain
 from conftest import STATUS, code, h, reverts_with
 
-from registry_node.merkle import MerkleTree, leaf_of
+from registry_node.protocol.merkle import MerkleTree, leaf_of
 
 
 def batch(size: int, label: str = "record") -> list[bytes]:

@@ -322,8 +322,8 @@ def test_no_secret_reaches_a_log_or_the_console(demo: RunningDemo) -> None:
     """The demo's password, the operator tokens and every private key stay out of every log it wrote."""
     from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
-    from registry_node.keys import load_account, load_signing_key
-    from registry_node.settings import load_settings
+    from registry_node.node.settings import load_settings
+    from registry_node.protocol.keys import load_account, load_signing_key
 
     secrets = [demo.state["password"]]
     for office in demo.state["offices"].values():

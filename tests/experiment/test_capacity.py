@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from registry_node.errors import ConfigError
 from registry_node.experiment.capacity import load_world, project, render_capacity, world_from_dict
+from registry_node.protocol.errors import ConfigError
 
 RESULTS: dict[str, Any] = {
     "figures": {

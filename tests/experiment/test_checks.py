@@ -5,7 +5,7 @@ from __future__ import annotations
 from registry_node.experiment.checks import check_exactly_once, check_index, state_digest
 from registry_node.experiment.observations import ACCEPTED, CONFIRMED, REJECTED, UNKNOWN, ChainEvent, OpRecord
 from registry_node.experiment.workload import Operation
-from registry_node.records import chain_right_id
+from registry_node.protocol.records import chain_right_id
 
 RIGHT = "EP:PAT:EP2026000001"
 KEY = "0x" + chain_right_id(RIGHT).hex()

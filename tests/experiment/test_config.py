@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from registry_node.errors import ConfigError
 from registry_node.experiment.config import DEFAULT_CONVEYANCES, config_from_dict, load_config
+from registry_node.protocol.errors import ConfigError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "scripts" / "experiments"
 

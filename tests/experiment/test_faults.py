@@ -9,9 +9,9 @@ import time
 import pytest
 from rich.console import Console
 
-from registry_node.errors import RegistryError
 from registry_node.experiment.config import FaultConfig
 from registry_node.experiment.faults import FaultInjector, Gate, Restored
+from registry_node.protocol.errors import RegistryError
 
 
 class ScriptedRun:

@@ -13,8 +13,8 @@ import matplotlib.image
 import pytest
 from web3 import Web3
 
-from registry_node.artifacts import load_artifact
-from registry_node.devchain import Ganache, free_port
+from registry_node.devnet.ganache import Ganache, free_port
+from registry_node.protocol.contract import load_artifact
 from tests.experiment.conftest import assert_valid_png, ipreg_experiment, ops_rows, results_of, run_dir_of
 
 SMOKE = Path(__file__).resolve().parents[2] / "scripts" / "experiments" / "smoke.yaml"

@@ -7,7 +7,7 @@ from collections import Counter
 
 from registry_node.experiment.config import config_from_dict
 from registry_node.experiment.workload import Workload
-from registry_node.records import LegalStatusEvent, OwnershipChange, Right
+from registry_node.protocol.records import LegalStatusEvent, OwnershipChange, Right
 
 
 def operations(n: int, **settings: object) -> list:  # type: ignore[type-arg]

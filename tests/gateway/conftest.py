@@ -31,19 +31,20 @@ from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.contract import Contract
 
-from gateway.db import engine_for, migrate
-from gateway.fetch import OfficeDocuments
-from gateway.indexer import Indexer
-from registry_node.api.app import create_app as create_node_app
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.chain_view import ContractChainView
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.keys import OfficeSigningKey
-from registry_node.office import Office
-from registry_node.outbox import OutboxWorker
-from registry_node.settings import NodeSettings, token_digest
-from registry_node.store import Store
+from gateway.deep_links import OfficeDocuments
+from gateway.read_model.db import engine_for, migrate
+from gateway.read_model.indexer import Indexer
+from registry_node.node.api.app import create_app as create_node_app
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.office import Office
+from registry_node.node.onchain import ContractChainView
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.settings import NodeSettings, token_digest
+from registry_node.node.store import Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import OfficeSigningKey
 from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, pick_free_port
 
 PG_BIN = Path(os.environ.get("IPREG_PG_BIN", "/usr/lib/postgresql/15/bin"))

@@ -15,11 +15,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app_factory import build
-from gateway.indexer import Indexer
-from gateway.receipt_check import check_receipt
+from gateway.read_model.indexer import Indexer
 from gateway.settings import GatewaySettings
-from gateway.signer import GatewaySigner
-from registry_node.records import OwnershipChange, Right
+from gateway.verify.receipt_check import check_receipt
+from gateway.verify.signer import GatewaySigner
+from registry_node.protocol.records import OwnershipChange, Right
 from tests.gateway.conftest import Registry, start_registry
 from tests.support.chain import GanacheFactory
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import insert, inspect, select
 
-from gateway import db
+from gateway.read_model import db
 from tests.gateway.conftest import DATABASES
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from gateway.settings import GatewaySettings, load_settings, settings_toml
-from registry_node.errors import ConfigError
+from registry_node.protocol.errors import ConfigError
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

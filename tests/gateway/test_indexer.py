@@ -11,10 +11,16 @@ from typing import Any
 
 import pytest
 
-from gateway import db
-from gateway.index import Index, RightFilter
-from gateway.indexer import Indexer
-from registry_node.records import LegalStatus, LegalStatusEvent, OwnershipChange, Right, chain_right_id
+from gateway.read_model import db
+from gateway.read_model.indexer import Indexer
+from gateway.read_model.queries import Index, RightFilter
+from registry_node.protocol.records import (
+    LegalStatus,
+    LegalStatusEvent,
+    OwnershipChange,
+    Right,
+    chain_right_id,
+)
 from tests.gateway.conftest import DATABASES, Registry, table_contents
 
 EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()

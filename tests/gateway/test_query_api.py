@@ -12,14 +12,14 @@ from fastapi.testclient import TestClient
 from web3 import Web3
 
 from gateway.api.app import create_app
-from gateway.db import open_database
-from gateway.fetch import OfficeDocuments
-from gateway.index import Index
-from gateway.indexer import Indexer
+from gateway.deep_links import OfficeDocuments
+from gateway.read_model.db import open_database
+from gateway.read_model.indexer import Indexer
+from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
-from registry_node.artifacts import load_artifact
-from registry_node.records import chain_right_id
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.records import chain_right_id
 from tests.gateway.conftest import Registry
 from tests.gateway.test_indexer import EVIDENCE, life, patent
 

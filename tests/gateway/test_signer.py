@@ -7,7 +7,12 @@ from typing import Any
 import pytest
 import rfc8785
 
-from gateway.signer import SIGNATURE_FIELD, GatewaySigner, check_gateway_signature, signed_bytes
+from gateway.verify.signer import (
+    SIGNATURE_FIELD,
+    GatewaySigner,
+    check_gateway_signature,
+    signed_bytes,
+)
 
 VERDICT: dict[str, Any] = {
     "schema": "ipreg/verdict/1",

@@ -14,9 +14,10 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import deploy_consortium
+from registry_node.node.consortium import deploy_consortium
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
 from tests.support.chain import (
     OFFICES,
     Consortium,

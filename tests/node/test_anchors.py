@@ -10,14 +10,15 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 from web3.contract import Contract
 
-from registry_node.anchors import inclusion_proof, manifest_of
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor
-from registry_node.keys import OfficeSigningKey
-from registry_node.merkle import MerkleTree
-from registry_node.office import Accepted, NotCompetent, Office, OfficeError, VersionConflict
-from registry_node.outbox import OutboxWorker, decode_args
-from registry_node.records import (
+from registry_node.node.anchors import inclusion_proof, manifest_of
+from registry_node.node.office import Accepted, NotCompetent, Office, OfficeError, VersionConflict
+from registry_node.node.outbox import OutboxWorker, decode_args
+from registry_node.node.store import OutboxState, Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import OfficeSigningKey
+from registry_node.protocol.merkle import MerkleTree
+from registry_node.protocol.records import (
     LegalStatus,
     LegalStatusEvent,
     OwnershipChange,
@@ -25,7 +26,6 @@ from registry_node.records import (
     canonical_bytes,
     chain_right_id,
 )
-from registry_node.store import OutboxState, Store
 
 if TYPE_CHECKING:
     from conftest import FreshChain

@@ -18,18 +18,18 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pytest
 
-from registry_node.api import create_app
-from registry_node.api.routes import imports
-from registry_node.chain import ChainError
-from registry_node.chain_view import ChainState, ContractChainView, OnChainRight
-from registry_node.keys import OfficeSigningKey, SigningAlgorithm
-from registry_node.office import Office
-from registry_node.outbox import OutboxWorker
-from registry_node.records import Right, canonical_bytes
-from registry_node.settings import NodeSettings, token_digest
-from registry_node.signing import DetachedSignature, verify_signature
-from registry_node.st96 import POOL_MIN_DOCUMENTS
-from registry_node.store import OutboxState, Store
+from registry_node.node.api import create_app
+from registry_node.node.api.routes import imports
+from registry_node.node.office import Office
+from registry_node.node.onchain import ChainState, ContractChainView, OnChainRight
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.settings import NodeSettings, token_digest
+from registry_node.node.store import OutboxState, Store
+from registry_node.protocol.chain import ChainError
+from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
+from registry_node.protocol.records import Right, canonical_bytes
+from registry_node.protocol.signing import DetachedSignature, verify_signature
+from registry_node.protocol.st96 import POOL_MIN_DOCUMENTS
 
 with warnings.catch_warnings():  # starlette's TestClient announces a future move to httpx2
     warnings.simplefilter("ignore")

@@ -15,17 +15,10 @@ from web3.exceptions import ContractCustomError
 from web3.providers.rpc import HTTPProvider
 from web3.types import RPCEndpoint, RPCResponse
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import (
-    ChainError,
-    ErrorDecoder,
-    RevertReason,
-    TransactionReverted,
-    Transactor,
-    connect,
-    fee_fields,
-)
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.transactor import TransactionReverted, Transactor
+from registry_node.protocol.chain import ChainError, connect, fee_fields
+from registry_node.protocol.contract import ErrorDecoder, RevertReason, load_artifact
 
 if TYPE_CHECKING:
     from conftest import Consortium, RawGanacheFactory

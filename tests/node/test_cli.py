@@ -14,8 +14,8 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import connect
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
 
 if TYPE_CHECKING:
     from conftest import GanacheFactory

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from eth_account import Account
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor
-from registry_node.consortium import (
+from registry_node.node.consortium import (
     SECONDS_PER_DAY,
     ConsortiumConfig,
     FoundingOffice,
@@ -19,7 +17,9 @@ from registry_node.consortium import (
     deploy_consortium,
     load_consortium,
 )
-from registry_node.errors import ConfigError
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.errors import ConfigError
 
 if TYPE_CHECKING:
     from conftest import Consortium

@@ -14,11 +14,12 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 
-from registry_node import devchain
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.devchain import DevChainError, Ganache, PortInUse, port_is_free
+from registry_node.devnet import ganache as devchain
+from registry_node.devnet.ganache import DevChainError, Ganache, PortInUse, port_is_free
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
 
 if TYPE_CHECKING:
     from conftest import GanacheFactory
@@ -44,7 +45,7 @@ def test_port_is_free_tells_a_listening_port_from_a_free_one(
 
 
 FREE_PORTS_IN_A_CHILD = """
-from registry_node.devchain import free_port
+from registry_node.devnet.ganache import free_port
 import sys
 ports = [free_port() for _ in range(int(sys.argv[1]))]
 print(" ".join(map(str, ports)), flush=True)

@@ -14,13 +14,14 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect, fee_fields
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.key_rotation import rotate_signing_key
-from registry_node.keys import SigningAlgorithm
-from registry_node.node import init_node, load_keys, register_signing_key
-from registry_node.settings import NodeSettings, load_settings, settings_toml, token_digest
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.key_rotation import rotate_signing_key
+from registry_node.node.service import init_node, load_keys, register_signing_key
+from registry_node.node.settings import NodeSettings, load_settings, settings_toml, token_digest
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect, fee_fields
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import SigningAlgorithm
 from tests.support.chain import GanacheFactory
 
 PASSWORD = "rotation test password"

@@ -14,8 +14,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registry_node.errors import ConfigError
-from registry_node.keys import (
+from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.keys import (
     KeyFileExists,
     KeyStoreError,
     OfficeSigningKey,
@@ -27,7 +27,7 @@ from registry_node.keys import (
     self_signed_certificate,
     signing_key_metadata_path,
 )
-from registry_node.signing import sign_document, verify_signature
+from registry_node.protocol.signing import sign_document, verify_signature
 
 PASSWORD = "correct horse battery staple"
 WRONG_PASSWORD = "incorrect horse battery staple"

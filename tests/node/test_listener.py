@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 from fastapi import FastAPI
 
-from registry_node.api.listener import ListenerError, bind_listener
-from registry_node.devchain import free_port
+from registry_node.devnet.ganache import free_port
+from registry_node.protocol.http.listener import ListenerError, bind_listener
 
 STARTUP_TIMEOUT_S = 60.0
 

@@ -10,8 +10,8 @@ from eth_utils import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_node import merkle
-from registry_node.merkle import MerkleTree
+from registry_node.protocol import merkle
+from registry_node.protocol.merkle import MerkleTree
 
 if TYPE_CHECKING:
     from conftest import Consortium

@@ -24,15 +24,17 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect, fee_fields
-from registry_node.cli import Algorithm
-from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
-from registry_node.keys import SigningAlgorithm
-from registry_node.records import chain_right_id
-from registry_node.settings import load_settings
-from registry_node.signing import DetachedSignature, verify_signature
-from registry_node.store import OutboxState, Store
+from registry_node.node.cli import Algorithm
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.settings import load_settings
+from registry_node.node.store import OutboxState, Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect, fee_fields
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.deployment import Deployment
+from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.signing import DetachedSignature, verify_signature
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"

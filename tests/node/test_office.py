@@ -9,10 +9,17 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import pytest
 from web3.contract import Contract
 
-from registry_node.keys import OfficeSigningKey
-from registry_node.office import NotCompetent, Office, OfficeError, UnknownRight, VersionConflict
-from registry_node.outbox import OutboxWorker
-from registry_node.records import (
+from registry_node.node.office import (
+    NotCompetent,
+    Office,
+    OfficeError,
+    UnknownRight,
+    VersionConflict,
+)
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.store import OutboxState, Store
+from registry_node.protocol.keys import OfficeSigningKey
+from registry_node.protocol.records import (
     LegalStatus,
     LegalStatusEvent,
     OwnershipChange,
@@ -22,9 +29,8 @@ from registry_node.records import (
     owner_commitment,
     record_hash,
 )
-from registry_node.signing import DetachedSignature, verify_signature
-from registry_node.st96 import parse_st96
-from registry_node.store import OutboxState, Store
+from registry_node.protocol.signing import DetachedSignature, verify_signature
+from registry_node.protocol.st96 import parse_st96
 
 if TYPE_CHECKING:
     from conftest import FreshChain

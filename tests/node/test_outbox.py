@@ -18,12 +18,12 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import TransactionNotFound, Web3RPCError
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor
-from registry_node.devchain import Ganache
-from registry_node.outbox import OutboxWorker, decode_args, encode_args
-from registry_node.records import chain_right_id
-from registry_node.store import AcceptedChange, OutboxState, Store
+from registry_node.devnet.ganache import Ganache
+from registry_node.node.outbox import OutboxWorker, decode_args, encode_args
+from registry_node.node.store import AcceptedChange, OutboxState, Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.records import chain_right_id
 
 if TYPE_CHECKING:
     from conftest import FreshChain, GanacheFactory

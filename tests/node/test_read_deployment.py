@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from registry_node.node import read_deployment
+from registry_node.protocol.deployment import read_deployment
 
 ADDRESS = "0x5a011F9b1F934245DA3Cd88728f6859D91f48680"
 

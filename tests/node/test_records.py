@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from registry_node.records import (
+from registry_node.protocol.records import (
     ConveyanceCategory,
     LegalStatus,
     LegalStatusEvent,

@@ -7,7 +7,7 @@ import sys
 
 PROBE = """
 import gc
-from registry_node.server_gc import YOUNG_THRESHOLD, settle_startup_heap
+from registry_node.protocol.http.server_gc import YOUNG_THRESHOLD, settle_startup_heap
 built_at_start = [{"n": i} for i in range(1000)]
 settle_startup_heap()
 assert gc.get_freeze_count() >= len(built_at_start), gc.get_freeze_count()

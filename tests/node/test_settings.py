@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from registry_node.errors import ConfigError
-from registry_node.settings import NodeSettings, load_settings, settings_toml, token_digest
+from registry_node.node.settings import NodeSettings, load_settings, settings_toml, token_digest
+from registry_node.protocol.errors import ConfigError
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
 

@@ -10,8 +10,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_node.keys import OfficeSigningKey, SigningAlgorithm
-from registry_node.signing import DetachedSignature, SignatureFormatError, sign_document, verify_signature
+from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
+from registry_node.protocol.signing import (
+    DetachedSignature,
+    SignatureFormatError,
+    sign_document,
+    verify_signature,
+)
 
 DOCUMENT = b'{"rightId":"EP:PAT:EP20190012345","version":3}'
 ALGORITHMS = list(SigningAlgorithm)

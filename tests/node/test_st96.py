@@ -23,10 +23,10 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from registry_node import st96
-from registry_node.errors import ConfigError
-from registry_node.records import RightKind
-from registry_node.st96 import (
+from registry_node.protocol import st96
+from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.records import RightKind
+from registry_node.protocol.st96 import (
     C14N_ALGORITHM,
     MAX_ATTRIBUTE_CHARS,
     MAX_DOCUMENT_BYTES,
@@ -959,7 +959,7 @@ def test_a_batch_whose_worker_died_fails_and_the_next_batch_gets_new_workers() -
 ORPHANED_POOL = """
 import multiprocessing, sys, time
 from pathlib import Path
-from registry_node.st96 import POOL_MIN_DOCUMENTS, ParsePool
+from registry_node.protocol.st96 import POOL_MIN_DOCUMENTS, ParsePool
 
 if __name__ == "__main__":
     pool = ParsePool(workers=2)

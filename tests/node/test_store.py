@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from registry_node.store import (
+from registry_node.node.store import (
     AcceptedChange,
     DuplicateChange,
     OutboxState,
@@ -192,7 +192,7 @@ def test_a_process_killed_half_way_through_a_change_leaves_nothing_stored(tmp_pa
         import sys, time
         from pathlib import Path
         sys.path.insert(0, {str(Path(__file__).parent)!r})
-        from registry_node.store import Store
+        from registry_node.node.store import Store
         from test_store import change, interrupt_before_outbox
         store = Store(Path({str(db)!r}))
         interrupt_before_outbox(store, lambda: (print("half-way", flush=True), time.sleep(60)))

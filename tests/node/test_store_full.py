@@ -16,13 +16,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from registry_node.api import create_app
-from registry_node.chain_view import ContractChainView
-from registry_node.keys import OfficeSigningKey, SigningAlgorithm
-from registry_node.office import Office
-from registry_node.outbox import OutboxWorker
-from registry_node.records import chain_right_id
-from registry_node.store import Store
+from registry_node.node.api import create_app
+from registry_node.node.office import Office
+from registry_node.node.onchain import ContractChainView
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.store import Store
+from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
+from registry_node.protocol.records import chain_right_id
 from tests.node.test_api import TOKEN, change_json, new_right_id, right_json, settings_for
 
 with warnings.catch_warnings():

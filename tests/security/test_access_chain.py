@@ -20,10 +20,11 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import TransactionReverted, Transactor, fee_fields
-from registry_node.keys import SigningAlgorithm
-from registry_node.merkle import MerkleTree
+from registry_node.node.transactor import TransactionReverted, Transactor
+from registry_node.protocol.chain import fee_fields
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.merkle import MerkleTree
 from tests.support.chain import FreshChain, GanacheFactory, deploy_fresh
 
 ABI = load_artifact().abi

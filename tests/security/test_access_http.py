@@ -18,16 +18,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from gateway.app_factory import build
-from gateway.fetch import OfficeDocuments
+from gateway.deep_links import OfficeDocuments
 from gateway.settings import GatewaySettings
-from gateway.signer import GatewaySigner
-from registry_node.api import create_app as create_node_app
-from registry_node.chain_view import ContractChainView
-from registry_node.keys import OfficeSigningKey, SigningAlgorithm
-from registry_node.office import Office
-from registry_node.outbox import OutboxWorker
-from registry_node.settings import NodeSettings, token_digest
-from registry_node.store import Store
+from gateway.verify.signer import GatewaySigner
+from registry_node.node.api import create_app as create_node_app
+from registry_node.node.office import Office
+from registry_node.node.onchain import ContractChainView
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.settings import NodeSettings, token_digest
+from registry_node.node.store import Store
+from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
 from tests.support.chain import FreshChain, GanacheFactory, deploy_fresh
 
 TOKEN = "ep-operator-token"

@@ -25,17 +25,18 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import TransactionReverted, Transactor, connect
-from registry_node.client import NodeClient, right_path
-from registry_node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.demo import IPREG, ChildProcess, _fund
+from registry_node.devnet.demo import IPREG, ChildProcess, _fund
 from registry_node.experiment.collect import wait_gateway_caught_up
-from registry_node.keys import SigningAlgorithm, create_account_keystore, load_signing_key
-from registry_node.node import init_node, load_keys, register_signing_key
-from registry_node.records import canonical_bytes, chain_right_id
-from registry_node.settings import NodeSettings, settings_toml, token_digest
-from registry_node.signing import sign_document
+from registry_node.node.client import NodeClient, right_path
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.service import init_node, load_keys, register_signing_key
+from registry_node.node.settings import NodeSettings, settings_toml, token_digest
+from registry_node.node.transactor import TransactionReverted, Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import SigningAlgorithm, create_account_keystore, load_signing_key
+from registry_node.protocol.records import canonical_bytes, chain_right_id
+from registry_node.protocol.signing import sign_document
 from tests.support.chain import GanacheFactory, pick_free_port
 
 PASSWORD = "key compromise drill"

@@ -1,7 +1,7 @@
 """Real chains for tests: ganache on free loopback ports, a deployed three-office consortium.
 
 Shared by the node's and the gateway's tests (import `tests.support.chain`). Readiness is checked by asking
-the chain for its id, never by sleeping a fixed time. Ports come from `registry_node.devchain.free_port`
+the chain for its id, never by sleeping a fixed time. Ports come from `registry_node.devnet.ganache.free_port`
 (re-exported as `pick_free_port`): outside the ephemeral range, and never handed out twice.
 """
 
@@ -20,11 +20,13 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor, connect
-from registry_node.consortium import ConsortiumConfig, Deployment, FoundingOffice, deploy_consortium
-from registry_node.devchain import Ganache, ganache_executable
-from registry_node.devchain import free_port as pick_free_port
+from registry_node.devnet.ganache import Ganache, ganache_executable
+from registry_node.devnet.ganache import free_port as pick_free_port
+from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import connect
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.deployment import Deployment
 
 READY_TIMEOUT_S = 60.0
 OFFICES = {
@@ -64,7 +66,8 @@ def stop_process(process: subprocess.Popen[Any]) -> None:
 
 
 class GanacheFactory:
-    """Starts `registry_node.devchain.Ganache` chains on free ports; stops every one of them at teardown."""
+    """Starts `registry_node.devnet.ganache.Ganache` chains on free ports; stops every one of them at
+    teardown."""
 
     def __init__(self, base_dir: Path) -> None:
         self._base_dir = base_dir

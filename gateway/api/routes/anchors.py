@@ -8,10 +8,10 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep, SettingsDep
+from gateway.api.errors import problem_responses
 from gateway.api.models import AnchorPage, AnchorPublic
 from gateway.api.routes.params import InvalidParameter, NotFound, check_limit
-from gateway.index import BadCursor
-from registry_node.api.errors import problem_responses
+from gateway.read_model.queries import BadCursor
 
 router = APIRouter(prefix="/v1/anchors", tags=["anchors"])
 

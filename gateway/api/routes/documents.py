@@ -8,9 +8,9 @@ from fastapi import APIRouter, Path
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep
+from gateway.api.errors import problem_responses
 from gateway.api.models import DocumentPublic
 from gateway.api.routes.params import NotFound
-from registry_node.api.errors import problem_responses
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 

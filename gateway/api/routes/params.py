@@ -9,8 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Path
 
-from registry_node.api.errors import ApiError
-from registry_node.records import RIGHT_ID, chain_right_id
+from registry_node.protocol.http.problems import ApiError
+from registry_node.protocol.records import RIGHT_ID, chain_right_id
 
 CHAIN_ID = re.compile(r"^0x[0-9a-fA-F]{64}\Z")
 SHA256 = re.compile(r"^[0-9a-f]{64}\Z")

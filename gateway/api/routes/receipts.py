@@ -8,11 +8,12 @@ from fastapi import APIRouter, Path, Query
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
+from gateway.api.errors import problem_responses
 from gateway.api.routes.verification import InvalidBlock
-from gateway.chain_reader import BlockOutOfRange, ChainReader
-from gateway.receipts import ReceiptUnavailable, build_receipt
-from registry_node.api.errors import ApiError, problem_responses
-from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
+from gateway.verify.chain_reads import BlockOutOfRange, ChainReader
+from gateway.verify.receipts import ReceiptUnavailable, build_receipt
+from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
+from registry_node.protocol.http.problems import ApiError
 
 router = APIRouter(prefix="/v1/rights", tags=["receipts"])
 

@@ -12,11 +12,11 @@ from fastapi import APIRouter, Query
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep, SettingsDep
+from gateway.api.errors import problem_responses
 from gateway.api.models import HistoryPublic, RightPage, RightPublic, RightStatePublic
 from gateway.api.routes.params import InvalidParameter, NotFound, RightRefDep, check_limit
-from gateway.index import BadCursor, Index, RightFilter
-from registry_node.api.errors import problem_responses
-from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
+from gateway.read_model.queries import BadCursor, Index, RightFilter
+from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 
 router = APIRouter(prefix="/v1/rights", tags=["rights"])
 

@@ -7,7 +7,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.models import StatusPublic
-from gateway.index import iso
+from gateway.read_model.queries import iso
 
 router = APIRouter(prefix="/v1/status", tags=["status"])
 

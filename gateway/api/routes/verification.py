@@ -1,6 +1,6 @@
 """Verification: GET /v1/rights/{rightId}/verification and POST /v1/verifications (upload a document).
 
-Verdicts come from `gateway.verification.Verifier` (chain state at a stated block, the office's deep
+Verdicts come from `gateway.verify.verifier.Verifier` (chain state at a stated block, the office's deep
 link), signed by the gateway key. An upload is refused with 413 as soon as it passes the size limit,
 before it is read whole. A small JSON upload is verified on the event loop when everything it needs from
 the chain is already cached for the stated block (see `gateway.nonblocking`), else in a worker thread.
@@ -15,11 +15,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
-from gateway.chain_reader import BlockOutOfRange
+from gateway.api.errors import problem_responses
 from gateway.nonblocking import WouldBlock, nonblocking
-from gateway.verification import VERDICTS, Verdict, Verifier, is_light, parse_multipart
-from registry_node.api.errors import ApiError, PayloadTooLarge, problem_responses
-from registry_node.api.path_convertors import RIGHT_ID_SEGMENT
+from gateway.verify.chain_reads import BlockOutOfRange
+from gateway.verify.verifier import VERDICTS, Verdict, Verifier, is_light, parse_multipart
+from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
+from registry_node.protocol.http.problems import ApiError, PayloadTooLarge
 
 router = APIRouter(tags=["verification"])
 

@@ -27,19 +27,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3 import Web3
 from web3.contract import Contract
 
-from gateway.chain_reader import ChainReader
-from gateway.fetch import OfficeDocuments
-from gateway.signer import GatewaySigner
-from gateway.verification import Verifier
-from registry_node.api.app import create_app
-from registry_node.artifacts import load_artifact
-from registry_node.chain import Transactor
-from registry_node.chain_view import ContractChainView
-from registry_node.keys import OfficeSigningKey
-from registry_node.merkle import MerkleTree
-from registry_node.office import Office
-from registry_node.outbox import OutboxWorker
-from registry_node.records import (
+from gateway.deep_links import OfficeDocuments
+from gateway.verify.chain_reads import ChainReader
+from gateway.verify.signer import GatewaySigner
+from gateway.verify.verifier import Verifier
+from registry_node.node.api.app import create_app
+from registry_node.node.office import Office
+from registry_node.node.onchain import ContractChainView
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.settings import NodeSettings, token_digest
+from registry_node.node.store import Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.keys import OfficeSigningKey
+from registry_node.protocol.merkle import MerkleTree
+from registry_node.protocol.records import (
     LegalStatus,
     LegalStatusEvent,
     OwnershipChange,
@@ -47,9 +49,7 @@ from registry_node.records import (
     RightRecord,
     canonical_bytes,
 )
-from registry_node.settings import NodeSettings, token_digest
-from registry_node.signing import sign_document
-from registry_node.store import Store
+from registry_node.protocol.signing import sign_document
 from tests.support.chain import OFFICES, GanacheFactory, deploy_fresh, pick_free_port
 
 EVIDENCE = b"deed of assignment, signed 2026-02-01"

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.api.routes import verification
-from gateway.chain_reader import ChainReader
 from gateway.nonblocking import WouldBlock, may_block, nonblocking
-from gateway.verification import Verifier, is_light
+from gateway.verify.chain_reads import ChainReader
+from gateway.verify.verifier import Verifier, is_light
 
 UPLOAD_LIMIT = 64 * 1024
 

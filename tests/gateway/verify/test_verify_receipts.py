@@ -13,10 +13,10 @@ from conftest import World  # type: ignore[import-not-found]  # this folder's co
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gateway.receipt_check import check_receipt, main_check
-from gateway.receipts import build_receipt
-from gateway.state_proof import header_hash, right_slot, unpack_right
-from registry_node.records import chain_right_id
+from gateway.verify.receipt_check import check_receipt, main_check
+from gateway.verify.receipts import build_receipt
+from gateway.verify.state_proofs import header_hash, right_slot, unpack_right
+from registry_node.protocol.records import chain_right_id
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +97,7 @@ def test_a_forged_receipt_is_rejected(world: World, receipt: dict[str, Any], wha
 def test_a_receipt_re_signed_by_another_key_fails_the_gateway_signature(
     world: World, receipt: dict[str, Any]
 ) -> None:
-    from gateway.signer import GatewaySigner
+    from gateway.verify.signer import GatewaySigner
 
     other = GatewaySigner.ephemeral().sign(receipt)
     assert check_receipt(other, gateway_key=world.signer.key.public_key).ok is False

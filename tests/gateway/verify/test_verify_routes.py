@@ -11,10 +11,11 @@ from conftest import World  # type: ignore[import-not-found]  # this folder's co
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from gateway.api.errors import install_gateway_error_handlers
 from gateway.api.routes import keys, receipts, verification
-from gateway.receipt_check import check_receipt
-from gateway.signer import check_gateway_signature
-from registry_node.api.errors import install_error_handlers, install_problem_openapi
+from gateway.verify.receipt_check import check_receipt
+from gateway.verify.signer import check_gateway_signature
+from registry_node.protocol.http.problems import install_problem_openapi
 
 UPLOAD_LIMIT = 64 * 1024
 
@@ -30,7 +31,7 @@ def client(world: World) -> TestClient:
     )
     for module in (verification, receipts, keys):
         app.include_router(module.router)
-    install_error_handlers(app)
+    install_gateway_error_handlers(app)
     install_problem_openapi(app)
     return TestClient(app)
 

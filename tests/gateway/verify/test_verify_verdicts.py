@@ -10,8 +10,8 @@ from pathlib import Path
 
 from conftest import EVIDENCE, World  # type: ignore[import-not-found]  # this folder's conftest
 
-from gateway.verification import Candidate, Verdict
-from registry_node.records import chain_right_id
+from gateway.verify.verifier import Candidate, Verdict
+from registry_node.protocol.records import chain_right_id
 
 ST96 = Path(__file__).resolve().parents[2] / "assets" / "st96"
 
@@ -196,7 +196,7 @@ def test_an_unknown_right_is_unknown(world: World) -> None:
 
 
 def test_an_st96_xml_is_matched_through_its_c14n_hash(world: World) -> None:
-    from registry_node.st96 import parse_st96
+    from registry_node.protocol.st96 import parse_st96
 
     source = (ST96 / "patent_application_publication.xml").read_bytes()
     ep = world.nodes["EP"]

@@ -1,0 +1,177 @@
+"""Fetching signed documents from an office's public deep links, with limits a hostile office cannot beat.
+
+The gateway follows the endpoint an office registered on chain (federation: no office list of its own).
+An office endpoint may be slow, down, huge or hostile, so every fetch is bounded: a connect and a read
+timeout, a total deadline, a byte limit enforced while streaming (the body is never read whole first), and
+no redirects (a deep link answers itself or not at all). Every failure is an `OfficeUnreachable` naming
+what went wrong; a well-formed "not found" is `None`, so a verdict can tell "the office says it has no such
+published document" from "the office could not be asked".
+
+What comes back is checked only for shape here; whether it is authentic (hash, signature, chain state) is
+the verifier's job.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from gateway.nonblocking import may_block
+from registry_node.protocol.errors import RegistryError
+from registry_node.protocol.signing import DetachedSignature, SignatureFormatError
+
+DEFAULT_TIMEOUT_S = 5.0
+DEFAULT_MAX_BYTES = 4 * 1024 * 1024
+
+
+class OfficeUnreachable(RegistryError):
+    """The office's deep link could not give an answer; `reason` says why (timeout, refused, too big…)."""
+
+    def __init__(self, endpoint: str, reason: str) -> None:
+        super().__init__(f"{endpoint}: {reason}")
+        self.endpoint = endpoint
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class FetchedDocument:
+    """A published version as an office serves it: the exact canonical bytes it signed, and the rest."""
+
+    right_id: str
+    version: int
+    canonical: bytes
+    signature: DetachedSignature
+    source_xml: bytes | None
+    anchor: dict[str, Any] | None
+    url: str
+
+    @property
+    def record_hash(self) -> bytes:
+        """SHA-256 of the canonical bytes, recomputed here: the office's own `recordHash` is not trusted."""
+        return hashlib.sha256(self.canonical).digest()
+
+    def record(self) -> dict[str, Any]:
+        parsed = json.loads(self.canonical)
+        if not isinstance(parsed, dict):
+            raise ValueError("the canonical record is not a JSON object")
+        return parsed
+
+
+class OfficeDocuments:
+    """A bounded HTTP client for offices' deep links; one per gateway, shared by threads."""
+
+    def __init__(
+        self,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        self._client = httpx.Client(
+            timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
+            follow_redirects=False,
+            transport=transport,
+            headers={"Accept": "application/json", "User-Agent": "ipreg-gateway"},
+            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def by_version(self, endpoint: str, right_id: str, version: int) -> FetchedDocument | None:
+        """The published version `version` of `right_id`, or None when the office says it has none."""
+        return self._document(endpoint, f"/v1/documents/{quote(right_id, safe=':')}/{int(version)}")
+
+    def by_hash(self, endpoint: str, record_hash: bytes) -> FetchedDocument | None:
+        """The published version whose record hashes to `record_hash`, or None."""
+        return self._document(endpoint, f"/v1/documents?recordHash={record_hash.hex()}")
+
+    def anchor_manifest(self, endpoint: str, root: bytes) -> dict[str, Any] | None:
+        """The office's manifest of an anchored batch (its items' record hashes), or None."""
+        _url, body = self._get(endpoint, f"/v1/anchors/{root.hex()}")
+        if body is None:
+            return None
+        data = _json_object(endpoint, body)
+        items = data.get("items")
+        if not isinstance(items, list):
+            raise OfficeUnreachable(endpoint, "the anchor manifest has no list of items")
+        return data
+
+    def _document(self, endpoint: str, path: str) -> FetchedDocument | None:
+        url, body = self._get(endpoint, path)
+        if body is None:
+            return None
+        data = _json_object(endpoint, body)
+        try:
+            canonical = base64.b64decode(str(data["canonical"]), validate=True)
+            source = data.get("sourceXml")
+            return FetchedDocument(
+                right_id=str(data["rightId"]),
+                version=int(data["version"]),
+                canonical=canonical,
+                signature=DetachedSignature.from_json(data["signature"]),
+                source_xml=base64.b64decode(str(source), validate=True) if source else None,
+                anchor=data["anchor"] if isinstance(data.get("anchor"), dict) else None,
+                url=url,
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error, SignatureFormatError) as err:
+            raise OfficeUnreachable(endpoint, f"the document is malformed: {err}") from None
+
+    def _get(self, endpoint: str, path: str) -> tuple[str, bytes | None]:
+        """(url, body) of a 200; (url, None) of a 404; OfficeUnreachable for anything else."""
+        may_block("a deep-link fetch")
+        url = _join(endpoint, path)
+        deadline = time.monotonic() + 2 * self.timeout_s
+        try:
+            with self._client.stream("GET", url) as answer:
+                if answer.status_code == 404:
+                    return url, None
+                if answer.is_redirect:
+                    raise OfficeUnreachable(
+                        endpoint, f"redirected ({answer.status_code}); deep links never redirect"
+                    )
+                if answer.status_code != 200:
+                    raise OfficeUnreachable(endpoint, f"answered HTTP {answer.status_code}")
+                declared = answer.headers.get("content-length")
+                if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                    raise OfficeUnreachable(endpoint, f"the answer is over {self.max_bytes} bytes")
+                chunks: list[bytes] = []
+                size = 0
+                for chunk in answer.iter_raw():
+                    size += len(chunk)
+                    if size > self.max_bytes:
+                        raise OfficeUnreachable(endpoint, f"the answer is over {self.max_bytes} bytes")
+                    if time.monotonic() > deadline:
+                        raise OfficeUnreachable(endpoint, f"the answer took over {2 * self.timeout_s:g} s")
+                    chunks.append(chunk)
+                return url, b"".join(chunks)
+        except httpx.TimeoutException:
+            raise OfficeUnreachable(endpoint, f"no answer within {self.timeout_s:g} s") from None
+        except httpx.HTTPError as err:
+            raise OfficeUnreachable(endpoint, f"could not connect: {type(err).__name__}") from None
+
+
+def _join(endpoint: str, path: str) -> str:
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise OfficeUnreachable(endpoint, "the registered endpoint is not an http(s) URL")
+    return endpoint.rstrip("/") + path
+
+
+def _json_object(endpoint: str, body: bytes) -> dict[str, Any]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        raise OfficeUnreachable(endpoint, "the answer is not JSON") from None
+    if not isinstance(data, dict):
+        raise OfficeUnreachable(endpoint, "the answer is not a JSON object")
+    return data

@@ -1,0 +1,319 @@
+"""The gateway's read model: tables in SQLAlchemy Core, one code path for SQLite and PostgreSQL, and the
+versioned migrations that create them.
+
+Two kinds of fact live here. What the chain says (blocks, events, rights, offices, keys, anchors) carries
+the block it came from, so a reorganisation deletes it by block number and re-indexing puts it back.
+What content says (a record's owners and title, the string id whose keccak256 is a chain id) is keyed by
+a hash and stays true whatever the chain does, so a rollback keeps it.
+
+Hashes are stored as lower-case hex: SHA-256 values (record hashes, owner commitments, evidence) without a
+prefix, keccak-256 values (chain right ids, block and transaction hashes, Merkle roots) with `0x`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    inspect,
+    select,
+)
+from sqlalchemy.engine import Connection, Engine
+
+from registry_node.protocol.errors import RegistryError
+
+metadata = MetaData()
+
+HASH = String(66)
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("applied_at", Float, nullable=False),
+)
+
+# One row (id 1): how far the indexer got, on which chain, and what it last saw of the head.
+indexer_state = Table(
+    "indexer_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("chain_id", BigInteger),
+    Column("contract_address", String(42)),
+    Column("indexed_block", BigInteger, nullable=False),  # the cursor: last block indexed; start - 1 at first
+    Column("indexed_hash", HASH),
+    Column("head_block", BigInteger),
+    Column("head_seen_at", Float),
+    Column("last_error", Text),
+)
+
+# Blocks the index rests on: every block that holds an indexed event, and each pass's last block.
+blocks = Table(
+    "blocks",
+    metadata,
+    Column("number", BigInteger, primary_key=True),
+    Column("hash", HASH, nullable=False),
+    Column("parent_hash", HASH, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+)
+
+offices = Table(
+    "offices",
+    metadata,
+    Column("code", String(2), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("account", String(42), nullable=False),
+    Column("endpoint", Text, nullable=False),
+    Column("status", String(16), nullable=False),  # active | suspended
+    Column("admitted_block", BigInteger, nullable=False),
+    Column("updated_block", BigInteger, nullable=False),
+)
+
+# Every office event in chain order; `offices` and `keys` are folded from it, so a rollback refolds them.
+office_events = Table(
+    "office_events",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True),
+    Column("log_index", Integer, primary_key=True),
+    Column("office", String(2), nullable=False),
+    Column("name", String(40), nullable=False),
+    Column("data", Text, nullable=False),  # JSON of the event's arguments
+)
+
+keys = Table(
+    "keys",
+    metadata,
+    Column("office", String(2), primary_key=True),
+    Column("key_id", HASH, primary_key=True),
+    Column("algorithm", String(16), nullable=False),
+    Column("public_key", Text, nullable=False),  # hex
+    Column("added_block", BigInteger, nullable=False),
+    Column("revoked_block", BigInteger),
+)
+
+# The current state of each right, folded from its events.
+rights = Table(
+    "rights",
+    metadata,
+    Column("chain_right_id", HASH, primary_key=True),
+    Column("office", String(2), nullable=False),
+    Column("kind", String(16), nullable=False),
+    Column("confidential", Boolean, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("record_hash", HASH, nullable=False),
+    Column("owner_commitment", HASH, nullable=False),
+    Column("status", String(5), nullable=False),
+    Column("registered_block", BigInteger, nullable=False),
+    Column("updated_block", BigInteger, nullable=False),
+    Column("updated_at", BigInteger, nullable=False),  # block timestamp, Unix seconds
+    Index("rights_office", "office", "chain_right_id"),
+    Index("rights_owner", "owner_commitment"),
+)
+
+# One row per right event, in chain order: the history, and the source every right row is folded from.
+events = Table(
+    "events",
+    metadata,
+    Column("block_number", BigInteger, primary_key=True),
+    Column("log_index", Integer, primary_key=True),
+    Column("chain_right_id", HASH, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("action", String(20), nullable=False),  # registration|ownershipChange|legalStatusEvent|publication
+    Column("office", String(2), nullable=False),
+    Column("kind", String(16)),  # registration only
+    Column("confidential", Boolean, nullable=False),  # the right after this event
+    Column("record_hash", HASH, nullable=False),  # as on chain: a seal while confidential
+    Column("owner_commitment", HASH),  # set by registration and ownership change
+    Column("status", String(5)),  # set by registration and status event
+    Column("details", Text),  # JSON: conveyance, statusEvent, or the publication's salt
+    Column("block_hash", HASH, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index("events_right", "chain_right_id", "version"),
+    Index("events_record", "record_hash"),
+)
+
+anchors = Table(
+    "anchors",
+    metadata,
+    Column("root", HASH, primary_key=True),
+    Column("office", String(2), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("manifest_hash", HASH, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_hash", HASH, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    # pending | verified (root recomputed from the manifest) | mismatch | missing (the office has none)
+    Column("manifest_status", String(16), nullable=False),
+    Column("manifest_hash_checked", Boolean, nullable=False),  # manifestHash recomputed and equal
+)
+
+anchored_records = Table(
+    "anchored_records",
+    metadata,
+    Column("root", HASH, primary_key=True),
+    Column("record_hash", HASH, primary_key=True),
+    Column("right_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("block_number", BigInteger, nullable=False),
+    Index("anchored_record", "record_hash"),
+)
+
+# What a SHA-256 is known as, from the chain: a record (right, version), an ownership change's evidence.
+documents = Table(
+    "documents",
+    metadata,
+    Column("hash", HASH, primary_key=True),
+    Column("role", String(16), primary_key=True),  # record | evidence
+    Column("chain_right_id", HASH, primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("block_number", BigInteger, nullable=False),
+)
+
+# Content learned from offices' published records, checked against the chain: kept across rollbacks.
+records = Table(
+    "records",
+    metadata,
+    Column("record_hash", HASH, primary_key=True),
+    Column("chain_right_id", HASH, nullable=False),
+    Column("right_id", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("owners", Text, nullable=False),  # JSON list of {name, addressText?, countryCode?}
+    Column("title", Text),
+    Column("source_xml_hash", HASH),  # SHA-256 of the source XML's Exclusive C14N form
+    Column("fetched_at", Float, nullable=False),
+    Index("records_source", "source_xml_hash"),
+)
+
+# The numbers a right is known by (application, publication, registration), from its published records,
+# normalised by `normal_number`: what the auditor page's search looks up.
+right_numbers = Table(
+    "right_numbers",
+    metadata,
+    Column("number", String(64), primary_key=True),
+    Column("chain_right_id", HASH, primary_key=True),
+)
+
+
+def normal_number(text: str) -> str:
+    """A number as searched: capitals, without spaces, dots, slashes or dashes ("EP 3 712 345" ->
+    "EP3712345", "19175123.4" -> "191751234")."""
+    return "".join(c for c in text.upper() if c not in " ./-\t")[:64]
+
+
+right_ids = Table(
+    "right_ids",
+    metadata,
+    Column("chain_right_id", HASH, primary_key=True),
+    Column("right_id", Text, nullable=False, unique=True),
+)
+
+# What the enricher still has to fetch: a record by hash, or an anchor's manifest by root.
+fetch_queue = Table(
+    "fetch_queue",
+    metadata,
+    Column("target", String(8), primary_key=True),  # record | anchor
+    Column("key", HASH, primary_key=True),  # the record hash or the root
+    Column("office", String(2), nullable=False),
+    Column("chain_right_id", HASH),
+    Column("version", Integer),
+    Column("block_number", BigInteger, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | done | rejected
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("last_error", Text),
+    Index("fetch_due", "state", "next_attempt_at"),
+)
+
+# Tables a rebuilt index must reproduce exactly (the rest is bookkeeping of how it got there).
+INDEX_TABLES = (offices, office_events, keys, rights, events, anchors, anchored_records, documents)
+
+
+class DatabaseError(RegistryError):
+    """The read model cannot be used as it is (e.g. it was written by a newer gateway)."""
+
+
+def _migration_1(conn: Connection) -> None:
+    """The first schema: every table above."""
+    metadata.create_all(conn, tables=[t for t in metadata.sorted_tables if t is not schema_version])
+
+
+def _migration_2(conn: Connection) -> None:
+    """Numbers to search rights by (a fresh database has the table from migration 1 already)."""
+    right_numbers.create(conn, checkfirst=True)
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _migration_1), (2, _migration_2))
+
+
+def engine_for(database_url: str) -> Engine:
+    """An engine for `database_url`; SQLite gets WAL (readers never wait for the indexer) and a busy
+    timeout, PostgreSQL the psycopg 3 driver when the URL names none."""
+    if database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    if database_url.startswith("sqlite"):
+        engine = create_engine(
+            database_url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=False
+        )
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+
+
+def migrate(engine: Engine) -> int:
+    """Applies the migrations not applied yet, each in its own transaction; returns the schema version.
+    Safe to run on every start."""
+    with engine.begin() as conn:
+        schema_version.create(conn, checkfirst=True)
+    applied = current_version(engine)
+    known = MIGRATIONS[-1][0]
+    if applied > known:
+        raise DatabaseError(
+            f"the read model is at schema version {applied}, newer than this gateway's {known}: "
+            "upgrade the gateway or index into a new database"
+        )
+    for version, apply in MIGRATIONS:
+        if version <= applied:
+            continue
+        with engine.begin() as conn:
+            apply(conn)
+            conn.execute(schema_version.insert().values(version=version, applied_at=time.time()))
+    return current_version(engine)
+
+
+def current_version(engine: Engine) -> int:
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("schema_version"):
+            return 0
+        return int(conn.execute(select(schema_version.c.version).order_by(schema_version.c.version.desc()))
+                   .scalar() or 0)  # fmt: skip
+
+
+def open_database(database_url: str) -> Engine:
+    """The engine of a migrated read model."""
+    engine = engine_for(database_url)
+    migrate(engine)
+    return engine

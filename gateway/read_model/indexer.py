@@ -1,0 +1,954 @@
+"""Follows the registry's events into the read model (gateway/read_model/db.py), up to head - confirmations.
+
+A pass first checks that the last block it indexed is still canonical; if not, it walks back through the
+blocks it stored to the newest one the chain still has, deletes everything above it in one transaction,
+and indexes again from there. Each block range is indexed in one transaction that also moves the cursor,
+so a restart resumes exactly where the last committed range ended.
+
+Enrichment runs apart from event indexing: for each published record hash the indexer queued, it asks the
+competent office's deep link for the record (owners, title, string right id, source XML hash), and keeps
+it only if it hashes to the hash on chain and names the right the event named. An office that does not
+answer is asked again later; event indexing never waits for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+from pydantic import ValidationError
+from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+from web3 import Web3
+from web3._utils.events import get_event_data
+from web3.contract import Contract
+from web3.exceptions import BlockNotFound
+
+from gateway.deep_links import OfficeDocuments, OfficeUnreachable
+from gateway.read_model import db
+from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.merkle import MerkleTree
+from registry_node.protocol.records import (
+    ConveyanceCategory,
+    RightKind,
+    RightRecord,
+    chain_right_id,
+)
+from registry_node.protocol.st96 import St96Error, canonical_xml
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RANGE = 2000  # blocks per eth_getLogs
+RIGHT_EVENTS = frozenset({"RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished"})
+OFFICE_EVENTS = frozenset(
+    {"OfficeAdmitted", "OfficeSuspended", "OfficeReinstated", "SigningKeyAdded", "SigningKeyRevoked",
+     "EndpointChanged", "OfficeRenamed", "AccountRotated"}
+)  # fmt: skip
+ACTIONS = {
+    "RightRegistered": "registration",
+    "OwnershipChanged": "ownershipChange",
+    "LegalStatusChanged": "legalStatusEvent",
+    "RightPublished": "publication",
+}
+ZERO32 = "0" * 64
+FETCH_BACKOFF_S = (5.0, 30.0, 120.0, 600.0, 3600.0)
+CHUNK = 500
+
+
+def hex0x(value: bytes) -> str:
+    return "0x" + bytes(value).hex()
+
+
+def status_text(code: bytes) -> str:
+    """The five-byte ST.27 code as text: `A4F10`, or `A4` when no key event is known."""
+    return bytes(code).rstrip(b"\0").decode("ascii", "replace")
+
+
+def chain_date(value: int) -> str | None:
+    """yyyymmdd (00 for an unknown month or day) as an ISO 8601 (partial) date."""
+    if value <= 0:
+        return None
+    year, month, day = value // 10_000, value // 100 % 100, value % 100
+    if not month:
+        return f"{year:04d}"
+    return f"{year:04d}-{month:02d}" if not day else f"{year:04d}-{month:02d}-{day:02d}"
+
+
+def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+@dataclass(frozen=True)
+class IndexerStatus:
+    chain_id: int | None
+    contract_address: str
+    head_block: int | None
+    indexed_block: int
+    confirmations: int
+    last_error: str | None
+    head_seen_at: float | None
+
+    @property
+    def lag(self) -> int | None:
+        """Blocks the index is behind the last head it saw."""
+        return None if self.head_block is None else max(0, self.head_block - self.indexed_block)
+
+
+@dataclass(frozen=True)
+class _Log:
+    name: str
+    args: dict[str, Any]
+    block_number: int
+    log_index: int
+    block_hash: str
+    tx_hash: str
+
+
+class Indexer:
+    """Indexes one registry contract into one read model; one instance per process, one thread indexing
+    (`run`), with enrichment in a thread of its own."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        w3: Web3,
+        contract: Contract,
+        documents: OfficeDocuments,
+        confirmations: int = 1,
+        start_block: int = 0,
+        poll_interval_s: float = 1.0,
+        backoff_max_s: float = 30.0,
+        max_range: int = DEFAULT_RANGE,
+    ) -> None:
+        self.engine = engine
+        self.w3 = w3
+        self.contract = contract
+        self.documents = documents
+        self.confirmations = confirmations
+        self.start_block = start_block
+        self.poll_interval_s = poll_interval_s
+        self.backoff_max_s = backoff_max_s
+        self.max_range = max(1, max_range)
+        self.address = Web3.to_checksum_address(contract.address)
+        wanted = RIGHT_EVENTS | OFFICE_EVENTS | {"RootAnchored"}
+        abi: list[dict[str, Any]] = [dict(item) for item in contract.abi]
+        self._events = {
+            bytes(Web3.keccak(text=_signature(item))): item
+            for item in abi
+            if item.get("type") == "event" and item["name"] in wanted
+        }
+        self._chain_id: int | None = None
+        self._head_seen: int | None = None
+        self._ensure_state()
+
+    @property
+    def head_seen(self) -> int | None:
+        """The chain head this indexer last read and recorded in the read model; None before its first
+        pass in this process. The same value as the read model's, without a query."""
+        return self._head_seen
+
+    # ------------------------------------------------------------ the loops
+
+    def run(self, stop_event: threading.Event) -> None:
+        """Indexes until `stop_event` is set; a chain outage only delays it (backoff up to backoff_max_s),
+        and the read model keeps answering with what it has."""
+        enricher = threading.Thread(
+            target=self._enrich_loop, args=(stop_event,), name="enricher", daemon=True
+        )
+        enricher.start()
+        delay = self.poll_interval_s
+        try:
+            while not stop_event.is_set():
+                try:
+                    self.run_once()
+                    delay = self.poll_interval_s
+                except Exception as err:
+                    log.warning("indexing paused, retrying in %.1f s: %s", delay, err)
+                    self._record_error(f"{type(err).__name__}: {err}")
+                    stop_event.wait(delay)
+                    delay = min(delay * 2, self.backoff_max_s)
+                    continue
+                stop_event.wait(self.poll_interval_s)
+        finally:
+            enricher.join(timeout=2 * self.documents.timeout_s + 5)
+
+    def _enrich_loop(self, stop_event: threading.Event) -> None:
+        while not stop_event.is_set():
+            try:
+                busy = self.enrich_once()
+            except Exception:
+                log.exception("enrichment pass failed")
+                busy = 0
+            if not busy:
+                stop_event.wait(self.poll_interval_s)
+
+    # ------------------------------------------------------------ indexing
+
+    def run_once(self) -> int:
+        """One pass: roll back what the chain no longer has, then index up to head - confirmations.
+        Returns the number of blocks indexed. Chain errors propagate (the caller retries)."""
+        head = int(self.w3.eth.block_number)
+        if self._chain_id is None:
+            self._chain_id = int(self.w3.eth.chain_id)
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(db.indexer_state)
+                .where(db.indexer_state.c.id == 1)
+                .values(head_block=head, head_seen_at=time.time(), last_error=None, chain_id=self._chain_id)
+            )
+        self._head_seen = head
+        self._roll_back_if_reorganised()
+        target = head - self.confirmations
+        indexed = 0
+        cursor = self._cursor()
+        while cursor < target:
+            end = min(target, cursor + self.max_range)
+            self._index_range(cursor + 1, end)
+            indexed += end - cursor
+            cursor = end
+        return indexed
+
+    def _ensure_state(self) -> None:
+        """Creates the cursor on first use, and refuses a read model that belongs to another contract."""
+        with self.engine.begin() as conn:
+            row = conn.execute(select(db.indexer_state).where(db.indexer_state.c.id == 1)).mappings().first()
+            if row is None:
+                conn.execute(
+                    insert(db.indexer_state).values(
+                        id=1, contract_address=self.address, indexed_block=self.start_block - 1
+                    )
+                )
+            elif row["contract_address"] != self.address:
+                raise ConfigError(
+                    "database_url",
+                    f"this read model indexes {row['contract_address']}, not {self.address}: "
+                    "use a new database for another registry",
+                )
+
+    def _cursor(self) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    select(db.indexer_state.c.indexed_block).where(db.indexer_state.c.id == 1)
+                ).scalar_one()
+            )
+
+    def _record_error(self, message: str) -> None:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    update(db.indexer_state)
+                    .where(db.indexer_state.c.id == 1)
+                    .values(last_error=message[:500])
+                )
+        except Exception:
+            log.exception("cannot record the indexer's error")
+
+    def _canonical_hash(self, number: int) -> str | None:
+        try:
+            return hex0x(self.w3.eth.get_block(number)["hash"])
+        except BlockNotFound:
+            return None
+
+    def _roll_back_if_reorganised(self) -> None:
+        with self.engine.connect() as conn:
+            state = conn.execute(select(db.indexer_state).where(db.indexer_state.c.id == 1)).mappings().one()
+        indexed, indexed_hash = int(state["indexed_block"]), state["indexed_hash"]
+        if indexed < self.start_block or indexed_hash is None:
+            return
+        if self._canonical_hash(indexed) == indexed_hash:
+            return
+        ancestor, ancestor_hash = self.start_block - 1, None
+        with self.engine.connect() as conn:
+            stored = conn.execute(
+                select(db.blocks.c.number, db.blocks.c.hash)
+                .where(db.blocks.c.number < indexed)
+                .order_by(db.blocks.c.number.desc())
+            ).all()
+        for number, block_hash in stored:
+            if self._canonical_hash(int(number)) == block_hash:
+                ancestor, ancestor_hash = int(number), str(block_hash)
+                break
+        log.warning("chain reorganisation: rolling back from block %d to %d", indexed, ancestor)
+        with self.engine.begin() as conn:
+            self._delete_above(conn, ancestor)
+            conn.execute(
+                update(db.indexer_state)
+                .where(db.indexer_state.c.id == 1)
+                .values(indexed_block=ancestor, indexed_hash=ancestor_hash)
+            )
+
+    def _delete_above(self, conn: Connection, ancestor: int) -> None:
+        """Deletes every chain fact above block `ancestor` and refolds what was derived from them."""
+        touched = [
+            r[0]
+            for r in conn.execute(
+                select(db.events.c.chain_right_id).where(db.events.c.block_number > ancestor).distinct()
+            )
+        ]
+        roots = [
+            r[0] for r in conn.execute(select(db.anchors.c.root).where(db.anchors.c.block_number > ancestor))
+        ]
+        for table in (
+            db.events,
+            db.documents,
+            db.office_events,
+            db.anchored_records,
+            db.anchors,
+            db.fetch_queue,
+        ):
+            conn.execute(delete(table).where(table.c.block_number > ancestor))
+        for chunk in _chunks(roots):
+            conn.execute(delete(db.anchored_records).where(db.anchored_records.c.root.in_(chunk)))
+        conn.execute(delete(db.blocks).where(db.blocks.c.number > ancestor))
+        for chunk in _chunks(touched):
+            conn.execute(delete(db.rights).where(db.rights.c.chain_right_id.in_(chunk)))
+            latest = _latest_events(conn, list(chunk))
+            if latest:
+                conn.execute(insert(db.rights), [_right_row(ev, first) for ev, first in latest])
+        conn.execute(delete(db.offices))
+        conn.execute(delete(db.keys))
+        for row in conn.execute(
+            select(db.office_events).order_by(db.office_events.c.block_number, db.office_events.c.log_index)
+        ).mappings():
+            _apply_office_event(
+                conn, row["name"], row["office"], json.loads(row["data"]), int(row["block_number"])
+            )
+
+    def _index_range(self, start: int, end: int) -> None:
+        """Indexes blocks start..end in one transaction that also moves the cursor to `end`."""
+        end_block = self.w3.eth.get_block(end)
+        raw_logs = self.w3.eth.get_logs({"address": self.address, "fromBlock": start, "toBlock": end})
+        if self.w3.eth.get_block(end)["hash"] != end_block["hash"]:
+            raise _Reorganised(f"block {end} changed while its range was read")
+        decoded = [entry for entry in (self._decode(raw) for raw in raw_logs) if entry is not None]
+        logs = sorted(decoded, key=lambda e: (e.block_number, e.log_index))
+        headers: dict[int, Any] = {end: end_block}
+        for number in sorted({entry.block_number for entry in logs}):
+            if number not in headers:
+                headers[number] = self.w3.eth.get_block(number)
+        for entry in logs:
+            if hex0x(headers[entry.block_number]["hash"]) != entry.block_hash:
+                raise _Reorganised(f"block {entry.block_number} changed while its range was read")
+        with self.engine.begin() as conn:
+            numbers = list(headers)
+            for chunk in _chunks(numbers):
+                conn.execute(delete(db.blocks).where(db.blocks.c.number.in_(chunk)))
+            conn.execute(
+                insert(db.blocks),
+                [
+                    {
+                        "number": n,
+                        "hash": hex0x(h["hash"]),
+                        "parent_hash": hex0x(h["parentHash"]),
+                        "timestamp": int(h["timestamp"]),
+                    }
+                    for n, h in headers.items()
+                ],
+            )
+            timestamps = {n: int(h["timestamp"]) for n, h in headers.items()}
+            self._apply(conn, logs, timestamps)
+            conn.execute(
+                update(db.indexer_state)
+                .where(db.indexer_state.c.id == 1)
+                .values(indexed_block=end, indexed_hash=hex0x(end_block["hash"]))
+            )
+
+    def _decode(self, raw: Any) -> _Log | None:
+        """The log decoded with the registry's ABI; None for an event the read model does not need."""
+        abi = self._events.get(bytes(raw["topics"][0])) if raw["topics"] else None
+        if abi is None:
+            return None
+        decoded = get_event_data(self.w3.codec, abi, raw)
+        return _Log(
+            name=abi["name"],
+            args=dict(decoded["args"]),
+            block_number=int(raw["blockNumber"]),
+            log_index=int(raw["logIndex"]),
+            block_hash=hex0x(raw["blockHash"]),
+            tx_hash=hex0x(raw["transactionHash"]),
+        )
+
+    def _apply(self, conn: Connection, logs: list[_Log], timestamps: dict[int, int]) -> None:
+        """Writes the range's events; rights are folded in memory from their current rows."""
+        right_logs = [e for e in logs if e.name in RIGHT_EVENTS]
+        touched = sorted({hex0x(e.args["rightId"]) for e in right_logs})
+        current: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(touched):
+            for stored in conn.execute(
+                select(db.rights).where(db.rights.c.chain_right_id.in_(chunk))
+            ).mappings():
+                current[stored["chain_right_id"]] = dict(stored)
+        event_rows: list[dict[str, Any]] = []
+        document_rows: list[dict[str, Any]] = []
+        fetches: list[dict[str, Any]] = []
+        for entry in logs:
+            timestamp = timestamps[entry.block_number]
+            if entry.name in RIGHT_EVENTS:
+                row = _event_row(entry, current.get(hex0x(entry.args["rightId"])), timestamp)
+                event_rows.append(row)
+                current[row["chain_right_id"]] = _fold(current.get(row["chain_right_id"]), row)
+                if not row["confidential"]:
+                    document_rows.append(_document(row["record_hash"], "record", row))
+                    fetches.append(_fetch("record", row["record_hash"], row))
+                evidence = json.loads(row["details"]).get("conveyance", {}).get("evidenceHash")
+                if evidence and evidence != ZERO32:
+                    document_rows.append(_document(evidence, "evidence", row))
+            elif entry.name in OFFICE_EVENTS:
+                office = _office_code(entry.args["office"])
+                data = _jsonable(entry.args)
+                conn.execute(
+                    insert(db.office_events).values(
+                        block_number=entry.block_number,
+                        log_index=entry.log_index,
+                        office=office,
+                        name=entry.name,
+                        data=json.dumps(data, sort_keys=True),
+                    )
+                )
+                _apply_office_event(conn, entry.name, office, data, entry.block_number)
+            else:  # RootAnchored
+                root = hex0x(entry.args["root"])
+                conn.execute(
+                    insert(db.anchors).values(
+                        root=root,
+                        office=_office_code(entry.args["office"]),
+                        count=int(entry.args["count"]),
+                        manifest_hash=bytes(entry.args["manifestHash"]).hex(),
+                        block_number=entry.block_number,
+                        log_index=entry.log_index,
+                        block_hash=entry.block_hash,
+                        timestamp=timestamp,
+                        tx_hash=entry.tx_hash,
+                        manifest_status="pending",
+                        manifest_hash_checked=False,
+                    )
+                )
+                fetches.append(
+                    {
+                        "target": "anchor",
+                        "key": root,
+                        "office": _office_code(entry.args["office"]),
+                        "chain_right_id": None,
+                        "version": None,
+                        "block_number": entry.block_number,
+                    }
+                )
+        if event_rows:
+            conn.execute(insert(db.events), event_rows)
+        for chunk in _chunks(list(current)):
+            conn.execute(delete(db.rights).where(db.rights.c.chain_right_id.in_(chunk)))
+        if current:
+            conn.execute(insert(db.rights), list(current.values()))
+        if document_rows:
+            conn.execute(
+                insert(db.documents),
+                _unique_rows(document_rows, ("hash", "role", "chain_right_id", "version")),
+            )
+        self._queue(conn, fetches)
+
+    def _queue(self, conn: Connection, fetches: list[dict[str, Any]]) -> None:
+        """Queues what enrichment must fetch, skipping what is already queued or known."""
+        if not fetches:
+            return
+        known: set[tuple[str, str]] = set()
+        records = [f["key"] for f in fetches if f["target"] == "record"]
+        for chunk in _chunks(records):
+            known |= {
+                ("record", k)
+                for (k,) in conn.execute(
+                    select(db.records.c.record_hash).where(db.records.c.record_hash.in_(chunk))
+                )
+            }
+        for target in ("record", "anchor"):
+            keys = [f["key"] for f in fetches if f["target"] == target]
+            for chunk in _chunks(keys):
+                known |= {
+                    (target, k)
+                    for (k,) in conn.execute(
+                        select(db.fetch_queue.c.key).where(
+                            and_(db.fetch_queue.c.target == target, db.fetch_queue.c.key.in_(chunk))
+                        )
+                    )
+                }
+        now = time.time()
+        rows = []
+        for f in fetches:
+            if (f["target"], f["key"]) in known:
+                continue
+            known.add((f["target"], f["key"]))
+            rows.append({**f, "state": "pending", "attempts": 0, "next_attempt_at": now, "last_error": None})
+        if rows:
+            conn.execute(insert(db.fetch_queue), rows)
+
+    # ------------------------------------------------------------ enrichment
+
+    def enrich_once(self, now: float | None = None, limit: int = 200) -> int:
+        """Fetches what is due from offices' deep links; returns how many items were settled or retried.
+        An office that does not answer is skipped for the rest of the pass."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as conn:
+            due = (
+                conn.execute(
+                    select(db.fetch_queue)
+                    .where(and_(db.fetch_queue.c.state == "pending", db.fetch_queue.c.next_attempt_at <= now))
+                    .order_by(db.fetch_queue.c.next_attempt_at, db.fetch_queue.c.block_number)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+            endpoints = {
+                str(c): str(e) for c, e in conn.execute(select(db.offices.c.code, db.offices.c.endpoint))
+            }
+        down: set[str] = set()
+        handled = 0
+        for item in due:
+            office = item["office"]
+            if office in down:
+                continue
+            endpoint = endpoints.get(office)
+            handled += 1
+            try:
+                if endpoint is None:
+                    raise OfficeUnreachable(office, "no endpoint registered on chain")
+                if item["target"] == "record":
+                    self._enrich_record(dict(item), endpoint)
+                else:
+                    self._enrich_anchor(dict(item), endpoint)
+            except OfficeUnreachable as err:
+                down.add(office)
+                self._retry_later(dict(item), str(err))
+        return handled
+
+    def _enrich_record(self, item: dict[str, Any], endpoint: str) -> None:
+        record_hash = bytes.fromhex(item["key"])
+        document = self.documents.by_hash(endpoint, record_hash)
+        if document is None:
+            self._retry_later(item, "the office has no published document with this record hash")
+            return
+        if document.record_hash != record_hash:
+            self._settle(item, "rejected", "the document does not hash to the record hash on chain")
+            return
+        try:
+            record = RightRecord.model_validate(document.record())
+        except (ValueError, ValidationError) as err:
+            self._settle(item, "rejected", f"not a valid record: {str(err)[:200]}")
+            return
+        if hex0x(chain_right_id(record.right.rightId)) != item["chain_right_id"]:
+            self._settle(item, "rejected", "the record names another right than the event on chain")
+            return
+        if record.version != item["version"]:
+            self._settle(
+                item, "rejected", f"the record is version {record.version}, the event {item['version']}"
+            )
+            return
+        source_hash = None
+        if document.source_xml is not None:
+            try:
+                source_hash = hashlib.sha256(canonical_xml(document.source_xml)).hexdigest()
+            except St96Error:
+                source_hash = None
+        right = record.right
+        with self.engine.begin() as conn:
+            if conn.execute(
+                select(db.records.c.record_hash).where(db.records.c.record_hash == item["key"])
+            ).first():
+                pass
+            else:
+                conn.execute(
+                    insert(db.records).values(
+                        record_hash=item["key"],
+                        chain_right_id=item["chain_right_id"],
+                        right_id=right.rightId,
+                        version=record.version,
+                        owners=json.dumps([p.to_json() for p in right.ownerBag]),
+                        title=right.inventionTitle or right.markVerbalElementText or right.designTitle,
+                        source_xml_hash=source_hash,
+                        fetched_at=time.time(),
+                    )
+                )
+            numbers = {right.applicationNumberText, right.registrationNumberText or ""}
+            for publication in right.publicationBag:
+                numbers |= {publication.publicationNumber, right.ipOfficeCode + publication.publicationNumber}
+            known = {
+                row[0]
+                for row in conn.execute(
+                    select(db.right_numbers.c.number).where(
+                        db.right_numbers.c.chain_right_id == item["chain_right_id"]
+                    )
+                )
+            }
+            for number in {db.normal_number(n) for n in numbers if n} - known:
+                conn.execute(
+                    insert(db.right_numbers).values(number=number, chain_right_id=item["chain_right_id"])
+                )
+            if not conn.execute(
+                select(db.right_ids.c.right_id).where(db.right_ids.c.chain_right_id == item["chain_right_id"])
+            ).first():
+                conn.execute(
+                    insert(db.right_ids).values(chain_right_id=item["chain_right_id"], right_id=right.rightId)
+                )
+            self._settle(item, "done", None, conn)
+
+    def _enrich_anchor(self, item: dict[str, Any], endpoint: str) -> None:
+        root = bytes.fromhex(item["key"][2:])
+        manifest = self.documents.anchor_manifest(endpoint, root)
+        if manifest is None:
+            self._retry_later(item, "the office has no manifest for this root")
+            return
+        try:
+            entries = [
+                (str(i["rightId"]), int(i["version"]), bytes.fromhex(str(i["recordHash"]).removeprefix("0x")))
+                for i in manifest["items"]
+            ]
+            if not entries or any(len(h) != 32 for _, _, h in entries):
+                raise ValueError("record hashes must be 32 bytes")
+            tree = MerkleTree.from_record_hashes([h for _, _, h in entries])
+        except (KeyError, TypeError, ValueError) as err:
+            self._settle_anchor(item, "mismatch", False, [], f"malformed manifest: {err}")
+            return
+        if tree.root != root:
+            self._settle_anchor(
+                item, "mismatch", False, [], "the manifest's Merkle root is not the anchored root"
+            )
+            return
+        checked = _manifest_hash_matches(manifest, self._anchor_manifest_hash(item["key"]))
+        self._settle_anchor(item, "verified", checked, entries, None)
+
+    def _anchor_manifest_hash(self, root: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(db.anchors.c.manifest_hash).where(db.anchors.c.root == root)).scalar()
+        return None if value is None else str(value)
+
+    def _settle_anchor(
+        self,
+        item: dict[str, Any],
+        status: str,
+        hash_checked: bool,
+        entries: list[tuple[str, int, bytes]],
+        error: str | None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(db.anchors)
+                .where(
+                    and_(db.anchors.c.root == item["key"], db.anchors.c.block_number == item["block_number"])
+                )
+                .values(manifest_status=status, manifest_hash_checked=hash_checked)
+            ).rowcount
+            if not moved:
+                return  # rolled back by a reorganisation meanwhile
+            if entries:
+                conn.execute(
+                    insert(db.anchored_records),
+                    [
+                        {
+                            "root": item["key"],
+                            "record_hash": h.hex(),
+                            "right_id": rid,
+                            "version": version,
+                            "block_number": item["block_number"],
+                        }
+                        for rid, version, h in entries
+                    ],
+                )
+            self._settle(item, "done" if status == "verified" else "rejected", error, conn)
+
+    def _settle(
+        self, item: dict[str, Any], state: str, error: str | None, conn: Connection | None = None
+    ) -> None:
+        if error:
+            log.warning("%s %s from %s: %s", item["target"], item["key"], item["office"], error)
+        values = {"state": state, "attempts": item["attempts"] + 1, "last_error": error}
+        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
+        if conn is not None:
+            conn.execute(update(db.fetch_queue).where(where).values(**values))
+            return
+        with self.engine.begin() as own:
+            own.execute(update(db.fetch_queue).where(where).values(**values))
+
+    def _retry_later(self, item: dict[str, Any], error: str) -> None:
+        attempts = item["attempts"] + 1
+        delay = FETCH_BACKOFF_S[min(attempts, len(FETCH_BACKOFF_S)) - 1]
+        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(db.fetch_queue)
+                .where(where)
+                .values(attempts=attempts, next_attempt_at=time.time() + delay, last_error=error[:500])
+            )
+
+    # ------------------------------------------------------------ status
+
+    def status(self) -> IndexerStatus:
+        return read_status(self.engine, self.confirmations)
+
+
+class _Reorganised(Exception):
+    """The chain changed under a pass; the next pass rolls back and starts again."""
+
+
+def read_status(engine: Engine, confirmations: int) -> IndexerStatus:
+    """Where the indexer stands, as the read model records it (so any process can tell)."""
+    with engine.connect() as conn:
+        row = conn.execute(select(db.indexer_state).where(db.indexer_state.c.id == 1)).mappings().first()
+    if row is None:
+        return IndexerStatus(None, "", None, -1, confirmations, "the indexer has not started", None)
+    return IndexerStatus(
+        chain_id=row["chain_id"],
+        contract_address=row["contract_address"] or "",
+        head_block=row["head_block"],
+        indexed_block=int(row["indexed_block"]),
+        confirmations=confirmations,
+        last_error=row["last_error"],
+        head_seen_at=row["head_seen_at"],
+    )
+
+
+# ------------------------------------------------------------ folding events
+
+
+def _signature(abi: dict[str, Any]) -> str:
+    def kind(param: dict[str, Any]) -> str:
+        if param["type"].startswith("tuple"):
+            inner = ",".join(kind(c) for c in param["components"])
+            return f"({inner}){param['type'][5:]}"
+        return str(param["type"])
+
+    return f"{abi['name']}({','.join(kind(p) for p in abi['inputs'])})"
+
+
+def _office_code(value: bytes) -> str:
+    return bytes(value).decode("ascii", "replace")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes | bytearray):
+        return "0x" + bytes(value).hex()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> dict[str, Any]:
+    """The events row of a right event: what it changed, and the right's whole state after it."""
+    args = entry.args
+    base = {
+        "block_number": entry.block_number,
+        "log_index": entry.log_index,
+        "chain_right_id": hex0x(args["rightId"]),
+        "office": _office_code(args["office"]),
+        "action": ACTIONS[entry.name],
+        "block_hash": entry.block_hash,
+        "timestamp": timestamp,
+        "tx_hash": entry.tx_hash,
+        "kind": None,
+    }
+    previous = current or {}
+    if entry.name == "RightRegistered":
+        state = args["state"]
+        return {
+            **base,
+            "version": 1,
+            "kind": list(RightKind)[int(args["kind"])].value,
+            "confidential": bool(args["confidential"]),
+            "record_hash": bytes(state["recordHash"]).hex(),
+            "owner_commitment": bytes(state["ownerCommitment"]).hex(),
+            "status": status_text(state["status"]),
+            "details": "{}",
+        }
+    common = {
+        **base,
+        "version": int(args["version"]),
+        "confidential": bool(previous.get("confidential", False)),
+        "record_hash": bytes(args["recordHash"]).hex(),
+        "owner_commitment": previous.get("owner_commitment", ZERO32),
+        "status": previous.get("status", ""),
+    }
+    if entry.name == "OwnershipChanged":
+        c = args["conveyance"]
+        conveyance = {
+            "conveyanceCategory": list(ConveyanceCategory)[int(c["kind"])].value,
+            "transferCategory": "partial" if c["partialTransfer"] else "full",
+            "effectiveDate": chain_date(int(c["effectiveDate"])),
+            "evidenceHash": bytes(c["evidenceHash"]).hex(),
+        }
+        return {
+            **common,
+            "owner_commitment": bytes(args["ownerCommitment"]).hex(),
+            "details": json.dumps({"conveyance": conveyance}, sort_keys=True),
+        }
+    if entry.name == "LegalStatusChanged":
+        s = args["statusEvent"]
+        status_event = {
+            "statusCode": status_text(s["status"]),
+            "previousStageCode": int(s["previousStage"]),
+            "detailedEventCode": bytes(s["detailedEvent"]).rstrip(b"\0").decode("ascii", "replace") or None,
+            "effectiveDate": chain_date(int(s["effectiveDate"])),
+            "correctsVersion": int(s["correctsVersion"]) or None,
+        }
+        return {
+            **common,
+            "status": status_event["statusCode"],
+            "details": json.dumps({"statusEvent": status_event}, sort_keys=True),
+        }
+    # RightPublished: the seal is opened; the record hash is the published record's.
+    return {
+        **common,
+        "confidential": False,
+        "details": json.dumps({"salt": bytes(args["salt"]).hex()}, sort_keys=True),
+    }
+
+
+def _fold(current: dict[str, Any] | None, event: dict[str, Any]) -> dict[str, Any]:
+    """The rights row after `event`."""
+    if current is None:
+        return _right_row(event, event)
+    return _right_row(event, {"block_number": current["registered_block"], "kind": current["kind"]})
+
+
+def _right_row(event: dict[str, Any], registration: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "chain_right_id": event["chain_right_id"],
+        "office": event["office"],
+        "kind": registration["kind"] or "unknown",  # "unknown": registered before start_block
+        "confidential": event["confidential"],
+        "version": event["version"],
+        "record_hash": event["record_hash"],
+        "owner_commitment": event["owner_commitment"],
+        "status": event["status"],
+        "registered_block": registration["block_number"],
+        "updated_block": event["block_number"],
+        "updated_at": event["timestamp"],
+    }
+
+
+def _latest_events(conn: Connection, chain_ids: list[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(latest event, registration event) of each right that still has events."""
+    ev = db.events
+    newest = (
+        select(ev.c.chain_right_id, func.max(ev.c.version).label("version"))
+        .where(ev.c.chain_right_id.in_(chain_ids))
+        .group_by(ev.c.chain_right_id)
+        .subquery()
+    )
+    latest = {
+        row["chain_right_id"]: dict(row)
+        for row in conn.execute(
+            select(ev).join(
+                newest, and_(ev.c.chain_right_id == newest.c.chain_right_id, ev.c.version == newest.c.version)
+            )
+        ).mappings()
+    }
+    first = {
+        row["chain_right_id"]: dict(row)
+        for row in conn.execute(
+            select(ev).where(and_(ev.c.chain_right_id.in_(chain_ids), ev.c.version == 1))
+        ).mappings()
+    }
+    return [(event, first.get(cid, event)) for cid, event in latest.items()]
+
+
+def _document(hash_hex: str, role: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "hash": hash_hex,
+        "role": role,
+        "chain_right_id": event["chain_right_id"],
+        "version": event["version"],
+        "block_number": event["block_number"],
+    }
+
+
+def _fetch(target: str, key: str, event: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "target": target,
+        "key": key,
+        "office": event["office"],
+        "chain_right_id": event["chain_right_id"],
+        "version": event["version"],
+        "block_number": event["block_number"],
+    }
+
+
+def _unique_rows(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        seen.setdefault(tuple(row[k] for k in key), row)
+    return list(seen.values())
+
+
+def _apply_office_event(conn: Connection, name: str, office: str, data: dict[str, Any], block: int) -> None:
+    """Folds one office event into `offices` and `keys`."""
+    o, k = db.offices, db.keys
+    if name == "OfficeAdmitted":
+        conn.execute(delete(o).where(o.c.code == office))
+        conn.execute(
+            insert(o).values(
+                code=office,
+                name=data["name"],
+                account=data["account"],
+                endpoint=data["endpoint"],
+                status="active",
+                admitted_block=block,
+                updated_block=block,
+            )
+        )
+        return
+    if name == "SigningKeyAdded":
+        conn.execute(
+            insert(k).values(
+                office=office,
+                key_id=data["keyId"],
+                algorithm=_algorithm(int(data["algorithm"])),
+                public_key=str(data["publicKey"]).removeprefix("0x"),
+                added_block=block,
+                revoked_block=None,
+            )
+        )
+        return
+    if name == "SigningKeyRevoked":
+        conn.execute(
+            update(k)
+            .where(and_(k.c.office == office, k.c.key_id == data["keyId"]))
+            .values(revoked_block=block)
+        )
+        return
+    changes: dict[str, dict[str, Any]] = {
+        "OfficeSuspended": {"status": "suspended"},
+        "OfficeReinstated": {"status": "active"},
+        "EndpointChanged": {"endpoint": data.get("endpoint")},
+        "OfficeRenamed": {"name": data.get("name")},
+        "AccountRotated": {"account": data.get("account")},
+    }
+    conn.execute(update(o).where(o.c.code == office).values(**changes.get(name, {}), updated_block=block))
+
+
+def _algorithm(value: int) -> str:
+    try:
+        return SigningAlgorithm.from_chain_value(value).value
+    except (ValueError, KeyError):
+        return f"unknown-{value}"
+
+
+def _manifest_hash_matches(manifest: dict[str, Any], manifest_hash: str | None) -> bool:
+    """Whether the anchored manifestHash is the SHA-256 of the manifest's RFC 8785 form without its own
+    `manifestHash` field, as the anchoring office made it."""
+    if manifest_hash is None:
+        return False
+    body = {k: v for k, v in manifest.items() if k != "manifestHash"}
+    try:
+        return hashlib.sha256(bytes(rfc8785.dumps(body))).hexdigest() == manifest_hash
+    except (TypeError, ValueError, rfc8785.CanonicalizationError):
+        return False

@@ -1,0 +1,258 @@
+"""Proving a right's on-chain entry from a block header alone: the storage slot, EIP-1186 proofs, headers.
+
+A right lives in one storage slot of the registry contract (`_rights[rightId]`, a mapping at slot
+`RIGHTS_SLOT` of the compiler's storage layout; tests/gateway/verify checks it against eth_getStorageAt).
+An EIP-1186 account proof ties the contract's storage root to the block's state root, a storage proof ties
+the slot's value to the storage root, and keccak256(rlp(header)) ties the state root to the block hash.
+Every function here is pure: plain data in, an answer out; a bad proof is `ProofError`, never a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import rlp  # type: ignore[import-untyped]
+from eth_utils.crypto import keccak
+
+# Storage layout of SharedIPRegistry (C3 order OfficeRegistry, RightsRegistry, Anchors): OfficeRegistry
+# takes slots 0-7 (_offices, _membership, _keys, _codes, the three packed uint16, _proposals, _approved,
+# _proposalCount), so RightsRegistry._rights is slot 8.
+RIGHTS_SLOT = 8
+ANCHORS_SLOT = 9  # Anchors._anchors, right after RightsRegistry._rights (tests check it against the chain)
+
+# Header fields in RLP order, up to London (EIP-1559's baseFeePerGas); later forks append more.
+HEADER_FIELDS = (
+    "parentHash",
+    "sha3Uncles",
+    "miner",
+    "stateRoot",
+    "transactionsRoot",
+    "receiptsRoot",
+    "logsBloom",
+    "difficulty",
+    "number",
+    "gasLimit",
+    "gasUsed",
+    "timestamp",
+    "extraData",
+    "mixHash",
+    "nonce",
+    "baseFeePerGas",
+    "withdrawalsRoot",
+    "blobGasUsed",
+    "excessBlobGas",
+    "parentBeaconBlockRoot",
+    "requestsHash",
+)
+INTEGER_FIELDS = frozenset(
+    {
+        "difficulty",
+        "number",
+        "gasLimit",
+        "gasUsed",
+        "timestamp",
+        "baseFeePerGas",
+        "blobGasUsed",
+        "excessBlobGas",
+    }
+)
+
+
+class ProofError(ValueError):
+    """A proof that does not prove what it claims; the message says where it broke."""
+
+
+def right_slot(chain_right_id: bytes) -> bytes:
+    """The storage slot of `_rights[rightId]`: keccak256(rightId ‖ uint256(RIGHTS_SLOT))."""
+    if len(chain_right_id) != 32:
+        raise ValueError("a chain right id is 32 bytes")
+    return bytes(keccak(chain_right_id + RIGHTS_SLOT.to_bytes(32, "big")))
+
+
+def anchor_slot(root: bytes) -> bytes:
+    """The storage slot of `_anchors[root]`: keccak256(root ‖ uint256(ANCHORS_SLOT))."""
+    if len(root) != 32:
+        raise ValueError("a Merkle root is 32 bytes")
+    return bytes(keccak(root + ANCHORS_SLOT.to_bytes(32, "big")))
+
+
+@dataclass(frozen=True)
+class PackedAnchor:
+    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp (first member in
+    the lowest-order bytes)."""
+
+    office: str
+    count: int
+    block_number: int
+    timestamp: int
+
+
+def unpack_anchor(word: bytes) -> PackedAnchor:
+    word = word.rjust(32, b"\0")
+    if len(word) != 32:
+        raise ProofError("a storage word is 32 bytes")
+    return PackedAnchor(
+        office=word[30:32].rstrip(b"\0").decode("ascii", "replace"),
+        count=int.from_bytes(word[26:30], "big"),
+        block_number=int.from_bytes(word[18:26], "big"),
+        timestamp=int.from_bytes(word[10:18], "big"),
+    )
+
+
+@dataclass(frozen=True)
+class PackedRight:
+    """The `Right` struct as packed in its slot (first member in the lowest-order bytes)."""
+
+    version: int
+    office: str
+    kind: int
+    confidential: bool
+    state_digest: bytes
+
+
+def unpack_right(word: bytes) -> PackedRight:
+    word = word.rjust(32, b"\0")
+    if len(word) != 32:
+        raise ProofError("a storage word is 32 bytes")
+    return PackedRight(
+        version=int.from_bytes(word[28:32], "big"),
+        office=word[26:28].rstrip(b"\0").decode("ascii", "replace"),
+        kind=word[25],
+        confidential=bool(word[24]),
+        state_digest=word[0:24],
+    )
+
+
+def header_fields(block: dict[str, Any]) -> dict[str, Any]:
+    """The header fields of a JSON-RPC block, in order, as the node gave them (hex strings)."""
+    return {name: block[name] for name in HEADER_FIELDS if block.get(name) is not None}
+
+
+def header_hash(fields: dict[str, Any]) -> bytes:
+    """keccak256 of the RLP of the header; ProofError for a field that is not hex or out of order."""
+    values: list[Any] = []
+    names = list(fields)
+    if names != [n for n in HEADER_FIELDS if n in fields]:
+        raise ProofError("header fields are unknown or out of order")
+    for name in names:
+        raw = _hex(fields[name], f"header.{name}")
+        values.append(int.from_bytes(raw, "big") if name in INTEGER_FIELDS else raw)
+    return bytes(keccak(rlp.encode(values)))
+
+
+def verify_mpt_proof(root: bytes, key: bytes, proof: list[bytes]) -> bytes:
+    """The value stored under keccak256(`key`) in the trie with `root`, proven by `proof` (b"" for a proven
+    absence). Every node must hash to the reference its parent holds; no node may be left over."""
+    path = _nibbles(bytes(keccak(key)))
+    position = 0
+    reference: Any = root
+    used = 0
+    while True:
+        if isinstance(reference, bytes):
+            if len(reference) == 0:
+                return _finish(b"", used, proof)
+            if len(reference) != 32:
+                raise ProofError("a node reference is neither a hash nor an embedded node")
+            if used >= len(proof):
+                raise ProofError("the proof ends before the path does")
+            raw = proof[used]
+            used += 1
+            if bytes(keccak(raw)) != reference:
+                raise ProofError(f"proof node {used - 1} does not hash to its parent's reference")
+            try:
+                node = rlp.decode(raw)
+            except rlp.exceptions.DecodingError as err:
+                raise ProofError(f"proof node {used - 1} is not RLP: {err}") from None
+        else:
+            node = reference
+        if not isinstance(node, list):
+            raise ProofError("a trie node is not a list")
+        if len(node) == 17:
+            if position == len(path):
+                return _finish(_bytes(node[16]), used, proof)
+            reference = node[path[position]]
+            position += 1
+        elif len(node) == 2:
+            prefix, is_leaf = _hex_prefix(_bytes(node[0]))
+            if path[position : position + len(prefix)] != prefix:
+                return _finish(b"", used, proof)
+            position += len(prefix)
+            if is_leaf:
+                return _finish(_bytes(node[1]) if position == len(path) else b"", used, proof)
+            reference = node[1]
+        else:
+            raise ProofError(f"a trie node has {len(node)} items")
+
+
+def verify_storage(
+    state_root: bytes, address: bytes, slot: bytes, account_proof: list[bytes], storage_proof: list[bytes]
+) -> tuple[bytes, bytes]:
+    """(storage word, the account's storage root) of `slot` of `address`, proven from `state_root`."""
+    account_rlp = verify_mpt_proof(state_root, address, account_proof)
+    if not account_rlp:
+        raise ProofError("the account does not exist under this state root")
+    try:
+        account = rlp.decode(account_rlp)
+    except rlp.exceptions.DecodingError as err:
+        raise ProofError(f"the account is not RLP: {err}") from None
+    if not isinstance(account, list) or len(account) != 4:
+        raise ProofError("the account is not [nonce, balance, storageRoot, codeHash]")
+    storage_root = _bytes(account[2])
+    value_rlp = verify_mpt_proof(storage_root, slot, storage_proof)
+    if not value_rlp:
+        return b"\0" * 32, storage_root
+    try:
+        value = rlp.decode(value_rlp)
+    except rlp.exceptions.DecodingError as err:
+        raise ProofError(f"the storage value is not RLP: {err}") from None
+    word = _bytes(value)
+    if len(word) > 32:
+        raise ProofError("a storage value is longer than 32 bytes")
+    return word.rjust(32, b"\0"), storage_root
+
+
+def _finish(value: bytes, used: int, proof: list[bytes]) -> bytes:
+    if used != len(proof):
+        raise ProofError(f"the proof has {len(proof) - used} node(s) beyond the path")
+    return value
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, bytes):
+        raise ProofError("a trie value is not a byte string")
+    return value
+
+
+def _nibbles(data: bytes) -> list[int]:
+    out: list[int] = []
+    for byte in data:
+        out += [byte >> 4, byte & 0x0F]
+    return out
+
+
+def _hex_prefix(encoded: bytes) -> tuple[list[int], bool]:
+    if not encoded:
+        raise ProofError("an empty hex-prefix path")
+    flag = encoded[0] >> 4
+    if flag > 3:
+        raise ProofError("a bad hex-prefix flag")
+    nibbles = _nibbles(encoded)
+    return (nibbles[1:] if flag & 1 else nibbles[2:]), bool(flag & 2)
+
+
+def _hex(value: Any, name: str) -> bytes:
+    if not isinstance(value, str) or not value.startswith("0x"):
+        raise ProofError(f"{name} must be 0x-prefixed hex")
+    digits = value[2:]
+    if len(digits) % 2:
+        digits = "0" + digits
+    try:
+        return bytes.fromhex(digits)
+    except ValueError:
+        raise ProofError(f"{name} must be 0x-prefixed hex") from None
+
+
+def hex_bytes(value: Any, name: str) -> bytes:
+    """A 0x-hex string as bytes; ProofError naming `name` otherwise."""
+    return _hex(value, name)

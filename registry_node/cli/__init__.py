@@ -1,0 +1,1 @@
+"""The `ipreg` command, composed from each part's own subcommands (registry_node.cli.main)."""

@@ -1,0 +1,2 @@
+"""Local chains and whole consortia on one machine: what the demo, the experiments, the benchmarks and the
+tests start."""

@@ -1,0 +1,237 @@
+"""An office node assembled from its settings: set-up, publishing its signing key, and the running service.
+
+The running node is one process: the API (uvicorn, in the main thread, so it owns Ctrl-C and SIGTERM) and
+the outbox worker (a thread with its own chain connection). Both stop cleanly on either signal; what was
+accepted is already on disk, so stopping loses nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import secrets
+import signal
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+from web3 import Web3
+from web3.contract import Contract
+
+from registry_node.node.api import create_app
+from registry_node.node.office import Office
+from registry_node.node.onchain import ContractChainView
+from registry_node.node.outbox import OutboxWorker
+from registry_node.node.settings import NodeSettings, settings_toml
+from registry_node.node.store import Store
+from registry_node.node.transactor import Transactor
+from registry_node.protocol.chain import ChainError, connect
+from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.errors import ConfigError, RegistryError
+from registry_node.protocol.http.server_gc import settle_startup_heap
+from registry_node.protocol.keys import (
+    OfficeSigningKey,
+    SigningAlgorithm,
+    SigningKeyInfo,
+    create_account_keystore,
+    generate_signing_key,
+    load_account,
+    load_signing_key,
+)
+
+log = logging.getLogger(__name__)
+
+TOKEN_BYTES = 32
+WORKER_RESTART_S = 1.0
+NO_OFFICE = b"\0\0"
+
+
+class NodeError(RegistryError):
+    """The node cannot be set up or started as asked; the message says why and what to do."""
+
+
+# ------------------------------------------------------------ set-up
+
+
+def new_operator_token() -> str:
+    """A fresh operator token; only its SHA-256 is ever stored."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+@dataclass(frozen=True)
+class InitializedNode:
+    settings: NodeSettings
+    address: str
+    signing_key: SigningKeyInfo
+
+
+def check_new_node(settings: NodeSettings) -> None:
+    """Refuses a folder that already holds a node (or its keys), before anyone is asked for a password."""
+    for existing in (settings.settings_path, settings.account_keystore, settings.signing_key):
+        if existing.exists():
+            raise NodeError(
+                f"{existing} already exists: {settings.data_dir} holds a node; refusing to overwrite it "
+                "(its keys would be lost)"
+            )
+
+
+def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm) -> InitializedNode:
+    """Creates the node's encrypted keys and its node.toml; refuses a folder that already holds a node."""
+    check_new_node(settings)
+    if not password:
+        raise NodeError("the node password must not be empty")
+    settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    address = create_account_keystore(settings.account_keystore, password)
+    key_info = generate_signing_key(settings.signing_key, password, algorithm)
+    with settings.settings_path.open("x", encoding="utf-8") as out:
+        out.write(settings_toml(settings))
+        out.flush()
+        os.fsync(out.fileno())
+    return InitializedNode(settings, address, key_info)
+
+
+# ------------------------------------------------------------ keys and chain
+
+
+@dataclass(frozen=True)
+class NodeKeys:
+    account: LocalAccount = field(repr=False)
+    signing_key: OfficeSigningKey = field(repr=False)
+
+
+def load_keys(settings: NodeSettings, password: str) -> NodeKeys:
+    return NodeKeys(
+        load_account(settings.account_keystore, password), load_signing_key(settings.signing_key, password)
+    )
+
+
+def registry_contract(settings: NodeSettings, w3: Web3) -> Contract:
+    address = to_checksum_address(settings.require_contract())
+    return w3.eth.contract(address=address, abi=load_artifact().abi)
+
+
+def check_chain(settings: NodeSettings, w3: Web3, account: LocalAccount) -> Contract:
+    """The registry contract, once the chain is the configured one and the account speaks for the office."""
+    contract = registry_contract(settings, w3)
+    chain_id = w3.eth.chain_id
+    if settings.chain_id is not None and chain_id != settings.chain_id:
+        raise ConfigError(
+            "chain_id", f"the chain at {settings.rpc_url} has id {chain_id}, not {settings.chain_id}"
+        )
+    if not w3.eth.get_code(contract.address):
+        raise ConfigError(
+            "contract_address", f"no contract at {contract.address} on the chain at {settings.rpc_url}"
+        )
+    code, _ = contract.functions.officeOf(account.address).call()
+    if bytes(code) != settings.office_code.encode("ascii"):
+        holder = "no office" if bytes(code) == NO_OFFICE else f"office {bytes(code).decode('ascii')}"
+        raise NodeError(
+            f"this node's account {account.address} is the account of {holder} on chain, not of "
+            f"{settings.office_code}: the consortium must list it as {settings.office_code}'s account"
+        )
+    return contract
+
+
+@dataclass(frozen=True)
+class KeyRegistration:
+    key_id: bytes
+    already_registered: bool
+    block_number: int | None
+
+
+def register_signing_key(settings: NodeSettings, keys: NodeKeys, w3: Web3) -> KeyRegistration:
+    """Publishes the node's signing key in OfficeRegistry (addSigningKey); a key already there is left."""
+    contract = check_chain(settings, w3, keys.account)
+    key = keys.signing_key
+    published = contract.functions.signingKeys(settings.office_code.encode("ascii")).call()
+    if any(bytes(entry[0]) == key.key_id for entry in published):
+        return KeyRegistration(key.key_id, True, None)
+    transactor = Transactor(w3, keys.account, load_artifact().abi)
+    call = contract.functions.addSigningKey(key.key_id, key.algorithm.chain_value, key.public_key_bytes)
+    receipt = transactor.send(call)
+    return KeyRegistration(key.key_id, False, receipt["blockNumber"])
+
+
+# ------------------------------------------------------------ the running node
+
+
+class NodeService:
+    """The API and the outbox worker of one office, over one store."""
+
+    def __init__(self, settings: NodeSettings, keys: NodeKeys) -> None:
+        self.settings = settings
+        self.keys = keys
+        self.store = Store(settings.store_path)
+        self.office = Office(settings.office_code, self.store, keys.signing_key)
+        contract = registry_contract(settings, _web3(settings.rpc_url))
+        self.app = create_app(settings, self.office, self.store, ContractChainView(contract))
+        worker_w3 = _web3(settings.rpc_url)  # its own connection: it runs in its own thread
+        self.worker = OutboxWorker(
+            self.store,
+            worker_w3,
+            registry_contract(settings, worker_w3),
+            keys.account,
+            confirmations=settings.confirmations,
+        )
+        self._stopping = threading.Event()
+
+    def check_chain(self) -> str | None:
+        """Checks the chain now; a chain that does not answer is only a warning (the outbox waits for it).
+        Returns that warning, or None."""
+        try:
+            w3 = connect(self.settings.rpc_url, timeout_s=5)
+        except ChainError as err:
+            return f"{err}; changes are accepted and queued until it answers"
+        check_chain(self.settings, w3, self.keys.account)
+        return None
+
+    def serve(self, listener: socket.socket) -> None:
+        """Serves until Ctrl-C or SIGTERM, then stops the API and the worker."""
+        server = uvicorn.Server(
+            uvicorn.Config(
+                self.app,
+                log_level="info",
+                server_header=False,
+                timeout_graceful_shutdown=10,
+            )
+        )
+
+        def stop(signum: int, frame: Any) -> None:
+            server.should_exit = True
+            self._stopping.set()
+
+        # uvicorn puts these back when it stops, and re-raises the signal it caught: it then lands here.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, stop)
+        worker = threading.Thread(target=self._run_worker, name="outbox-worker", daemon=True)
+        worker.start()
+        settle_startup_heap()
+        try:
+            server.run(sockets=[listener])
+        finally:
+            self._stopping.set()
+            self.worker.stop()
+            worker.join(timeout=30)
+            with contextlib.suppress(OSError):
+                listener.close()
+
+    def _run_worker(self) -> None:
+        """The worker's loop, restarted after an unexpected error so one bad answer cannot stop the node."""
+        while not self._stopping.is_set():
+            try:
+                self.worker.run()
+            except Exception:
+                log.exception("outbox worker failed; restarting in %.0f s", WORKER_RESTART_S)
+                self._stopping.wait(WORKER_RESTART_S)
+            else:
+                return
+
+
+def _web3(rpc_url: str) -> Web3:
+    """A connection that is not checked now: the node starts, and queues, while the chain is down."""
+    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))
