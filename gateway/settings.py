@@ -12,15 +12,14 @@ import dataclasses
 import json
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
 from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.settings import URL, SettingsSchema, read_settings, require, toml_line
 
 SETTINGS_FILE = "gateway.toml"
 ENV_PREFIX = "IPREG_GATEWAY_"
@@ -30,7 +29,6 @@ DEFAULT_LISTEN_HOST = "127.0.0.1"
 DEFAULT_LISTEN_PORT = 8000
 DATABASE_FILE = "gateway.sqlite"
 MIB = 1024 * 1024
-URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
 ORIGIN = re.compile(r"^https?://[^\s/?#]+\Z")
 DATABASE_URL = re.compile(r"^(sqlite|postgresql)(\+\w+)?://")
 
@@ -62,55 +60,55 @@ class GatewaySettings:
     cors_origins: tuple[str, ...] = ()  # origins allowed to read the API from a browser; none by default
 
     def __post_init__(self) -> None:
-        _require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
-        _require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
+        require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
+        require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
         if self.contract_address is not None:
-            _require(
+            require(
                 is_address(self.contract_address),
                 "contract_address",
                 f"not an Ethereum address: {self.contract_address!r}",
             )
             object.__setattr__(self, "contract_address", to_checksum_address(self.contract_address))
         if self.chain_id is not None:
-            _require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
+            require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / DATABASE_FILE}")
-        _require(
+        require(
             DATABASE_URL.match(self.database_url),
             "database_url",
             "must be a sqlite:/// or postgresql:// URL (SQLAlchemy form)",
         )
-        _require(
+        require(
             0 <= self.confirmations <= 1000, "confirmations", f"must be 0 to 1000, got {self.confirmations}"
         )
-        _require(self.start_block >= 0, "start_block", f"must be 0 or more, got {self.start_block}")
-        _require(
+        require(self.start_block >= 0, "start_block", f"must be 0 or more, got {self.start_block}")
+        require(
             0.01 <= self.poll_interval_s <= 3600,
             "poll_interval_s",
             f"must be 0.01 to 3600 seconds, got {self.poll_interval_s}",
         )
-        _require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
-        _require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
-        _require(
+        require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
+        require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
+        require(
             0.1 <= self.fetch_timeout_s <= 300,
             "fetch_timeout_s",
             f"must be 0.1 to 300 seconds, got {self.fetch_timeout_s}",
         )
         for name in ("fetch_max_bytes", "max_upload_bytes"):
             value = getattr(self, name)
-            _require(1024 <= value <= 256 * MIB, name, f"must be 1024 to {256 * MIB} bytes, got {value}")
-        _require(
+            require(1024 <= value <= 256 * MIB, name, f"must be 1024 to {256 * MIB} bytes, got {value}")
+        require(
             1 <= self.max_page_size <= 10_000,
             "max_page_size",
             f"must be 1 to 10000, got {self.max_page_size}",
         )
-        _require(
+        require(
             0 < self.rate_limit_per_s <= 1_000_000,
             "rate_limit_per_s",
             f"must be above 0 and at most 1000000, got {self.rate_limit_per_s}",
         )
         for origin in self.cors_origins:
-            _require(
+            require(
                 origin == "*" or ORIGIN.match(origin),
                 "cors_origins",
                 f"each must be an origin such as https://auditor.example (no path), or *; got {origin!r}",
@@ -157,95 +155,24 @@ class GatewaySettings:
         return environ.get(PASSWORD_ENV)
 
 
-def _require(condition: object, field: str, reason: str) -> None:
-    if not condition:
-        raise ConfigError(field, reason)
-
-
 # ------------------------------------------------------------ reading
 
-_FIELDS = {f.name: f for f in dataclasses.fields(GatewaySettings) if f.name != "data_dir"}
-_INT_FIELDS = frozenset(
-    {"chain_id", "confirmations", "start_block", "listen_port", "fetch_max_bytes", "max_upload_bytes",
-     "max_page_size"}
-)  # fmt: skip
-_FLOAT_FIELDS = frozenset({"poll_interval_s", "fetch_timeout_s", "rate_limit_per_s"})
-_PATH_FIELDS = frozenset({"signing_key", "password_file"})
-_LIST_FIELDS = frozenset({"cors_origins"})
+_SCHEMA = SettingsSchema(
+    keys=frozenset(f.name for f in dataclasses.fields(GatewaySettings) if f.name != "data_dir"),
+    env_prefix=ENV_PREFIX,
+    how_to_create="create the gateway with `ipreg gateway init`",
+    ints=frozenset({"chain_id", "confirmations", "start_block", "listen_port", "fetch_max_bytes"})
+    | {"max_upload_bytes", "max_page_size"},
+    floats=frozenset({"poll_interval_s", "fetch_timeout_s", "rate_limit_per_s"}),
+    paths=frozenset({"signing_key", "password_file"}),
+    lists=frozenset({"cors_origins"}),
+    optional=frozenset(OPTIONAL_KEYS),
+)
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> GatewaySettings:
     """Reads `path` (a gateway.toml; its folder is the data directory), then `IPREG_GATEWAY_*` overrides."""
-    environ = os.environ if environ is None else environ
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            str(path), "no such settings file: create the gateway with `ipreg gateway init`"
-        ) from None
-    except OSError as err:
-        raise ConfigError(str(path), f"cannot read: {err.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(str(path), f"not valid TOML: {err}") from None
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in _FIELDS:
-            raise ConfigError(key, f"unknown setting in {path}")
-        values[key] = _typed(key, value)
-    for key in _FIELDS:
-        raw = environ.get(ENV_PREFIX + key.upper())
-        if raw is not None:
-            values[key] = _from_env(key, raw)
-    return GatewaySettings(data_dir=path.parent.resolve(), **values)
-
-
-def _typed(key: str, value: Any) -> Any:
-    """The TOML value checked against the field's type."""
-    if key in _INT_FIELDS:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(key, f"must be an integer, got {value!r}")
-        return value
-    if key in _FLOAT_FIELDS:
-        if not isinstance(value, int | float) or isinstance(value, bool):
-            raise ConfigError(key, f"must be a number, got {value!r}")
-        return float(value)
-    if key in _LIST_FIELDS:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(key, f"must be a list of strings, got {value!r}")
-        return tuple(value)
-    if not isinstance(value, str):
-        raise ConfigError(key, f"must be a string, got {value!r}")
-    if key in _PATH_FIELDS:
-        if not value:
-            raise ConfigError(key, "must not be empty")
-        return Path(value)
-    return value
-
-
-def _from_env(key: str, raw: str) -> Any:
-    """An environment value as the field's type; empty clears an optional setting."""
-    name = ENV_PREFIX + key.upper()
-    if raw == "" and key in OPTIONAL_KEYS:
-        return None
-    if key in _INT_FIELDS:
-        try:
-            return int(raw.strip(), 10)
-        except ValueError:
-            raise ConfigError(key, f"{name} must be an integer, got {raw!r}") from None
-    if key in _FLOAT_FIELDS:
-        try:
-            return float(raw.strip())
-        except ValueError:
-            raise ConfigError(key, f"{name} must be a number, got {raw!r}") from None
-    if key in _LIST_FIELDS:
-        return tuple(part.strip() for part in raw.split(",") if part.strip())
-    if key in _PATH_FIELDS:
-        if not raw:
-            raise ConfigError(key, f"{name} must not be empty")
-        return Path(raw)
-    return raw
+    return GatewaySettings(data_dir=path.parent.resolve(), **read_settings(path, _SCHEMA, environ))
 
 
 # ------------------------------------------------------------ writing
@@ -253,15 +180,6 @@ def _from_env(key: str, raw: str) -> Any:
 
 def settings_toml(settings: GatewaySettings) -> str:
     """The gateway.toml that `load_settings` reads back as `settings`; unknown optional keys as comments."""
-
-    def line(key: str, value: Any) -> str:
-        if isinstance(value, str):
-            shown = json.dumps(value, ensure_ascii=False)
-        elif isinstance(value, tuple):
-            shown = json.dumps(list(value), ensure_ascii=False)
-        else:
-            shown = repr(value)
-        return f"{key} = {shown}"
 
     def relative(path: Path) -> str:
         return (
@@ -274,35 +192,35 @@ def settings_toml(settings: GatewaySettings) -> str:
         f"# Any key can be overridden by the environment: {ENV_PREFIX}<KEY IN CAPITALS>.",
         "",
         "# the chain",
-        line("rpc_url", settings.rpc_url),
-        line("contract_address", settings.contract_address)
+        toml_line("rpc_url", settings.rpc_url),
+        toml_line("contract_address", settings.contract_address)
         if settings.contract_address
         else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
-        line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
-        line("confirmations", settings.confirmations),
-        line("start_block", settings.start_block),
-        line("poll_interval_s", settings.poll_interval_s),
+        toml_line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
+        toml_line("confirmations", settings.confirmations),
+        toml_line("start_block", settings.start_block),
+        toml_line("poll_interval_s", settings.poll_interval_s),
         "",
         "# the read model: SQLite in this folder by default, or postgresql+psycopg://user@host/db",
-        line("database_url", settings.database_url)
+        toml_line("database_url", settings.database_url)
         if settings.database_url != default_db
         else f"# database_url = {json.dumps(default_db)}",
         "",
         "# the API",
-        line("listen_host", settings.listen_host),
-        line("listen_port", settings.listen_port),
-        line("max_upload_bytes", settings.max_upload_bytes),
-        line("max_page_size", settings.max_page_size),
-        line("rate_limit_per_s", settings.rate_limit_per_s),
-        line("cors_origins", settings.cors_origins),
+        toml_line("listen_host", settings.listen_host),
+        toml_line("listen_port", settings.listen_port),
+        toml_line("max_upload_bytes", settings.max_upload_bytes),
+        toml_line("max_page_size", settings.max_page_size),
+        toml_line("rate_limit_per_s", settings.rate_limit_per_s),
+        toml_line("cors_origins", settings.cors_origins),
         "",
         "# fetching documents from offices' deep links",
-        line("fetch_timeout_s", settings.fetch_timeout_s),
-        line("fetch_max_bytes", settings.fetch_max_bytes),
+        toml_line("fetch_timeout_s", settings.fetch_timeout_s),
+        toml_line("fetch_max_bytes", settings.fetch_max_bytes),
         "",
         f"# the gateway's signing key, encrypted with {PASSWORD_ENV} or the password file",
-        line("signing_key", relative(settings.signing_key)),
-        line("password_file", relative(settings.password_file))
+        toml_line("signing_key", relative(settings.signing_key)),
+        toml_line("password_file", relative(settings.password_file))
         if settings.password_file
         else '# password_file = "password.txt"',
         "",

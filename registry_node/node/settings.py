@@ -10,18 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
-import os
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from eth_utils.address import is_address, to_checksum_address
 
 from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.settings import URL, SettingsSchema, read_settings, require, toml_line
 
 SETTINGS_FILE = "node.toml"
 ENV_PREFIX = "IPREG_NODE_"
@@ -34,7 +31,6 @@ MIN_BODY_BYTES = 1024
 MAX_BODY_BYTES = 256 * MIB
 OFFICE_CODE = re.compile(r"^[A-Z]{2}\Z")
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
-URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
 STORE_FILE = "node.sqlite"
 DEFAULT_ANCHOR_BATCH = 1000
 MAX_ANCHOR_BATCH = 100_000
@@ -65,43 +61,41 @@ class NodeSettings:
     st96_schema_dir: Path | None = None
 
     def __post_init__(self) -> None:
-        _require(
-            OFFICE_CODE.match(self.office_code), "office_code", "must be two capital letters (WIPO ST.3)"
-        )
-        _require(
+        require(OFFICE_CODE.match(self.office_code), "office_code", "must be two capital letters (WIPO ST.3)")
+        require(
             0 < len(self.office_name.strip().encode()) <= 200, "office_name", "must be 1 to 200 bytes long"
         )
-        _require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
-        _require(
+        require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
+        require(
             SHA256_HEX.match(self.operator_token_sha256),
             "operator_token_sha256",
             "must be the token's SHA-256: 64 lower-case hex digits",
         )
-        _require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
+        require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
         if self.contract_address is not None:
-            _require(
+            require(
                 is_address(self.contract_address),
                 "contract_address",
                 f"not an Ethereum address: {self.contract_address!r}",
             )
             object.__setattr__(self, "contract_address", to_checksum_address(self.contract_address))
         if self.chain_id is not None:
-            _require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
-        _require(
+            require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
+        require(
             1 <= self.confirmations <= 1000, "confirmations", f"must be 1 to 1000, got {self.confirmations}"
         )
-        _require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
-        _require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
+        require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
+        require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.listen_host}:{self.listen_port}")
-        _require(URL.match(self.public_url), "public_url", f"must be an http(s) URL, got {self.public_url!r}")
+        require(URL.match(self.public_url), "public_url", f"must be an http(s) URL, got {self.public_url!r}")
         object.__setattr__(self, "public_url", self.public_url.rstrip("/"))
-        _require(
+        require(
             MIN_BODY_BYTES <= self.max_body_bytes <= MAX_BODY_BYTES,
             "max_body_bytes",
             f"must be {MIN_BODY_BYTES} to {MAX_BODY_BYTES}, got {self.max_body_bytes}",
         )
-        _require(
+        require(
             1 <= self.anchor_batch_size <= MAX_ANCHOR_BATCH,
             "anchor_batch_size",
             f"must be 1 to {MAX_ANCHOR_BATCH}, got {self.anchor_batch_size}",
@@ -111,7 +105,7 @@ class NodeSettings:
             if path is not None:
                 object.__setattr__(self, name, self.data_dir / path)
         if self.st96_schema_dir is not None:
-            _require(
+            require(
                 self.st96_schema_dir.is_dir(), "st96_schema_dir", f"no such folder: {self.st96_schema_dir}"
             )
 
@@ -145,78 +139,25 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def _require(condition: object, field: str, reason: str) -> None:
-    if not condition:
-        raise ConfigError(field, reason)
-
-
 # ------------------------------------------------------------ reading
 
-_FIELDS = {f.name: f for f in dataclasses.fields(NodeSettings) if f.name != "data_dir"}
-_INT_FIELDS = frozenset({"chain_id", "confirmations", "listen_port", "max_body_bytes", "anchor_batch_size"})
-_PATH_FIELDS = frozenset({"account_keystore", "signing_key", "st96_schema_dir"})
+_SCHEMA = SettingsSchema(
+    keys=frozenset(f.name for f in dataclasses.fields(NodeSettings) if f.name != "data_dir"),
+    env_prefix=ENV_PREFIX,
+    how_to_create="create the node with `ipreg node init`",
+    ints=frozenset({"chain_id", "confirmations", "listen_port", "max_body_bytes", "anchor_batch_size"}),
+    paths=frozenset({"account_keystore", "signing_key", "st96_schema_dir"}),
+    optional=frozenset(OPTIONAL_KEYS),
+)
 
 
 def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> NodeSettings:
     """Reads `path` (a node.toml; its folder is the data directory), then `IPREG_NODE_*` overrides."""
-    environ = os.environ if environ is None else environ
-    try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            str(path), "no such settings file: create the node with `ipreg node init`"
-        ) from None
-    except OSError as err:
-        raise ConfigError(str(path), f"cannot read: {err.strerror}") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(str(path), f"not valid TOML: {err}") from None
-    values: dict[str, Any] = {}
-    for key, value in data.items():
-        if key not in _FIELDS:
-            raise ConfigError(key, f"unknown setting in {path}")
-        values[key] = _typed(key, value)
-    for key in _FIELDS:
-        raw = environ.get(ENV_PREFIX + key.upper())
-        if raw is not None:
-            values[key] = _from_env(key, raw)
+    values = read_settings(path, _SCHEMA, environ)
     for key in ("office_code", "office_name", "operator_token_sha256"):
         if key not in values:
             raise ConfigError(key, f"missing from {path}")
     return NodeSettings(data_dir=path.parent.resolve(), **values)
-
-
-def _typed(key: str, value: Any) -> Any:
-    """The TOML value checked against the field's type."""
-    if key in _INT_FIELDS:
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ConfigError(key, f"must be an integer, got {value!r}")
-        return value
-    if not isinstance(value, str):
-        raise ConfigError(key, f"must be a string, got {value!r}")
-    if key in _PATH_FIELDS:
-        if not value:
-            raise ConfigError(key, "must not be empty")
-        return Path(value)
-    return value
-
-
-def _from_env(key: str, raw: str) -> Any:
-    """An environment value as the field's type; empty clears an optional setting."""
-    name = ENV_PREFIX + key.upper()
-    if raw == "" and key in OPTIONAL_KEYS:
-        return None
-    if key in _INT_FIELDS:
-        try:
-            return int(raw.strip(), 10)
-        except ValueError:
-            raise ConfigError(key, f"{name} must be an integer, got {raw!r}") from None
-    if key in _PATH_FIELDS:
-        if not raw:
-            raise ConfigError(key, f"{name} must not be empty")
-        return Path(raw)
-    return raw
 
 
 # ------------------------------------------------------------ writing
@@ -224,10 +165,6 @@ def _from_env(key: str, raw: str) -> Any:
 
 def settings_toml(settings: NodeSettings) -> str:
     """The node.toml that `load_settings` reads back as `settings`; unknown optional keys as comments."""
-
-    def line(key: str, value: Any) -> str:
-        shown = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else str(value)
-        return f"{key} = {shown}"
 
     def relative(path: Path) -> str:
         return (
@@ -238,32 +175,32 @@ def settings_toml(settings: NodeSettings) -> str:
         "# Office node settings (`ipreg node`). Relative paths are inside this folder.",
         f"# Any key can be overridden by the environment: {ENV_PREFIX}<KEY IN CAPITALS>.",
         "",
-        line("office_code", settings.office_code),
-        line("office_name", settings.office_name),
+        toml_line("office_code", settings.office_code),
+        toml_line("office_name", settings.office_name),
         "",
         "# the chain",
-        line("rpc_url", settings.rpc_url),
-        line("contract_address", settings.contract_address)
+        toml_line("rpc_url", settings.rpc_url),
+        toml_line("contract_address", settings.contract_address)
         if settings.contract_address
         else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
-        line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
-        line("confirmations", settings.confirmations),
+        toml_line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
+        toml_line("confirmations", settings.confirmations),
         "",
         "# the API (operator routes need the token whose SHA-256 is below; deep links are public)",
-        line("listen_host", settings.listen_host),
-        line("listen_port", settings.listen_port),
-        line("public_url", settings.public_url),
-        line("max_body_bytes", settings.max_body_bytes),
-        line("operator_token_sha256", settings.operator_token_sha256),
+        toml_line("listen_host", settings.listen_host),
+        toml_line("listen_port", settings.listen_port),
+        toml_line("public_url", settings.public_url),
+        toml_line("max_body_bytes", settings.max_body_bytes),
+        toml_line("operator_token_sha256", settings.operator_token_sha256),
         "",
         "# keys, encrypted with the node password (IPREG_NODE_PASSWORD, --password-file or a prompt)",
-        line("account_keystore", relative(settings.account_keystore)),
-        line("signing_key", relative(settings.signing_key)),
+        toml_line("account_keystore", relative(settings.account_keystore)),
+        toml_line("signing_key", relative(settings.signing_key)),
         "",
         "# ST.96 import: records per Merkle root in an anchored import, and the folder of WIPO's ST.96",
         "# schemas, to validate each file against its XSD",
-        line("anchor_batch_size", settings.anchor_batch_size),
-        line("st96_schema_dir", str(settings.st96_schema_dir))
+        toml_line("anchor_batch_size", settings.anchor_batch_size),
+        toml_line("st96_schema_dir", str(settings.st96_schema_dir))
         if settings.st96_schema_dir
         else '# st96_schema_dir = "/path/to/ST96/V6_0"',
         "",

@@ -1,0 +1,127 @@
+"""One way to read a service's settings: a flat TOML file in its data directory, then the environment
+(`<PREFIX><KEY>`), every value checked against its key's kind, every bad one a ConfigError naming the key.
+
+An office node (`node.toml`) and the gateway (`gateway.toml`) each describe their fields with a
+`SettingsSchema` and build their own typed settings object from what `read_settings` returns.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry_node.protocol.errors import ConfigError
+
+URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
+
+
+@dataclass(frozen=True)
+class SettingsSchema:
+    """The keys of one settings file by kind (anything else is a string), those that an empty environment
+    value clears (`optional`), the environment prefix, and how to create the file."""
+
+    keys: frozenset[str]
+    env_prefix: str
+    how_to_create: str
+    ints: frozenset[str] = frozenset()
+    floats: frozenset[str] = frozenset()
+    paths: frozenset[str] = frozenset()
+    lists: frozenset[str] = frozenset()
+    optional: frozenset[str] = frozenset()
+
+
+def read_settings(
+    path: Path, schema: SettingsSchema, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """The typed values of `path` (TOML), then of `environ` (default: the process environment), by key."""
+    environ = os.environ if environ is None else environ
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), f"no such settings file: {schema.how_to_create}") from None
+    except OSError as err:
+        raise ConfigError(str(path), f"cannot read: {err.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(str(path), f"not valid TOML: {err}") from None
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        if key not in schema.keys:
+            raise ConfigError(key, f"unknown setting in {path}")
+        values[key] = _typed(schema, key, value)
+    for key in schema.keys:
+        raw = environ.get(schema.env_prefix + key.upper())
+        if raw is not None:
+            values[key] = _from_env(schema, key, raw)
+    return values
+
+
+def require(condition: object, field: str, reason: str) -> None:
+    """A settings object's own check: ConfigError naming `field` unless `condition` holds."""
+    if not condition:
+        raise ConfigError(field, reason)
+
+
+def toml_line(key: str, value: Any) -> str:
+    """`key = value` as `read_settings` reads it back."""
+    if isinstance(value, str):
+        shown = json.dumps(value, ensure_ascii=False)
+    elif isinstance(value, tuple | list):
+        shown = json.dumps(list(value), ensure_ascii=False)
+    else:
+        shown = repr(value)
+    return f"{key} = {shown}"
+
+
+def _typed(schema: SettingsSchema, key: str, value: Any) -> Any:
+    """The TOML value checked against the key's kind."""
+    if key in schema.ints:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ConfigError(key, f"must be an integer, got {value!r}")
+        return value
+    if key in schema.floats:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ConfigError(key, f"must be a number, got {value!r}")
+        return float(value)
+    if key in schema.lists:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(key, f"must be a list of strings, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, str):
+        raise ConfigError(key, f"must be a string, got {value!r}")
+    if key in schema.paths:
+        if not value:
+            raise ConfigError(key, "must not be empty")
+        return Path(value)
+    return value
+
+
+def _from_env(schema: SettingsSchema, key: str, raw: str) -> Any:
+    """An environment value as the key's kind; empty clears an optional setting."""
+    name = schema.env_prefix + key.upper()
+    if raw == "" and key in schema.optional:
+        return None
+    if key in schema.ints:
+        try:
+            return int(raw.strip(), 10)
+        except ValueError:
+            raise ConfigError(key, f"{name} must be an integer, got {raw!r}") from None
+    if key in schema.floats:
+        try:
+            return float(raw.strip())
+        except ValueError:
+            raise ConfigError(key, f"{name} must be a number, got {raw!r}") from None
+    if key in schema.lists:
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if key in schema.paths:
+        if not raw:
+            raise ConfigError(key, f"{name} must not be empty")
+        return Path(raw)
+    return raw
