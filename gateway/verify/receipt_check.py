@@ -21,7 +21,7 @@ from hexbytes import HexBytes
 from web3 import Web3
 
 from gateway.verify.chain_reads import RightState, office_code
-from gateway.verify.receipts import RECEIPT_SCHEMA
+from gateway.verify.models import RECEIPT_SCHEMA
 from gateway.verify.signer import check_gateway_signature
 from gateway.verify.state_proofs import (
     ProofError,

@@ -29,12 +29,11 @@ from typing import Any
 
 from gateway.deep_links import OfficeDocuments, OfficeUnreachable
 from gateway.verify.chain_reads import ChainReader
+from gateway.verify.models import RECEIPT_SCHEMA
 from gateway.verify.signer import GatewaySigner
 from gateway.verify.state_proofs import anchor_slot, header_fields, right_slot
 from gateway.verify.verifier import parse_right_id, signing_block
 from registry_node.protocol.errors import RegistryError
-
-RECEIPT_SCHEMA = "ipreg/receipt/1"
 
 
 class ReceiptUnavailable(RegistryError):

@@ -32,6 +32,7 @@ from gateway.verify.chain_reads import (
     RightVersion,
     status_code,
 )
+from gateway.verify.models import VERDICT_SCHEMA
 from registry_node.protocol.records import RIGHT_ID, canonical_bytes, chain_right_id
 from registry_node.protocol.signing import DetachedSignature, SignatureFormatError, verify_signature
 from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96
@@ -56,7 +57,6 @@ VERDICTS = (
 )
 MAX_SOURCE_FETCHES = 20
 LIGHT_UPLOAD_BYTES = 64 * 1024  # see is_light
-VERDICT_SCHEMA = "ipreg/verdict/1"
 
 Result = Literal["pass", "fail", "skipped"]
 

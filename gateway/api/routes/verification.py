@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
 from gateway.nonblocking import WouldBlock, nonblocking
 from gateway.verify.chain_reads import BlockOutOfRange
-from gateway.verify.verifier import VERDICTS, Verdict, Verifier, is_light, parse_multipart
+from gateway.verify.models import Verdict as VerdictModel
+from gateway.verify.verifier import Verdict, Verifier, is_light, parse_multipart
 from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.protocol.http.problems import ApiError, PayloadTooLarge
 
@@ -40,33 +40,6 @@ class EmptyUpload(ApiError):
     title = "Nothing to verify"
 
 
-class CheckPublic(BaseModel):
-    name: str
-    result: str = Field(description="pass, fail or skipped")
-    detail: str
-
-
-class BlockPublic(BaseModel):
-    number: int
-    hash: str
-
-
-class VerdictPublic(BaseModel):
-    """A verdict with every check done; `gatewaySignature` covers the RFC 8785 JSON of the rest."""
-
-    schema_: str = Field(alias="schema")
-    verdict: str = Field(description=" | ".join(VERDICTS))
-    rightId: str | None = None
-    chainRightId: str | None = None
-    version: int | None = None
-    currentVersion: int | None = None
-    block: BlockPublic
-    subject: dict[str, Any]
-    checks: list[CheckPublic]
-    stillChecked: list[str] | None = None
-    gatewaySignature: dict[str, str] | None = None
-
-
 def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
     return services.signer.sign(body) if services.signer is not None else body
 
@@ -74,7 +47,7 @@ def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
 @router.get(
     f"/v1/rights/{RIGHT_ID_SEGMENT}/verification",
     operation_id="verifyRight",
-    response_model=VerdictPublic,
+    response_model=VerdictModel,
     response_model_exclude_none=True,
     responses=problem_responses(400),
     summary="Verify a right's current signed record against chain state at a stated block",
@@ -99,7 +72,7 @@ async def verify_right(
 @router.post(
     "/v1/verifications",
     operation_id="verifyDocument",
-    response_model=VerdictPublic,
+    response_model=VerdictModel,
     response_model_exclude_none=True,
     responses=problem_responses(400, 413),
     summary="Verify an uploaded record JSON, signed document, ST.96 XML or any file",
