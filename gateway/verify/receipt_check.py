@@ -20,8 +20,9 @@ from typing import Any
 from hexbytes import HexBytes
 from web3 import Web3
 
-from gateway.verify.chain_reads import RightState, office_code
-from gateway.verify.models import RECEIPT_SCHEMA
+from gateway.verify.chain_reads import office_code
+from gateway.verify.facts import RightState
+from gateway.verify.models import RECEIPT_SCHEMA, Check, CheckResult
 from gateway.verify.signer import check_gateway_signature
 from gateway.verify.state_proofs import (
     ProofError,
@@ -33,7 +34,6 @@ from gateway.verify.state_proofs import (
     unpack_right,
     verify_storage,
 )
-from gateway.verify.verifier import Check
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.merkle import verify as merkle_verify
@@ -47,14 +47,14 @@ class ReceiptCheck:
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.result != "fail" for c in self.checks)
+        return bool(self.checks) and all(c.result is not CheckResult.FAIL for c in self.checks)
 
     def to_json(self) -> dict[str, Any]:
-        return {"ok": self.ok, "checks": [c.to_json() for c in self.checks]}
+        return {"ok": self.ok, "checks": [c.model_dump(mode="json") for c in self.checks]}
 
     def report(self) -> str:
         lines = [
-            f"{'PASS' if c.result == 'pass' else c.result.upper():7} {c.name}: {c.detail}"
+            f"{'PASS' if c.result is CheckResult.PASS else c.result.value.upper():7} {c.name}: {c.detail}"
             for c in self.checks
         ]
         lines.append("receipt verified" if self.ok else "receipt REJECTED")
@@ -74,17 +74,22 @@ def check_receipt(receipt: Any, rpc_url: str | None = None, gateway_key: bytes |
         try:
             detail = check()
         except _Failed as err:
-            result.checks.append(Check(name, "fail", str(err)))
+            result.checks.append(Check(name=name, result=CheckResult.FAIL, detail=str(err)))
         except Exception as err:  # a malformed receipt: any missing or ill-typed field fails its check
-            result.checks.append(Check(name, "fail", f"malformed receipt: {type(err).__name__}: {err}"))
+            detail = f"malformed receipt: {type(err).__name__}: {err}"
+            result.checks.append(Check(name=name, result=CheckResult.FAIL, detail=detail))
         else:
             if detail is None:
-                result.checks.append(Check(name, "skipped", "not in the receipt"))
+                result.checks.append(
+                    Check(name=name, result=CheckResult.SKIPPED, detail="not in the receipt")
+                )
             else:
-                result.checks.append(Check(name, "pass", detail))
+                result.checks.append(Check(name=name, result=CheckResult.PASS, detail=detail))
 
     if not isinstance(receipt, dict):
-        result.checks.append(Check("schema", "fail", "the receipt is not a JSON object"))
+        result.checks.append(
+            Check(name="schema", result=CheckResult.FAIL, detail="the receipt is not a JSON object")
+        )
         return result
     r = receipt
     run("schema", lambda: _expect(r["schema"] == RECEIPT_SCHEMA, f"schema {r['schema']}"))

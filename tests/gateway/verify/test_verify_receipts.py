@@ -22,9 +22,7 @@ from registry_node.protocol.records import chain_right_id
 @pytest.fixture(scope="module")
 def receipt(world: World) -> dict[str, Any]:
     block = world.w3.eth.block_number
-    return build_receipt(
-        world.reader, world.verifier.documents, world.facts["three_versions"], block, world.signer
-    )
+    return build_receipt(world.verifier.gatherer, world.facts["three_versions"], block, world.signer)
 
 
 def failed(result: Any) -> set[str]:

@@ -27,7 +27,6 @@ def client(world: World) -> TestClient:
         settings=SimpleNamespace(max_upload_bytes=UPLOAD_LIMIT),
         verifier=world.verifier,
         signer=world.signer,
-        documents=world.verifier.documents,
     )
     for module in (verification, receipts, keys):
         app.include_router(module.router)
