@@ -82,12 +82,16 @@ class Gatherer:
         self.locate = locate
         self.known_head = known_head
         self.cache_only = False
+        self._cached: Gatherer | None = None
 
     def cached(self) -> Gatherer:
         """This gatherer reading from the chain reader's cache alone; what would need I/O raises NotCached."""
-        view = Gatherer(self.reader.cached(), None, self.confirmations, self.locate, self.known_head)
-        view.cache_only = True
-        return view
+        if self._cached is None:
+            view = Gatherer(self.reader.cached(), None, self.confirmations, self.locate, self.known_head)
+            view.cache_only = True
+            view._cached = view
+            self._cached = view
+        return self._cached
 
     def block_at(self, at_block: int | None = None) -> BlockRef:
         """The stated block: `at_block`, or the head less the confirmation depth. BlockOutOfRange for a
@@ -135,25 +139,24 @@ class Gatherer:
                 anchored = self._anchored_by_office(text, number, given=given, proofs=proofs)
             return RightEvidence(block, requested, text, chain_rid, None, anchored=anchored)
         chain = self._chain_state(chain_rid, entry.version, number, proofs)
-        evidence = RightEvidence(block, requested, text, chain_rid, chain)
         if not chain.rebuilt or chain.matches is False:
-            return evidence
+            return RightEvidence(block, requested, text, chain_rid, chain)
         current = chain.history[-1]
         office = self._standing(current.office, number)
+        document: Fetched = given
         if current.sealed:
-            return replace(evidence, office=office)
-        document = given
-        if document is None:
+            document = None
+        elif document is None:
             endpoint = _endpoint(office)
             if text is not None:
-                document_or_not = self._by_version(endpoint, text, current.version)
+                document = self._by_version(endpoint, text, current.version)
             else:
-                document_or_not = self._by_hash(endpoint, current.record_hash)
-            if not isinstance(document_or_not, SignedDocument):
-                return replace(evidence, office=office, document=document_or_not)
-            document = document_or_not
-        key = self._key(current.office, document.signature, signing_block(current, chain.history), number)
-        return replace(evidence, office=office, document=document, key=key)
+                document = self._by_hash(endpoint, current.record_hash)
+        key = None
+        if isinstance(document, SignedDocument):
+            signing = signing_block(current, chain.history)
+            key = self._key(current.office, document.signature, signing, number)
+        return RightEvidence(block, requested, text, chain_rid, chain, office, document, key)
 
     # ------------------------------------------------------------ an upload
 
@@ -169,13 +172,16 @@ class Gatherer:
         block = self.block_at(at_block)
         digest = hashlib.sha256(data).digest()
         upload = classify(data, content_type, filename)
-        evidence = UploadEvidence(block, digest, len(data), filename, upload.form, upload.error)
+        record = xml = file = None
         if upload.form == "st96-xml":
-            return replace(evidence, xml=self._xml(data, block.number))
-        if upload.canonical is not None:
+            xml = self._xml(data, block.number)
+        elif upload.canonical is not None:
             record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
-            return replace(evidence, record=record)
-        return replace(evidence, file=self._file(digest, locate or self.locate, block.number))
+        else:
+            file = self._file(digest, locate or self.locate, block.number)
+        return UploadEvidence(
+            block, digest, len(data), filename, upload.form, upload.error, record, xml, file
+        )
 
     def _record(
         self,
@@ -184,40 +190,39 @@ class Gatherer:
         anchor: Mapping[str, Any] | None,
         block: int,
     ) -> RecordEvidence:
-        evidence = RecordEvidence(canonical, signature, anchor)
-        claimed_id, _ = claims(canonical)
+        claimed = claims(canonical)
+        claimed_id = claimed[0]
         if claimed_id is None:
-            return evidence
+            return RecordEvidence(canonical, signature, anchor, claimed)
         digest = hashlib.sha256(canonical).digest()
         chain_rid = chain_right_id(claimed_id)
-        entry = self.reader.right_of(chain_rid, block)
-        evidence = replace(evidence, entry_version=entry.version)
+        version = self.reader.right_of(chain_rid, block).version
         if anchor is not None:
-            claimed = self._anchor(canonical, signature, anchor, claimed_id, block, entry.version)
-            return replace(evidence, anchored=claimed)
-        if entry.version == 0:
+            anchored = self._anchor(canonical, signature, anchor, claimed_id, block, version)
+            return RecordEvidence(canonical, signature, anchor, claimed, version, anchored=anchored)
+        if version == 0:
             served = self._anchored_by_office(claimed_id, block, digest=digest)
-            return replace(evidence, anchored=served if isinstance(served, AnchoredRecord) else None)
-        chain = self._chain_state(chain_rid, entry.version, block)
-        evidence = replace(evidence, chain=chain)
+            anchored_record = served if isinstance(served, AnchoredRecord) else None
+            return RecordEvidence(canonical, signature, anchor, claimed, version, anchored=anchored_record)
+        chain = self._chain_state(chain_rid, version, block)
         if not chain.rebuilt or chain.matches is False:
-            return evidence
+            return RecordEvidence(canonical, signature, anchor, claimed, version, chain)
         history = chain.history
-        evidence = replace(evidence, office=self._standing(history[-1].office, block))
+        office = self._standing(history[-1].office, block)
         target = matching_version(history, digest)
+        fetched: Fetched = None
         if target is None:  # tampered or confidential: the signature is checked as the latest version's
-            if signature is None:
-                return evidence
             key = self._key(history[-1].office, signature, history[-1].block_number, block)
-            return replace(evidence, key=key)
-        if signature is None:
+        elif signature is not None:
+            key = self._key(target.office, signature, signing_block(target, history), block)
+        else:  # its signature from the office that published it
             fetched = self._by_hash(self._endpoint(target.office, block), digest)
-            evidence = replace(evidence, fetched=fetched)
-            if not isinstance(fetched, SignedDocument) or fetched.canonical != canonical:
-                return evidence
-            signature = fetched.signature
-        key = self._key(target.office, signature, signing_block(target, history), block)
-        return replace(evidence, key=key)
+            key = None
+            if isinstance(fetched, SignedDocument) and fetched.canonical == canonical:
+                key = self._key(target.office, fetched.signature, signing_block(target, history), block)
+        return RecordEvidence(
+            canonical, signature, anchor, claimed, version, chain, office, None, fetched, key
+        )
 
     def _xml(self, data: bytes, block: int) -> XmlEvidence | str:
         try:

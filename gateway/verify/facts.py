@@ -264,6 +264,7 @@ class RecordEvidence:
     canonical: bytes
     signature: DetachedSignature | None
     anchor: Mapping[str, Any] | None  # the anchor the upload claims
+    claimed: tuple[str | None, int | None]  # the right id and version the record names (None: none valid)
     entry_version: int = 0
     chain: ChainState | None = None
     office: OfficeStanding | None = None

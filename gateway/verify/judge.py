@@ -84,7 +84,7 @@ class _Run:
 
     def check(self, name: str, ok: bool | None, detail: str) -> bool:
         result = CheckResult.SKIPPED if ok is None else CheckResult.PASS if ok else CheckResult.FAIL
-        self.checks.append(Check.model_construct(name=name, result=result, detail=detail))
+        self.checks.append(Check(name, result, detail))
         return bool(ok)
 
     def failed(self, name: str) -> bool:
@@ -96,13 +96,13 @@ class _Run:
             still = [
                 f"{c.name}: {c.result.value}" for c in self.checks if c.result is not CheckResult.SKIPPED
             ]
-        return Verdict.model_construct(
+        return Verdict(
             verdict=verdict,
             right_id=self.right_id,
             chain_right_id="0x" + self.chain_right_id.hex() if self.chain_right_id else None,
             version=self.version,
             current_version=self.current_version,
-            block=StatedBlock.model_construct(number=self.block.number, hash="0x" + self.block.hash.hex()),
+            block=StatedBlock(self.block.number, "0x" + self.block.hash.hex()),
             subject=self.subject,
             checks=self.checks,
             still_checked=still,
@@ -146,7 +146,9 @@ def _right(ev: RightEvidence) -> Verdict:
         return run.done(UNKNOWN)
     run.check("document-fetch", True, _origin(fetched))
     run.right_id = run.right_id or fetched.right_id
-    return _document(run, fetched.canonical, fetched.signature, current, history, ev.key)
+    return _document(
+        run, fetched.canonical, fetched.signature, current, history, ev.key, claims(fetched.canonical)[0]
+    )
 
 
 # ------------------------------------------------------------ an upload
@@ -171,7 +173,7 @@ def _record(run: _Run, ev: RecordEvidence) -> Verdict:
     canonical = ev.canonical
     digest = hashlib.sha256(canonical).digest()
     run.subject["recordHash"] = digest.hex()
-    claimed_id, claimed_version = claims(canonical)
+    claimed_id, claimed_version = ev.claimed
     if claimed_id is None:
         run.check("record-format", False, "the record names no valid rightId")
         return run.done(UNKNOWN)
@@ -228,7 +230,7 @@ def _record(run: _Run, ev: RecordEvidence) -> Verdict:
             return run.done(UNKNOWN)
         run.check("document-fetch", True, f"signature fetched from {fetched.url}")
         signature = fetched.signature
-    return _document(run, canonical, signature, target, history, ev.key, hash_checked=True)
+    return _document(run, canonical, signature, target, history, ev.key, claimed_id, hash_checked=True)
 
 
 def _xml(run: _Run, ev: XmlEvidence | str | None) -> Verdict:
@@ -265,7 +267,8 @@ def _xml(run: _Run, ev: XmlEvidence | str | None) -> Verdict:
             f"the C14N hash equals the source XML of version "
             f"{version.version}'s signed record ({fetched.url})",
         )
-        return _document(run, fetched.canonical, fetched.signature, version, history, ev.key)
+        claimed_id = claims(fetched.canonical)[0]
+        return _document(run, fetched.canonical, fetched.signature, version, history, ev.key, claimed_id)
     if not saw_source:
         run.check("source-xml", False, f"no published record of {rid} carries a source XML")
         return run.done(UNKNOWN)
@@ -401,17 +404,18 @@ def _document(
     target: RightVersion,
     history: tuple[RightVersion, ...],
     key: KeyEvidence | None,
+    claimed_id: str | None,
     hash_checked: bool = False,
 ) -> Verdict:
-    digest = hashlib.sha256(canonical).digest()
+    """The judgement of a signed record as the record of `target`; `claimed_id` is the right id it names."""
     if not hash_checked:
+        digest = hashlib.sha256(canonical).digest()
         run.check(
             "record-hash",
             digest == target.record_hash,
             f"SHA-256 of the canonical bytes {digest.hex()}; on chain for version "
             f"{target.version}: {target.record_hash.hex()}",
         )
-    claimed_id, _ = claims(canonical)
     run.check(
         "right-id",
         claimed_id is not None and chain_right_id(claimed_id) == run.chain_right_id,

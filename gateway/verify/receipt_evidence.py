@@ -463,7 +463,7 @@ def _key_agrees(claims: ReceiptClaims, key: KeyEvidence | None) -> Check:
 
 
 def _check(name: str, ok: bool, detail: str) -> Check:
-    return Check(name=name, result=CheckResult.PASS if ok else CheckResult.FAIL, detail=detail)
+    return Check(name, CheckResult.PASS if ok else CheckResult.FAIL, detail)
 
 
 def _expect(condition: bool, detail: str) -> None:
