@@ -13,7 +13,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 BUILD = ROOT / "build" / "contracts"
-SHIPPED = ROOT / "registry_node" / "abi"
+SHIPPED = ROOT / "registry_node" / "protocol" / "abi"
 CONTRACTS = ["SharedIPRegistry"]
 
 

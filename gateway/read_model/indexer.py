@@ -5,15 +5,13 @@ blocks it stored to the newest one the chain still has, deletes everything above
 and indexes again from there. Each block range is indexed in one transaction that also moves the cursor,
 so a restart resumes exactly where the last committed range ended.
 
-Enrichment runs apart from event indexing: for each published record hash the indexer queued, it asks the
-competent office's deep link for the record (owners, title, string right id, source XML hash), and keeps
-it only if it hashes to the hash on chain and names the right the event named. An office that does not
-answer is asked again later; event indexing never waits for it.
+Indexing queues, for each published record hash and each anchored root, what enrichment
+(gateway/read_model/enrichment.py) then learns from the competent office's deep link, in a thread of its
+own: event indexing never waits for an office.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import threading
@@ -22,8 +20,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import rfc8785
-from pydantic import ValidationError
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
@@ -31,18 +27,15 @@ from web3._utils.events import get_event_data
 from web3.contract import Contract
 from web3.exceptions import BlockNotFound
 
-from gateway.deep_links import OfficeDocuments, OfficeUnreachable
+from gateway.deep_links import OfficeDocuments
 from gateway.read_model import db
+from gateway.read_model.enrichment import Enricher
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.keys import SigningAlgorithm
-from registry_node.protocol.merkle import MerkleTree
 from registry_node.protocol.records import (
     ConveyanceCategory,
     RightKind,
-    RightRecord,
-    chain_right_id,
 )
-from registry_node.protocol.st96 import St96Error, canonical_xml
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +52,6 @@ ACTIONS = {
     "RightPublished": "publication",
 }
 ZERO32 = "0" * 64
-FETCH_BACKOFF_S = (5.0, 30.0, 120.0, 600.0, 3600.0)
 CHUNK = 500
 
 
@@ -133,6 +125,7 @@ class Indexer:
         self.w3 = w3
         self.contract = contract
         self.documents = documents
+        self.enricher = Enricher(engine, documents)
         self.confirmations = confirmations
         self.start_block = start_block
         self.poll_interval_s = poll_interval_s
@@ -493,200 +486,8 @@ class Indexer:
     # ------------------------------------------------------------ enrichment
 
     def enrich_once(self, now: float | None = None, limit: int = 200) -> int:
-        """Fetches what is due from offices' deep links; returns how many items were settled or retried.
-        An office that does not answer is skipped for the rest of the pass."""
-        now = time.time() if now is None else now
-        with self.engine.connect() as conn:
-            due = (
-                conn.execute(
-                    select(db.fetch_queue)
-                    .where(and_(db.fetch_queue.c.state == "pending", db.fetch_queue.c.next_attempt_at <= now))
-                    .order_by(db.fetch_queue.c.next_attempt_at, db.fetch_queue.c.block_number)
-                    .limit(limit)
-                )
-                .mappings()
-                .all()
-            )
-            endpoints = {
-                str(c): str(e) for c, e in conn.execute(select(db.offices.c.code, db.offices.c.endpoint))
-            }
-        down: set[str] = set()
-        handled = 0
-        for item in due:
-            office = item["office"]
-            if office in down:
-                continue
-            endpoint = endpoints.get(office)
-            handled += 1
-            try:
-                if endpoint is None:
-                    raise OfficeUnreachable(office, "no endpoint registered on chain")
-                if item["target"] == "record":
-                    self._enrich_record(dict(item), endpoint)
-                else:
-                    self._enrich_anchor(dict(item), endpoint)
-            except OfficeUnreachable as err:
-                down.add(office)
-                self._retry_later(dict(item), str(err))
-        return handled
-
-    def _enrich_record(self, item: dict[str, Any], endpoint: str) -> None:
-        record_hash = bytes.fromhex(item["key"])
-        document = self.documents.by_hash(endpoint, record_hash)
-        if document is None:
-            self._retry_later(item, "the office has no published document with this record hash")
-            return
-        if document.record_hash != record_hash:
-            self._settle(item, "rejected", "the document does not hash to the record hash on chain")
-            return
-        try:
-            record = RightRecord.model_validate(document.record())
-        except (ValueError, ValidationError) as err:
-            self._settle(item, "rejected", f"not a valid record: {str(err)[:200]}")
-            return
-        if hex0x(chain_right_id(record.right.rightId)) != item["chain_right_id"]:
-            self._settle(item, "rejected", "the record names another right than the event on chain")
-            return
-        if record.version != item["version"]:
-            self._settle(
-                item, "rejected", f"the record is version {record.version}, the event {item['version']}"
-            )
-            return
-        source_hash = None
-        if document.source_xml is not None:
-            try:
-                source_hash = hashlib.sha256(canonical_xml(document.source_xml)).hexdigest()
-            except St96Error:
-                source_hash = None
-        right = record.right
-        with self.engine.begin() as conn:
-            if conn.execute(
-                select(db.records.c.record_hash).where(db.records.c.record_hash == item["key"])
-            ).first():
-                pass
-            else:
-                conn.execute(
-                    insert(db.records).values(
-                        record_hash=item["key"],
-                        chain_right_id=item["chain_right_id"],
-                        right_id=right.rightId,
-                        version=record.version,
-                        owners=json.dumps([p.to_json() for p in right.ownerBag]),
-                        title=right.inventionTitle or right.markVerbalElementText or right.designTitle,
-                        source_xml_hash=source_hash,
-                        fetched_at=time.time(),
-                    )
-                )
-            numbers = {right.applicationNumberText, right.registrationNumberText or ""}
-            for publication in right.publicationBag:
-                numbers |= {publication.publicationNumber, right.ipOfficeCode + publication.publicationNumber}
-            known = {
-                row[0]
-                for row in conn.execute(
-                    select(db.right_numbers.c.number).where(
-                        db.right_numbers.c.chain_right_id == item["chain_right_id"]
-                    )
-                )
-            }
-            for number in {db.normal_number(n) for n in numbers if n} - known:
-                conn.execute(
-                    insert(db.right_numbers).values(number=number, chain_right_id=item["chain_right_id"])
-                )
-            if not conn.execute(
-                select(db.right_ids.c.right_id).where(db.right_ids.c.chain_right_id == item["chain_right_id"])
-            ).first():
-                conn.execute(
-                    insert(db.right_ids).values(chain_right_id=item["chain_right_id"], right_id=right.rightId)
-                )
-            self._settle(item, "done", None, conn)
-
-    def _enrich_anchor(self, item: dict[str, Any], endpoint: str) -> None:
-        root = bytes.fromhex(item["key"][2:])
-        manifest = self.documents.anchor_manifest(endpoint, root)
-        if manifest is None:
-            self._retry_later(item, "the office has no manifest for this root")
-            return
-        try:
-            entries = [
-                (str(i["rightId"]), int(i["version"]), bytes.fromhex(str(i["recordHash"]).removeprefix("0x")))
-                for i in manifest["items"]
-            ]
-            if not entries or any(len(h) != 32 for _, _, h in entries):
-                raise ValueError("record hashes must be 32 bytes")
-            tree = MerkleTree.from_record_hashes([h for _, _, h in entries])
-        except (KeyError, TypeError, ValueError) as err:
-            self._settle_anchor(item, "mismatch", False, [], f"malformed manifest: {err}")
-            return
-        if tree.root != root:
-            self._settle_anchor(
-                item, "mismatch", False, [], "the manifest's Merkle root is not the anchored root"
-            )
-            return
-        checked = _manifest_hash_matches(manifest, self._anchor_manifest_hash(item["key"]))
-        self._settle_anchor(item, "verified", checked, entries, None)
-
-    def _anchor_manifest_hash(self, root: str) -> str | None:
-        with self.engine.connect() as conn:
-            value = conn.execute(select(db.anchors.c.manifest_hash).where(db.anchors.c.root == root)).scalar()
-        return None if value is None else str(value)
-
-    def _settle_anchor(
-        self,
-        item: dict[str, Any],
-        status: str,
-        hash_checked: bool,
-        entries: list[tuple[str, int, bytes]],
-        error: str | None,
-    ) -> None:
-        with self.engine.begin() as conn:
-            moved = conn.execute(
-                update(db.anchors)
-                .where(
-                    and_(db.anchors.c.root == item["key"], db.anchors.c.block_number == item["block_number"])
-                )
-                .values(manifest_status=status, manifest_hash_checked=hash_checked)
-            ).rowcount
-            if not moved:
-                return  # rolled back by a reorganisation meanwhile
-            if entries:
-                conn.execute(
-                    insert(db.anchored_records),
-                    [
-                        {
-                            "root": item["key"],
-                            "record_hash": h.hex(),
-                            "right_id": rid,
-                            "version": version,
-                            "block_number": item["block_number"],
-                        }
-                        for rid, version, h in entries
-                    ],
-                )
-            self._settle(item, "done" if status == "verified" else "rejected", error, conn)
-
-    def _settle(
-        self, item: dict[str, Any], state: str, error: str | None, conn: Connection | None = None
-    ) -> None:
-        if error:
-            log.warning("%s %s from %s: %s", item["target"], item["key"], item["office"], error)
-        values = {"state": state, "attempts": item["attempts"] + 1, "last_error": error}
-        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
-        if conn is not None:
-            conn.execute(update(db.fetch_queue).where(where).values(**values))
-            return
-        with self.engine.begin() as own:
-            own.execute(update(db.fetch_queue).where(where).values(**values))
-
-    def _retry_later(self, item: dict[str, Any], error: str) -> None:
-        attempts = item["attempts"] + 1
-        delay = FETCH_BACKOFF_S[min(attempts, len(FETCH_BACKOFF_S)) - 1]
-        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
-        with self.engine.begin() as conn:
-            conn.execute(
-                update(db.fetch_queue)
-                .where(where)
-                .values(attempts=attempts, next_attempt_at=time.time() + delay, last_error=error[:500])
-            )
+        """One enrichment pass (gateway/read_model/enrichment.py); the number of items settled or retried."""
+        return self.enricher.enrich_once(now, limit)
 
     # ------------------------------------------------------------ status
 
@@ -940,15 +741,3 @@ def _algorithm(value: int) -> str:
         return SigningAlgorithm.from_chain_value(value).value
     except (ValueError, KeyError):
         return f"unknown-{value}"
-
-
-def _manifest_hash_matches(manifest: dict[str, Any], manifest_hash: str | None) -> bool:
-    """Whether the anchored manifestHash is the SHA-256 of the manifest's RFC 8785 form without its own
-    `manifestHash` field, as the anchoring office made it."""
-    if manifest_hash is None:
-        return False
-    body = {k: v for k, v in manifest.items() if k != "manifestHash"}
-    try:
-        return hashlib.sha256(bytes(rfc8785.dumps(body))).hexdigest() == manifest_hash
-    except (TypeError, ValueError, rfc8785.CanonicalizationError):
-        return False

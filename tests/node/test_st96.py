@@ -39,6 +39,8 @@ from registry_node.protocol.st96 import (
     import_files,
     parse_st96,
 )
+from registry_node.protocol.st96 import schema as st96_schema
+from registry_node.protocol.st96 import xml as st96_xml
 
 WIPO_ST96 = Path(__file__).resolve().parents[3] / "shared" / "data" / "st96"
 WIPO_EXAMPLE = WIPO_ST96 / "PatentPublication_Example.xml"
@@ -302,7 +304,7 @@ def test_a_doctype_is_refused_before_libxml2_reads_the_document(
     def parse(*args: Any) -> Any:
         raise AssertionError("libxml2 was given a document with a DOCTYPE")
 
-    monkeypatch.setattr(st96.etree, "fromstring", parse)
+    monkeypatch.setattr(etree, "fromstring", parse)
     assert refusal((HOSTILE / name).read_bytes()).element == "(document)"
 
 
@@ -322,7 +324,7 @@ def test_xxe_file_content_never_appears_in_any_outcome(name: str, schemas: Schem
 def test_parser_refuses_entities_even_when_the_doctype_scan_is_bypassed(
     name: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(st96, "_doctype_refusal", lambda data: None)
+    monkeypatch.setattr(st96_xml, "_doctype_refusal", lambda data: None)
     error = refusal((HOSTILE / name).read_bytes())
     assert error.element == "(document)"
     assert "entit" in error.reason
@@ -332,7 +334,7 @@ def test_parser_refuses_entities_even_when_the_doctype_scan_is_bypassed(
 @pytest.mark.parametrize("scan", [True, False])
 def test_utf16_encoded_xxe_is_refused(scan: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not scan:
-        monkeypatch.setattr(st96, "_doctype_refusal", lambda data: None)
+        monkeypatch.setattr(st96_xml, "_doctype_refusal", lambda data: None)
     text = (
         (HOSTILE / "xxe_external_entity.xml")
         .read_text("utf-8")
@@ -755,7 +757,7 @@ def test_concurrent_first_validations_load_the_schema_once(
         time.sleep(0.05)  # widen the window in which a second thread could start a load
         return AlwaysValid()
 
-    monkeypatch.setattr(st96, "_load_schema", counting_loader)
+    monkeypatch.setattr(st96_schema, "_load_schema", counting_loader)
     fresh = SchemaSet(WIPO_SCHEMAS if WIPO_SCHEMAS.is_dir() else ASSETS)
     data = TRADEMARK.read_bytes()
     results: list[bool] = []

@@ -10,7 +10,7 @@ from pathlib import Path
 from types import ModuleType
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SHIPPED = PROJECT_ROOT / "registry_node" / "abi" / "SharedIPRegistry.json"
+SHIPPED = PROJECT_ROOT / "registry_node" / "protocol" / "abi" / "SharedIPRegistry.json"
 
 
 def load_export_script() -> ModuleType:

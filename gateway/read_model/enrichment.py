@@ -1,0 +1,247 @@
+"""Enrichment of the read model from the offices' deep links, apart from event indexing.
+
+For each published record hash the indexer queued, the competent office's deep link is asked for the record
+(owners, title, string right id, source XML hash); it is kept only if it hashes to the hash on chain and
+names the right the event named. For each anchored root, the office's manifest is kept only if its Merkle
+root is the anchored root, and its items then point at the anchored records. An office that does not answer
+is asked again later, backing off (FETCH_BACKOFF_S); the indexer never waits for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from typing import Any
+
+import rfc8785
+from pydantic import ValidationError
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from gateway.deep_links import OfficeDocuments, OfficeUnreachable
+from gateway.read_model import db
+from registry_node.protocol.merkle import MerkleTree
+from registry_node.protocol.records import RightRecord, chain_right_id
+from registry_node.protocol.st96 import St96Error, canonical_xml
+
+log = logging.getLogger(__name__)
+
+FETCH_BACKOFF_S = (5.0, 30.0, 120.0, 600.0, 3600.0)
+
+
+class Enricher:
+    """Settles the read model's fetch queue from the offices' deep links; one pass at a time."""
+
+    def __init__(self, engine: Engine, documents: OfficeDocuments) -> None:
+        self.engine = engine
+        self.documents = documents
+
+    def enrich_once(self, now: float | None = None, limit: int = 200) -> int:
+        """Fetches what is due from offices' deep links; returns how many items were settled or retried.
+        An office that does not answer is skipped for the rest of the pass."""
+        now = time.time() if now is None else now
+        with self.engine.connect() as conn:
+            due = (
+                conn.execute(
+                    select(db.fetch_queue)
+                    .where(and_(db.fetch_queue.c.state == "pending", db.fetch_queue.c.next_attempt_at <= now))
+                    .order_by(db.fetch_queue.c.next_attempt_at, db.fetch_queue.c.block_number)
+                    .limit(limit)
+                )
+                .mappings()
+                .all()
+            )
+            endpoints = {
+                str(c): str(e) for c, e in conn.execute(select(db.offices.c.code, db.offices.c.endpoint))
+            }
+        down: set[str] = set()
+        handled = 0
+        for item in due:
+            office = item["office"]
+            if office in down:
+                continue
+            endpoint = endpoints.get(office)
+            handled += 1
+            try:
+                if endpoint is None:
+                    raise OfficeUnreachable(office, "no endpoint registered on chain")
+                if item["target"] == "record":
+                    self._enrich_record(dict(item), endpoint)
+                else:
+                    self._enrich_anchor(dict(item), endpoint)
+            except OfficeUnreachable as err:
+                down.add(office)
+                self._retry_later(dict(item), str(err))
+        return handled
+
+    def _enrich_record(self, item: dict[str, Any], endpoint: str) -> None:
+        record_hash = bytes.fromhex(item["key"])
+        document = self.documents.by_hash(endpoint, record_hash)
+        if document is None:
+            self._retry_later(item, "the office has no published document with this record hash")
+            return
+        if document.record_hash != record_hash:
+            self._settle(item, "rejected", "the document does not hash to the record hash on chain")
+            return
+        try:
+            record = RightRecord.model_validate(document.record())
+        except (ValueError, ValidationError) as err:
+            self._settle(item, "rejected", f"not a valid record: {str(err)[:200]}")
+            return
+        if "0x" + chain_right_id(record.right.rightId).hex() != item["chain_right_id"]:
+            self._settle(item, "rejected", "the record names another right than the event on chain")
+            return
+        if record.version != item["version"]:
+            self._settle(
+                item, "rejected", f"the record is version {record.version}, the event {item['version']}"
+            )
+            return
+        source_hash = None
+        if document.source_xml is not None:
+            try:
+                source_hash = hashlib.sha256(canonical_xml(document.source_xml)).hexdigest()
+            except St96Error:
+                source_hash = None
+        right = record.right
+        with self.engine.begin() as conn:
+            if conn.execute(
+                select(db.records.c.record_hash).where(db.records.c.record_hash == item["key"])
+            ).first():
+                pass
+            else:
+                conn.execute(
+                    insert(db.records).values(
+                        record_hash=item["key"],
+                        chain_right_id=item["chain_right_id"],
+                        right_id=right.rightId,
+                        version=record.version,
+                        owners=json.dumps([p.to_json() for p in right.ownerBag]),
+                        title=right.inventionTitle or right.markVerbalElementText or right.designTitle,
+                        source_xml_hash=source_hash,
+                        fetched_at=time.time(),
+                    )
+                )
+            numbers = {right.applicationNumberText, right.registrationNumberText or ""}
+            for publication in right.publicationBag:
+                numbers |= {publication.publicationNumber, right.ipOfficeCode + publication.publicationNumber}
+            known = {
+                row[0]
+                for row in conn.execute(
+                    select(db.right_numbers.c.number).where(
+                        db.right_numbers.c.chain_right_id == item["chain_right_id"]
+                    )
+                )
+            }
+            for number in {db.normal_number(n) for n in numbers if n} - known:
+                conn.execute(
+                    insert(db.right_numbers).values(number=number, chain_right_id=item["chain_right_id"])
+                )
+            if not conn.execute(
+                select(db.right_ids.c.right_id).where(db.right_ids.c.chain_right_id == item["chain_right_id"])
+            ).first():
+                conn.execute(
+                    insert(db.right_ids).values(chain_right_id=item["chain_right_id"], right_id=right.rightId)
+                )
+            self._settle(item, "done", None, conn)
+
+    def _enrich_anchor(self, item: dict[str, Any], endpoint: str) -> None:
+        root = bytes.fromhex(item["key"][2:])
+        manifest = self.documents.anchor_manifest(endpoint, root)
+        if manifest is None:
+            self._retry_later(item, "the office has no manifest for this root")
+            return
+        try:
+            entries = [
+                (str(i["rightId"]), int(i["version"]), bytes.fromhex(str(i["recordHash"]).removeprefix("0x")))
+                for i in manifest["items"]
+            ]
+            if not entries or any(len(h) != 32 for _, _, h in entries):
+                raise ValueError("record hashes must be 32 bytes")
+            tree = MerkleTree.from_record_hashes([h for _, _, h in entries])
+        except (KeyError, TypeError, ValueError) as err:
+            self._settle_anchor(item, "mismatch", False, [], f"malformed manifest: {err}")
+            return
+        if tree.root != root:
+            self._settle_anchor(
+                item, "mismatch", False, [], "the manifest's Merkle root is not the anchored root"
+            )
+            return
+        checked = _manifest_hash_matches(manifest, self._anchor_manifest_hash(item["key"]))
+        self._settle_anchor(item, "verified", checked, entries, None)
+
+    def _anchor_manifest_hash(self, root: str) -> str | None:
+        with self.engine.connect() as conn:
+            value = conn.execute(select(db.anchors.c.manifest_hash).where(db.anchors.c.root == root)).scalar()
+        return None if value is None else str(value)
+
+    def _settle_anchor(
+        self,
+        item: dict[str, Any],
+        status: str,
+        hash_checked: bool,
+        entries: list[tuple[str, int, bytes]],
+        error: str | None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            moved = conn.execute(
+                update(db.anchors)
+                .where(
+                    and_(db.anchors.c.root == item["key"], db.anchors.c.block_number == item["block_number"])
+                )
+                .values(manifest_status=status, manifest_hash_checked=hash_checked)
+            ).rowcount
+            if not moved:
+                return  # rolled back by a reorganisation meanwhile
+            if entries:
+                conn.execute(
+                    insert(db.anchored_records),
+                    [
+                        {
+                            "root": item["key"],
+                            "record_hash": h.hex(),
+                            "right_id": rid,
+                            "version": version,
+                            "block_number": item["block_number"],
+                        }
+                        for rid, version, h in entries
+                    ],
+                )
+            self._settle(item, "done" if status == "verified" else "rejected", error, conn)
+
+    def _settle(
+        self, item: dict[str, Any], state: str, error: str | None, conn: Connection | None = None
+    ) -> None:
+        if error:
+            log.warning("%s %s from %s: %s", item["target"], item["key"], item["office"], error)
+        values = {"state": state, "attempts": item["attempts"] + 1, "last_error": error}
+        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
+        if conn is not None:
+            conn.execute(update(db.fetch_queue).where(where).values(**values))
+            return
+        with self.engine.begin() as own:
+            own.execute(update(db.fetch_queue).where(where).values(**values))
+
+    def _retry_later(self, item: dict[str, Any], error: str) -> None:
+        attempts = item["attempts"] + 1
+        delay = FETCH_BACKOFF_S[min(attempts, len(FETCH_BACKOFF_S)) - 1]
+        where = and_(db.fetch_queue.c.target == item["target"], db.fetch_queue.c.key == item["key"])
+        with self.engine.begin() as conn:
+            conn.execute(
+                update(db.fetch_queue)
+                .where(where)
+                .values(attempts=attempts, next_attempt_at=time.time() + delay, last_error=error[:500])
+            )
+
+
+def _manifest_hash_matches(manifest: dict[str, Any], manifest_hash: str | None) -> bool:
+    """Whether the anchored manifestHash is the SHA-256 of the manifest's RFC 8785 form without its own
+    `manifestHash` field, as the anchoring office made it."""
+    if manifest_hash is None:
+        return False
+    body = {k: v for k, v in manifest.items() if k != "manifestHash"}
+    try:
+        return hashlib.sha256(bytes(rfc8785.dumps(body))).hexdigest() == manifest_hash
+    except (TypeError, ValueError, rfc8785.CanonicalizationError):
+        return False
