@@ -1,10 +1,12 @@
 """Proving a right's on-chain entry from a block header alone: the storage slot, EIP-1186 proofs, headers.
 
-A right lives in one storage slot of the registry contract (`_rights[rightId]`, a mapping at slot
-`RIGHTS_SLOT` of the compiler's storage layout; tests/gateway/verify checks it against eth_getStorageAt).
-An EIP-1186 account proof ties the contract's storage root to the block's state root, a storage proof ties
-the slot's value to the storage root, and keccak256(rlp(header)) ties the state root to the block hash.
-Every function here is pure: plain data in, an answer out; a bad proof is `ProofError`, never a crash.
+A right lives in one storage slot of the registry contract, `_rights[rightId]`, and an anchor in
+`_anchors[root]`; where those mappings are, and how their structs are packed, comes from the compiler's
+storage layout shipped with the contract (`registry_node.protocol.contract.storage`; tests/protocol checks
+it against eth_getStorageAt). An EIP-1186 account proof ties the contract's storage root to the block's
+state root, a storage proof ties the slot's value to the storage root, and keccak256(rlp(header)) ties the
+state root to the block hash. Every function here is pure: plain data in, an answer out; a bad proof is
+`ProofError`, never a crash.
 """
 
 from __future__ import annotations
@@ -15,11 +17,10 @@ from typing import Any
 import rlp  # type: ignore[import-untyped]
 from eth_utils.crypto import keccak
 
-# Storage layout of SharedIPRegistry (C3 order OfficeRegistry, RightsRegistry, Anchors): OfficeRegistry
-# takes slots 0-7 (_offices, _membership, _keys, _codes, the three packed uint16, _proposals, _approved,
-# _proposalCount), so RightsRegistry._rights is slot 8.
-RIGHTS_SLOT = 8
-ANCHORS_SLOT = 9  # Anchors._anchors, right after RightsRegistry._rights (tests check it against the chain)
+from registry_node.protocol.contract import registry_storage
+
+RIGHTS = "_rights"  # RightsRegistry's mapping(bytes32 rightId => Right)
+ANCHORS = "_anchors"  # Anchors' mapping(bytes32 root => Anchor)
 
 # Header fields in RLP order, up to London (EIP-1559's baseFeePerGas); later forks append more.
 HEADER_FIELDS = (
@@ -64,23 +65,22 @@ class ProofError(ValueError):
 
 
 def right_slot(chain_right_id: bytes) -> bytes:
-    """The storage slot of `_rights[rightId]`: keccak256(rightId ‖ uint256(RIGHTS_SLOT))."""
+    """The storage slot of `_rights[rightId]`."""
     if len(chain_right_id) != 32:
         raise ValueError("a chain right id is 32 bytes")
-    return bytes(keccak(chain_right_id + RIGHTS_SLOT.to_bytes(32, "big")))
+    return registry_storage().mapping_slot(RIGHTS, chain_right_id)
 
 
 def anchor_slot(root: bytes) -> bytes:
-    """The storage slot of `_anchors[root]`: keccak256(root ‖ uint256(ANCHORS_SLOT))."""
+    """The storage slot of `_anchors[root]`."""
     if len(root) != 32:
         raise ValueError("a Merkle root is 32 bytes")
-    return bytes(keccak(root + ANCHORS_SLOT.to_bytes(32, "big")))
+    return registry_storage().mapping_slot(ANCHORS, root)
 
 
 @dataclass(frozen=True)
 class PackedAnchor:
-    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp (first member in
-    the lowest-order bytes)."""
+    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp."""
 
     office: str
     count: int
@@ -89,20 +89,18 @@ class PackedAnchor:
 
 
 def unpack_anchor(word: bytes) -> PackedAnchor:
-    word = word.rjust(32, b"\0")
-    if len(word) != 32:
-        raise ProofError("a storage word is 32 bytes")
+    fields = _unpack(ANCHORS, word)
     return PackedAnchor(
-        office=word[30:32].rstrip(b"\0").decode("ascii", "replace"),
-        count=int.from_bytes(word[26:30], "big"),
-        block_number=int.from_bytes(word[18:26], "big"),
-        timestamp=int.from_bytes(word[10:18], "big"),
+        office=fields["office"].rstrip(b"\0").decode("ascii", "replace"),
+        count=int.from_bytes(fields["count"], "big"),
+        block_number=int.from_bytes(fields["blockNumber"], "big"),
+        timestamp=int.from_bytes(fields["timestamp"], "big"),
     )
 
 
 @dataclass(frozen=True)
 class PackedRight:
-    """The `Right` struct as packed in its slot (first member in the lowest-order bytes)."""
+    """The `Right` struct as packed in its slot."""
 
     version: int
     office: str
@@ -112,16 +110,21 @@ class PackedRight:
 
 
 def unpack_right(word: bytes) -> PackedRight:
+    fields = _unpack(RIGHTS, word)
+    return PackedRight(
+        version=int.from_bytes(fields["version"], "big"),
+        office=fields["office"].rstrip(b"\0").decode("ascii", "replace"),
+        kind=int.from_bytes(fields["kind"], "big"),
+        confidential=bool(int.from_bytes(fields["confidential"], "big")),
+        state_digest=fields["stateDigest"],
+    )
+
+
+def _unpack(mapping: str, word: bytes) -> dict[str, bytes]:
     word = word.rjust(32, b"\0")
     if len(word) != 32:
         raise ProofError("a storage word is 32 bytes")
-    return PackedRight(
-        version=int.from_bytes(word[28:32], "big"),
-        office=word[26:28].rstrip(b"\0").decode("ascii", "replace"),
-        kind=word[25],
-        confidential=bool(word[24]),
-        state_digest=word[0:24],
-    )
+    return registry_storage().mapped_struct(mapping).unpack(word)
 
 
 def header_fields(block: dict[str, Any]) -> dict[str, Any]:
