@@ -19,7 +19,6 @@ from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from eth_abi.abi import encode as abi_encode
 from eth_utils.crypto import keccak
 from web3 import Web3
 from web3.contract import Contract
@@ -27,7 +26,14 @@ from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Excep
 
 from gateway.nonblocking import may_block
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
+
+# `name as name`: verifier.py and receipt_check.py still import these three from here
+from registry_node.protocol.contract import RightState as RightState
+from registry_node.protocol.contract import bytes_text, office_bytes
+from registry_node.protocol.contract import office_code as office_code
+from registry_node.protocol.contract import status_code as status_code
 from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.records import ConveyanceCategory, RightKind
 
 RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
 ACTIONS = {
@@ -37,60 +43,9 @@ ACTIONS = {
     "RightPublished": "publication",
 }
 OFFICE_STATUS = {0: "none", 1: "active", 2: "suspended"}
-RIGHT_KINDS = ("patent", "utilityModel", "trademark", "design")
-CONVEYANCE_KINDS = (
-    "assignment",
-    "merger",
-    "nameChange",
-    "licence",
-    "securityInterest",
-    "securityRelease",
-    "courtOrder",
-    "correction",
-    "governmentInterest",
-    "other",
-)
 CACHE_SIZE = 65_536
 
 T = TypeVar("T")
-
-
-def office_bytes(code: str) -> bytes:
-    return code.encode("ascii")
-
-
-def office_code(raw: bytes) -> str:
-    return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
-
-
-@dataclass(frozen=True)
-class RightState:
-    """The changing fields of a right; `record_hash` is the seal while the right is confidential."""
-
-    record_hash: bytes
-    owner_commitment: bytes
-    status: bytes
-
-    def as_tuple(self) -> tuple[bytes, bytes, bytes]:
-        return (self.record_hash, self.owner_commitment, self.status)
-
-    def digest(self) -> bytes:
-        """bytes24(keccak256(abi.encode(state))), as the contract keeps it."""
-        encoded = abi_encode(["bytes32", "bytes32", "bytes5"], list(self.as_tuple()))
-        return bytes(keccak(encoded))[:24]
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "recordHash": self.record_hash.hex(),
-            "ownerCommitment": self.owner_commitment.hex(),
-            "status": self.status.hex(),
-            "statusCode": status_code(self.status),
-        }
-
-
-def status_code(raw: bytes) -> str:
-    """The five-character status (`A4F10`); key-event zero bytes are dropped (`A4`)."""
-    return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
 
 
 @dataclass(frozen=True)
@@ -259,7 +214,11 @@ class ChainReader:
             raw = self._call(self.contract.functions.rightOf(right_id), block)
             version, office, kind, confidential, digest = _fields(raw, 5)
             return RightEntry(
-                int(version), office_code(office), _name(RIGHT_KINDS, kind), bool(confidential), bytes(digest)
+                int(version),
+                office_code(office),
+                RightKind.chain_name(kind),
+                bool(confidential),
+                bytes(digest),
             )
 
         return self.cache.get((block, "rightOf", right_id), read)
@@ -508,11 +467,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _name(names: tuple[str, ...], value: Any) -> str:
-    index = int(value)
-    return names[index] if 0 <= index < len(names) else str(index)
-
-
 def _name_map(names: Mapping[int, str], value: Any) -> str:
     return names.get(int(value), str(value))
 
@@ -526,14 +480,14 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "office":
             out[key] = office_code(value)
         elif key == "kind" and name == "RightRegistered":
-            out[key] = _name(RIGHT_KINDS, value)
+            out[key] = RightKind.chain_name(value)
         elif key == "state":
             record, owner, status = _fields(value, 3)
             out[key] = RightState(bytes(record), bytes(owner), bytes(status)).to_json()
         elif key == "conveyance":
             kind, partial, date, evidence = _fields(value, 4)
             out[key] = {
-                "kind": _name(CONVEYANCE_KINDS, kind),
+                "kind": ConveyanceCategory.chain_name(kind),
                 "partialTransfer": bool(partial),
                 "effectiveDate": int(date),
                 "evidenceHash": bytes(evidence).hex(),
@@ -544,7 +498,7 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
                 "status": bytes(status).hex(),
                 "statusCode": status_code(status),
                 "previousStage": int(previous),
-                "detailedEvent": bytes(detailed).rstrip(b"\0").decode("ascii", "replace"),
+                "detailedEvent": bytes_text(detailed),
                 "effectiveDate": int(date),
                 "correctsVersion": int(corrects),
             }

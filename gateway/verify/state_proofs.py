@@ -17,7 +17,7 @@ from typing import Any
 import rlp  # type: ignore[import-untyped]
 from eth_utils.crypto import keccak
 
-from registry_node.protocol.contract import registry_storage
+from registry_node.protocol.contract import office_code, registry_storage
 
 RIGHTS = "_rights"  # RightsRegistry's mapping(bytes32 rightId => Right)
 ANCHORS = "_anchors"  # Anchors' mapping(bytes32 root => Anchor)
@@ -91,7 +91,7 @@ class PackedAnchor:
 def unpack_anchor(word: bytes) -> PackedAnchor:
     fields = _unpack(ANCHORS, word)
     return PackedAnchor(
-        office=fields["office"].rstrip(b"\0").decode("ascii", "replace"),
+        office=office_code(fields["office"]),
         count=int.from_bytes(fields["count"], "big"),
         block_number=int.from_bytes(fields["blockNumber"], "big"),
         timestamp=int.from_bytes(fields["timestamp"], "big"),
@@ -113,7 +113,7 @@ def unpack_right(word: bytes) -> PackedRight:
     fields = _unpack(RIGHTS, word)
     return PackedRight(
         version=int.from_bytes(fields["version"], "big"),
-        office=fields["office"].rstrip(b"\0").decode("ascii", "replace"),
+        office=office_code(fields["office"]),
         kind=int.from_bytes(fields["kind"], "big"),
         confidential=bool(int.from_bytes(fields["confidential"], "big")),
         state_digest=fields["stateDigest"],

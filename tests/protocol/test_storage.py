@@ -10,7 +10,13 @@ from typing import NamedTuple
 
 import pytest
 
-from registry_node.protocol.contract import StorageLayoutError, load_artifact, registry_storage
+from registry_node.protocol.contract import (
+    RightState,
+    StorageLayoutError,
+    load_artifact,
+    office_code,
+    registry_storage,
+)
 from tests.support.chain import FreshChain, GanacheFactory, anchor_root, deploy_fresh, register_right
 
 
@@ -46,10 +52,19 @@ def test_a_rights_slot_holds_the_right_as_right_of_reads_it(written: Written) ->
     ).call()
     assert version == 1 and office == b"EP"
     assert int.from_bytes(fields["version"], "big") == version
-    assert fields["office"] == b"EP"
+    assert office_code(fields["office"]) == "EP"
     assert int.from_bytes(fields["kind"], "big") == kind
     assert bool(int.from_bytes(fields["confidential"], "big")) is confidential is False
     assert fields["stateDigest"] == bytes(digest)
+
+
+def test_the_right_state_digest_is_the_one_the_contract_keeps(written: Written) -> None:
+    events = written.fresh.contract.events.RightRegistered().get_logs(from_block=0)
+    (registered,) = [e for e in events if bytes(e["args"]["rightId"]) == written.right_id]
+    record, owners, status = registered["args"]["state"].values()
+    state = RightState(bytes(record), bytes(owners), bytes(status))
+    assert state.digest() == bytes(written.fresh.contract.functions.rightOf(written.right_id).call()[4])
+    assert written.fresh.contract.functions.matchesState(written.right_id, state.as_tuple()).call()
 
 
 def test_an_anchors_slot_holds_the_anchor_as_anchor_of_reads_it(written: Written) -> None:
@@ -59,7 +74,7 @@ def test_an_anchors_slot_holds_the_anchor_as_anchor_of_reads_it(written: Written
     )
     office, count, block_number, timestamp = written.fresh.contract.functions.anchorOf(written.root).call()
     assert office == b"GB" and count == 3 and block_number > 0
-    assert fields["office"] == b"GB"
+    assert office_code(fields["office"]) == "GB"
     assert int.from_bytes(fields["count"], "big") == count
     assert int.from_bytes(fields["blockNumber"], "big") == block_number
     assert int.from_bytes(fields["timestamp"], "big") == timestamp
