@@ -30,6 +30,7 @@ from web3.exceptions import BlockNotFound
 from gateway.deep_links import OfficeDocuments
 from gateway.read_model import db
 from gateway.read_model.enrichment import Enricher
+from registry_node.protocol.contract import bytes_text, office_code, status_code
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import (
@@ -57,11 +58,6 @@ CHUNK = 500
 
 def hex0x(value: bytes) -> str:
     return "0x" + bytes(value).hex()
-
-
-def status_text(code: bytes) -> str:
-    """The five-byte ST.27 code as text: `A4F10`, or `A4` when no key event is known."""
-    return bytes(code).rstrip(b"\0").decode("ascii", "replace")
 
 
 def chain_date(value: int) -> str | None:
@@ -397,7 +393,7 @@ class Indexer:
                 if evidence and evidence != ZERO32:
                     document_rows.append(_document(evidence, "evidence", row))
             elif entry.name in OFFICE_EVENTS:
-                office = _office_code(entry.args["office"])
+                office = office_code(entry.args["office"])
                 data = _jsonable(entry.args)
                 conn.execute(
                     insert(db.office_events).values(
@@ -414,7 +410,7 @@ class Indexer:
                 conn.execute(
                     insert(db.anchors).values(
                         root=root,
-                        office=_office_code(entry.args["office"]),
+                        office=office_code(entry.args["office"]),
                         count=int(entry.args["count"]),
                         manifest_hash=bytes(entry.args["manifestHash"]).hex(),
                         block_number=entry.block_number,
@@ -430,7 +426,7 @@ class Indexer:
                     {
                         "target": "anchor",
                         "key": root,
-                        "office": _office_code(entry.args["office"]),
+                        "office": office_code(entry.args["office"]),
                         "chain_right_id": None,
                         "version": None,
                         "block_number": entry.block_number,
@@ -529,10 +525,6 @@ def _signature(abi: dict[str, Any]) -> str:
     return f"{abi['name']}({','.join(kind(p) for p in abi['inputs'])})"
 
 
-def _office_code(value: bytes) -> str:
-    return bytes(value).decode("ascii", "replace")
-
-
 def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes | bytearray):
         return "0x" + bytes(value).hex()
@@ -550,7 +542,7 @@ def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> d
         "block_number": entry.block_number,
         "log_index": entry.log_index,
         "chain_right_id": hex0x(args["rightId"]),
-        "office": _office_code(args["office"]),
+        "office": office_code(args["office"]),
         "action": ACTIONS[entry.name],
         "block_hash": entry.block_hash,
         "timestamp": timestamp,
@@ -563,11 +555,11 @@ def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> d
         return {
             **base,
             "version": 1,
-            "kind": list(RightKind)[int(args["kind"])].value,
+            "kind": RightKind.chain_name(args["kind"]),
             "confidential": bool(args["confidential"]),
             "record_hash": bytes(state["recordHash"]).hex(),
             "owner_commitment": bytes(state["ownerCommitment"]).hex(),
-            "status": status_text(state["status"]),
+            "status": status_code(state["status"]),
             "details": "{}",
         }
     common = {
@@ -581,7 +573,7 @@ def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> d
     if entry.name == "OwnershipChanged":
         c = args["conveyance"]
         conveyance = {
-            "conveyanceCategory": list(ConveyanceCategory)[int(c["kind"])].value,
+            "conveyanceCategory": ConveyanceCategory.chain_name(c["kind"]),
             "transferCategory": "partial" if c["partialTransfer"] else "full",
             "effectiveDate": chain_date(int(c["effectiveDate"])),
             "evidenceHash": bytes(c["evidenceHash"]).hex(),
@@ -594,9 +586,9 @@ def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> d
     if entry.name == "LegalStatusChanged":
         s = args["statusEvent"]
         status_event = {
-            "statusCode": status_text(s["status"]),
+            "statusCode": status_code(s["status"]),
             "previousStageCode": int(s["previousStage"]),
-            "detailedEventCode": bytes(s["detailedEvent"]).rstrip(b"\0").decode("ascii", "replace") or None,
+            "detailedEventCode": bytes_text(s["detailedEvent"]) or None,
             "effectiveDate": chain_date(int(s["effectiveDate"])),
             "correctsVersion": int(s["correctsVersion"]) or None,
         }

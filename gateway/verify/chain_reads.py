@@ -30,12 +30,12 @@ from gateway.verify.facts import (
     KeyInfo,
     OfficeInfo,
     RightEntry,
-    RightState,
     RightVersion,
-    status_code,
 )
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
+from registry_node.protocol.contract import RightState, bytes_text, office_bytes, office_code, status_code
 from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.records import ConveyanceCategory, RightKind
 
 RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
 ACTIONS = {
@@ -45,30 +45,9 @@ ACTIONS = {
     "RightPublished": "publication",
 }
 OFFICE_STATUS = {0: "none", 1: "active", 2: "suspended"}
-RIGHT_KINDS = ("patent", "utilityModel", "trademark", "design")
-CONVEYANCE_KINDS = (
-    "assignment",
-    "merger",
-    "nameChange",
-    "licence",
-    "securityInterest",
-    "securityRelease",
-    "courtOrder",
-    "correction",
-    "governmentInterest",
-    "other",
-)
 CACHE_SIZE = 65_536
 
 T = TypeVar("T")
-
-
-def office_bytes(code: str) -> bytes:
-    return code.encode("ascii")
-
-
-def office_code(raw: bytes) -> str:
-    return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
 
 
 class BlockOutOfRange(Exception):
@@ -168,7 +147,11 @@ class ChainReader:
             raw = self._call(self.contract.functions.rightOf(right_id), block)
             version, office, kind, confidential, digest = _fields(raw, 5)
             return RightEntry(
-                int(version), office_code(office), _name(RIGHT_KINDS, kind), bool(confidential), bytes(digest)
+                int(version),
+                office_code(office),
+                RightKind.chain_name(kind),
+                bool(confidential),
+                bytes(digest),
             )
 
         return self.cache.get((block, "rightOf", right_id), read)
@@ -438,11 +421,6 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _name(names: tuple[str, ...], value: Any) -> str:
-    index = int(value)
-    return names[index] if 0 <= index < len(names) else str(index)
-
-
 def _name_map(names: Mapping[int, str], value: Any) -> str:
     return names.get(int(value), str(value))
 
@@ -456,14 +434,14 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
         elif key == "office":
             out[key] = office_code(value)
         elif key == "kind" and name == "RightRegistered":
-            out[key] = _name(RIGHT_KINDS, value)
+            out[key] = RightKind.chain_name(value)
         elif key == "state":
             record, owner, status = _fields(value, 3)
             out[key] = RightState(bytes(record), bytes(owner), bytes(status)).to_json()
         elif key == "conveyance":
             kind, partial, date, evidence = _fields(value, 4)
             out[key] = {
-                "kind": _name(CONVEYANCE_KINDS, kind),
+                "kind": ConveyanceCategory.chain_name(kind),
                 "partialTransfer": bool(partial),
                 "effectiveDate": int(date),
                 "evidenceHash": bytes(evidence).hex(),
@@ -474,7 +452,7 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
                 "status": bytes(status).hex(),
                 "statusCode": status_code(status),
                 "previousStage": int(previous),
-                "detailedEvent": bytes(detailed).rstrip(b"\0").decode("ascii", "replace"),
+                "detailedEvent": bytes_text(detailed),
                 "effectiveDate": int(date),
                 "correctsVersion": int(corrects),
             }

@@ -15,44 +15,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
-
+from registry_node.protocol.contract import RightState
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import RIGHT_ID, chain_right_id
 from registry_node.protocol.signing import DetachedSignature
 
 # ------------------------------------------------------------ what the chain holds
-
-
-@dataclass(frozen=True)
-class RightState:
-    """The changing fields of a right; `record_hash` is the seal while the right is confidential."""
-
-    record_hash: bytes
-    owner_commitment: bytes
-    status: bytes
-
-    def as_tuple(self) -> tuple[bytes, bytes, bytes]:
-        return (self.record_hash, self.owner_commitment, self.status)
-
-    def digest(self) -> bytes:
-        """bytes24(keccak256(abi.encode(state))), as the contract keeps it."""
-        encoded = abi_encode(["bytes32", "bytes32", "bytes5"], list(self.as_tuple()))
-        return bytes(keccak(encoded))[:24]
-
-    def to_json(self) -> dict[str, str]:
-        return {
-            "recordHash": self.record_hash.hex(),
-            "ownerCommitment": self.owner_commitment.hex(),
-            "status": self.status.hex(),
-            "statusCode": status_code(self.status),
-        }
-
-
-def status_code(raw: bytes) -> str:
-    """The five-character status (`A4F10`); key-event zero bytes are dropped (`A4`)."""
-    return bytes(raw).rstrip(b"\0").decode("ascii", "replace")
 
 
 @dataclass(frozen=True)

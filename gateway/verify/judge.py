@@ -35,7 +35,6 @@ from gateway.verify.facts import (
     XmlEvidence,
     evidence_version,
     matching_version,
-    status_code,
 )
 from gateway.verify.models import Check, CheckResult, StatedBlock, Verdict, VerdictKind
 from gateway.verify.state_proofs import (
@@ -49,6 +48,7 @@ from gateway.verify.state_proofs import (
     verify_storage,
 )
 from gateway.verify.uploads import claims
+from registry_node.protocol.contract import status_code
 from registry_node.protocol.merkle import verify as merkle_verify
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature, verify_signature

@@ -24,7 +24,7 @@ from typing import Any
 
 from web3 import Web3
 
-from gateway.verify.chain_reads import ACTIONS, RIGHT_EVENTS, BlockOutOfRange, ChainReader, office_code
+from gateway.verify.chain_reads import ACTIONS, RIGHT_EVENTS, BlockOutOfRange, ChainReader
 from gateway.verify.evidence import Gatherer
 from gateway.verify.facts import (
     AnchoredRecord,
@@ -35,7 +35,6 @@ from gateway.verify.facts import (
     KeyEvidence,
     KeyInfo,
     RightEvidence,
-    RightState,
     RightVersion,
     SignedDocument,
     StorageProof,
@@ -48,7 +47,7 @@ from gateway.verify.signer import check_gateway_signature
 from gateway.verify.state_proofs import hex_bytes
 from gateway.verify.uploads import hex32
 from registry_node.protocol.chain import ChainError
-from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.contract import RightState, load_artifact, office_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.signing import DetachedSignature
 

@@ -1,10 +1,12 @@
 """Proving a right's on-chain entry from a block header alone: the storage slot, EIP-1186 proofs, headers.
 
-A right lives in one storage slot of the registry contract (`_rights[rightId]`, a mapping at slot
-`RIGHTS_SLOT` of the compiler's storage layout; tests/gateway/verify checks it against eth_getStorageAt).
-An EIP-1186 account proof ties the contract's storage root to the block's state root, a storage proof ties
-the slot's value to the storage root, and keccak256(rlp(header)) ties the state root to the block hash.
-Every function here is pure: plain data in, an answer out; a bad proof is `ProofError`, never a crash.
+A right lives in one storage slot of the registry contract, `_rights[rightId]`, and an anchor in
+`_anchors[root]`; where those mappings are, and how their structs are packed, comes from the compiler's
+storage layout shipped with the contract (`registry_node.protocol.contract.storage`; tests/protocol checks
+it against eth_getStorageAt). An EIP-1186 account proof ties the contract's storage root to the block's
+state root, a storage proof ties the slot's value to the storage root (both walked by py-trie's
+`HexaryTrie.get_from_proof`), and keccak256(rlp(header)) ties the state root to the block hash. Every
+function here is pure: plain data in, an answer out; a bad proof is `ProofError`, never a crash.
 """
 
 from __future__ import annotations
@@ -14,12 +16,19 @@ from typing import Any
 
 import rlp  # type: ignore[import-untyped]
 from eth_utils.crypto import keccak
+from trie import HexaryTrie  # type: ignore[import-untyped]
+from trie.exceptions import (  # type: ignore[import-untyped]
+    BadTrieProof,
+    InvalidNibbles,
+    InvalidNode,
+    MissingTrieNode,
+    ValidationError,
+)
 
-# Storage layout of SharedIPRegistry (C3 order OfficeRegistry, RightsRegistry, Anchors): OfficeRegistry
-# takes slots 0-7 (_offices, _membership, _keys, _codes, the three packed uint16, _proposals, _approved,
-# _proposalCount), so RightsRegistry._rights is slot 8.
-RIGHTS_SLOT = 8
-ANCHORS_SLOT = 9  # Anchors._anchors, right after RightsRegistry._rights (tests check it against the chain)
+from registry_node.protocol.contract import office_code, registry_storage
+
+RIGHTS = "_rights"  # RightsRegistry's mapping(bytes32 rightId => Right)
+ANCHORS = "_anchors"  # Anchors' mapping(bytes32 root => Anchor)
 
 # Header fields in RLP order, up to London (EIP-1559's baseFeePerGas); later forks append more.
 HEADER_FIELDS = (
@@ -64,23 +73,22 @@ class ProofError(ValueError):
 
 
 def right_slot(chain_right_id: bytes) -> bytes:
-    """The storage slot of `_rights[rightId]`: keccak256(rightId ‖ uint256(RIGHTS_SLOT))."""
+    """The storage slot of `_rights[rightId]`."""
     if len(chain_right_id) != 32:
         raise ValueError("a chain right id is 32 bytes")
-    return bytes(keccak(chain_right_id + RIGHTS_SLOT.to_bytes(32, "big")))
+    return registry_storage().mapping_slot(RIGHTS, chain_right_id)
 
 
 def anchor_slot(root: bytes) -> bytes:
-    """The storage slot of `_anchors[root]`: keccak256(root ‖ uint256(ANCHORS_SLOT))."""
+    """The storage slot of `_anchors[root]`."""
     if len(root) != 32:
         raise ValueError("a Merkle root is 32 bytes")
-    return bytes(keccak(root + ANCHORS_SLOT.to_bytes(32, "big")))
+    return registry_storage().mapping_slot(ANCHORS, root)
 
 
 @dataclass(frozen=True)
 class PackedAnchor:
-    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp (first member in
-    the lowest-order bytes)."""
+    """The `Anchor` struct as packed in its slot: office, count, block number, timestamp."""
 
     office: str
     count: int
@@ -89,20 +97,18 @@ class PackedAnchor:
 
 
 def unpack_anchor(word: bytes) -> PackedAnchor:
-    word = word.rjust(32, b"\0")
-    if len(word) != 32:
-        raise ProofError("a storage word is 32 bytes")
+    fields = _unpack(ANCHORS, word)
     return PackedAnchor(
-        office=word[30:32].rstrip(b"\0").decode("ascii", "replace"),
-        count=int.from_bytes(word[26:30], "big"),
-        block_number=int.from_bytes(word[18:26], "big"),
-        timestamp=int.from_bytes(word[10:18], "big"),
+        office=office_code(fields["office"]),
+        count=int.from_bytes(fields["count"], "big"),
+        block_number=int.from_bytes(fields["blockNumber"], "big"),
+        timestamp=int.from_bytes(fields["timestamp"], "big"),
     )
 
 
 @dataclass(frozen=True)
 class PackedRight:
-    """The `Right` struct as packed in its slot (first member in the lowest-order bytes)."""
+    """The `Right` struct as packed in its slot."""
 
     version: int
     office: str
@@ -112,16 +118,21 @@ class PackedRight:
 
 
 def unpack_right(word: bytes) -> PackedRight:
+    fields = _unpack(RIGHTS, word)
+    return PackedRight(
+        version=int.from_bytes(fields["version"], "big"),
+        office=office_code(fields["office"]),
+        kind=int.from_bytes(fields["kind"], "big"),
+        confidential=bool(int.from_bytes(fields["confidential"], "big")),
+        state_digest=fields["stateDigest"],
+    )
+
+
+def _unpack(mapping: str, word: bytes) -> dict[str, bytes]:
     word = word.rjust(32, b"\0")
     if len(word) != 32:
         raise ProofError("a storage word is 32 bytes")
-    return PackedRight(
-        version=int.from_bytes(word[28:32], "big"),
-        office=word[26:28].rstrip(b"\0").decode("ascii", "replace"),
-        kind=word[25],
-        confidential=bool(word[24]),
-        state_digest=word[0:24],
-    )
+    return registry_storage().mapped_struct(mapping).unpack(word)
 
 
 def header_fields(block: dict[str, Any]) -> dict[str, Any]:
@@ -142,54 +153,40 @@ def header_hash(fields: dict[str, Any]) -> bytes:
 
 
 def verify_mpt_proof(root: bytes, key: bytes, proof: list[bytes]) -> bytes:
-    """The value stored under keccak256(`key`) in the trie with `root`, proven by `proof` (b"" for a proven
-    absence). Every node must hash to the reference its parent holds; no node may be left over."""
-    path = _nibbles(bytes(keccak(key)))
-    position = 0
-    reference: Any = root
-    used = 0
-    while True:
-        if isinstance(reference, bytes):
-            if len(reference) == 0:
-                return _finish(b"", used, proof)
-            if len(reference) != 32:
-                raise ProofError("a node reference is neither a hash nor an embedded node")
-            if used >= len(proof):
-                raise ProofError("the proof ends before the path does")
-            raw = proof[used]
-            used += 1
-            if bytes(keccak(raw)) != reference:
-                raise ProofError(f"proof node {used - 1} does not hash to its parent's reference")
-            try:
-                node = rlp.decode(raw)
-            except rlp.exceptions.DecodingError as err:
-                raise ProofError(f"proof node {used - 1} is not RLP: {err}") from None
-        else:
-            node = reference
-        if not isinstance(node, list):
-            raise ProofError("a trie node is not a list")
-        if len(node) == 17:
-            if position == len(path):
-                return _finish(_bytes(node[16]), used, proof)
-            reference = node[path[position]]
-            position += 1
-        elif len(node) == 2:
-            prefix, is_leaf = _hex_prefix(_bytes(node[0]))
-            if path[position : position + len(prefix)] != prefix:
-                return _finish(b"", used, proof)
-            position += len(prefix)
-            if is_leaf:
-                return _finish(_bytes(node[1]) if position == len(path) else b"", used, proof)
-            reference = node[1]
-        else:
-            raise ProofError(f"a trie node has {len(node)} items")
+    """The value stored under keccak256(`key`) in the trie with `root`, proven by `proof` (RLP-encoded nodes,
+    as eth_getProof gives them); b"" for a proven absence. Every node on the key's path must be in the proof
+    and hash to the reference its parent holds; a well-formed node off the path proves nothing, and is
+    ignored."""
+    try:
+        nodes = [rlp.decode(node) for node in proof]
+    except rlp.exceptions.DecodingError as err:
+        raise ProofError(f"a proof node is not RLP: {err}") from None
+    try:
+        return bytes(HexaryTrie.get_from_proof(root, bytes(keccak(key)), nodes))
+    except (BadTrieProof, MissingTrieNode) as err:
+        raise ProofError(f"the proof does not lead from the root to the key: {_missing(err)}") from None
+    # py-trie checks a node's shape as it stores it, with exceptions of its own or Python's
+    except (ValidationError, InvalidNode, InvalidNibbles, ValueError, TypeError, IndexError, KeyError) as err:
+        raise ProofError(f"a proof node is not a trie node ({type(err).__name__})") from None
+
+
+def _missing(err: Exception) -> str:
+    """Which node py-trie did not find: get_from_proof raises BadTrieProof from a MissingTrieNode."""
+    missing = err if isinstance(err, MissingTrieNode) else err.__context__
+    wanted = getattr(missing, "missing_node_hash", None)
+    if isinstance(wanted, bytes):
+        return f"no node in it hashes to 0x{wanted.hex()}"
+    return str(err)
 
 
 def verify_storage(
     state_root: bytes, address: bytes, slot: bytes, account_proof: list[bytes], storage_proof: list[bytes]
 ) -> tuple[bytes, bytes]:
     """(storage word, the account's storage root) of `slot` of `address`, proven from `state_root`."""
-    account_rlp = verify_mpt_proof(state_root, address, account_proof)
+    try:
+        account_rlp = verify_mpt_proof(state_root, address, account_proof)
+    except ProofError as err:
+        raise ProofError(f"account proof: {err}") from None
     if not account_rlp:
         raise ProofError("the account does not exist under this state root")
     try:
@@ -199,7 +196,10 @@ def verify_storage(
     if not isinstance(account, list) or len(account) != 4:
         raise ProofError("the account is not [nonce, balance, storageRoot, codeHash]")
     storage_root = _bytes(account[2])
-    value_rlp = verify_mpt_proof(storage_root, slot, storage_proof)
+    try:
+        value_rlp = verify_mpt_proof(storage_root, slot, storage_proof)
+    except ProofError as err:
+        raise ProofError(f"storage proof: {err}") from None
     if not value_rlp:
         return b"\0" * 32, storage_root
     try:
@@ -212,33 +212,10 @@ def verify_storage(
     return word.rjust(32, b"\0"), storage_root
 
 
-def _finish(value: bytes, used: int, proof: list[bytes]) -> bytes:
-    if used != len(proof):
-        raise ProofError(f"the proof has {len(proof) - used} node(s) beyond the path")
-    return value
-
-
 def _bytes(value: Any) -> bytes:
     if not isinstance(value, bytes):
         raise ProofError("a trie value is not a byte string")
     return value
-
-
-def _nibbles(data: bytes) -> list[int]:
-    out: list[int] = []
-    for byte in data:
-        out += [byte >> 4, byte & 0x0F]
-    return out
-
-
-def _hex_prefix(encoded: bytes) -> tuple[list[int], bool]:
-    if not encoded:
-        raise ProofError("an empty hex-prefix path")
-    flag = encoded[0] >> 4
-    if flag > 3:
-        raise ProofError("a bad hex-prefix flag")
-    nibbles = _nibbles(encoded)
-    return (nibbles[1:] if flag & 1 else nibbles[2:]), bool(flag & 2)
 
 
 def _hex(value: Any, name: str) -> bytes:

@@ -14,6 +14,7 @@ from web3.contract import Contract
 
 from registry_node.experiment.observations import ChainEvent, ChainFacts
 from registry_node.protocol.chain import rpc_batch
+from registry_node.protocol.contract import office_code
 
 RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
 BATCH = 100
@@ -82,7 +83,7 @@ def read_chain_rights(contract: Contract, keys: list[str]) -> dict[str, dict[str
         ).call()
         rights[key] = {
             "version": int(version),
-            "office": bytes(office).decode("ascii"),
+            "office": office_code(office),
             "kind": int(kind),
             "confidential": bool(confidential),
             "stateDigest": "0x" + bytes(digest).hex(),

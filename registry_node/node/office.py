@@ -27,6 +27,7 @@ from registry_node.node.store import (
     StoredVersion,
     StoreError,
 )
+from registry_node.protocol.contract import RightState, text_bytes
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.keys import OfficeSigningKey
 from registry_node.protocol.records import (
@@ -249,7 +250,14 @@ class Office:
             bytes.fromhex(change.evidenceDocumentHash),
         )
         rid = chain_right_id(right_id)
-        args = [rid, expected_version, _chain_tuple(current), chain_state[0], chain_state[1], conveyance]
+        args = [
+            rid,
+            expected_version,
+            stored_chain_state(current).as_tuple(),
+            chain_state.record_hash,
+            chain_state.owner_commitment,
+            conveyance,
+        ]
         return self._store(
             self._change(signed, "recordOwnershipChange", args, chain_state, state, confidential)
         )
@@ -268,15 +276,15 @@ class Office:
         chain_event = (
             event.status.to_chain(),
             event.previousStageCode,
-            (event.detailedEventCode or "").encode("ascii").ljust(16, b"\0"),
+            text_bytes(event.detailedEventCode or "", 16),
             date_to_chain(event.effectiveDate),
             event.correctsVersion or 0,
         )
         update = (
             chain_right_id(right_id),
             expected_version,
-            _chain_tuple(current),
-            chain_state[0],
+            stored_chain_state(current).as_tuple(),
+            chain_state.record_hash,
             chain_event,
         )
         return self._store(
@@ -292,18 +300,15 @@ class Office:
             bytes.fromhex(current.state["recordHash"]),
             bytes.fromhex(current.state["sealSalt"]),
         )
-        chain_state = (
-            plain_hash,
-            bytes.fromhex(current.state["chainState"][1]),
-            previous.right.legalStatus.to_chain(),
-        )
+        sealed = stored_chain_state(current)
+        chain_state = RightState(plain_hash, sealed.owner_commitment, previous.right.legalStatus.to_chain())
         state = {
             **current.state,
             "confidential": False,
             "sealSalt": None,
-            "chainState": [v.hex() for v in chain_state],
+            "chainState": chain_state.hex_fields(),
         }
-        args = [chain_right_id(right_id), expected_version, _chain_tuple(current), plain_hash, salt]
+        args = [chain_right_id(right_id), expected_version, sealed.as_tuple(), plain_hash, salt]
         change = AcceptedChange(
             right_id=right_id, kind=previous.right.rightKindCategory.value, version=expected_version + 1,
             change_kind="publication", record_hash=plain_hash, canonical=current.canonical,
@@ -348,16 +353,19 @@ class Office:
     @staticmethod
     def _chain_state(
         signed: SignedRecord, confidential: bool, owner_salt: bytes | None = None
-    ) -> tuple[tuple[bytes, bytes, bytes], dict[str, Any]]:
+    ) -> tuple[RightState, dict[str, Any]]:
         """The RightState for the chain and the secrets the next change needs (kept in the store)."""
         record, plain_hash = signed.record, signed.record_hash
         owner_salt = owner_salt or secrets.token_bytes(32)
         seal_salt = secrets.token_bytes(32) if confidential else None
         chain_record = seal(plain_hash, seal_salt) if seal_salt else plain_hash
-        chain_state = (chain_record, owner_commitment(list(record.right.ownerBag), owner_salt),
-                       record.right.legalStatus.to_chain())  # fmt: skip
+        chain_state = RightState(
+            chain_record,
+            owner_commitment(list(record.right.ownerBag), owner_salt),
+            record.right.legalStatus.to_chain(),
+        )
         state = {
-            "chainState": [v.hex() for v in chain_state],
+            "chainState": chain_state.hex_fields(),
             "recordHash": plain_hash.hex(),
             "ownerSalt": owner_salt.hex(),
             "sealSalt": seal_salt.hex() if seal_salt else None,
@@ -370,7 +378,7 @@ class Office:
         signed: SignedRecord,
         action: str,
         args: list[Any] | None,
-        chain_state: tuple[bytes, bytes, bytes],
+        chain_state: RightState,
         state: dict[str, Any],
         confidential: bool,
         source_xml: bytes | None = None,
@@ -414,28 +422,31 @@ class Office:
         if first is None:
             raise UnknownRight("rightId", f"{right_id} is not registered by this office")
         kind = RightRecord.model_validate_json(first.canonical).right.rightKindCategory
-        chain_state = _chain_tuple(first)
-        registration = (chain_right_id(right_id), kind.chain_value, False, chain_state)
+        chain_state = stored_chain_state(first)
+        registration = (chain_right_id(right_id), kind.chain_value, False, chain_state.as_tuple())
         return QueuedCall(right_id, 1, "register", _payload([registration], right_id, 1, chain_state))
 
 
+def stored_chain_state(version: StoredVersion) -> RightState:
+    """The on-chain state of a stored version; the store keeps it as hex in `state["chainState"]`."""
+    return RightState.from_hex_fields(version.state["chainState"])
+
+
 def _registration(
-    right: Right, confidential: bool, chain_state: tuple[bytes, bytes, bytes]
+    right: Right, confidential: bool, chain_state: RightState
 ) -> tuple[bytes, int, bool, tuple[bytes, bytes, bytes]]:
     """The `register` call's argument for a right: its chain id, kind, confidential flag and state."""
-    return (chain_right_id(right.rightId), right.rightKindCategory.chain_value, confidential, chain_state)
+    return (
+        chain_right_id(right.rightId),
+        right.rightKindCategory.chain_value,
+        confidential,
+        chain_state.as_tuple(),
+    )
 
 
-def _chain_tuple(version: StoredVersion) -> tuple[bytes, bytes, bytes]:
-    first, second, third = (bytes.fromhex(v) for v in version.state["chainState"])
-    return (first, second, third)
-
-
-def _payload(
-    args: list[Any], right_id: str, version: int, chain_state: tuple[bytes, bytes, bytes]
-) -> dict[str, Any]:
+def _payload(args: list[Any], right_id: str, version: int, chain_state: RightState) -> dict[str, Any]:
     return {
         "args": encode_args(args),
         "applied": {"rightId": encode_args(chain_right_id(right_id)), "version": version,
-                    "state": encode_args(chain_state)},
+                    "state": encode_args(chain_state.as_tuple())},
     }  # fmt: skip

@@ -12,9 +12,8 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
+from registry_node.protocol.contract import RightState
 from registry_node.protocol.records import chain_right_id
-
-ChainState = tuple[bytes, bytes, bytes]  # (record hash or seal, owner commitment, status code)
 
 
 @dataclass(frozen=True)
@@ -27,7 +26,7 @@ class OnChainRight:
 
 
 class ChainView(Protocol):
-    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+    def right(self, right_id: str, state: RightState) -> OnChainRight:
         """The right's on-chain version and whether `state` is its current state; ChainError when the
         chain cannot be asked."""
         ...
@@ -39,11 +38,13 @@ class ContractChainView:
     def __init__(self, contract: Contract) -> None:
         self.contract = contract
 
-    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+    def right(self, right_id: str, state: RightState) -> OnChainRight:
         rid = chain_right_id(right_id)
         try:
             version = int(self.contract.functions.rightOf(rid).call()[0])
-            matches = bool(version) and bool(self.contract.functions.matchesState(rid, state).call())
+            matches = bool(version) and bool(
+                self.contract.functions.matchesState(rid, state.as_tuple()).call()
+            )
         except (*CHAIN_DOWN, Web3Exception) as err:
             raise ChainError(f"the chain did not answer: {type(err).__name__}") from None
         return OnChainRight(version, matches)

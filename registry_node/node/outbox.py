@@ -40,6 +40,7 @@ from registry_node.protocol.contract import (
     CallEncoder,
     ErrorDecoder,
     RevertReason,
+    RightState,
     revert_data,
 )
 
@@ -94,11 +95,11 @@ def _results(answers: list[RpcAnswer]) -> list[Any]:
 @dataclass(frozen=True)
 class AppliedCheck:
     """How to recognise on chain that an entry's change is already there: the right reached `version`
-    and `state` (the RightState tuple) is its state at that version."""
+    and `state` is its state at that version."""
 
     right_id: bytes
     version: int
-    state: tuple[bytes, bytes, bytes]
+    state: RightState
 
 
 def _bumped(fees: TxParams) -> TxParams:
@@ -120,8 +121,8 @@ def applied_check(entry: OutboxEntry) -> AppliedCheck | None:
     check = entry.payload.get("applied")
     if not check:
         return None
-    state = decode_args(check["state"])
-    return AppliedCheck(decode_args(check["rightId"]), int(check["version"]), tuple(state))
+    state = RightState(*decode_args(check["state"]))
+    return AppliedCheck(decode_args(check["rightId"]), int(check["version"]), state)
 
 
 @dataclass(frozen=True)
@@ -339,7 +340,7 @@ class OutboxWorker:
         if right[0] < check.version:
             return False
         return right[0] > check.version or bool(
-            self.contract.functions.matchesState(check.right_id, check.state).call()
+            self.contract.functions.matchesState(check.right_id, check.state.as_tuple()).call()
         )
 
     # ------------------------------------------------------------ pending entries

@@ -30,17 +30,30 @@ KEY_EVENT = r"^[A-HK-NP-WY]\d{2}$"  # a pydantic (Rust) pattern, where $ is the 
 SHA256_HEX = re.compile(r"^[0-9a-f]{64}\Z")
 
 
-class RightKind(StrEnum):
+class ChainEnum(StrEnum):
+    """A record vocabulary the contract keeps as a Solidity enum: the members are listed in the contract's
+    order, so a member's position is its number on chain."""
+
+    @property
+    def chain_value(self) -> int:
+        return list(type(self)).index(self)
+
+    @classmethod
+    def chain_name(cls, value: int) -> str:
+        """The record word for the contract's enum number `value`; a number beyond the members known here
+        (a newer contract) as its digits, so reading the chain never fails on it."""
+        members = list(cls)
+        index = int(value)
+        return members[index].value if 0 <= index < len(members) else str(index)
+
+
+class RightKind(ChainEnum):
     """The kinds of right, in the order of the contract's RightKind enum."""
 
     PATENT = "patent"
     UTILITY_MODEL = "utilityModel"
     TRADEMARK = "trademark"
     DESIGN = "design"
-
-    @property
-    def chain_value(self) -> int:
-        return list(RightKind).index(self)
 
 
 RIGHT_TYPE_OF_KIND = {
@@ -51,7 +64,7 @@ RIGHT_TYPE_OF_KIND = {
 }
 
 
-class ConveyanceCategory(StrEnum):
+class ConveyanceCategory(ChainEnum):
     """Conveyance types, in the order of the contract's ConveyanceKind enum."""
 
     ASSIGNMENT = "assignment"
@@ -64,10 +77,6 @@ class ConveyanceCategory(StrEnum):
     CORRECTION = "correction"
     GOVERNMENT_INTEREST = "governmentInterest"
     OTHER = "other"
-
-    @property
-    def chain_value(self) -> int:
-        return list(ConveyanceCategory).index(self)
 
 
 def _check_right_id(value: str) -> str:

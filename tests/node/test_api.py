@@ -21,11 +21,12 @@ import pytest
 from registry_node.node.api import create_app
 from registry_node.node.api.routes import imports
 from registry_node.node.office import Office
-from registry_node.node.onchain import ChainState, ContractChainView, OnChainRight
+from registry_node.node.onchain import ContractChainView, OnChainRight
 from registry_node.node.outbox import OutboxWorker
 from registry_node.node.settings import NodeSettings, token_digest
 from registry_node.node.store import OutboxState, Store
 from registry_node.protocol.chain import ChainError
+from registry_node.protocol.contract import RightState
 from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
 from registry_node.protocol.records import Right, canonical_bytes
 from registry_node.protocol.signing import DetachedSignature, verify_signature
@@ -263,7 +264,7 @@ def test_the_outbox_lists_entries_by_state_in_pages(node: Node) -> None:
 
 
 class DownChain:
-    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+    def right(self, right_id: str, state: RightState) -> OnChainRight:
         raise ChainError("the chain did not answer: ConnectionError")
 
 
@@ -283,7 +284,7 @@ def test_a_right_is_shown_from_the_store_while_the_chain_is_down(
 
 
 class BrokenChain:
-    def right(self, right_id: str, state: ChainState) -> OnChainRight:
+    def right(self, right_id: str, state: RightState) -> OnChainRight:
         raise RuntimeError("a bug")
 
 

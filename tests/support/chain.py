@@ -166,3 +166,20 @@ def deploy_fresh(start: GanacheFactory) -> FreshChain:
     abi = load_artifact().abi
     deployment = deploy_consortium(Transactor(w3, deployer, abi), consortium_config(offices))
     return FreshChain(w3, w3.eth.contract(address=deployment.address, abi=abi), offices, chain)
+
+
+def register_right(fresh: FreshChain, office: str, label: str, status: bytes = b"A4F10") -> bytes:
+    """Registers a patent of `office` straight through the contract (no node); returns its chain right id."""
+    right_id = bytes(Web3.keccak(text=f"{office}:PAT:{label}"))
+    state = (bytes(Web3.keccak(text=f"record {label}")), bytes(Web3.keccak(text=f"owners {label}")), status)
+    sender = Transactor(fresh.w3, fresh.offices[office], load_artifact().abi)
+    sender.send(fresh.contract.functions.register((right_id, 0, False, state)))
+    return right_id
+
+
+def anchor_root(fresh: FreshChain, office: str, label: str, count: int = 3) -> bytes:
+    """Anchors a made-up Merkle root for `office` straight through the contract; returns the root."""
+    root = bytes(Web3.keccak(text=f"root {label}"))
+    sender = Transactor(fresh.w3, fresh.offices[office], load_artifact().abi)
+    sender.send(fresh.contract.functions.anchor(root, count, bytes(Web3.keccak(text=f"manifest {label}"))))
+    return root

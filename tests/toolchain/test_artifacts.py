@@ -1,4 +1,4 @@
-"""The ABI and bytecode the node ships equal what the current contract sources compile to."""
+"""The ABI, bytecode and storage layout the node ships equal what the current contract sources compile to."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import os
 import subprocess
 from pathlib import Path
 from types import ModuleType
+
+from registry_node.protocol.contract import load_artifact
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = PROJECT_ROOT / "registry_node" / "protocol" / "abi" / "SharedIPRegistry.json"
@@ -59,3 +61,14 @@ def test_the_shipped_artifact_is_the_deployable_contract() -> None:
     assert shipped["bytecode"] and shipped["deployedBytecode"]
     assert shipped["compiler"]["version"].startswith("0.8.28")
     assert any(item["type"] == "constructor" for item in shipped["abi"])
+
+
+def test_the_shipped_artifact_carries_the_storage_layout_proofs_rely_on() -> None:
+    layout = load_artifact().storage
+    for mapping, members in {
+        "_rights": ["version", "office", "kind", "confidential", "stateDigest"],
+        "_anchors": ["office", "count", "blockNumber", "timestamp"],
+    }.items():
+        struct = layout.mapped_struct(mapping)
+        assert list(struct.members) == members
+        assert sum(m.size for m in struct.members.values()) <= 32

@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from gateway.verify.facts import RightState
 from gateway.verify.receipt_evidence import ReceiptCheck, check_receipt
 from gateway.verify.receipts import build_receipt
 from gateway.verify.signer import GatewaySigner
 from gateway.verify.state_proofs import header_hash, right_slot, unpack_right
 from registry_node.cli.main import app as ipreg
+from registry_node.protocol.contract import RightState
 from registry_node.protocol.records import chain_right_id
 
 

@@ -29,7 +29,7 @@ from registry_node.node.api.models import (
     StatusEventCreate,
 )
 from registry_node.node.api.routes.params import RightIdPath
-from registry_node.node.office import Accepted, UnknownRight
+from registry_node.node.office import Accepted, UnknownRight, stored_chain_state
 from registry_node.node.store import OutboxState, Store
 from registry_node.protocol.chain import ChainError
 from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
@@ -118,11 +118,10 @@ def read_right(
     latest = store.latest(right_id)
     if latest is None:
         raise UnknownRight("rightId", f"{right_id} is not registered by this office")
-    record, owners, status = (bytes.fromhex(v) for v in latest.state["chainState"])
     on_chain: OnChainPublic | None = None
     on_chain_error: str | None = None
     try:
-        answer = chain_view.right(right_id, (record, owners, status))
+        answer = chain_view.right(right_id, stored_chain_state(latest))
         on_chain = OnChainPublic(
             version=answer.version, matchesLocal=answer.version == latest.version and answer.state_matches
         )

@@ -1,15 +1,10 @@
-"""The registry contract as every party sees it: the compiled artifact shipped inside the package (so the node
-and the gateway run on web3.py without brownie), calldata encoded from its ABI, and its custom errors decoded
-so a refused change says which rule it broke, with the offending values.
-
-`scripts/export_artifacts.py` writes `abi/<Name>.json` from brownie's build; a test keeps the two equal.
+"""Talking to the contract without web3's contract objects: calldata encoded from its ABI, and its custom
+errors decoded so a refused change says which rule it broke, with the offending values.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any, cast
 
 from eth_abi.abi import decode as abi_decode
@@ -17,30 +12,6 @@ from eth_abi.abi import encode as abi_encode
 from eth_typing import ABIError
 from eth_utils.abi import function_abi_to_4byte_selector
 from hexbytes import HexBytes
-
-REGISTRY_CONTRACT = "SharedIPRegistry"
-
-
-@dataclass(frozen=True)
-class ContractArtifact:
-    name: str
-    abi: list[dict[str, Any]]
-    bytecode: str
-    deployed_bytecode: str
-    compiler: dict[str, Any]
-
-
-def load_artifact(name: str = REGISTRY_CONTRACT) -> ContractArtifact:
-    data = json.loads(
-        resources.files("registry_node.protocol.abi").joinpath(f"{name}.json").read_text("utf-8")
-    )
-    return ContractArtifact(
-        name=data["contractName"],
-        abi=data["abi"],
-        bytecode=data["bytecode"],
-        deployed_bytecode=data["deployedBytecode"],
-        compiler=data["compiler"],
-    )
 
 
 @dataclass(frozen=True)
