@@ -25,7 +25,7 @@ import requests
 
 from registry_node.protocol.errors import RegistryError
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BALANCE_WEI = 10**24
 STARTUP_TIMEOUT_S = 60.0
 PORT_POOL_FLOOR = 20000  # free_port's ports start here, below the kernel's ephemeral range
