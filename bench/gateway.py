@@ -120,8 +120,7 @@ def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Dem
 
 
 def deep_link(demo: Demo, office: str, right_id: str, version: int) -> str:
-    port = demo.state["offices"][office]["port"]
-    return f"http://127.0.0.1:{port}/v1/documents/{right_path(right_id)}/{version}"
+    return f"{demo.consortium.offices[office].url}/v1/documents/{right_path(right_id)}/{version}"
 
 
 def authentic_uploads(demo: Demo) -> list[Upload]:
@@ -408,13 +407,11 @@ def run(
         started = time.perf_counter()
         results = measure(demo, uploads_n, reads_n, crypto_n, clients, wrk_seconds)
         head = httpx.get(f"{demo.gateway_url}/v1/status", timeout=30).json()["headBlock"]
-        client_version = "?"
-        if demo.chain is not None:
-            client_version = httpx.post(
-                demo.chain.rpc_url,
-                json={"jsonrpc": "2.0", "id": 1, "method": "web3_clientVersion"},
-                timeout=30,
-            ).json()["result"]
+        client_version = httpx.post(
+            demo.consortium.chain.rpc_url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "web3_clientVersion"},
+            timeout=30,
+        ).json()["result"]
         say(f"measured in {time.perf_counter() - started:.0f} s")
     import fastapi
     import uvicorn
