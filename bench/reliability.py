@@ -67,7 +67,6 @@ from web3 import Web3  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
 from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
-from registry_node.devnet.ganache import free_port  # noqa: E402
 from registry_node.experiment.checks import check_index  # noqa: E402
 from registry_node.experiment.collect import (  # noqa: E402
     RIGHT_EVENTS,
@@ -76,6 +75,7 @@ from registry_node.experiment.collect import (  # noqa: E402
     wait_gateway_caught_up,
 )
 from registry_node.experiment.faults import ConsortiumFaults, FullDisk  # noqa: E402
+from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
 from registry_node.protocol.chain import connect  # noqa: E402
 from registry_node.protocol.contract import load_artifact  # noqa: E402
@@ -350,11 +350,6 @@ class LoadResult:
         return sum(n for status, n in self.statuses.items() if status >= 400) + len(self.wrong_verdicts)
 
     def figures(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies_ms)
-
-        def at(share: float) -> float | None:
-            return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1) if ordered else None
-
         return {
             "requests": self.offered,
             "answered": self.answered,
@@ -363,18 +358,18 @@ class LoadResult:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "unanswered": len(self.unanswered),
             "wrong_verdicts": len(self.wrong_verdicts),
-            "p50_ms": at(0.50),
-            "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1], 1) if ordered else None,
+            "p50_ms": _ms(self.latencies_ms, 0.50),
+            "p99_ms": _ms(self.latencies_ms, 0.99),
+            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
             "mix": dict(self.by_kind),
-            "p99_ms_by_kind": {k: _percentile(v, 0.99) for k, v in sorted(self.latencies_by_kind.items())},
+            "p99_ms_by_kind": {k: _ms(v, 0.99) for k, v in sorted(self.latencies_by_kind.items())},
             "examples": (self.unanswered + self.wrong_verdicts)[:5],
         }
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1) if ordered else None
+def _ms(latencies_ms: list[float], share: float) -> float | None:
+    """The percentile in milliseconds to 0.1, None when nothing was answered."""
+    return round(percentile(latencies_ms, share), 1) if latencies_ms else None
 
 
 async def _offer(
@@ -439,7 +434,7 @@ class Suite:
             "IPREG_GATEWAY_RATE_LIMIT_PER_S": str(GATEWAY_RATE_LIMIT_PER_S),
             "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
         }
-        self.demo = Demo(work_dir / "demo", free_ports(), say, env=env)
+        self.demo = Demo(work_dir / "demo", DemoPorts.free(), say, env=env)
         self.breaker = ConsortiumFaults(self.demo.consortium)
         self.pool: list[str] = []  # published rights the load verifies
         self.uploads: list[tuple[str, bytes]] = []  # their signed documents, as the deep links serve them
@@ -872,10 +867,6 @@ class Suite:
             "full_disk": self.disk.method,
             "load_client": "one asyncio process (aiohttp), open loop, keep-alive connections",
         }
-
-
-def free_ports() -> DemoPorts:
-    return DemoPorts(chain=free_port(), gateway=free_port(), nodes=(free_port(), free_port(), free_port()))
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ import httpx
 from registry_node.devnet.chains import GanacheChain
 from registry_node.devnet.consortium import GATEWAY_RUN, Founder, LocalConsortium
 from registry_node.devnet.demo_data import SeedChange, SeedPlan, seed_plan
-from registry_node.devnet.ganache import PortInUse, port_is_free
+from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
 from registry_node.devnet.processes import Interrupted
 from registry_node.node.client import NodeClient, ProblemError
 from registry_node.node.key_rotation import rotate_signing_key
@@ -57,6 +57,11 @@ class DemoPorts:
     chain: int = 8545
     gateway: int = 8000
     nodes: tuple[int, int, int] = (8101, 8102, 8103)
+
+    @classmethod
+    def free(cls) -> DemoPorts:
+        """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks."""
+        return cls(free_port(), free_port(), (free_port(), free_port(), free_port()))
 
     def check_free(self) -> None:
         """Every port must be free before anything starts: a taken one is named with its option."""
