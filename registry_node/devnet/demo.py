@@ -258,8 +258,10 @@ class Demo:
     def _apply(self, change: Any) -> None:
         with self.client(change.office) as client:
             try:
-                if change.kind == "transfer":
-                    client.transfer(change.right_id, change.body["expectedVersion"], change.body["change"])
+                if change.kind == "ownership-change":
+                    client.record_ownership_change(
+                        change.right_id, change.body["expectedVersion"], change.body["change"]
+                    )
                 elif change.kind == "status":
                     client.record_status(
                         change.right_id, change.body["expectedVersion"], change.body["event"]

@@ -295,7 +295,7 @@ class WorkloadDriver:
             return client.register(body["right"], confidential=body["confidential"])
         assert op.expected_version is not None
         if op.kind == "ownershipChange":
-            return client.transfer(op.right_id, op.expected_version, body["change"])
+            return client.record_ownership_change(op.right_id, op.expected_version, body["change"])
         if op.kind == "statusEvent":
             return client.record_status(op.right_id, op.expected_version, body["event"])
         return client.publish(op.right_id, op.expected_version)

@@ -290,9 +290,15 @@ def test_a_right_lives_across_two_offices_nodes_through_the_cli(network: Network
     assert "Traceback" not in refused.stderr
 
     change = write_json(tmp_path / "change.json", change_json(ep_right))
-    assert answer(ep.cli("transfer", ep_right, change, "--expected-version", "1", "--json"))["version"] == 2
-    stale = ep.cli("transfer", ep_right, change, "--expected-version", "1")
+    assert (
+        answer(ep.cli("ownership-change", ep_right, change, "--expected-version", "1", "--json"))["version"]
+        == 2
+    )
+    stale = ep.cli("ownership-change", ep_right, change, "--expected-version", "1")
     assert stale.returncode == 1 and "is at version 2, not 1" in stale.stderr
+    # the command's first name still reaches it, for scripts that use it
+    again = ep.cli("transfer", ep_right, change, "--expected-version", "1")
+    assert again.returncode == 1 and "is at version 2, not 1" in again.stderr
     grant = {"status": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"}, "previousStageCode": 1,
              "eventDate": "2026-03-01", "effectiveDate": "2026-03-01"}  # fmt: skip
     event = write_json(tmp_path / "event.json", grant)

@@ -151,7 +151,7 @@ def test_a_leaked_signing_key_is_revoked_and_a_leaked_account_rotated_away(drill
 
     # EP records a right and an assignment, signed with its first key
     drill.write(lambda c: c.register(patent_right(RIGHT_ID)))
-    drill.write(lambda c: c.transfer(RIGHT_ID, 1, assignment()))
+    drill.write(lambda c: c.record_ownership_change(RIGHT_ID, 1, assignment()))
     signed_before = {version: drill.document(version) for version in (1, 2)}
 
     # the key leaks: the attacker holds a copy of the key file and its password
