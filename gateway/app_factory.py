@@ -10,7 +10,6 @@ from web3 import Web3
 
 from gateway.api.app import create_app
 from gateway.deep_links import OfficeDocuments
-from gateway.nonblocking import may_block
 from gateway.read_model.db import open_database
 from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index
@@ -59,16 +58,11 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
     )
 
     def known_head() -> int | None:
-        """The head this gateway's indexer last saw, from memory; before its first pass here, the one the
-        read model records."""
-        seen = indexer.head_seen
-        if seen is not None:
-            return seen
-        may_block("an index query")
-        return index.status(settings.confirmations).head_block
+        """The head this gateway's indexer last saw, from memory (None before its first pass: then the
+        verification asks the chain)."""
+        return indexer.head_seen
 
     def locate(digest: bytes) -> list[dict[str, Any]]:
-        may_block("an index query")
         return index.document(digest.hex())
 
     verifier = Verifier(
@@ -84,7 +78,6 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         w3=api_w3,
         contract=api_contract,
         index=index,
-        documents=documents,
         verifier=verifier,
         signer=signer,
     )

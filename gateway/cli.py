@@ -169,10 +169,11 @@ def verify(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every check as JSON.")] = False,
 ) -> None:
-    """Re-check a receipt: record hash, office signature, storage proof against the block's state root,
-    block header, Merkle proof when anchored, the gateway's signature; with --rpc, against that node too.
-    Exits 0 only when every check passes."""
-    from gateway.verify.receipt_check import check_receipt
+    """Re-check a receipt with the judge of the gateway's verdicts: record hash, office signature and key,
+    the storage proof against the block header's state root, the Merkle proof when anchored; with --rpc,
+    against that node at the receipt's block too. Exits 0 only when the record is authentic and no check
+    fails."""
+    from gateway.verify.receipt_evidence import check_receipt
 
     try:
         receipt_json = json.loads(receipt.read_text("utf-8"))

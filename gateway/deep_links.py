@@ -24,7 +24,6 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from gateway.nonblocking import may_block
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.signing import DetachedSignature, SignatureFormatError
 
@@ -128,7 +127,6 @@ class OfficeDocuments:
 
     def _get(self, endpoint: str, path: str) -> tuple[str, bytes | None]:
         """(url, body) of a 200; (url, None) of a 404; OfficeUnreachable for anything else."""
-        may_block("a deep-link fetch")
         url = _join(endpoint, path)
         deadline = time.monotonic() + 2 * self.timeout_s
         try:

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.engine import Engine
 from web3 import Web3
 from web3.contract import Contract
 
-from gateway.deep_links import OfficeDocuments
 from gateway.read_model.queries import Index
 from gateway.settings import GatewaySettings
+from gateway.verify.signer import GatewaySigner
+from gateway.verify.verifier import Verifier
 
 
 @dataclass
 class Services:
-    """The gateway's parts: settings, the read model and its queries, the chain, offices' deep links, and
-    the verifier and signer (built by `gateway.app_factory`; typed loosely here so this module does not
-    depend on how verification is put together)."""
+    """The gateway's parts: settings, the read model and its queries, the chain, the verifier (which fetches
+    from the offices' deep links) and the gateway's signing key (None: verdicts and receipts go out
+    unsigned)."""
 
     settings: GatewaySettings
     engine: Engine
     w3: Web3
     contract: Contract
     index: Index
-    documents: OfficeDocuments
-    verifier: Any = None
-    signer: Any = None
+    verifier: Verifier
+    signer: GatewaySigner | None = None

@@ -3,8 +3,8 @@
 Every read names its block (`block_identifier=N`), so an answer is a fact about that block and can be
 cached forever under (block, call): state at a given block never changes. Nothing here reads the
 gateway's index; a verdict built from these reads rests on the chain alone. Every request to the chain
-goes through `_ask` or `_call`, which raise WouldBlock inside `gateway.nonblocking.nonblocking()`: a
-cached answer is served there, a miss is left to a worker thread.
+goes through `_ask` or `_call`; `cached()` gives a view of the reader that answers from the cache alone and
+raises NotCached where it would have to ask the chain.
 
 A right's history comes straight from `eth_getLogs` filtered by the right's id topic and decoded with the
 contract's ABI. `RightRegistered` carries the whole state; later events carry what they change, so the
@@ -16,7 +16,6 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from eth_utils.crypto import keccak
@@ -24,14 +23,17 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.exceptions import BadFunctionCallOutput, ContractLogicError, Web3Exception
 
-from gateway.nonblocking import may_block
+from gateway.verify.facts import (
+    AnchorEvent,
+    AnchorInfo,
+    BlockRef,
+    KeyInfo,
+    OfficeInfo,
+    RightEntry,
+    RightVersion,
+)
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
-
-# `name as name`: verifier.py and receipt_check.py still import these three from here
-from registry_node.protocol.contract import RightState as RightState
-from registry_node.protocol.contract import bytes_text, office_bytes
-from registry_node.protocol.contract import office_code as office_code
-from registry_node.protocol.contract import status_code as status_code
+from registry_node.protocol.contract import RightState, bytes_text, office_bytes, office_code, status_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import ConveyanceCategory, RightKind
 
@@ -48,84 +50,6 @@ CACHE_SIZE = 65_536
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class RightEntry:
-    """`rightOf` at a block: version 0 means not registered."""
-
-    version: int
-    office: str
-    kind: str
-    confidential: bool
-    state_digest: bytes
-
-
-@dataclass(frozen=True)
-class BlockRef:
-    number: int
-    hash: bytes
-    timestamp: int
-
-
-@dataclass(frozen=True)
-class RightVersion:
-    """One version of a right as its event tells it, with the whole state after it."""
-
-    version: int
-    action: str
-    office: str
-    record_hash: bytes  # as on chain: the seal while sealed
-    owner_commitment: bytes
-    status: bytes
-    sealed: bool
-    block_number: int
-    block_hash: bytes
-    transaction_hash: bytes
-    log_index: int
-    event: str
-    fields: dict[str, Any]
-    state: RightState
-    log: dict[str, Any] = field(repr=False)
-
-
-@dataclass(frozen=True)
-class OfficeInfo:
-    code: str
-    status: str
-    account: str
-    name: str
-    endpoint: str
-    key_count: int
-
-
-@dataclass(frozen=True)
-class KeyInfo:
-    office: str
-    key_id: bytes
-    algorithm: SigningAlgorithm | None
-    valid_from_block: int
-    revoked_at_block: int | None
-    public_key: bytes
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "office": self.office,
-            "keyId": self.key_id.hex(),
-            "algorithm": self.algorithm.value if self.algorithm else None,
-            "publicKey": self.public_key.hex(),
-            "addedAtBlock": self.valid_from_block,
-            "revokedAtBlock": self.revoked_at_block,
-        }
-
-
-@dataclass(frozen=True)
-class AnchorInfo:
-    root: bytes
-    office: str
-    count: int
-    block_number: int
-    timestamp: int
-
-
 class BlockOutOfRange(Exception):
     """A stated block the registry cannot be read at: before its deployment, or not mined yet."""
 
@@ -133,6 +57,15 @@ class BlockOutOfRange(Exception):
         super().__init__(reason)
         self.block = block
         self.reason = reason
+
+
+class NotCached(Exception):
+    """A read from the cache alone (`ChainReader.cached()`) that the cache does not hold; `what` names the
+    read. Not an error: gather again with the chain at hand."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what} is not cached")
+        self.what = what
 
 
 class BlockCache:
@@ -366,11 +299,10 @@ class ChainReader:
 
         return self.cache.get((block, "anchorOf", root), read)
 
-    def anchor_event(self, root: bytes, block: int) -> dict[str, Any] | None:
-        """The RootAnchored log of `root` up to `block`: {blockNumber, blockHash, transactionHash, logIndex,
-        fields, log}, or None."""
+    def anchor_event(self, root: bytes, block: int) -> AnchorEvent | None:
+        """The RootAnchored log of `root` up to `block`, or None."""
 
-        def read() -> dict[str, Any] | None:
+        def read() -> AnchorEvent | None:
             event = self.contract.events.RootAnchored()
             topic = "0x" + bytes(self.w3.keccak(text=_signature(self.contract, "RootAnchored"))).hex()
             logs = self._ask(
@@ -387,14 +319,14 @@ class ChainReader:
                 return None
             log = logs[0]
             args = _plain(dict(event.process_log(log)["args"]))
-            return {
-                "blockNumber": int(log["blockNumber"]),
-                "blockHash": bytes(log["blockHash"]),
-                "transactionHash": bytes(log["transactionHash"]),
-                "logIndex": int(log["logIndex"]),
-                "fields": _json_fields("RootAnchored", args),
-                "log": _raw_log(log),
-            }
+            return AnchorEvent(
+                block_number=int(log["blockNumber"]),
+                block_hash=bytes(log["blockHash"]),
+                transaction_hash=bytes(log["transactionHash"]),
+                log_index=int(log["logIndex"]),
+                fields=_json_fields("RootAnchored", args),
+                log=_raw_log(log),
+            )
 
         return self.cache.get((block, "anchorEvent", root), read)
 
@@ -408,8 +340,12 @@ class ChainReader:
 
     # ------------------------------------------------------------ plumbing
 
+    def cached(self) -> ChainReader:
+        """This reader, sharing its cache, answering from the cache alone: a read it does not hold raises
+        NotCached instead of asking the chain."""
+        return _CacheOnly(self)
+
     def _call(self, function: Any, block: int) -> Any:
-        may_block("a chain call")
         try:
             return function.call(block_identifier=block)
         except ContractLogicError:
@@ -427,13 +363,31 @@ class ChainReader:
             raise ChainError(f"{method} failed: {answer.get('error')}")
         return answer["result"]
 
-    @staticmethod
-    def _ask(read: Callable[[], T]) -> T:
-        may_block("a chain read")
+    def _ask(self, read: Callable[[], T]) -> T:
         try:
             return read()
         except (*CHAIN_DOWN, Web3Exception, ValueError) as err:
             raise ChainError(f"the chain did not answer: {type(err).__name__}: {err}") from None
+
+
+class _CacheOnly(ChainReader):
+    """A ChainReader over another's cache that never asks the chain."""
+
+    def __init__(self, reader: ChainReader) -> None:
+        self.w3 = reader.w3
+        self.contract = reader.contract
+        self.start_block = reader.start_block
+        self.cache = reader.cache
+        self._topics = reader._topics
+
+    def cached(self) -> ChainReader:
+        return self
+
+    def _call(self, function: Any, block: int) -> Any:
+        raise NotCached("a chain call")
+
+    def _ask(self, read: Callable[[], T]) -> T:
+        raise NotCached("a chain read")
 
 
 def _signature(contract: Contract, name: str) -> str:

@@ -1,6 +1,8 @@
-"""Receipts: a self-contained JSON bundle an auditor re-checks offline, or against a chain node it trusts.
+"""Issuing receipts: a self-contained JSON bundle an auditor re-checks offline, or against a chain node it
+trusts (`gateway.verify.receipt_evidence`). A receipt is the evidence of a right's current version
+(`Gatherer.right` with its storage proofs), written out.
 
-Schema `ipreg/receipt/1` (README documents it):
+Schema `ipreg/receipt/1` (README documents it; `gateway.verify.models.Receipt` publishes it):
 
     schema, issuedAt, rightId, chainRightId, version,
     record       {canonical (base64 of the exact signed bytes), recordHash, signature {office, keyId,
@@ -24,17 +26,25 @@ Bytes are 0x-hex except the canonical record (base64).
 from __future__ import annotations
 
 import base64
+import hashlib
 from datetime import UTC, datetime
 from typing import Any
 
-from gateway.deep_links import OfficeDocuments, OfficeUnreachable
-from gateway.verify.chain_reads import ChainReader
+from gateway.verify.evidence import Gatherer
+from gateway.verify.facts import (
+    AnchoredRecord,
+    BlockRef,
+    KeyEvidence,
+    RightEvidence,
+    SignedDocument,
+    StorageProof,
+    Unreachable,
+    signing_block,
+)
+from gateway.verify.models import RECEIPT_SCHEMA
 from gateway.verify.signer import GatewaySigner
-from gateway.verify.state_proofs import anchor_slot, header_fields, right_slot
-from gateway.verify.verifier import parse_right_id, signing_block
 from registry_node.protocol.errors import RegistryError
-
-RECEIPT_SCHEMA = "ipreg/receipt/1"
+from registry_node.protocol.signing import DetachedSignature
 
 
 class ReceiptUnavailable(RegistryError):
@@ -47,158 +57,137 @@ class ReceiptUnavailable(RegistryError):
 
 
 def build_receipt(
-    reader: ChainReader,
-    documents: OfficeDocuments,
+    gatherer: Gatherer,
     right_id: str,
-    block_number: int,
+    at_block: int | None = None,
     signer: GatewaySigner | None = None,
 ) -> dict[str, Any]:
-    """The receipt of the right's current version at `block_number`, signed by the gateway if a signer is
+    """The receipt of the right's current version at the stated block, signed by the gateway if a signer is
     given. Raises ReceiptUnavailable when the right is unknown, confidential or its office cannot serve
     the signed record."""
-    text, chain_rid = parse_right_id(right_id)
-    entry = reader.right_of(chain_rid, block_number)
-    if entry.version == 0:
-        if text is not None:
-            return _anchored_receipt(reader, documents, text, chain_rid, block_number, signer)
-        raise ReceiptUnavailable(404, f"{right_id} has no entry on chain at block {block_number}")
-    history = reader.history(chain_rid, block_number)
-    if not history or history[-1].version != entry.version:
+    evidence = gatherer.right(right_id, at_block, proofs=True)
+    body = receipt_json(evidence, gatherer.chain_id, gatherer.contract_address)
+    return signer.sign(body) if signer is not None else body
+
+
+def receipt_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, Any]:
+    """The unsigned receipt written from the evidence of a right (gathered with its proofs)."""
+    chain = ev.chain
+    if chain is None:
+        return _anchored_json(ev, chain_id, contract)
+    if not chain.rebuilt:
         raise ReceiptUnavailable(502, "the right's events do not rebuild its on-chain version")
-    current = history[-1]
+    current = chain.history[-1]
     if current.sealed:
-        raise ReceiptUnavailable(409, f"{right_id} is confidential: only its seal is on chain")
-    office = reader.office(current.office, block_number)
-    endpoint = office.endpoint if office else ""
-    try:
-        if text is not None:
-            document = documents.by_version(endpoint, text, current.version)
-        else:
-            document = documents.by_hash(endpoint, current.record_hash)
-    except OfficeUnreachable as err:
-        raise ReceiptUnavailable(502, f"the office endpoint could not be asked: {err.reason}") from None
+        raise ReceiptUnavailable(409, f"{ev.requested} is confidential: only its seal is on chain")
+    document = _document(ev.document)
     if document is None:
+        if chain.matches is False:
+            raise ReceiptUnavailable(502, "the chain does not hold the state the right's events rebuild")
         raise ReceiptUnavailable(502, "the office serves no signed document for the current version")
-    key = reader.signing_key(current.office, document.signature.key_id, block_number)
-    block = reader.block(block_number)
-    slot = right_slot(chain_rid)
-    proof = reader.storage_proof(slot, block_number)
-    header = header_fields(reader.raw_header(block_number)) if proof is not None else None
-    anchor = None
-    if document.anchor is not None:
-        anchor = {**document.anchor}
-    body: dict[str, Any] = {
+    signature = _signature(document)
+    return {
         "schema": RECEIPT_SCHEMA,
-        "issuedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "rightId": text or document.right_id,
-        "chainRightId": _hex(chain_rid),
+        "issuedAt": _now(),
+        "rightId": ev.right_id or document.right_id or ev.requested,
+        "chainRightId": _hex(ev.chain_right_id),
         "version": current.version,
-        "record": {
-            "canonical": base64.b64encode(document.canonical).decode("ascii"),
-            "recordHash": _hex(document.record_hash),
-            "signature": document.signature.to_json(),
-        },
-        "officeKey": _key_json(key, current.office, document.signature.key_id),
-        "chain": {
-            "chainId": reader.chain_id,
-            "contractAddress": reader.address,
-            "blockNumber": block.number,
-            "blockHash": _hex(block.hash),
-        },
+        "record": _record_json(document, signature),
+        "officeKey": _key_json(ev.key, current.office, signature),
+        "chain": _chain_json(chain_id, contract, ev.block),
         "event": {
             "name": current.event,
             "blockNumber": current.block_number,
             "blockHash": _hex(current.block_hash),
             "transactionHash": _hex(current.transaction_hash),
             "logIndex": current.log_index,
-            "signingBlock": signing_block(current, history),
+            "signingBlock": signing_block(current, chain.history),
             "fields": current.fields,
             "log": current.log,
         },
         "state": {k: v if k == "statusCode" else "0x" + v for k, v in current.state.to_json().items()},
         "stateDigest": _hex(current.state.digest()),
-        "anchor": anchor,
-        "storageProof": _storage_json(proof, slot) if proof is not None else None,
-        "blockHeader": header,
+        "anchor": {**document.anchor} if document.anchor is not None else None,
+        "storageProof": _proof_json(chain.proof),
+        "blockHeader": _header_json(chain.proof),
     }
-    return signer.sign(body) if signer is not None else body
 
 
-def _anchored_receipt(
-    reader: ChainReader,
-    documents: OfficeDocuments,
-    right_id: str,
-    chain_rid: bytes,
-    block_number: int,
-    signer: GatewaySigner | None,
-) -> dict[str, Any]:
+def _anchored_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, Any]:
     """The receipt of a right registered in an anchored batch (no per-right state yet): its record, the
     Merkle proof to the root, the RootAnchored event, and the EIP-1186 proof of the root's `_anchors` slot
     (office, count, block) at the stated block. `state` and `stateDigest` are null: nothing per right is on
     chain."""
-    not_found = ReceiptUnavailable(404, f"{right_id} has no entry on chain at block {block_number}")
-    office = reader.office(right_id.split(":", 1)[0], block_number)
-    if office is None:
+    not_found = ReceiptUnavailable(404, f"{ev.requested} has no entry on chain at block {ev.block.number}")
+    if isinstance(ev.anchored, Unreachable):
+        raise ReceiptUnavailable(502, f"the office endpoint could not be asked: {ev.anchored.reason}")
+    if not isinstance(ev.anchored, AnchoredRecord) or ev.right_id is None:
         raise not_found
-    try:
-        document = documents.by_version(office.endpoint, right_id, 1)
-    except OfficeUnreachable as err:
-        raise ReceiptUnavailable(502, f"the office endpoint could not be asked: {err.reason}") from None
-    if document is None or document.anchor is None:
+    document, anchor = ev.anchored.document, ev.anchored.anchor
+    if anchor.root is None:
+        raise ReceiptUnavailable(502, "the office's anchor is not {root, proof[]} of 32-byte hex values")
+    anchored, event, office = anchor.anchored, anchor.event, ev.right_id.split(":", 1)[0]
+    if anchored is None or event is None or anchored.office != office:
         raise not_found
-    root = bytes.fromhex(str(document.anchor["root"]).removeprefix("0x"))
-    proof = [str(p) for p in document.anchor.get("proof", [])]
-    anchored = reader.anchor_of(root, block_number)
-    event = reader.anchor_event(root, block_number)
-    if anchored is None or event is None or anchored.office != office.code:
-        raise not_found
-    key = reader.signing_key(office.code, document.signature.key_id, block_number)
-    block = reader.block(block_number)
-    slot = anchor_slot(root)
-    storage = reader.storage_proof(slot, block_number)
-    header = header_fields(reader.raw_header(block_number)) if storage is not None else None
-    body: dict[str, Any] = {
+    signature = _signature(document)
+    served_proof = document.anchor.get("proof", []) if document.anchor is not None else []
+    return {
         "schema": RECEIPT_SCHEMA,
-        "issuedAt": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "rightId": right_id,
-        "chainRightId": _hex(chain_rid),
+        "issuedAt": _now(),
+        "rightId": ev.right_id,
+        "chainRightId": _hex(ev.chain_right_id),
         "version": 1,
-        "record": {
-            "canonical": base64.b64encode(document.canonical).decode("ascii"),
-            "recordHash": _hex(document.record_hash),
-            "signature": document.signature.to_json(),
-        },
-        "officeKey": _key_json(key, office.code, document.signature.key_id),
-        "chain": {
-            "chainId": reader.chain_id,
-            "contractAddress": reader.address,
-            "blockNumber": block.number,
-            "blockHash": _hex(block.hash),
-        },
+        "record": _record_json(document, signature),
+        "officeKey": _key_json(anchor.key, office, signature),
+        "chain": _chain_json(chain_id, contract, ev.block),
         "event": {
             "name": "RootAnchored",
-            "blockNumber": event["blockNumber"],
-            "blockHash": _hex(event["blockHash"]),
-            "transactionHash": _hex(event["transactionHash"]),
-            "logIndex": event["logIndex"],
-            "signingBlock": event["blockNumber"],
-            "fields": event["fields"],
-            "log": event["log"],
+            "blockNumber": event.block_number,
+            "blockHash": _hex(event.block_hash),
+            "transactionHash": _hex(event.transaction_hash),
+            "logIndex": event.log_index,
+            "signingBlock": event.block_number,
+            "fields": event.fields,
+            "log": event.log,
         },
         "state": None,
         "stateDigest": None,
-        "anchor": {"root": _hex(root), "proof": proof, "blockNumber": anchored.block_number},
-        "storageProof": _storage_json(storage, slot) if storage is not None else None,
-        "blockHeader": header,
+        "anchor": {
+            "root": _hex(anchor.root),
+            "proof": [str(p) for p in served_proof],
+            "blockNumber": anchored.block_number,
+        },
+        "storageProof": _proof_json(anchor.slot),
+        "blockHeader": _header_json(anchor.slot),
     }
-    return signer.sign(body) if signer is not None else body
 
 
-def _key_json(key: Any, office: str, key_id: bytes) -> dict[str, Any]:
+def _document(fetched: SignedDocument | Unreachable | None) -> SignedDocument | None:
+    if isinstance(fetched, Unreachable):
+        raise ReceiptUnavailable(502, f"the office endpoint could not be asked: {fetched.reason}")
+    return fetched
+
+
+def _signature(document: SignedDocument) -> DetachedSignature:
+    if document.signature is None:
+        raise ReceiptUnavailable(502, "the office served the document without its signature")
+    return document.signature
+
+
+def _record_json(document: SignedDocument, signature: DetachedSignature) -> dict[str, Any]:
+    return {
+        "canonical": base64.b64encode(document.canonical).decode("ascii"),
+        "recordHash": _hex(hashlib.sha256(document.canonical).digest()),
+        "signature": signature.to_json(),
+    }
+
+
+def _key_json(evidence: KeyEvidence | None, office: str, signature: DetachedSignature) -> dict[str, Any]:
+    key = evidence.key if evidence is not None else None
     if key is None:
         return {
             "office": office,
-            "keyId": _hex(key_id),
+            "keyId": _hex(signature.key_id),
             "algorithm": None,
             "publicKey": None,
             "addedAtBlock": None,
@@ -208,20 +197,33 @@ def _key_json(key: Any, office: str, key_id: bytes) -> dict[str, Any]:
     return {**data, "keyId": "0x" + data["keyId"], "publicKey": "0x" + data["publicKey"]}
 
 
-def _storage_json(proof: dict[str, Any], slot: bytes) -> dict[str, Any]:
-    storage = proof["storageProof"][0]
+def _chain_json(chain_id: int, contract: str, block: BlockRef) -> dict[str, Any]:
     return {
-        "slot": _hex(slot),
-        "value": str(storage["value"]),
-        "accountProof": [str(node) for node in proof["accountProof"]],
-        "storageProof": [str(node) for node in storage["proof"]],
-        "account": {
-            "nonce": str(proof["nonce"]),
-            "balance": str(proof["balance"]),
-            "storageHash": str(proof["storageHash"]),
-            "codeHash": str(proof["codeHash"]),
-        },
+        "chainId": chain_id,
+        "contractAddress": contract,
+        "blockNumber": block.number,
+        "blockHash": _hex(block.hash),
     }
+
+
+def _proof_json(proof: StorageProof | None) -> dict[str, Any] | None:
+    if proof is None:
+        return None
+    return {
+        "slot": proof.slot,
+        "value": proof.value,
+        "accountProof": list(proof.account_proof),
+        "storageProof": list(proof.storage_proof),
+        "account": dict(proof.account),
+    }
+
+
+def _header_json(proof: StorageProof | None) -> dict[str, Any] | None:
+    return dict(proof.header) if proof is not None and proof.header is not None else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
 def _hex(value: bytes) -> str:

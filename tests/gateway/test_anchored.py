@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from gateway.app_factory import build
 from gateway.read_model.indexer import Indexer
 from gateway.settings import GatewaySettings
-from gateway.verify.receipt_check import check_receipt
+from gateway.verify.receipt_evidence import check_receipt
 from gateway.verify.signer import GatewaySigner
 from registry_node.protocol.records import OwnershipChange, Right
 from tests.gateway.conftest import Registry, start_registry
@@ -92,8 +92,19 @@ def test_an_anchored_record_gets_a_receipt_with_its_proof_that_verifies_offline(
     assert answer.status_code == 200, answer.text
     receipt = answer.json()
     assert receipt["anchor"] is not None and receipt["anchor"]["proof"]
-    assert check_receipt(receipt).ok, check_receipt(receipt).report()
-    assert check_receipt(receipt, registry.rpc_url).ok
+    offline, on_node = check_receipt(receipt), check_receipt(receipt, registry.rpc_url)
+    assert offline.ok, offline.report()
+    assert on_node.ok, on_node.report()
+    online = client.get(
+        f"/v1/rights/{rights[1]}/verification", params={"block": receipt["chain"]["blockNumber"]}
+    )
+    assert offline.verdict is not None and on_node.verdict is not None
+    names = [c["name"] for c in online.json()["checks"]]
+    assert "merkle-proof" in names
+    assert names == [c.name for c in offline.checks] == [c.name for c in on_node.verdict.checks]
+    assert (
+        online.json()["verdict"] == offline.verdict.verdict == on_node.verdict.verdict == "authentic-current"
+    )
     receipt["anchor"]["proof"][0] = "0x" + "00" * 32
     assert not check_receipt(receipt).ok
 

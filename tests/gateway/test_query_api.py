@@ -18,6 +18,8 @@ from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+from gateway.verify.chain_reads import ChainReader
+from gateway.verify.verifier import Verifier
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.records import chain_right_id
 from tests.gateway.conftest import Registry
@@ -48,7 +50,8 @@ class World:
         indexer = Indexer(engine, w3, contract, self.documents, confirmations=0)
         indexer.run_once()
         indexer.enrich_once()
-        self.services = Services(self.settings, engine, w3, contract, Index(engine), self.documents)
+        verifier = Verifier(ChainReader(w3, contract), self.documents, confirmations=0)
+        self.services = Services(self.settings, engine, w3, contract, Index(engine), verifier)
         self.client = TestClient(create_app(self.services))
 
 
@@ -219,4 +222,4 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(world: World) -> None:
 
 def _rest(world: World) -> tuple[Any, ...]:
     s = world.services
-    return (s.engine, s.w3, s.contract, s.index, s.documents)
+    return (s.engine, s.w3, s.contract, s.index, s.verifier)

@@ -9,8 +9,10 @@ from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
-from gateway.api.routes.verification import InvalidBlock
-from gateway.verify.chain_reads import BlockOutOfRange, ChainReader
+from gateway.api.routes.verification import InvalidBlock, InvalidRightId
+from gateway.verify.chain_reads import BlockOutOfRange
+from gateway.verify.facts import BadRightId
+from gateway.verify.models import Receipt
 from gateway.verify.receipts import ReceiptUnavailable, build_receipt
 from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.protocol.http.problems import ApiError
@@ -27,15 +29,11 @@ class ReceiptProblem(ApiError):
         self.status = status
 
 
-class InvalidRightId(ApiError):
-    slug = "invalid-right-id"
-    title = "Invalid right id"
-
-
 @router.get(
     f"/{RIGHT_ID_SEGMENT}/receipt",
     operation_id="readReceipt",
-    response_model=dict[str, Any],
+    response_model=Receipt,
+    response_model_exclude_unset=True,
     responses=problem_responses(400, 404, 409, 502),
     summary="Receipt of the right's current version (schema ipreg/receipt/1), signed by the gateway",
 )
@@ -46,16 +44,10 @@ async def read_receipt(
         int | None, Query(ge=0, description="The stated block; default head less confirmations.")
     ] = None,
 ) -> dict[str, Any]:
-    verifier = services.verifier
-    reader: ChainReader = verifier.reader
-
-    def receipt() -> dict[str, Any]:
-        number = verifier.block_at(block).number
-        return build_receipt(reader, services.documents, right_id, number, services.signer)
-
+    gatherer = services.verifier.gatherer
     try:
-        return await run_in_threadpool(receipt)
-    except ValueError as err:
+        return await run_in_threadpool(build_receipt, gatherer, right_id, block, services.signer)
+    except BadRightId as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None

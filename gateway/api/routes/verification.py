@@ -1,9 +1,11 @@
 """Verification: GET /v1/rights/{rightId}/verification and POST /v1/verifications (upload a document).
 
-Verdicts come from `gateway.verify.verifier.Verifier` (chain state at a stated block, the office's deep
-link), signed by the gateway key. An upload is refused with 413 as soon as it passes the size limit,
-before it is read whole. A small JSON upload is verified on the event loop when everything it needs from
-the chain is already cached for the stated block (see `gateway.nonblocking`), else in a worker thread.
+A verdict is the evidence gathered at a stated block (`gateway.verify.evidence`: the chain, the office's
+deep link) judged by `gateway.verify.judge`, and signed by the gateway key. Gathering waits on the chain and
+the offices, so it runs in a worker thread; judging is CPU only and runs on the event loop. A small JSON
+upload whose chain reads are all cached for the stated block is gathered on the event loop too (from the
+cache alone), sparing it the thread hop. An upload is refused with 413 as soon as it passes the size limit,
+before it is read whole.
 """
 
 from __future__ import annotations
@@ -11,14 +13,17 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
-from gateway.nonblocking import WouldBlock, nonblocking
-from gateway.verify.chain_reads import BlockOutOfRange
-from gateway.verify.verifier import VERDICTS, Verdict, Verifier, is_light, parse_multipart
+from gateway.services import Services
+from gateway.verify.chain_reads import BlockOutOfRange, NotCached
+from gateway.verify.evidence import Gatherer
+from gateway.verify.facts import BadRightId, UploadEvidence
+from gateway.verify.judge import judge
+from gateway.verify.models import Verdict
+from gateway.verify.uploads import is_light, parse_multipart
 from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.protocol.http.problems import ApiError, PayloadTooLarge
 
@@ -40,41 +45,14 @@ class EmptyUpload(ApiError):
     title = "Nothing to verify"
 
 
-class CheckPublic(BaseModel):
-    name: str
-    result: str = Field(description="pass, fail or skipped")
-    detail: str
-
-
-class BlockPublic(BaseModel):
-    number: int
-    hash: str
-
-
-class VerdictPublic(BaseModel):
-    """A verdict with every check done; `gatewaySignature` covers the RFC 8785 JSON of the rest."""
-
-    schema_: str = Field(alias="schema")
-    verdict: str = Field(description=" | ".join(VERDICTS))
-    rightId: str | None = None
-    chainRightId: str | None = None
-    version: int | None = None
-    currentVersion: int | None = None
-    block: BlockPublic
-    subject: dict[str, Any]
-    checks: list[CheckPublic]
-    stillChecked: list[str] | None = None
-    gatewaySignature: dict[str, str] | None = None
-
-
-def _signed(services: Any, body: dict[str, Any]) -> dict[str, Any]:
+def _signed(services: Services, body: dict[str, Any]) -> dict[str, Any]:
     return services.signer.sign(body) if services.signer is not None else body
 
 
 @router.get(
     f"/v1/rights/{RIGHT_ID_SEGMENT}/verification",
     operation_id="verifyRight",
-    response_model=VerdictPublic,
+    response_model=Verdict,
     response_model_exclude_none=True,
     responses=problem_responses(400),
     summary="Verify a right's current signed record against chain state at a stated block",
@@ -86,20 +64,20 @@ async def verify_right(
         int | None, Query(ge=0, description="The stated block; default head less confirmations.")
     ] = None,
 ) -> dict[str, Any]:
-    verifier: Verifier = services.verifier
+    gatherer = services.verifier.gatherer
     try:  # always in a worker thread: the office's deep link is fetched
-        verdict = await run_in_threadpool(verifier.verify_right, right_id, block)
-    except ValueError as err:
+        evidence = await run_in_threadpool(gatherer.right, right_id, block)
+    except BadRightId as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
-    return _signed(services, verdict.to_json())
+    return _signed(services, judge(evidence).to_json())
 
 
 @router.post(
     "/v1/verifications",
     operation_id="verifyDocument",
-    response_model=VerdictPublic,
+    response_model=Verdict,
     response_model_exclude_none=True,
     responses=problem_responses(400, 413),
     summary="Verify an uploaded record JSON, signed document, ST.96 XML or any file",
@@ -146,25 +124,25 @@ async def verify_document(
         body, content_type, filename = part[0], part[1] or "", part[2]
     if not body:
         raise EmptyUpload("body", "the upload is empty")
-    verifier: Verifier = services.verifier
+    gatherer = services.verifier.gatherer
     try:
-        verdict = _verify_without_io(verifier, body, content_type, filename, block)
-        if verdict is None:
-            verdict = await run_in_threadpool(verifier.verify_document, body, content_type, filename, block)
+        evidence = _gathered_from_cache(gatherer, body, content_type, filename, block)
+        if evidence is None:
+            evidence = await run_in_threadpool(gatherer.upload, body, content_type, filename, block)
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
-    return _signed(services, verdict.to_json())
+    return _signed(services, judge(evidence).to_json())
 
 
-def _verify_without_io(
-    verifier: Verifier, body: bytes, content_type: str, filename: str | None, block: int | None
-) -> Verdict | None:
-    """The verdict on a light upload, worked out here on the event loop when it needs no I/O; None when it
-    would (a chain read not cached yet, a deep-link fetch, an index query) or the upload is not light."""
+def _gathered_from_cache(
+    gatherer: Gatherer, body: bytes, content_type: str, filename: str | None, block: int | None
+) -> UploadEvidence | None:
+    """The evidence on a light upload, gathered here on the event loop from what is cached for the stated
+    block; None when it needs more (a chain read not cached yet, a deep-link fetch, an index look-up) or
+    the upload is not light."""
     if not is_light(body, content_type, filename):
         return None
     try:
-        with nonblocking():
-            return verifier.verify_document(body, content_type, filename, block)
-    except WouldBlock:
+        return gatherer.cached().upload(body, content_type, filename, block)
+    except NotCached:
         return None

@@ -1,5 +1,6 @@
-"""Verification on the event loop (gateway.nonblocking): an upload is verified there only from what is already
-cached for the stated block, gets the verdict a worker thread would give, and a new block is read afresh."""
+"""Gathering on the event loop: a light upload's evidence is gathered there only from what is cached for
+the stated block (`Gatherer.cached`), gets the verdict a worker thread would give, and a new block is read
+afresh."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from gateway.api.routes import verification
-from gateway.nonblocking import WouldBlock, may_block, nonblocking
-from gateway.verify.chain_reads import ChainReader
-from gateway.verify.verifier import Verifier, is_light
+from gateway.verify.chain_reads import ChainReader, NotCached
+from gateway.verify.judge import judge
+from gateway.verify.uploads import is_light
+from gateway.verify.verifier import Verifier
+from registry_node.protocol.records import chain_right_id
 
 UPLOAD_LIMIT = 64 * 1024
 
@@ -39,14 +42,20 @@ def passed(body: dict[str, Any]) -> dict[str, str]:
     return {c["name"]: c["result"] for c in body["checks"]}
 
 
-def test_may_block_raises_only_inside_nonblocking() -> None:
-    may_block("a chain read")
-    with nonblocking(), pytest.raises(WouldBlock, match="a chain read would block"):
-        may_block("a chain read")
-    may_block("a chain read")
+def test_a_cached_view_of_the_reader_answers_only_what_its_cache_holds(world: World) -> None:
+    reader = ChainReader(world.w3, world.contract)  # a reader of its own, so its cache starts empty
+    block = world.w3.eth.block_number
+    right = chain_right_id(world.facts["three_versions"])
+    with pytest.raises(NotCached, match="a chain call is not cached"):
+        reader.cached().right_of(right, block)
+    with pytest.raises(NotCached, match="a chain read is not cached"):
+        reader.cached().head()
+    entry = reader.right_of(right, block)
+    assert reader.cached().right_of(right, block) == entry
+    assert entry.version == 3
 
 
-def test_a_cold_verification_would_block_and_a_warm_one_gives_the_threads_verdict(world: World) -> None:
+def test_a_cold_gathering_needs_the_chain_and_a_warm_one_gives_the_threads_verdict(world: World) -> None:
     # A reader of its own, so its cache starts empty.
     verifier = Verifier(
         ChainReader(world.w3, world.contract),
@@ -54,13 +63,24 @@ def test_a_cold_verification_would_block_and_a_warm_one_gives_the_threads_verdic
         known_head=Head(world.w3.eth.block_number),
     )
     upload = served(world, world.facts["three_versions"], 3)
-    with nonblocking(), pytest.raises(WouldBlock):
-        verifier.verify_document(upload)
+    with pytest.raises(NotCached):
+        verifier.gatherer.cached().upload(upload)
     in_thread = verifier.verify_document(upload)
-    with nonblocking():
-        on_loop = verifier.verify_document(upload)
+    on_loop = judge(verifier.gatherer.cached().upload(upload))
     assert on_loop.to_json() == in_thread.to_json()
     assert on_loop.verdict == "authentic-current"
+
+
+def test_a_deep_link_is_never_fetched_from_the_cache(world: World) -> None:
+    """A bare record needs its signature from its office: that fetch is I/O even when every chain read is
+    cached, so it is left to a worker thread."""
+    verifier = Verifier(
+        world.reader, world.verifier.documents, confirmations=0, known_head=Head(world.w3.eth.block_number)
+    )
+    record = json.dumps(world.document("EP", world.facts["three_versions"], 3)["record"]).encode()
+    assert verifier.verify_document(record).verdict == "authentic-current"  # its chain reads now cached
+    with pytest.raises(NotCached, match="a deep-link fetch is not cached"):
+        verifier.gatherer.cached().upload(record)
 
 
 def test_light_uploads_are_small_json_only() -> None:
@@ -75,7 +95,7 @@ def test_light_uploads_are_small_json_only() -> None:
 @pytest.fixture()
 def loop_client(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[TestClient, Head, list[str]]:
     """The verification route over a verifier whose head moves only when the test says so, counting the
-    verifications handed to a worker thread."""
+    gatherings handed to a worker thread."""
     head = Head(world.w3.eth.block_number)
     verifier = Verifier(world.reader, world.verifier.documents, confirmations=0, known_head=head)
     threaded: list[str] = []
@@ -106,9 +126,9 @@ def test_a_new_block_with_a_changed_right_gives_the_new_verdict_not_a_cached_one
     first = served(world, right_id, 1)
 
     cold = client.post("/v1/verifications", content=first).json()
-    assert cold["verdict"] == "authentic-current" and threaded == ["verify_document"]
+    assert cold["verdict"] == "authentic-current" and threaded == ["upload"]
     warm = client.post("/v1/verifications", content=first).json()
-    assert threaded == ["verify_document"], "a verification answered from the block's cache stays on the loop"
+    assert threaded == ["upload"], "an upload gathered from the block's cache stays on the loop"
     assert warm["verdict"] == "authentic-current" and warm["block"] == cold["block"]
     assert all(
         passed(warm)[name] == "pass" for name in ("chain-state", "record-hash", "signature", "key-validity")
@@ -123,6 +143,6 @@ def test_a_new_block_with_a_changed_right_gives_the_new_verdict_not_a_cached_one
     superseded = client.post("/v1/verifications", content=first).json()
     assert superseded["verdict"] == "authentic-superseded", superseded
     assert superseded["block"]["number"] == head.number and superseded["currentVersion"] == 2
-    assert threaded == ["verify_document"] * 2, "the new block's state was read from the chain"
+    assert threaded == ["upload"] * 2, "the new block's state was read from the chain"
     current = client.post("/v1/verifications", content=served(world, right_id, 2)).json()
     assert current["verdict"] == "authentic-current" and current["version"] == 2

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from gateway.api.errors import install_gateway_error_handlers
 from gateway.api.routes import keys, receipts, verification
-from gateway.verify.receipt_check import check_receipt
+from gateway.verify.receipt_evidence import check_receipt
 from gateway.verify.signer import check_gateway_signature
 from registry_node.protocol.http.problems import install_problem_openapi
 
@@ -27,7 +27,6 @@ def client(world: World) -> TestClient:
         settings=SimpleNamespace(max_upload_bytes=UPLOAD_LIMIT),
         verifier=world.verifier,
         signer=world.signer,
-        documents=world.verifier.documents,
     )
     for module in (verification, receipts, keys):
         app.include_router(module.router)

@@ -10,7 +10,8 @@ from pathlib import Path
 
 from conftest import EVIDENCE, World  # type: ignore[import-not-found]  # this folder's conftest
 
-from gateway.verify.verifier import Candidate, Verdict
+from gateway.verify.facts import Candidate
+from gateway.verify.models import Verdict
 from registry_node.protocol.records import chain_right_id
 
 ST96 = Path(__file__).resolve().parents[2] / "assets" / "st96"

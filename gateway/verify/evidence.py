@@ -1,0 +1,434 @@
+"""Gathering the evidence a verdict rests on: every chain read, at one stated block, and every fetch from an
+office's deep link that a verification needs. All of verification's I/O is here; `gateway.verify.judge`
+decides on what this gathers.
+
+For a right, the gatherer reads the right's entry and history at block B, proves the rebuilt state with
+`matchesState` at B, reads the standing of the competent office, fetches the signed document of the
+current version from that office's deep link (the endpoint read from OfficeRegistry at B), and reads the
+key the document's signature names, with its validity for the block the record was first committed in. An
+upload (a record JSON, a node's signed document JSON, an ST.96 XML or any file) is matched against the
+chain the same way. The index is never trusted: a `locate(hash)` hook may only point at candidate rights,
+which are then read from the chain.
+
+The reads stop where the judge will stop (a right not on chain, a state the chain does not hold, a
+confidential version), so a verification asks no more than its verdict needs. Only a chain that cannot be
+read raises (ChainError; BlockOutOfRange for a block the registry cannot be read at).
+
+`cached()` gives the same gatherer answering from the chain reader's per-block cache alone: a read it does
+not hold, a deep-link fetch or an index look-up raises NotCached. The API gathers a light upload that way on
+the event loop, and in a worker thread only when that raises.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import replace
+from typing import Any
+
+from gateway.deep_links import FetchedDocument, OfficeDocuments, OfficeUnreachable
+from gateway.verify.chain_reads import BlockOutOfRange, ChainReader, NotCached
+from gateway.verify.facts import (
+    AnchoredRecord,
+    AnchorEvidence,
+    BlockRef,
+    CandidateEvidence,
+    ChainState,
+    Fetched,
+    FileEvidence,
+    KeyEvidence,
+    OfficeStanding,
+    RecordEvidence,
+    RightEvidence,
+    SignedDocument,
+    SourceFetch,
+    StorageProof,
+    Unreachable,
+    UploadEvidence,
+    XmlEvidence,
+    evidence_version,
+    matching_version,
+    parse_right_id,
+    signing_block,
+)
+from gateway.verify.state_proofs import anchor_slot, header_fields, right_slot
+from gateway.verify.uploads import as_candidate, claims, classify, hex32
+from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.signing import DetachedSignature
+from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96
+
+MAX_SOURCE_FETCHES = 20
+
+Locate = Callable[[bytes], Iterable[Any]]
+
+
+class Gatherer:
+    """Gathers evidence from a chain reader and the offices' deep links; shared by request threads and the
+    event loop. `known_head` gives, from memory, the head the gateway's indexer last saw (it polls the chain
+    anyway): a verification then needs no round trip to learn it, and everything else it reads is at that
+    block, cached by block."""
+
+    def __init__(
+        self,
+        reader: ChainReader,
+        documents: OfficeDocuments | None,
+        confirmations: int = 1,
+        locate: Locate | None = None,
+        known_head: Callable[[], int | None] | None = None,
+    ) -> None:
+        self.reader = reader
+        self.documents = documents  # None: no fetch may be made (from the cache alone)
+        self.confirmations = confirmations
+        self.locate = locate
+        self.known_head = known_head
+        self.cache_only = False
+        self._cached: Gatherer | None = None
+
+    def cached(self) -> Gatherer:
+        """This gatherer reading from the chain reader's cache alone; what would need I/O raises NotCached."""
+        if self._cached is None:
+            view = Gatherer(self.reader.cached(), None, self.confirmations, self.locate, self.known_head)
+            view.cache_only = True
+            view._cached = view
+            self._cached = view
+        return self._cached
+
+    def block_at(self, at_block: int | None = None) -> BlockRef:
+        """The stated block: `at_block`, or the head less the confirmation depth. BlockOutOfRange for a
+        block before the registry's first block (`start_block`) or after the head."""
+        head = (self.known_head() if self.known_head else None) or self.reader.head()
+        if at_block is None:
+            return self.reader.block(max(head - self.confirmations, 0))
+        if at_block > head:
+            head = self.reader.head()  # a block newer than the indexer has seen: ask the chain itself
+        if at_block < self.reader.start_block:
+            raise BlockOutOfRange(
+                at_block, f"block {at_block} is before the registry's first block {self.reader.start_block}"
+            )
+        if at_block > head:
+            raise BlockOutOfRange(at_block, f"block {at_block} is not mined yet (the head is {head})")
+        return self.reader.block(at_block)
+
+    @property
+    def chain_id(self) -> int:
+        return self.reader.chain_id
+
+    @property
+    def contract_address(self) -> str:
+        return self.reader.address
+
+    # ------------------------------------------------------------ a right
+
+    def right(
+        self,
+        requested: str,
+        at_block: int | None = None,
+        given: SignedDocument | None = None,
+        proofs: bool = False,
+    ) -> RightEvidence:
+        """The evidence on the right's current version at the stated block. `given`: its signed record from
+        elsewhere (a receipt), so no deep link is asked; `proofs`: with the storage proofs a receipt
+        carries. BadRightId for an id that is neither `EP:PAT:…` nor a 0x chain id."""
+        block = self.block_at(at_block)
+        number = block.number
+        text, chain_rid = parse_right_id(requested)
+        entry = self.reader.right_of(chain_rid, number)
+        if entry.version == 0:
+            anchored = None
+            if text is not None:
+                anchored = self._anchored_by_office(text, number, given=given, proofs=proofs)
+            return RightEvidence(block, requested, text, chain_rid, None, anchored=anchored)
+        chain = self._chain_state(chain_rid, entry.version, number, proofs)
+        if not chain.rebuilt or chain.matches is False:
+            return RightEvidence(block, requested, text, chain_rid, chain)
+        current = chain.history[-1]
+        office = self._standing(current.office, number)
+        document: Fetched = given
+        if current.sealed:
+            document = None
+        elif document is None:
+            endpoint = _endpoint(office)
+            if text is not None:
+                document = self._by_version(endpoint, text, current.version)
+            else:
+                document = self._by_hash(endpoint, current.record_hash)
+        key = None
+        if isinstance(document, SignedDocument):
+            signing = signing_block(current, chain.history)
+            key = self._key(current.office, document.signature, signing, number)
+        return RightEvidence(block, requested, text, chain_rid, chain, office, document, key)
+
+    # ------------------------------------------------------------ an upload
+
+    def upload(
+        self,
+        data: bytes,
+        content_type: str | None = None,
+        filename: str | None = None,
+        at_block: int | None = None,
+        locate: Locate | None = None,
+    ) -> UploadEvidence:
+        """The evidence on an uploaded document, whatever it turns out to be."""
+        block = self.block_at(at_block)
+        digest = hashlib.sha256(data).digest()
+        upload = classify(data, content_type, filename)
+        record = xml = file = None
+        if upload.form == "st96-xml":
+            xml = self._xml(data, block.number)
+        elif upload.canonical is not None:
+            record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
+        else:
+            file = self._file(digest, locate or self.locate, block.number)
+        return UploadEvidence(
+            block, digest, len(data), filename, upload.form, upload.error, record, xml, file
+        )
+
+    def _record(
+        self,
+        canonical: bytes,
+        signature: DetachedSignature | None,
+        anchor: Mapping[str, Any] | None,
+        block: int,
+    ) -> RecordEvidence:
+        claimed = claims(canonical)
+        claimed_id = claimed[0]
+        if claimed_id is None:
+            return RecordEvidence(canonical, signature, anchor, claimed)
+        digest = hashlib.sha256(canonical).digest()
+        chain_rid = chain_right_id(claimed_id)
+        version = self.reader.right_of(chain_rid, block).version
+        if anchor is not None:
+            anchored = self._anchor(canonical, signature, anchor, claimed_id, block, version)
+            return RecordEvidence(canonical, signature, anchor, claimed, version, anchored=anchored)
+        if version == 0:
+            served = self._anchored_by_office(claimed_id, block, digest=digest)
+            anchored_record = served if isinstance(served, AnchoredRecord) else None
+            return RecordEvidence(canonical, signature, anchor, claimed, version, anchored=anchored_record)
+        chain = self._chain_state(chain_rid, version, block)
+        if not chain.rebuilt or chain.matches is False:
+            return RecordEvidence(canonical, signature, anchor, claimed, version, chain)
+        history = chain.history
+        office = self._standing(history[-1].office, block)
+        target = matching_version(history, digest)
+        fetched: Fetched = None
+        if target is None:  # tampered or confidential: the signature is checked as the latest version's
+            key = self._key(history[-1].office, signature, history[-1].block_number, block)
+        elif signature is not None:
+            key = self._key(target.office, signature, signing_block(target, history), block)
+        else:  # its signature from the office that published it
+            fetched = self._by_hash(self._endpoint(target.office, block), digest)
+            key = None
+            if isinstance(fetched, SignedDocument) and fetched.canonical == canonical:
+                key = self._key(target.office, fetched.signature, signing_block(target, history), block)
+        return RecordEvidence(
+            canonical, signature, anchor, claimed, version, chain, office, None, fetched, key
+        )
+
+    def _xml(self, data: bytes, block: int) -> XmlEvidence | str:
+        try:
+            document = parse_st96(data)
+        except St96Error as err:
+            return str(err)
+        right_id = document.right.rightId
+        chain_rid = chain_right_id(right_id)
+        entry = self.reader.right_of(chain_rid, block)
+        evidence = XmlEvidence(right_id, document.c14n_sha256, entry.version)
+        if entry.version == 0:
+            return evidence
+        chain = self._chain_state(chain_rid, entry.version, block)
+        evidence = replace(evidence, chain=chain)
+        if not chain.rebuilt or chain.matches is False:
+            return evidence
+        history = chain.history
+        office = self._standing(history[-1].office, block)
+        endpoint = _endpoint(office)
+        published = [v for v in history if not v.sealed]
+        sources: list[SourceFetch] = []
+        for version in (published[:1] + list(reversed(published[1:])))[:MAX_SOURCE_FETCHES]:
+            fetched = self._by_version(endpoint, right_id, version.version)
+            if not isinstance(fetched, SignedDocument) or fetched.source_xml is None:
+                sources.append(SourceFetch(version, fetched))
+                if isinstance(fetched, Unreachable):
+                    break
+                continue
+            try:
+                source_hash: bytes | None = hashlib.sha256(canonical_xml(fetched.source_xml)).digest()
+            except St96Error:
+                source_hash = None
+            sources.append(SourceFetch(version, fetched, source_hash))
+            if source_hash == document.c14n_sha256:
+                key = self._key(version.office, fetched.signature, signing_block(version, history), block)
+                return replace(evidence, office=office, sources=tuple(sources), key=key)
+        return replace(evidence, office=office, sources=tuple(sources))
+
+    def _file(self, digest: bytes, locate: Locate | None, block: int) -> FileEvidence:
+        if locate is None:
+            return FileEvidence(None)
+        if self.cache_only:
+            raise NotCached("an index look-up")
+        candidates = [c for c in (as_candidate(item) for item in locate(digest)) if c is not None]
+        visited: list[CandidateEvidence] = []
+        for candidate in candidates:
+            if candidate.chain_right_id is None:
+                continue
+            chain_rid = candidate.chain_right_id
+            history = tuple(self.reader.history(chain_rid, block))
+            if not history:
+                continue
+            seen = CandidateEvidence(chain_rid, candidate.right_id, history)
+            if evidence_version(history, digest) is not None:
+                entry = self.reader.right_of(chain_rid, block)
+                visited.append(replace(seen, chain=self._chain_state(chain_rid, entry.version, block)))
+                break
+            match = next((v for v in history if not v.sealed and v.record_hash == digest), None)
+            if match is None:
+                visited.append(seen)
+                continue
+            fetched = self._by_hash(self._endpoint(match.office, block), digest)
+            if isinstance(fetched, SignedDocument):
+                record = self._record(fetched.canonical, fetched.signature, None, block)
+                visited.append(replace(seen, fetched=fetched, record=record))
+                break
+            visited.append(replace(seen, fetched=fetched))
+            if isinstance(fetched, Unreachable):
+                break
+        return FileEvidence(len(candidates), tuple(visited))
+
+    # ------------------------------------------------------------ anchors
+
+    def _anchored_by_office(
+        self,
+        right_id: str,
+        block: int,
+        digest: bytes | None = None,
+        given: SignedDocument | None = None,
+        proofs: bool = False,
+    ) -> AnchoredRecord | Unreachable | None:
+        """A right with no per-right state may be in an anchored batch: its office's document (by version 1,
+        or by record hash) then carries its anchor and proof."""
+        office = self.reader.office(right_id.split(":", 1)[0], block)
+        if office is None:
+            return None
+        document = given
+        if document is None:
+            if digest is None:
+                fetched = self._by_version(office.endpoint, right_id, 1)
+            else:
+                fetched = self._by_hash(office.endpoint, digest)
+            if not isinstance(fetched, SignedDocument):
+                return fetched
+            document = fetched
+        if document.anchor is None:
+            return None
+        anchor = self._anchor(
+            document.canonical, document.signature, document.anchor, right_id, block, 0, proofs
+        )
+        return AnchoredRecord(document, anchor)
+
+    def _anchor(
+        self,
+        canonical: bytes,
+        signature: DetachedSignature | None,
+        anchor: Mapping[str, Any],
+        right_id: str,
+        block: int,
+        per_right_version: int,
+        proofs: bool = False,
+    ) -> AnchorEvidence:
+        try:
+            root = hex32(anchor.get("root"))
+            proof = tuple(hex32(p) for p in anchor.get("proof", []))
+        except (TypeError, ValueError):
+            return AnchorEvidence(None)
+        anchored = self.reader.anchor_of(root, block)
+        evidence = AnchorEvidence(root, proof, anchored)
+        if proofs:
+            slot = self._storage_proof(anchor_slot(root), block)
+            evidence = replace(evidence, slot=slot, event=self.reader.anchor_event(root, block))
+        if anchored is None or anchored.office != right_id.split(":", 1)[0]:
+            return evidence
+        digest = hashlib.sha256(canonical).digest()
+        return replace(
+            evidence,
+            included=self.reader.verify_record(root, digest, list(proof), block),
+            office=self._standing(anchored.office, block),
+            key=self._key(anchored.office, signature, anchored.block_number, block),
+            history=tuple(self.reader.history(chain_right_id(right_id), block)) if per_right_version else (),
+        )
+
+    # ------------------------------------------------------------ shared reads
+
+    def _chain_state(self, chain_rid: bytes, version: int, block: int, proofs: bool = False) -> ChainState:
+        history = tuple(self.reader.history(chain_rid, block))
+        matches = None
+        if history and history[-1].version == version:
+            matches = self.reader.matches_state(chain_rid, history[-1].state, block)
+        proof = self._storage_proof(right_slot(chain_rid), block) if proofs else None
+        return ChainState(version, history, matches, proof)
+
+    def _standing(self, code: str, block: int) -> OfficeStanding:
+        info = self.reader.office(code, block)
+        suspended = info is not None and info.status == "suspended"
+        return OfficeStanding(code, info, self.reader.suspended_at(code, block) if suspended else None)
+
+    def _endpoint(self, code: str, block: int) -> str:
+        info = self.reader.office(code, block)
+        return info.endpoint if info is not None else ""
+
+    def _key(
+        self, office: str, signature: DetachedSignature | None, signing: int, block: int
+    ) -> KeyEvidence | None:
+        """The key `signature` names, as `office` registered it at `block`, and whether it was valid for the
+        block `signing`."""
+        if signature is None:
+            return None
+        key = self.reader.signing_key(office, signature.key_id, block)
+        valid = None
+        if key is not None and key.algorithm is not None:
+            valid = self.reader.is_key_valid_at(office, key.key_id, signing, block)
+        return KeyEvidence(office, signing, key, valid)
+
+    def _storage_proof(self, slot: bytes, block: int) -> StorageProof | None:
+        """EIP-1186 proof of `slot` at `block` with the block's header; None if the chain has no
+        eth_getProof."""
+        proof = self.reader.storage_proof(slot, block)
+        if proof is None:
+            return None
+        storage = proof["storageProof"][0]
+        return StorageProof(
+            contract=self.reader.address,
+            slot="0x" + slot.hex(),
+            value=str(storage["value"]),
+            account_proof=tuple(str(node) for node in proof["accountProof"]),
+            storage_proof=tuple(str(node) for node in storage["proof"]),
+            account={name: str(proof[name]) for name in ("nonce", "balance", "storageHash", "codeHash")},
+            header=header_fields(self.reader.raw_header(block)),
+        )
+
+    def _by_version(self, endpoint: str, right_id: str, version: int) -> Fetched:
+        return self._fetch(lambda documents: documents.by_version(endpoint, right_id, version))
+
+    def _by_hash(self, endpoint: str, record_hash: bytes) -> Fetched:
+        return self._fetch(lambda documents: documents.by_hash(endpoint, record_hash))
+
+    def _fetch(self, fetch: Callable[[OfficeDocuments], FetchedDocument | None]) -> Fetched:
+        if self.documents is None:
+            raise NotCached("a deep-link fetch")
+        try:
+            document = fetch(self.documents)
+        except OfficeUnreachable as err:
+            return Unreachable(err.endpoint, err.reason)
+        if document is None:
+            return None
+        return SignedDocument(
+            canonical=document.canonical,
+            signature=document.signature,
+            anchor=document.anchor,
+            url=document.url,
+            right_id=document.right_id,
+            source_xml=document.source_xml,
+        )
+
+
+def _endpoint(office: OfficeStanding) -> str:
+    return office.info.endpoint if office.info is not None else ""
