@@ -27,7 +27,6 @@ from tests.support.chain import (
     RawGanacheFactory,
     consortium_config,
     deploy_fresh,
-    pick_free_port,
     stop_process,
     wait_for_rpc,
 )
@@ -37,7 +36,6 @@ __all__ = [
     "FreshChain",
     "GanacheFactory",
     "RawGanacheFactory",
-    "pick_free_port",
     "stop_process",
     "wait_for_rpc",
 ]

@@ -18,12 +18,13 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import GanacheFactory, pick_free_port, stop_process
+from conftest import GanacheFactory, stop_process
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from registry_node.devnet.ganache import free_port
 from registry_node.node.cli import Algorithm
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.settings import load_settings
@@ -149,7 +150,7 @@ class Network:
 
 
 def init_node(code: str, base: Path, rpc_url: str) -> NodeProcess:
-    port = pick_free_port()
+    port = free_port()
     data_dir = base / code.lower()
     algorithm = "ecdsa-p256" if code == "GB" else "ed25519"
     result = answer(

@@ -2,8 +2,7 @@
 
 Shared by the node's and the gateway's tests (import `tests.support.chain`). Readiness is checked by asking
 the chain for its id, never by sleeping a fixed time. Ports come from
-`registry_node.devnet.ganache.free_port`: outside the ephemeral range, and never handed out twice
-(`pick_free_port` is that same function).
+`registry_node.devnet.ganache.free_port`: outside the ephemeral range, and never handed out twice.
 """
 
 from __future__ import annotations
@@ -35,7 +34,6 @@ OFFICES = {
     "KR": ("Korean Intellectual Property Office", "https://kr.example/registry"),
 }
 VOTING_PERIOD_DAYS = 7
-pick_free_port = free_port  # the name the gateway's and the API's tests import
 
 
 def wait_for_rpc(
