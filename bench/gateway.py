@@ -41,7 +41,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import shutil  # noqa: E402
-import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -57,7 +56,7 @@ import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 
 from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
-from registry_node.devnet.ganache import free_port  # noqa: E402
+from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import right_path  # noqa: E402
 from registry_node.protocol.keys import SigningAlgorithm  # noqa: E402
 from registry_node.protocol.signing import DetachedSignature, verify_signature  # noqa: E402
@@ -109,9 +108,8 @@ class Upload:
 @contextmanager
 def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Demo]:
     """A fresh demo consortium whose gateway process also serves the bare routes."""
-    nodes = (free_port(), free_port(), free_port())
-    ports = DemoPorts(chain=free_port(), gateway=free_port(), nodes=nodes)
-    demo = Demo(folder, ports, say, gateway_program=(sys.executable, str(Path(__file__).resolve()), "serve"))
+    server = (sys.executable, str(Path(__file__).resolve()), "serve")
+    demo = Demo(folder, DemoPorts.free(), say, gateway_program=server)
     try:
         demo.start(threading.Event())
         yield demo
@@ -120,8 +118,7 @@ def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Dem
 
 
 def deep_link(demo: Demo, office: str, right_id: str, version: int) -> str:
-    port = demo.state["offices"][office]["port"]
-    return f"http://127.0.0.1:{port}/v1/documents/{right_path(right_id)}/{version}"
+    return f"{demo.consortium.offices[office].url}/v1/documents/{right_path(right_id)}/{version}"
 
 
 def authentic_uploads(demo: Demo) -> list[Upload]:
@@ -249,10 +246,6 @@ def _merged(loads: list[Load]) -> Load:
     return Load(requests / seconds, [ms for load in loads for ms in load.latencies_ms])
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 else values[0]
-
-
 def measure_verification(url: str, uploads: list[Upload], n: int, clients: int) -> tuple[Load, Load]:
     real = [("POST", "/v1/verifications", uploads[i % len(uploads)].body) for i in range(n)]
     bare = [("POST", BARE_UPLOAD, uploads[i % len(uploads)].body) for i in range(n)]
@@ -374,16 +367,16 @@ def measure(
     raw = raw_crypto_per_s(uploads, public_keys(url), crypto_n)
     verify, bare_upload = measure_verification(url, uploads, uploads_n, clients)
     get, bare_get = measure_reads(url, [u.right_id for u in uploads], reads_n, clients)
-    get_p99, bare_p99 = percentile(get.latencies_ms, 99), percentile(bare_get.latencies_ms, 99)
+    get_p99, bare_p99 = percentile(get.latencies_ms, 0.99), percentile(bare_get.latencies_ms, 0.99)
     by_wrk = measure_with_wrk(url, uploads[0], clients, wrk_seconds)
     return {
         "verify_per_s": round(verify.per_s, 1),
         "bare_upload_per_s": round(bare_upload.per_s, 1),
         "verify_ratio": round(verify.per_s / bare_upload.per_s, 3),
         "raw_crypto_per_s": round(raw, 1),
-        "get_p50_ms": round(percentile(get.latencies_ms, 50), 2),
+        "get_p50_ms": round(percentile(get.latencies_ms, 0.50), 2),
         "get_p99_ms": round(get_p99, 2),
-        "bare_p50_ms": round(percentile(bare_get.latencies_ms, 50), 2),
+        "bare_p50_ms": round(percentile(bare_get.latencies_ms, 0.50), 2),
         "bare_p99_ms": round(bare_p99, 2),
         "p99_ratio": round(get_p99 / bare_p99, 3),
         "clients": clients,
@@ -408,13 +401,11 @@ def run(
         started = time.perf_counter()
         results = measure(demo, uploads_n, reads_n, crypto_n, clients, wrk_seconds)
         head = httpx.get(f"{demo.gateway_url}/v1/status", timeout=30).json()["headBlock"]
-        client_version = "?"
-        if demo.chain is not None:
-            client_version = httpx.post(
-                demo.chain.rpc_url,
-                json={"jsonrpc": "2.0", "id": 1, "method": "web3_clientVersion"},
-                timeout=30,
-            ).json()["result"]
+        client_version = httpx.post(
+            demo.consortium.chain.rpc_url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "web3_clientVersion"},
+            timeout=30,
+        ).json()["result"]
         say(f"measured in {time.perf_counter() - started:.0f} s")
     import fastapi
     import uvicorn

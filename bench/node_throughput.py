@@ -40,6 +40,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from registry_node.devnet.consortium import fund
 from registry_node.devnet.ganache import Ganache, free_port
 from registry_node.node.anchors import inclusion_proof
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
@@ -69,14 +70,6 @@ def ipreg(*args: str, env: dict[str, str]) -> dict[str, Any]:
     if result.returncode != 0:
         raise SystemExit(f"ipreg {' '.join(args)} failed: {result.stderr}")
     return json.loads(result.stdout) if result.stdout.strip().startswith("{") else {}
-
-
-def fund(w3: Web3, sender: LocalAccount, to: str) -> None:
-    tx: Any = {"to": to, "value": 10**22, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
-    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
 
 
 def right_json(right_id: str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """The reliability suite: load, faults and a full disk against a real consortium, with nothing lost.
 
-A demo consortium (registry_node.devnet.demo: a ganache with a data dir, the EP, GB and KR office node
-processes, the gateway process, a seeded history) is brought up in a temporary folder, then the cases run in
-turn:
+A demo consortium (registry_node.devnet.demo on the one LocalConsortium: a ganache with a data dir, the EP,
+GB and KR office node processes, the gateway process, a seeded history) is brought up in a temporary folder,
+then the cases run in turn, breaking it through the experiments' fault injector
+(registry_node.experiment.faults):
 
   load_gateway     200 requests/s for `load_s` of mixed queries (rights, history, state at a date, offices,
                    pages) and verifications (GET /v1/rights/{id}/verification, POST /v1/verifications of the
@@ -48,7 +49,6 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import random  # noqa: E402
-import resource  # noqa: E402
 import shutil  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
@@ -67,7 +67,6 @@ from web3 import Web3  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
 from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
-from registry_node.devnet.ganache import free_port  # noqa: E402
 from registry_node.experiment.checks import check_index  # noqa: E402
 from registry_node.experiment.collect import (  # noqa: E402
     RIGHT_EVENTS,
@@ -75,6 +74,8 @@ from registry_node.experiment.collect import (  # noqa: E402
     read_gateway_index,
     wait_gateway_caught_up,
 )
+from registry_node.experiment.faults import ConsortiumFaults, FullDisk  # noqa: E402
+from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
 from registry_node.protocol.chain import connect  # noqa: E402
 from registry_node.protocol.contract import load_artifact  # noqa: E402
@@ -349,11 +350,6 @@ class LoadResult:
         return sum(n for status, n in self.statuses.items() if status >= 400) + len(self.wrong_verdicts)
 
     def figures(self) -> dict[str, Any]:
-        ordered = sorted(self.latencies_ms)
-
-        def at(share: float) -> float | None:
-            return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1) if ordered else None
-
         return {
             "requests": self.offered,
             "answered": self.answered,
@@ -362,18 +358,18 @@ class LoadResult:
             "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
             "unanswered": len(self.unanswered),
             "wrong_verdicts": len(self.wrong_verdicts),
-            "p50_ms": at(0.50),
-            "p99_ms": at(0.99),
-            "max_ms": round(ordered[-1], 1) if ordered else None,
+            "p50_ms": _ms(self.latencies_ms, 0.50),
+            "p99_ms": _ms(self.latencies_ms, 0.99),
+            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
             "mix": dict(self.by_kind),
-            "p99_ms_by_kind": {k: _percentile(v, 0.99) for k, v in sorted(self.latencies_by_kind.items())},
+            "p99_ms_by_kind": {k: _ms(v, 0.99) for k, v in sorted(self.latencies_by_kind.items())},
             "examples": (self.unanswered + self.wrong_verdicts)[:5],
         }
 
 
-def _percentile(values: list[float], share: float) -> float | None:
-    ordered = sorted(values)
-    return round(ordered[min(len(ordered) - 1, int(share * len(ordered)))], 1) if ordered else None
+def _ms(latencies_ms: list[float], share: float) -> float | None:
+    """The percentile in milliseconds to 0.1, None when nothing was answered."""
+    return round(percentile(latencies_ms, share), 1) if latencies_ms else None
 
 
 async def _offer(
@@ -433,15 +429,19 @@ class Suite:
         self.faults: list[dict[str, Any]] = []
         self._serials = itertools.count(1)
         self._serial_lock = threading.Lock()
-        self.disk: dict[str, Any] = {}
-        self.demo = Demo(work_dir / "demo", free_ports(), say)
+        self.disk = FullDisk(work_dir / "demo" / "nodes" / DISK_OFFICE, DISK_SIZE)
+        env = {
+            "IPREG_GATEWAY_RATE_LIMIT_PER_S": str(GATEWAY_RATE_LIMIT_PER_S),
+            "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
+        }
+        self.demo = Demo(work_dir / "demo", DemoPorts.free(), say, env=env)
+        self.breaker = ConsortiumFaults(self.demo.consortium)
         self.pool: list[str] = []  # published rights the load verifies
         self.uploads: list[tuple[str, bytes]] = []  # their signed documents, as the deep links serve them
         self.environment: dict[str, Any] = {}
 
     def node_client(self, code: str) -> NodeClient:
-        office = self.demo.state["offices"][code]
-        return NodeClient(f"http://127.0.0.1:{office['port']}", office["token"], timeout_s=CLIENT_TIMEOUT_S)
+        return self.demo.consortium.offices[code].client(timeout_s=CLIENT_TIMEOUT_S)
 
     def next_serial(self) -> int:
         with self._serial_lock:
@@ -452,8 +452,6 @@ class Suite:
     def run(self) -> dict[str, Any]:
         started = datetime.now(UTC)
         clock = time.monotonic()
-        os.environ["IPREG_GATEWAY_RATE_LIMIT_PER_S"] = str(GATEWAY_RATE_LIMIT_PER_S)
-        os.environ["IPREG_GATEWAY_POLL_INTERVAL_S"] = "0.2"
         cases: list[tuple[str, Callable[[], dict[str, Any]]]] = [
             ("load_gateway", self.load_gateway),
             ("burst_node", self.burst_node),
@@ -464,7 +462,7 @@ class Suite:
         ]
         setup_s = 0.0
         try:
-            self.disk = self._prepare_small_disk()
+            self.disk.prepare()  # before the consortium creates the node in it
             self.say(f"starting the consortium in {self.work_dir}")
             try:
                 self.demo.start(threading.Event())
@@ -483,7 +481,7 @@ class Suite:
                 self._run_case(name, case)
         finally:
             self.demo.stop()
-            self._release_small_disk()
+            self.disk.release()
         return self._results(started, time.monotonic() - clock, setup_s)
 
     def _run_case(self, name: str, case: Callable[[], dict[str, Any]]) -> None:
@@ -558,11 +556,9 @@ class Suite:
         try:
             for _ in range(self.profile.kills):
                 time.sleep(self.rng.uniform(0.5, 4.0))
-                child = self.demo.children["node-EP"]
                 at = time.monotonic()
-                child.process.kill()  # SIGKILL: no clean shutdown
-                child.process.wait()
-                self.demo._start_node("EP")
+                with self.breaker.node_killed("EP"):
+                    pass  # started again at once
                 downtimes.append(time.monotonic() - at)
                 self.faults.append(
                     {"kind": "kill -9", "target": "node EP", "down_s": round(downtimes[-1], 2)}
@@ -592,13 +588,11 @@ class Suite:
             thread.start()
         try:
             time.sleep(2)
-            assert self.demo.chain is not None
-            self.demo.chain.stop()
-            at = time.monotonic()
-            before = sum(w.accepted for w in writers)
-            time.sleep(self.profile.chain_down_s)
-            during = sum(w.accepted for w in writers) - before
-            self.demo._start_chain()
+            with self.breaker.chain_stopped():
+                at = time.monotonic()
+                before = sum(w.accepted for w in writers)
+                time.sleep(self.profile.chain_down_s)
+                during = sum(w.accepted for w in writers) - before
             down_s = time.monotonic() - at
             self.faults.append({"kind": "chain stopped", "target": "ganache", "down_s": round(down_s, 2)})
             time.sleep(2)
@@ -625,12 +619,9 @@ class Suite:
 
         def restart_gateway() -> None:
             time.sleep(1.5)
-            child = self.demo.children["gateway"]
             at = time.monotonic()
-            child.process.kill()
-            child.process.wait()
-            writer.write(5, 2, threads=2)  # changes the gateway must index after its restart
-            self.demo._start_gateway()
+            with self.breaker.gateway_stopped(kill=True):
+                writer.write(5, 2, threads=2)  # changes the gateway must index after its restart
             restart["down_s"] = time.monotonic() - at
 
         thread = threading.Thread(target=restart_gateway, daemon=True)
@@ -668,24 +659,25 @@ class Suite:
             for _ in range(3):  # accepted before the disk fills: some still in the outbox when it does
                 writer.chain(client, 1)
             accepted_before = writer.accepted
-            self._fill_disk()
-            self.faults.append({"kind": "disk full", "target": f"node {code}", "method": self.disk["method"]})
-            attempts = 0
-            while not writer.refused and attempts < 500:  # a WAL may have room for a few pages yet
-                writer.chain(client, 1)
-                attempts += 1
-            for _ in range(3):  # still refused, and a change to an accepted right too
-                writer.chain(client, 1)
-            first = next(
-                right for (right, version) in self.ledger.accepted if right.startswith(f"{code}:PAT:")
-            )
-            current = int(client.right(first)["version"])
-            writer.submit(
-                client, first, current + 1, lambda: client.record_status(first, current, status_event(9))
-            )
-            refused = list(writer.refused)
-            accepted_while_full = writer.accepted - accepted_before
-            self._free_disk()
+            with self.breaker.disk_full(code, self.disk):
+                self.faults.append(
+                    {"kind": "disk full", "target": f"node {code}", "method": self.disk.method}
+                )
+                attempts = 0
+                while not writer.refused and attempts < 500:  # a WAL may have room for a few pages yet
+                    writer.chain(client, 1)
+                    attempts += 1
+                for _ in range(3):  # still refused, and a change to an accepted right too
+                    writer.chain(client, 1)
+                first = next(
+                    right for (right, version) in self.ledger.accepted if right.startswith(f"{code}:PAT:")
+                )
+                current = int(client.right(first)["version"])
+                writer.submit(
+                    client, first, current + 1, lambda: client.record_status(first, current, status_event(9))
+                )
+                refused = list(writer.refused)
+                accepted_while_full = writer.accepted - accepted_before
             writer.refused.clear()
             writer.chain(client, 2)  # room again: the node takes changes without a restart
         failed = self.settle([code])
@@ -700,61 +692,13 @@ class Suite:
                 f"{[str(e) for e in writer.refused[:2]]}; {failed} failed in the outbox"
             )
         return {
-            "method": self.disk["method"],
+            "method": self.disk.method,
             "refusals": len(refused),
             "refusal_statuses": dict(Counter(e.status for e in refused)),
             "refusal": refused[0].problem,
             "accepted_before_full": accepted_before,
             "accepted_after_fill_before_first_refusal": accepted_while_full,
         }
-
-    # ------------------------------------------------------------ the small disk
-
-    def _prepare_small_disk(self) -> dict[str, Any]:
-        """A tmpfs of DISK_SIZE at KR's data dir, made before the consortium creates the node in it."""
-        target = self.work_dir / "demo" / "nodes" / DISK_OFFICE
-        target.mkdir(parents=True)
-        mounted = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", f"size={DISK_SIZE},mode=0700", "tmpfs", str(target)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if mounted.returncode == 0:
-            return {"method": f"tmpfs of {DISK_SIZE} mounted at the node's data dir", "mount": str(target)}
-        return {
-            "method": "the node process's file size limit (RLIMIT_FSIZE) lowered to 1 byte: every write that "
-            f"grows a file fails (no tmpfs here: {mounted.stderr.strip()[:120]})",
-            "mount": None,
-        }
-
-    def _fill_disk(self) -> None:
-        mount = self.disk.get("mount")
-        if mount is not None:
-            with (Path(mount) / "filler.bin").open("wb", buffering=0) as out:
-                for size in (1 << 20, 1 << 12, 64):
-                    with contextlib.suppress(OSError):
-                        while True:
-                            out.write(b"\0" * size)
-            self.disk["free_bytes_when_full"] = shutil.disk_usage(mount).free
-            return
-        pid = self.demo.children[f"node-{DISK_OFFICE}"].process.pid
-        soft, hard = resource.prlimit(pid, resource.RLIMIT_FSIZE)
-        self.disk["limits"] = (soft, hard)
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, (1, hard))
-
-    def _free_disk(self) -> None:
-        mount = self.disk.get("mount")
-        if mount is not None:
-            (Path(mount) / "filler.bin").unlink()
-            return
-        pid = self.demo.children[f"node-{DISK_OFFICE}"].process.pid
-        resource.prlimit(pid, resource.RLIMIT_FSIZE, self.disk.pop("limits"))
-
-    def _release_small_disk(self) -> None:
-        mount = self.disk.get("mount")
-        if mount is not None:
-            subprocess.run(["umount", "-l", mount], check=False, capture_output=True)
 
     # ------------------------------------------------------------ load material
 
@@ -765,8 +709,8 @@ class Suite:
         for item in items:
             if item["confidential"] or not item["rightId"]:
                 continue
-            port = self.demo.state["offices"][item["officeCode"]]["port"]
-            url = f"http://127.0.0.1:{port}/v1/documents/{right_path(item['rightId'])}/{item['version']}"
+            node = self.demo.consortium.offices[item["officeCode"]].url
+            url = f"{node}/v1/documents/{right_path(item['rightId'])}/{item['version']}"
             self.pool.append(item["rightId"])
             self.uploads.append((item["rightId"], httpx.get(url, timeout=30).raise_for_status().content))
         if not self.pool:
@@ -817,12 +761,11 @@ class Suite:
         return failed
 
     def _w3(self) -> Web3:
-        assert self.demo.chain is not None
-        return connect(self.demo.chain.rpc_url)
+        return connect(self.demo.consortium.chain.rpc_url)
 
     def _contract(self, w3: Web3) -> Contract:
-        (address,) = self.demo.state["deployment"]["contracts"].values()
-        address = Web3.to_checksum_address(address)
+        assert self.demo.consortium.deployment is not None
+        address = Web3.to_checksum_address(self.demo.consortium.deployment.address)
         return w3.eth.contract(address=address, abi=load_artifact().abi)
 
     def _right_events(self) -> dict[tuple[str, int], list[tuple[str, int]]]:
@@ -921,13 +864,9 @@ class Suite:
             "chain": "ganache 7.9.2 (instamine, data dir), three office node processes, one gateway process",
             "git_commit": commit or None,
             "root": os.geteuid() == 0,
-            "full_disk": self.disk.get("method"),
+            "full_disk": self.disk.method,
             "load_client": "one asyncio process (aiohttp), open loop, keep-alive connections",
         }
-
-
-def free_ports() -> DemoPorts:
-    return DemoPorts(chain=free_port(), gateway=free_port(), nodes=(free_port(), free_port(), free_port()))
 
 
 @contextlib.contextmanager

@@ -16,10 +16,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_utils.address import is_address, to_checksum_address
-
 from registry_node.protocol.errors import ConfigError
-from registry_node.protocol.settings import URL, SettingsSchema, read_settings, require, toml_line
+from registry_node.protocol.settings import (
+    SettingsSchema,
+    check_listen,
+    checked_chain,
+    contract_not_set,
+    local_url,
+    read_settings,
+    require,
+    toml_line,
+)
 
 SETTINGS_FILE = "gateway.toml"
 ENV_PREFIX = "IPREG_GATEWAY_"
@@ -61,16 +68,8 @@ class GatewaySettings:
 
     def __post_init__(self) -> None:
         require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
-        require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
-        if self.contract_address is not None:
-            require(
-                is_address(self.contract_address),
-                "contract_address",
-                f"not an Ethereum address: {self.contract_address!r}",
-            )
-            object.__setattr__(self, "contract_address", to_checksum_address(self.contract_address))
-        if self.chain_id is not None:
-            require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
+        address = checked_chain(self.rpc_url, self.contract_address, self.chain_id)
+        object.__setattr__(self, "contract_address", address)
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / DATABASE_FILE}")
         require(
@@ -87,8 +86,7 @@ class GatewaySettings:
             "poll_interval_s",
             f"must be 0.01 to 3600 seconds, got {self.poll_interval_s}",
         )
-        require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
-        require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
+        check_listen(self.listen_host, self.listen_port)
         require(
             0.1 <= self.fetch_timeout_s <= 300,
             "fetch_timeout_s",
@@ -130,17 +128,12 @@ class GatewaySettings:
     @property
     def local_url(self) -> str:
         """Where a command on this machine reaches the gateway's API."""
-        host = "127.0.0.1" if self.listen_host in ("0.0.0.0", "::", "") else self.listen_host
-        return f"http://{host}:{self.listen_port}"
+        return local_url(self.listen_host, self.listen_port)
 
     def require_contract(self) -> str:
         """The registry's address, which indexing needs."""
         if self.contract_address is None:
-            raise ConfigError(
-                "contract_address",
-                "not set: add the SharedIPRegistry address from the consortium's deployment.json to "
-                f"{self.settings_path} (or set {ENV_PREFIX}CONTRACT_ADDRESS)",
-            )
+            raise contract_not_set(self.settings_path, ENV_PREFIX)
         return self.contract_address
 
     def signing_key_password(self, environ: Mapping[str, str] | None = None) -> str | None:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.engine import Connection, Engine
 from web3 import Web3
 from web3._utils.events import get_event_data
@@ -30,13 +30,23 @@ from web3.exceptions import BlockNotFound
 from gateway.deep_links import OfficeDocuments
 from gateway.read_model import db
 from gateway.read_model.enrichment import Enricher
-from registry_node.protocol.contract import bytes_text, office_code, status_code
-from registry_node.protocol.errors import ConfigError
-from registry_node.protocol.keys import SigningAlgorithm
-from registry_node.protocol.records import (
-    ConveyanceCategory,
-    RightKind,
+from gateway.read_model.events import (
+    ZERO32,
+    Log,
+    apply_office_event,
+    document_row,
+    event_row,
+    event_signature,
+    fetch_row,
+    fold_event,
+    hex0x,
+    jsonable,
+    latest_events,
+    right_row,
+    unique_rows,
 )
+from registry_node.protocol.contract import office_code
+from registry_node.protocol.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -46,28 +56,7 @@ OFFICE_EVENTS = frozenset(
     {"OfficeAdmitted", "OfficeSuspended", "OfficeReinstated", "SigningKeyAdded", "SigningKeyRevoked",
      "EndpointChanged", "OfficeRenamed", "AccountRotated"}
 )  # fmt: skip
-ACTIONS = {
-    "RightRegistered": "registration",
-    "OwnershipChanged": "ownershipChange",
-    "LegalStatusChanged": "legalStatusEvent",
-    "RightPublished": "publication",
-}
-ZERO32 = "0" * 64
 CHUNK = 500
-
-
-def hex0x(value: bytes) -> str:
-    return "0x" + bytes(value).hex()
-
-
-def chain_date(value: int) -> str | None:
-    """yyyymmdd (00 for an unknown month or day) as an ISO 8601 (partial) date."""
-    if value <= 0:
-        return None
-    year, month, day = value // 10_000, value // 100 % 100, value % 100
-    if not month:
-        return f"{year:04d}"
-    return f"{year:04d}-{month:02d}" if not day else f"{year:04d}-{month:02d}-{day:02d}"
 
 
 def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterable[Sequence[Any]]:
@@ -89,16 +78,6 @@ class IndexerStatus:
     def lag(self) -> int | None:
         """Blocks the index is behind the last head it saw."""
         return None if self.head_block is None else max(0, self.head_block - self.indexed_block)
-
-
-@dataclass(frozen=True)
-class _Log:
-    name: str
-    args: dict[str, Any]
-    block_number: int
-    log_index: int
-    block_hash: str
-    tx_hash: str
 
 
 class Indexer:
@@ -131,7 +110,7 @@ class Indexer:
         wanted = RIGHT_EVENTS | OFFICE_EVENTS | {"RootAnchored"}
         abi: list[dict[str, Any]] = [dict(item) for item in contract.abi]
         self._events = {
-            bytes(Web3.keccak(text=_signature(item))): item
+            bytes(Web3.keccak(text=event_signature(item))): item
             for item in abi
             if item.get("type") == "event" and item["name"] in wanted
         }
@@ -301,15 +280,15 @@ class Indexer:
         conn.execute(delete(db.blocks).where(db.blocks.c.number > ancestor))
         for chunk in _chunks(touched):
             conn.execute(delete(db.rights).where(db.rights.c.chain_right_id.in_(chunk)))
-            latest = _latest_events(conn, list(chunk))
+            latest = latest_events(conn, list(chunk))
             if latest:
-                conn.execute(insert(db.rights), [_right_row(ev, first) for ev, first in latest])
+                conn.execute(insert(db.rights), [right_row(ev, first) for ev, first in latest])
         conn.execute(delete(db.offices))
         conn.execute(delete(db.keys))
         for row in conn.execute(
             select(db.office_events).order_by(db.office_events.c.block_number, db.office_events.c.log_index)
         ).mappings():
-            _apply_office_event(
+            apply_office_event(
                 conn, row["name"], row["office"], json.loads(row["data"]), int(row["block_number"])
             )
 
@@ -352,13 +331,13 @@ class Indexer:
                 .values(indexed_block=end, indexed_hash=hex0x(end_block["hash"]))
             )
 
-    def _decode(self, raw: Any) -> _Log | None:
+    def _decode(self, raw: Any) -> Log | None:
         """The log decoded with the registry's ABI; None for an event the read model does not need."""
         abi = self._events.get(bytes(raw["topics"][0])) if raw["topics"] else None
         if abi is None:
             return None
         decoded = get_event_data(self.w3.codec, abi, raw)
-        return _Log(
+        return Log(
             name=abi["name"],
             args=dict(decoded["args"]),
             block_number=int(raw["blockNumber"]),
@@ -367,7 +346,7 @@ class Indexer:
             tx_hash=hex0x(raw["transactionHash"]),
         )
 
-    def _apply(self, conn: Connection, logs: list[_Log], timestamps: dict[int, int]) -> None:
+    def _apply(self, conn: Connection, logs: list[Log], timestamps: dict[int, int]) -> None:
         """Writes the range's events; rights are folded in memory from their current rows."""
         right_logs = [e for e in logs if e.name in RIGHT_EVENTS]
         touched = sorted({hex0x(e.args["rightId"]) for e in right_logs})
@@ -383,18 +362,18 @@ class Indexer:
         for entry in logs:
             timestamp = timestamps[entry.block_number]
             if entry.name in RIGHT_EVENTS:
-                row = _event_row(entry, current.get(hex0x(entry.args["rightId"])), timestamp)
+                row = event_row(entry, current.get(hex0x(entry.args["rightId"])), timestamp)
                 event_rows.append(row)
-                current[row["chain_right_id"]] = _fold(current.get(row["chain_right_id"]), row)
+                current[row["chain_right_id"]] = fold_event(current.get(row["chain_right_id"]), row)
                 if not row["confidential"]:
-                    document_rows.append(_document(row["record_hash"], "record", row))
-                    fetches.append(_fetch("record", row["record_hash"], row))
+                    document_rows.append(document_row(row["record_hash"], "record", row))
+                    fetches.append(fetch_row("record", row["record_hash"], row))
                 evidence = json.loads(row["details"]).get("conveyance", {}).get("evidenceHash")
                 if evidence and evidence != ZERO32:
-                    document_rows.append(_document(evidence, "evidence", row))
+                    document_rows.append(document_row(evidence, "evidence", row))
             elif entry.name in OFFICE_EVENTS:
                 office = office_code(entry.args["office"])
-                data = _jsonable(entry.args)
+                data = jsonable(entry.args)
                 conn.execute(
                     insert(db.office_events).values(
                         block_number=entry.block_number,
@@ -404,7 +383,7 @@ class Indexer:
                         data=json.dumps(data, sort_keys=True),
                     )
                 )
-                _apply_office_event(conn, entry.name, office, data, entry.block_number)
+                apply_office_event(conn, entry.name, office, data, entry.block_number)
             else:  # RootAnchored
                 root = hex0x(entry.args["root"])
                 conn.execute(
@@ -441,7 +420,7 @@ class Indexer:
         if document_rows:
             conn.execute(
                 insert(db.documents),
-                _unique_rows(document_rows, ("hash", "role", "chain_right_id", "version")),
+                unique_rows(document_rows, ("hash", "role", "chain_right_id", "version")),
             )
         self._queue(conn, fetches)
 
@@ -510,226 +489,3 @@ def read_status(engine: Engine, confirmations: int) -> IndexerStatus:
         last_error=row["last_error"],
         head_seen_at=row["head_seen_at"],
     )
-
-
-# ------------------------------------------------------------ folding events
-
-
-def _signature(abi: dict[str, Any]) -> str:
-    def kind(param: dict[str, Any]) -> str:
-        if param["type"].startswith("tuple"):
-            inner = ",".join(kind(c) for c in param["components"])
-            return f"({inner}){param['type'][5:]}"
-        return str(param["type"])
-
-    return f"{abi['name']}({','.join(kind(p) for p in abi['inputs'])})"
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes | bytearray):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def _event_row(entry: _Log, current: dict[str, Any] | None, timestamp: int) -> dict[str, Any]:
-    """The events row of a right event: what it changed, and the right's whole state after it."""
-    args = entry.args
-    base = {
-        "block_number": entry.block_number,
-        "log_index": entry.log_index,
-        "chain_right_id": hex0x(args["rightId"]),
-        "office": office_code(args["office"]),
-        "action": ACTIONS[entry.name],
-        "block_hash": entry.block_hash,
-        "timestamp": timestamp,
-        "tx_hash": entry.tx_hash,
-        "kind": None,
-    }
-    previous = current or {}
-    if entry.name == "RightRegistered":
-        state = args["state"]
-        return {
-            **base,
-            "version": 1,
-            "kind": RightKind.chain_name(args["kind"]),
-            "confidential": bool(args["confidential"]),
-            "record_hash": bytes(state["recordHash"]).hex(),
-            "owner_commitment": bytes(state["ownerCommitment"]).hex(),
-            "status": status_code(state["status"]),
-            "details": "{}",
-        }
-    common = {
-        **base,
-        "version": int(args["version"]),
-        "confidential": bool(previous.get("confidential", False)),
-        "record_hash": bytes(args["recordHash"]).hex(),
-        "owner_commitment": previous.get("owner_commitment", ZERO32),
-        "status": previous.get("status", ""),
-    }
-    if entry.name == "OwnershipChanged":
-        c = args["conveyance"]
-        conveyance = {
-            "conveyanceCategory": ConveyanceCategory.chain_name(c["kind"]),
-            "transferCategory": "partial" if c["partialTransfer"] else "full",
-            "effectiveDate": chain_date(int(c["effectiveDate"])),
-            "evidenceHash": bytes(c["evidenceHash"]).hex(),
-        }
-        return {
-            **common,
-            "owner_commitment": bytes(args["ownerCommitment"]).hex(),
-            "details": json.dumps({"conveyance": conveyance}, sort_keys=True),
-        }
-    if entry.name == "LegalStatusChanged":
-        s = args["statusEvent"]
-        status_event = {
-            "statusCode": status_code(s["status"]),
-            "previousStageCode": int(s["previousStage"]),
-            "detailedEventCode": bytes_text(s["detailedEvent"]) or None,
-            "effectiveDate": chain_date(int(s["effectiveDate"])),
-            "correctsVersion": int(s["correctsVersion"]) or None,
-        }
-        return {
-            **common,
-            "status": status_event["statusCode"],
-            "details": json.dumps({"statusEvent": status_event}, sort_keys=True),
-        }
-    # RightPublished: the seal is opened; the record hash is the published record's.
-    return {
-        **common,
-        "confidential": False,
-        "details": json.dumps({"salt": bytes(args["salt"]).hex()}, sort_keys=True),
-    }
-
-
-def _fold(current: dict[str, Any] | None, event: dict[str, Any]) -> dict[str, Any]:
-    """The rights row after `event`."""
-    if current is None:
-        return _right_row(event, event)
-    return _right_row(event, {"block_number": current["registered_block"], "kind": current["kind"]})
-
-
-def _right_row(event: dict[str, Any], registration: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "chain_right_id": event["chain_right_id"],
-        "office": event["office"],
-        "kind": registration["kind"] or "unknown",  # "unknown": registered before start_block
-        "confidential": event["confidential"],
-        "version": event["version"],
-        "record_hash": event["record_hash"],
-        "owner_commitment": event["owner_commitment"],
-        "status": event["status"],
-        "registered_block": registration["block_number"],
-        "updated_block": event["block_number"],
-        "updated_at": event["timestamp"],
-    }
-
-
-def _latest_events(conn: Connection, chain_ids: list[str]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
-    """(latest event, registration event) of each right that still has events."""
-    ev = db.events
-    newest = (
-        select(ev.c.chain_right_id, func.max(ev.c.version).label("version"))
-        .where(ev.c.chain_right_id.in_(chain_ids))
-        .group_by(ev.c.chain_right_id)
-        .subquery()
-    )
-    latest = {
-        row["chain_right_id"]: dict(row)
-        for row in conn.execute(
-            select(ev).join(
-                newest, and_(ev.c.chain_right_id == newest.c.chain_right_id, ev.c.version == newest.c.version)
-            )
-        ).mappings()
-    }
-    first = {
-        row["chain_right_id"]: dict(row)
-        for row in conn.execute(
-            select(ev).where(and_(ev.c.chain_right_id.in_(chain_ids), ev.c.version == 1))
-        ).mappings()
-    }
-    return [(event, first.get(cid, event)) for cid, event in latest.items()]
-
-
-def _document(hash_hex: str, role: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "hash": hash_hex,
-        "role": role,
-        "chain_right_id": event["chain_right_id"],
-        "version": event["version"],
-        "block_number": event["block_number"],
-    }
-
-
-def _fetch(target: str, key: str, event: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "target": target,
-        "key": key,
-        "office": event["office"],
-        "chain_right_id": event["chain_right_id"],
-        "version": event["version"],
-        "block_number": event["block_number"],
-    }
-
-
-def _unique_rows(rows: list[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
-    seen: dict[tuple[Any, ...], dict[str, Any]] = {}
-    for row in rows:
-        seen.setdefault(tuple(row[k] for k in key), row)
-    return list(seen.values())
-
-
-def _apply_office_event(conn: Connection, name: str, office: str, data: dict[str, Any], block: int) -> None:
-    """Folds one office event into `offices` and `keys`."""
-    o, k = db.offices, db.keys
-    if name == "OfficeAdmitted":
-        conn.execute(delete(o).where(o.c.code == office))
-        conn.execute(
-            insert(o).values(
-                code=office,
-                name=data["name"],
-                account=data["account"],
-                endpoint=data["endpoint"],
-                status="active",
-                admitted_block=block,
-                updated_block=block,
-            )
-        )
-        return
-    if name == "SigningKeyAdded":
-        conn.execute(
-            insert(k).values(
-                office=office,
-                key_id=data["keyId"],
-                algorithm=_algorithm(int(data["algorithm"])),
-                public_key=str(data["publicKey"]).removeprefix("0x"),
-                added_block=block,
-                revoked_block=None,
-            )
-        )
-        return
-    if name == "SigningKeyRevoked":
-        conn.execute(
-            update(k)
-            .where(and_(k.c.office == office, k.c.key_id == data["keyId"]))
-            .values(revoked_block=block)
-        )
-        return
-    changes: dict[str, dict[str, Any]] = {
-        "OfficeSuspended": {"status": "suspended"},
-        "OfficeReinstated": {"status": "active"},
-        "EndpointChanged": {"endpoint": data.get("endpoint")},
-        "OfficeRenamed": {"name": data.get("name")},
-        "AccountRotated": {"account": data.get("account")},
-    }
-    conn.execute(update(o).where(o.c.code == office).values(**changes.get(name, {}), updated_block=block))
-
-
-def _algorithm(value: int) -> str:
-    try:
-        return SigningAlgorithm.from_chain_value(value).value
-    except (ValueError, KeyError):
-        return f"unknown-{value}"

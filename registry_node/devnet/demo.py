@@ -16,36 +16,27 @@ a production set-up.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import json
 import os
-import secrets
 import shutil
-import signal
-import subprocess
-import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 
+from registry_node.devnet.chains import GanacheChain
+from registry_node.devnet.consortium import GATEWAY_RUN, Founder, LocalConsortium
 from registry_node.devnet.demo_data import SeedChange, SeedPlan, seed_plan
-from registry_node.devnet.ganache import Ganache, PortInUse, port_is_free
+from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
+from registry_node.devnet.processes import Interrupted
 from registry_node.node.client import NodeClient, ProblemError
-from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.key_rotation import rotate_signing_key
-from registry_node.node.service import init_node, load_keys, register_signing_key
-from registry_node.node.settings import NodeSettings, load_settings, settings_toml, token_digest
-from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import connect, fee_fields
-from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.chain import connect
 from registry_node.protocol.errors import ConfigError, RegistryError
 from registry_node.protocol.keys import SigningAlgorithm
 
@@ -57,10 +48,8 @@ OFFICES = {
     "KR": "Korean Intellectual Property Office",
 }
 ROTATING_OFFICE = "GB"  # the office whose signing key the seeded history rotates
-READY_TIMEOUT_S = 90.0
 OUTBOX_TIMEOUT_S = 300.0
 Say = Callable[[str], None]
-IPREG = Path(sys.executable).with_name("ipreg")  # the command of the venv running this one
 
 
 @dataclass(frozen=True)
@@ -68,6 +57,11 @@ class DemoPorts:
     chain: int = 8545
     gateway: int = 8000
     nodes: tuple[int, int, int] = (8101, 8102, 8103)
+
+    @classmethod
+    def free(cls) -> DemoPorts:
+        """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks."""
+        return cls(free_port(), free_port(), (free_port(), free_port(), free_port()))
 
     def check_free(self) -> None:
         """Every port must be free before anything starts: a taken one is named with its option."""
@@ -84,81 +78,33 @@ class DemoPorts:
                 raise ConfigError(option, str(PortInUse("127.0.0.1", port)))
 
 
-class Interrupted(RegistryError):
-    """Ctrl-C arrived while the demo was still starting; what was done is kept for the next run."""
-
-
-class ChildProcess:
-    """A child `ipreg …` process with its log file; stopped with SIGTERM, then killed if it lingers."""
-
-    def __init__(
-        self,
-        name: str,
-        args: list[str],
-        log: Path,
-        env: dict[str, str],
-        program: Sequence[str] = (str(IPREG),),
-    ) -> None:
-        self.name = name
-        self.log = log
-        log.parent.mkdir(parents=True, exist_ok=True)
-        with log.open("ab") as out:
-            self.process = subprocess.Popen(
-                [*program, *args],
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL,
-                env=env,  # same process group: Ctrl-C in a terminal reaches every child too
-            )
-
-    def wait_ready(
-        self, url: str, stop: threading.Event | None = None, timeout_s: float = READY_TIMEOUT_S
-    ) -> None:
-        """Returns once `url` answers 200; fails if the process exits first, or when `stop` is set."""
-        stop = stop or threading.Event()
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if stop.is_set():
-                raise Interrupted("interrupted while starting; run the demo again to resume")
-            if self.process.poll() is not None:
-                tail = self.log.read_text("utf-8", "replace")[-2000:]
-                raise RegistryError(f"{self.name} exited with code {self.process.returncode}:\n{tail}")
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(url, timeout=2).status_code == 200:
-                    return
-            stop.wait(0.2)
-        raise RegistryError(f"{self.name} did not answer at {url} within {timeout_s:.0f} s (log: {self.log})")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 class Demo:
     """The demo consortium. `gateway_program` runs the gateway (`ipreg gateway run --data-dir …` by default;
-    a benchmark serves the same app with routes of its own beside it)."""
+    a benchmark serves the same app with routes of its own beside it); `env` is extra environment of the
+    nodes and the gateway."""
 
     def __init__(
         self,
         data_dir: Path,
         ports: DemoPorts,
         say: Say,
-        gateway_program: Sequence[str] = (str(IPREG), "gateway", "run"),
+        gateway_program: Sequence[str] = GATEWAY_RUN,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports
         self.say = say
-        self.gateway_program = tuple(gateway_program)
         self.state_path = self.data_dir / STATE_FILE
         self.state: dict[str, Any] = {}
-        self.chain: Ganache | None = None
-        self.children: dict[str, ChildProcess] = {}
         self.stopping = threading.Event()
+        self.consortium = LocalConsortium(
+            self.data_dir,
+            GanacheChain(self.data_dir / "chain", self.ports.chain),
+            gateway_port=ports.gateway,
+            env=env,
+            gateway_program=gateway_program,
+            stop=self.stopping,
+        )
 
     # ------------------------------------------------------------ the whole run
 
@@ -179,89 +125,59 @@ class Demo:
     def start(self, stop: threading.Event) -> None:
         """Starts the chain, the nodes and the gateway (creating and seeding the consortium the first time)
         and returns once the gateway has indexed the chain; the caller stops them with `stop()`."""
-        self.stopping = stop
+        self.stopping = self.consortium.stopping = stop
         if self.state_path.exists():
             self._load_state()
-            self._start_chain()
+            self.consortium.restore(self.state)
+            self.consortium.chain.resume()
             self.say(f"resuming the demo consortium in {self.data_dir}")
         else:
             self._create()
-        self._start_nodes()
-        self._start_gateway()
+        with _resumable():
+            self.consortium.start()
+        for code, office in self.consortium.offices.items():
+            self.say(f"office node {code} running at {office.url}")
+        self.say(f"gateway running at {self.gateway_url}")
         if not self.state.get("seeded"):
             self._seed()
         self._wait_indexed()
 
     def stop(self) -> None:
-        for child in reversed(list(self.children.values())):
-            child.stop()
-        self.children.clear()
-        if self.chain is not None:
-            self.chain.stop()
-            self.chain = None
+        self.consortium.stop()
         self.say("demo stopped: the chain, the office nodes and the gateway")
+
+    @property
+    def gateway_url(self) -> str:
+        return self.consortium.gateway_url
 
     # ------------------------------------------------------------ creating the consortium
 
     def _create(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        password = secrets.token_urlsafe(24)
-        deployer: LocalAccount = Account.create()
+        founders = [
+            Founder(
+                code, name, port, SigningAlgorithm.ECDSA_P256 if code == "KR" else SigningAlgorithm.ED25519
+            )
+            for (code, name), port in zip(OFFICES.items(), self.ports.nodes, strict=True)
+        ]
+        self.say(f"creating a demo consortium in {self.data_dir}")
+        deployment = self.consortium.create(founders)
+        for founder in founders:
+            self.say(
+                f"  office node {founder.code}: account {deployment.offices[founder.code]}, "
+                f"{founder.algorithm.value} signing key"
+            )
+        self.say(f"  SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id})")
+        described = self.consortium.to_json()
         self.state = {
             "schema": STATE_SCHEMA,
-            "password": password,
+            "password": described["password"],
             "nodePorts": list(self.ports.nodes),
-            "offices": {},
+            "offices": described["offices"],
             "seeded": False,
             "seedProgress": [],
+            "deployment": described["deployment"],
+            "gatewayDir": described["gatewayDir"],
         }
-        self.say(f"creating a demo consortium in {self.data_dir}")
-        self.chain = Ganache(
-            data_dir=self.data_dir / "chain",
-            port=self.ports.chain,
-            funded_accounts=["0x" + deployer.key.hex()],
-        )
-        self.chain.start()
-        w3 = connect(self.chain.rpc_url)
-        nodes: dict[str, NodeSettings] = {}
-        for (code, name), port in zip(OFFICES.items(), self.ports.nodes, strict=True):
-            token = secrets.token_urlsafe(32)
-            settings = NodeSettings(
-                office_code=code,
-                office_name=name,
-                data_dir=self.data_dir / "nodes" / code,
-                operator_token_sha256=token_digest(token),
-                rpc_url=self.chain.rpc_url,
-                listen_port=port,
-            )
-            algorithm = SigningAlgorithm.ECDSA_P256 if code == "KR" else SigningAlgorithm.ED25519
-            created = init_node(settings, password, algorithm)
-            _fund(w3, deployer, created.address)
-            nodes[code] = settings
-            self.state["offices"][code] = {"dataDir": str(settings.data_dir), "port": port, "token": token}
-            self.say(f"  office node {code}: account {created.address}, {algorithm.value} signing key")
-        config = ConsortiumConfig(
-            [
-                FoundingOffice(code, s.office_name, load_keys(s, password).account.address, s.public_url)
-                for code, s in nodes.items()
-            ]
-        )
-        deployment = deploy_consortium(Transactor(w3, deployer, load_artifact().abi), config)
-        self.state["deployment"] = deployment.to_json()
-        (self.data_dir / "deployment.json").write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
-        self.say(f"  SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id})")
-        for settings in nodes.values():
-            settings = _with_contract(settings, deployment.address, deployment.chain_id)
-            register_signing_key(settings, load_keys(settings, password), w3)
-        gateway_dir = self.data_dir / "gateway"
-        self._ipreg(
-            "gateway", "init", "--data-dir", str(gateway_dir), "--rpc", self.chain.rpc_url,
-            "--deployment", str(self.data_dir / "deployment.json"),
-            "--listen-port", str(self.ports.gateway),
-            # ganache mines a block only for a transaction: a deeper index would miss the last change
-            "--confirmations", "0",
-        )  # fmt: skip
-        self.state["gatewayDir"] = str(gateway_dir)
         self._save_state()
 
     def _load_state(self) -> None:
@@ -280,71 +196,10 @@ class Demo:
                 "chain); keep them, or start afresh with --reset",
             )
 
-    def _start_chain(self) -> None:
-        self.chain = Ganache(data_dir=self.data_dir / "chain", port=self.ports.chain, funded_accounts=[])
-        self.chain.start()
-
-    # ------------------------------------------------------------ child processes
-
-    def _env(self) -> dict[str, str]:
-        assert self.chain is not None
-        return {
-            **os.environ,
-            "IPREG_NODE_PASSWORD": self.state["password"],
-            "IPREG_GATEWAY_PASSWORD": self.state["password"],
-            "IPREG_NODE_RPC_URL": self.chain.rpc_url,
-            "IPREG_GATEWAY_RPC_URL": self.chain.rpc_url,
-            "IPREG_GATEWAY_LISTEN_PORT": str(self.ports.gateway),
-        }
-
-    def _ipreg(self, *args: str) -> None:
-        result = subprocess.run(
-            [str(IPREG), *args],
-            env=self._env(),
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RegistryError(f"ipreg {' '.join(args[:2])} failed: {result.stderr.strip()}")
-
-    def _start_node(self, code: str) -> None:
-        office = self.state["offices"][code]
-        child = ChildProcess(
-            f"office node {code}",
-            ["node", "run", "--data-dir", office["dataDir"]],
-            self.data_dir / "logs" / f"node-{code}.log",
-            self._env(),
-        )
-        self.children[f"node-{code}"] = child
-        child.wait_ready(f"http://127.0.0.1:{office['port']}/openapi.json", self.stopping)
-
-    def _start_nodes(self) -> None:
-        for code in OFFICES:
-            self._start_node(code)
-            self.say(f"office node {code} running at http://127.0.0.1:{self.state['offices'][code]['port']}")
-
-    def _start_gateway(self) -> None:
-        child = ChildProcess(
-            "gateway",
-            ["--data-dir", self.state["gatewayDir"]],
-            self.data_dir / "logs" / "gateway.log",
-            self._env(),
-            program=self.gateway_program,
-        )
-        self.children["gateway"] = child
-        child.wait_ready(f"{self.gateway_url}/v1/status", self.stopping)
-        self.say(f"gateway running at {self.gateway_url}")
-
-    @property
-    def gateway_url(self) -> str:
-        return f"http://127.0.0.1:{self.ports.gateway}"
-
     # ------------------------------------------------------------ seeding, once
 
     def client(self, code: str) -> NodeClient:
-        office = self.state["offices"][code]
-        return NodeClient(f"http://127.0.0.1:{office['port']}", office["token"])
+        return self.consortium.offices[code].client()
 
     def _seed(self) -> None:
         plan = seed_plan()
@@ -403,8 +258,10 @@ class Demo:
     def _apply(self, change: Any) -> None:
         with self.client(change.office) as client:
             try:
-                if change.kind == "transfer":
-                    client.transfer(change.right_id, change.body["expectedVersion"], change.body["change"])
+                if change.kind == "ownership-change":
+                    client.record_ownership_change(
+                        change.right_id, change.body["expectedVersion"], change.body["change"]
+                    )
                 elif change.kind == "status":
                     client.record_status(
                         change.right_id, change.body["expectedVersion"], change.body["event"]
@@ -421,21 +278,22 @@ class Demo:
         for _ in range(2):  # let the outbox settle first, so nothing pending is signed with the old key
             with self.client(code) as client:
                 client.wait_for_outbox(OUTBOX_TIMEOUT_S)
-        self.children.pop(f"node-{code}").stop()
-        settings = load_settings(Path(self.state["offices"][code]["dataDir"]) / "node.toml")
-        assert self.chain is not None
-        rotation = rotate_signing_key(settings, self.state["password"], connect(self.chain.rpc_url))
+        self.consortium.stop_node(code)
+        office = self.consortium.offices[code]
+        rotation = rotate_signing_key(
+            office.settings(), self.consortium.password, connect(self.consortium.chain.rpc_url)
+        )
         self.say(
             f"  {code}: signing key rotated ({rotation.previous_key_id.hex()[:12]}… revoked in block "
             f"{rotation.revoked_block}, {rotation.key_id.hex()[:12]}… in use)"
         )
-        self._start_node(code)
+        with _resumable():
+            self.consortium.start_node(code)
 
     def _wait_indexed(self, timeout_s: float = 120.0) -> None:
         """Waits until the gateway has indexed the chain's head as it is now (the head in /v1/status is
         the one the indexer last saw, which may be older than the last seeded change)."""
-        assert self.chain is not None
-        head = connect(self.chain.rpc_url).eth.block_number
+        head = connect(self.consortium.chain.rpc_url).eth.block_number
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and not self.stopping.is_set():
             with contextlib.suppress(httpx.HTTPError, ValueError, KeyError, TypeError):
@@ -457,7 +315,7 @@ class Demo:
             f"  curl '{url}/v1/rights/{sample}/history'",
             f"  curl '{url}/v1/rights/{sample}/verification'          # verdict with its checks",
             f"  curl -o receipt.json '{url}/v1/rights/{sample}/receipt'",
-            f"  ipreg verify receipt.json --rpc {self.chain.rpc_url if self.chain else ''}",
+            f"  ipreg verify receipt.json --rpc {self.consortium.chain.rpc_url}",
             "  On the page: search a right, open its history, drop a document to verify it.",
             "",
             f"Office nodes (operator API, tokens in {self.state_path}):",
@@ -496,15 +354,10 @@ def _split_at_rotation(plan: SeedPlan) -> tuple[list[SeedChange], list[SeedChang
     return [c for c in plan.changes if c not in later], later
 
 
-def _with_contract(settings: NodeSettings, address: str, chain_id: int) -> NodeSettings:
-    updated = dataclasses.replace(settings, contract_address=address, chain_id=chain_id)
-    updated.settings_path.write_text(settings_toml(updated), "utf-8")
-    return updated
-
-
-def _fund(w3: Any, sender: LocalAccount, to: str) -> None:
-    tx: Any = {"to": to, "value": 10**22, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
-    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
+@contextlib.contextmanager
+def _resumable() -> Iterator[None]:
+    """Ctrl-C while a process starts: what was made is kept, and the next run goes on from there."""
+    try:
+        yield
+    except Interrupted:
+        raise Interrupted("interrupted while starting; run the demo again to resume") from None

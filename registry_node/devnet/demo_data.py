@@ -227,7 +227,8 @@ class SeedRight:
 
 @dataclass(frozen=True)
 class SeedChange:
-    """One change after the imports: `kind` is transfer, status or publish; `body` is the API's JSON."""
+    """One change after the imports: `kind` is ownership-change, status or publish; `body` is the API's
+    JSON."""
 
     right_id: str
     office: str
@@ -276,7 +277,7 @@ def seed_plan(seed: int = 2026, per_office: int = 16) -> SeedPlan:
                 "evidenceDocumentHash": hashlib.sha256(f"deed {right.right_id}".encode()).hexdigest(),
             },
         }
-        changes.append(SeedChange(right.right_id, right.office, "transfer", body))
+        changes.append(SeedChange(right.right_id, right.office, "ownership-change", body))
         versions[right.right_id] += 1
         owners[right.right_id] = assignee[0]
     for right in rng.sample(rights, 14):

@@ -23,11 +23,13 @@ from types import TracebackType
 
 import requests
 
+from registry_node.devnet.processes import terminate
 from registry_node.protocol.errors import RegistryError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_BALANCE_WEI = 10**24
 STARTUP_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 15.0  # for the database to be flushed
 PORT_POOL_FLOOR = 20000  # free_port's ports start here, below the kernel's ephemeral range
 PORT_RESERVATIONS = 512  # how many ports one process holds reserved at once (the oldest is let go)
 
@@ -121,6 +123,28 @@ def free_port(host: str = "127.0.0.1") -> int:
     raise DevChainError(f"no free port on {host} in {pool.start}..{pool.stop - 1}")
 
 
+def wait_for_rpc(
+    process: subprocess.Popen[bytes], rpc_url: str, name: str, log: Path, timeout_s: float = STARTUP_TIMEOUT_S
+) -> None:
+    """Returns once the chain `process` started answers eth_chainId at `rpc_url`; a DevChainError (with the
+    tail of its `log`) if it exits first or does not answer within `timeout_s`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log.read_text("utf-8", "replace")[-2000:] if log.exists() else "(no log)"
+            raise DevChainError(f"{name} exited with code {process.returncode}: {tail}")
+        try:
+            answer = requests.post(
+                rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2
+            )
+            if answer.ok and "result" in answer.json():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.1)
+    raise DevChainError(f"{name} did not answer at {rpc_url} within {timeout_s:.0f} s")
+
+
 @dataclass
 class Ganache:
     """A ganache process; use as a context manager, or call start() and stop()."""
@@ -165,30 +189,12 @@ class Ganache:
         return self
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            assert self._process is not None
-            if self._process.poll() is not None:
-                raise DevChainError(
-                    f"ganache exited with code {self._process.returncode}: {self._log_tail()}"
-                )
-            try:
-                answer = requests.post(
-                    self.rpc_url,
-                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                    timeout=2,
-                )
-                if answer.ok and "result" in answer.json():
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise DevChainError(f"ganache did not answer at {self.rpc_url} within {STARTUP_TIMEOUT_S:.0f} s")
-
-    def _log_tail(self) -> str:
-        path = self.data_dir / "ganache.log"
-        return path.read_text("utf-8", "replace")[-2000:] if path.exists() else "(no log)"
+        assert self._process is not None
+        try:
+            wait_for_rpc(self._process, self.rpc_url, "ganache", self.data_dir / "ganache.log")
+        except DevChainError:
+            self.stop()
+            raise
 
     @property
     def running(self) -> bool:
@@ -197,14 +203,8 @@ class Ganache:
     def stop(self) -> None:
         """Stops ganache cleanly so its database is flushed; kills it if it does not stop in time."""
         process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            terminate(process, STOP_TIMEOUT_S)
 
     def __enter__(self) -> Ganache:
         return self.start()

@@ -14,9 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from eth_abi.abi import encode as abi_encode
-from eth_utils.crypto import keccak
-
 from registry_node.experiment.observations import (
     ACCEPTED,
     CONFIRMED,
@@ -25,6 +22,7 @@ from registry_node.experiment.observations import (
     ChainEvent,
     OpRecord,
 )
+from registry_node.protocol.contract import RightState, text_bytes
 from registry_node.protocol.records import chain_right_id
 
 PASS, FAIL, NOT_RUN = "PASS", "FAIL", "NOT RUN"
@@ -123,11 +121,8 @@ def check_exactly_once(records: list[OpRecord], events: list[ChainEvent]) -> dic
 
 def state_digest(record_hash: str, owner_commitment: str, status_code: str) -> str:
     """The contract's stateDigest of (recordHash, ownerCommitment, status), 0x hex of 24 bytes."""
-    status = status_code.encode("ascii").ljust(5, b"\0")[:5]
-    encoded = abi_encode(
-        ["(bytes32,bytes32,bytes5)"], [(_bytes32(record_hash), _bytes32(owner_commitment), status)]
-    )
-    return "0x" + bytes(keccak(encoded))[:24].hex()
+    state = RightState(_bytes32(record_hash), _bytes32(owner_commitment), text_bytes(status_code, 5))
+    return "0x" + state.digest().hex()
 
 
 def _bytes32(value: str) -> bytes:

@@ -32,6 +32,7 @@ from typing import Any, Literal
 import yaml
 
 from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.records import ConveyanceCategory
 
 OFFICE_CODES = (
     "EP",
@@ -94,18 +95,7 @@ DEFAULT_CONVEYANCES = {
     "governmentInterest": 1.4,
     "other": 0.5,
 }
-CONVEYANCE_KINDS = (
-    "assignment",
-    "merger",
-    "nameChange",
-    "licence",
-    "securityInterest",
-    "securityRelease",
-    "courtOrder",
-    "correction",
-    "governmentInterest",
-    "other",
-)
+CONVEYANCE_KINDS = tuple(c.value for c in ConveyanceCategory)
 FAULT_KINDS = ("kill_node", "restart_chain", "restart_gateway")
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 Mode = Literal["per-right", "anchors"]

@@ -1,86 +1,54 @@
-"""One experiment run: a fresh deployment, one `ipreg node run` process per office, a real gateway
-(`ipreg gateway run`), the seeded workload submitted open loop (arrival rate) or closed loop
-(concurrency), faults injected on schedule, then the checks against the chain and the report.
+"""One experiment run: a fresh local consortium (`registry_node.devnet.consortium`: a deployment, one
+`ipreg node run` process per office, a real gateway), the seeded workload submitted open loop (arrival
+rate) or closed loop (concurrency), faults injected on schedule, then the checks against the chain and
+the report.
 
-Ctrl-C stops submitting; what was observed so far is still read back, checked and written.
-Confirmation times come from polling each node's outbox every POLL_S (its granularity).
+Ctrl-C stops submitting; what was observed so far is still read back, checked and written. How the
+workload is submitted and each operation observed is `driver.py`'s.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import platform
-import secrets
 import subprocess
 import sys
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from eth_account import Account
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.devnet.demo import IPREG, ChildProcess, _fund, _with_contract
+from registry_node.devnet.chains import ExistingChain, GanacheChain, HardhatChain, LocalChain, chain_web3
+from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import PROJECT_ROOT, free_port
 from registry_node.experiment import checks
-from registry_node.experiment.chains import ChainBackend, chain_backend, chain_web3, charges_gas
 from registry_node.experiment.collect import (
     collect_chain_facts,
     read_chain_rights,
     read_gateway_index,
-    verify_on_gateway,
     wait_gateway_caught_up,
 )
-from registry_node.experiment.config import ExperimentConfig
-from registry_node.experiment.faults import FaultInjector, Gate, Restored
+from registry_node.experiment.config import ChainConfig, ExperimentConfig
+from registry_node.experiment.driver import POLL_S, WorkloadDriver, open_entries, outbox_entries
+from registry_node.experiment.faults import ConsortiumFaults, FaultInjector, Restored
 from registry_node.experiment.metrics import compute_figures
-from registry_node.experiment.observations import (
-    ACCEPTED,
-    CONFIRMED,
-    FAILED,
-    REJECTED,
-    UNKNOWN,
-    ChainFacts,
-    FaultRecord,
-    OpRecord,
-)
+from registry_node.experiment.observations import ChainFacts, FaultRecord
 from registry_node.experiment.report import write_report
-from registry_node.experiment.workload import Operation, Workload
-from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError
-from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.node.service import init_node, load_keys, register_signing_key
-from registry_node.node.settings import NodeSettings, token_digest
-from registry_node.node.transactor import Transactor
+from registry_node.node.client import NodeClient
 from registry_node.protocol.contract import load_artifact
-from registry_node.protocol.deployment import Deployment
-from registry_node.protocol.errors import RegistryError
-from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.errors import ConfigError, RegistryError
 
-POLL_S = 0.1
-OPEN_LOOP_THREADS = 64
 GATEWAY_CATCH_UP_S = 120.0
-INTERRUPT_GRACE_S = 5.0
-ANCHOR_WAIT_S = 1.0  # anchors mode: the longest a registration waits for its batch to fill
-
-
-@dataclass
-class OfficeProcess:
-    code: str
-    settings: NodeSettings
-    token: str
-    url: str
-    child: ChildProcess | None = None
 
 
 class ExperimentRun:
@@ -89,32 +57,26 @@ class ExperimentRun:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.run_dir = (out_dir / f"{config.name}-{stamp}").resolve()
         self.console = console or Console(stderr=True)
-        self.password = secrets.token_urlsafe(24)
-        self.chain: ChainBackend = chain_backend(config.chain, self.run_dir)
-        self.offices: dict[str, OfficeProcess] = {}
-        self.gateway: ChildProcess | None = None
-        self.gateway_dir = self.run_dir / "gateway"
-        self.gateway_url = ""
-        self.records: list[OpRecord] = []
+        self.chain = chain_for(config.chain, self.run_dir)
+        self.consortium = LocalConsortium(
+            self.run_dir,
+            self.chain,
+            gateway_port=free_port() if config.gateway else None,
+            env={
+                "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
+                "IPREG_NODE_ANCHOR_BATCH_SIZE": str(config.batch_size),
+            },
+        )
+        self.breaker = ConsortiumFaults(self.consortium)
         self.faults: list[FaultRecord] = []
         self.stop = threading.Event()
         self.interrupted = False
         self.timings: dict[str, float] = {}
-        self._load_thread: threading.Thread | None = None
-        self._tracker_stop = threading.Event()
-        self._batches: dict[str, list[OpRecord]] = defaultdict(list)  # anchors mode: registrations waiting
-        self._batch_since: dict[str, float] = {}
-        self._batch_lock = threading.Lock()
+        self._clients: dict[str, NodeClient] = {}  # filled once the nodes are created
+        self.driver = WorkloadDriver(config, self._clients, self.consortium.gateway_url, self.stop)
+        self.records = self.driver.records
         self._entries: dict[tuple[str, int], dict[str, Any]] = {}  # (office, outbox id) -> entry
         self.deferred_gas: list[float] = []
-        self._accepted_evt: dict[int, threading.Event] = {}
-        self._settled_evt: dict[int, threading.Event] = {}
-        self._lock = threading.Lock()
-        self.office_gates = {code: Gate() for code in config.office_codes}
-        self.gateway_gate = Gate()
-        self._clients: dict[str, NodeClient] = {}
-        self._t0 = 0.0
-        self._deployment: Deployment | None = None
         self._first_block = 0
 
     # ------------------------------------------------------------ the whole run
@@ -130,10 +92,7 @@ class ExperimentRun:
         started = datetime.now(UTC)
         clock = time.monotonic()
         try:
-            self.chain.start()
-            w3 = chain_web3(self.chain.rpc_url)
-            contract = self._deploy(w3)
-            self._start_processes()
+            w3, contract = self._set_up()
             self._first_block = int(w3.eth.block_number) + 1
             self.timings["setup_s"] = round(time.monotonic() - clock, 2)
             try:
@@ -155,153 +114,38 @@ class ExperimentRun:
 
     # ------------------------------------------------------------ setting up
 
-    def _deploy(self, w3: Web3) -> Contract:
+    def _set_up(self) -> tuple[Web3, Contract]:
+        """The consortium created and started, each office's client ready."""
         self.console.print(f"chain: {self.chain.name} at {self.chain.rpc_url}")
-        funding = charges_gas(w3)
-        for code in self.config.office_codes:
-            token = secrets.token_urlsafe(32)
-            port = free_port()
-            settings = NodeSettings(
-                office_code=code,
-                office_name=f"{code} office (experiment {self.config.name})",
-                data_dir=self.run_dir / "nodes" / code,
-                operator_token_sha256=token_digest(token),
-                rpc_url=self.chain.rpc_url,
-                listen_port=port,
-            )
-            created = init_node(settings, self.password, SigningAlgorithm.ED25519)
-            if funding:
-                _fund(w3, self.chain.deployer, created.address)
-            self.offices[code] = OfficeProcess(code, settings, token, f"http://127.0.0.1:{port}")
         founders = [
-            FoundingOffice(
-                code,
-                o.settings.office_name,
-                load_keys(o.settings, self.password).account.address,
-                o.settings.public_url,
-            )
-            for code, o in self.offices.items()
+            Founder(code, f"{code} office (experiment {self.config.name})", free_port())
+            for code in self.config.office_codes
         ]
-        transactor = Transactor(w3, self.chain.deployer, load_artifact().abi)
-        self._deployment = deploy_consortium(
-            transactor, ConsortiumConfig(founders, max_offices=max(8, len(founders)))
-        )
-        deployment_path = self.run_dir / "deployment.json"
-        deployment_path.write_text(json.dumps(self._deployment.to_json(), indent=2) + "\n")
-        for office in self.offices.values():
-            office.settings = _with_contract(
-                office.settings, self._deployment.address, self._deployment.chain_id
-            )
-            register_signing_key(office.settings, load_keys(office.settings, self.password), w3)
+        deployment = self.consortium.create(founders, max_offices=max(8, len(founders)))
         self.console.print(
-            f"deployed SharedIPRegistry at {self._deployment.address} "
-            f"(chain id {self._deployment.chain_id}), {len(self.offices)} offices"
+            f"deployed SharedIPRegistry at {deployment.address} "
+            f"(chain id {deployment.chain_id}), {len(founders)} offices"
         )
-        return w3.eth.contract(
-            address=Web3.to_checksum_address(self._deployment.address), abi=load_artifact().abi
-        )
-
-    def _env(self) -> dict[str, str]:
-        return {
-            **os.environ,
-            "IPREG_NODE_PASSWORD": self.password,
-            "IPREG_GATEWAY_PASSWORD": self.password,
-            "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
-            "IPREG_NODE_ANCHOR_BATCH_SIZE": str(self.config.batch_size),
-        }
-
-    def _start_processes(self) -> None:
-        """Nodes and gateway start side by side (each decrypts its keys first); then each must answer."""
-        for code in self.offices:
-            self._spawn_node(code)
-            self._clients[code] = NodeClient(self.offices[code].url, self.offices[code].token)
-        if self.config.gateway:
-            port = free_port()
-            self.gateway_url = f"http://127.0.0.1:{port}"
-            result = subprocess.run(
-                [
-                    str(IPREG), "gateway", "init", "--data-dir", str(self.gateway_dir),
-                    "--rpc", self.chain.rpc_url, "--deployment", str(self.run_dir / "deployment.json"),
-                    "--listen-port", str(port), "--confirmations", "0",
-                ],
-                env=self._env(), capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
-            )  # fmt: skip
-            if result.returncode != 0:
-                raise RegistryError(f"ipreg gateway init failed: {result.stderr.strip()}")
-            self._spawn_gateway()
-        for office in self.offices.values():
-            assert office.child is not None
-            office.child.wait_ready(f"{office.url}/openapi.json")
-        if self.gateway is not None:
-            self.gateway.wait_ready(f"{self.gateway_url}/v1/status")
-
-    def _spawn_node(self, code: str) -> ChildProcess:
-        office = self.offices[code]
-        office.child = ChildProcess(
-            f"office node {code}",
-            ["node", "run", "--data-dir", str(office.settings.data_dir)],
-            self.run_dir / "logs" / f"node-{code}.log",
-            self._env(),
-        )
-        return office.child
-
-    def _spawn_gateway(self) -> ChildProcess:
-        self.gateway = ChildProcess(
-            "gateway",
-            ["gateway", "run", "--data-dir", str(self.gateway_dir)],
-            self.run_dir / "logs" / "gateway.log",
-            self._env(),
-        )
-        return self.gateway
+        for code, office in self.consortium.offices.items():
+            self._clients[code] = office.client()
+        self.consortium.start()
+        w3 = chain_web3(self.chain.rpc_url)
+        address = Web3.to_checksum_address(deployment.address)
+        return w3, w3.eth.contract(address=address, abi=load_artifact().abi)
 
     def _stop_all(self) -> None:
         for client in self._clients.values():
             client.close()
-        if self.gateway is not None:
-            self.gateway.stop()
-        for office in self.offices.values():
-            if office.child is not None:
-                office.child.stop()
-        self.chain.stop()
+        self.consortium.stop()
 
     # ------------------------------------------------------------ driving the workload
 
-    def _operations(self) -> Iterator[OpRecord]:
-        """Records of the workload's operations, as long as the run lasts."""
-        limit = self.config.workload.operations
-        duration = self.config.workload.duration_s
-        for op in Workload(self.config):
-            if self.stop.is_set() or (limit is not None and op.index >= limit):
-                return
-            if duration is not None and self.now() >= duration:
-                return
-            record = OpRecord(op)
-            with self._lock:
-                self.records.append(record)
-                self._accepted_evt[op.index] = threading.Event()
-                self._settled_evt[op.index] = threading.Event()
-            yield record
-
-    def progress_share(self) -> float:
-        if self.config.workload.operations is not None:
-            return len(self.records) / self.config.workload.operations
-        assert self.config.workload.duration_s is not None
-        return self.now() / self.config.workload.duration_s
-
     def _drive(self) -> None:
-        self._t0 = time.monotonic()
-        tracker = threading.Thread(target=self._track_confirmations, name="confirmations", daemon=True)
+        self.driver.start()
         injector = FaultInjector(self.config.faults, self, self.console)
         self.faults = injector.happened
         faults = threading.Thread(target=injector.run, name="faults", daemon=True)
-        load = threading.Thread(target=self._load, name="load", daemon=True)
-        self._load_thread = load
-        tracker_stop = self._tracker_stop
-        threads = [tracker, faults, load]
-        if self.config.mode == "anchors":
-            threads.append(threading.Thread(target=self._flush_batches, name="anchors", daemon=True))
-        for thread in threads:
-            thread.start()
+        faults.start()
         total = self.config.workload.operations
         columns = (
             TextColumn("{task.description:>10}"),
@@ -315,303 +159,63 @@ class ExperimentRun:
             }
             settle_deadline: float | None = None
             while True:
-                counts = self._counts()
+                counts = self.driver.counts()
                 for name, task in bars.items():
                     progress.update(task, completed=counts[name], total=total or max(1, counts["submitted"]))
-                if not load.is_alive():
+                if not self.driver.load_running():
                     settle_deadline = settle_deadline or time.monotonic() + self.config.settle_timeout_s
                     if counts["open"] == 0 or time.monotonic() > settle_deadline:
                         break
                 time.sleep(0.2)
         faults.join(timeout=120)
-        tracker_stop.set()
-        tracker.join(timeout=10)
-
-    def _counts(self) -> dict[str, int]:
-        with self._lock:
-            records = list(self.records)
-        submitted = sum(1 for r in records if r.submitted_s is not None)
-        accepted = sum(1 for r in records if r.outcome in (ACCEPTED, CONFIRMED, FAILED))
-        confirmed = sum(1 for r in records if r.outcome == CONFIRMED)
-        settled = sum(1 for r in records if self._settled_evt[r.op.index].is_set())
-        return {
-            "submitted": submitted,
-            "accepted": accepted,
-            "confirmed": confirmed,
-            "open": len(records) - settled,
-        }
-
-    def _load(self) -> None:
-        if self.config.load.rate:
-            interval = 1.0 / self.config.load.rate
-            with ThreadPoolExecutor(OPEN_LOOP_THREADS, thread_name_prefix="submit") as pool:
-                for i, record in enumerate(self._operations()):
-                    delay = self._t0 + i * interval - time.monotonic()
-                    if delay > 0 and self.stop.wait(delay):
-                        self._settled_evt[record.op.index].set()
-                        self._accepted_evt[record.op.index].set()
-                        break
-                    pool.submit(self._submit, record)
-            return
-        stream = self._operations()
-        stream_lock = threading.Lock()
-
-        def worker() -> None:
-            while True:
-                with stream_lock:
-                    record = next(stream, None)
-                if record is None:
-                    return
-                self._submit(record)
-                while not self._settled_evt[record.op.index].wait(0.1):  # closed loop: until confirmed
-                    if self.stop.is_set():
-                        return
-
-        workers = [
-            threading.Thread(target=worker, daemon=True) for _ in range(self.config.load.concurrency or 1)
-        ]
-        for thread in workers:
-            thread.start()
-        for thread in workers:
-            thread.join()
-
-    def _submit(self, record: OpRecord) -> None:
-        op = record.op
-        if op.kind == "registration" and self.config.mode == "anchors" and not self.stop.is_set():
-            self._batch(record)  # its events are set when its batch is answered
-            return
-        try:
-            if self.stop.is_set():
-                return
-            if op.after is not None and not self._wait_dependency(record):
-                return
-            if op.kind == "verification":
-                self._verify(record)
-                return
-            with self.office_gates[op.office].passage(self.stop) as open_:
-                if not open_:
-                    return
-                record.submitted_s = self.now()
-                try:
-                    answer = self._call(op)
-                except ProblemError as err:
-                    record.outcome, record.http_status = REJECTED, err.status
-                    record.error = str(err)[:300]
-                except (NodeUnreachable, httpx.HTTPError) as err:
-                    record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
-                else:
-                    record.accepted_s = self.now()
-                    record.http_status = 202
-                    record.outbox_id = int(answer["outboxId"])
-                    record.record_hash = str(answer["recordHash"])
-                    record.outcome = ACCEPTED
-        except Exception as err:  # a bug in one submission must not hang the ones that wait on it
-            record.outcome, record.error = UNKNOWN, f"{type(err).__name__}: {err}"[:300]
-        finally:
-            self._accepted_evt[op.index].set()
-            if record.outcome != ACCEPTED:
-                self._settled_evt[op.index].set()
-
-    def _batch(self, record: OpRecord) -> None:
-        """Anchors mode: a registration waits for its office's batch, which goes as one anchored import when
-        it holds batch_size records or has waited ANCHOR_WAIT_S (latency includes that wait)."""
-        code = record.op.office
-        record.submitted_s = self.now()
-        with self._batch_lock:
-            self._batches[code].append(record)
-            self._batch_since.setdefault(code, time.monotonic())
-            full = self._take_batch(code) if len(self._batches[code]) >= self.config.batch_size else []
-        if full:
-            self._send_batch(code, full)
-
-    def _take_batch(self, code: str) -> list[OpRecord]:
-        batch, self._batches[code] = self._batches[code], []
-        self._batch_since.pop(code, None)
-        return batch
-
-    def _flush_batches(self) -> None:
-        while not self._tracker_stop.is_set():
-            load_done = self._load_thread is not None and not self._load_thread.is_alive()
-            due = []
-            with self._batch_lock:
-                for code in list(self._batches):
-                    since = self._batch_since.get(code)
-                    if since is not None and (load_done or time.monotonic() - since >= ANCHOR_WAIT_S):
-                        due.append((code, self._take_batch(code)))
-            for code, batch in due:
-                self._send_batch(code, batch)
-            self._tracker_stop.wait(0.1)
-
-    def _send_batch(self, code: str, batch: list[OpRecord]) -> None:
-        try:
-            with self.office_gates[code].passage(self.stop) as open_:
-                if not open_:
-                    return
-                files = [
-                    (f"{r.op.right_id.replace(':', '_')}.xml", r.op.body["st96"].encode()) for r in batch
-                ]
-                try:
-                    answer = self._clients[code].import_st96(files, mode="anchor")
-                except ProblemError as err:
-                    for record in batch:
-                        record.outcome, record.http_status, record.error = (
-                            REJECTED,
-                            err.status,
-                            str(err)[:300],
-                        )
-                    return
-                except (NodeUnreachable, httpx.HTTPError) as err:
-                    for record in batch:
-                        record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
-                    return
-                roots = {int(a["outboxId"]): str(a["root"]) for a in answer.get("anchors", [])}
-                now = self.now()
-                for record, item in zip(batch, answer["items"], strict=True):
-                    if item.get("accepted"):
-                        record.outcome, record.http_status, record.accepted_s = ACCEPTED, 202, now
-                        record.outbox_id = int(item["outboxId"])
-                        record.anchor_root = roots.get(record.outbox_id)
-                    else:
-                        record.outcome, record.http_status = REJECTED, 202
-                        record.error = str(item.get("error"))[:300]
-        except Exception as err:  # a bug in one batch must not hang the operations that wait on it
-            for record in batch:
-                if record.outcome not in (ACCEPTED, REJECTED):
-                    record.outcome, record.error = UNKNOWN, f"{type(err).__name__}: {err}"[:300]
-        finally:
-            for record in batch:
-                self._accepted_evt[record.op.index].set()
-                if record.outcome != ACCEPTED:
-                    self._settled_evt[record.op.index].set()
-
-    def _wait_dependency(self, record: OpRecord) -> bool:
-        op = record.op
-        assert op.after is not None
-        events = self._settled_evt if op.kind == "verification" else self._accepted_evt
-        while not events[op.after].wait(0.1):
-            if self.stop.is_set():
-                return False
-        before = self.records[op.after]
-        if before.outcome not in (ACCEPTED, CONFIRMED) or (
-            op.kind == "verification" and before.outcome != CONFIRMED
-        ):
-            record.error = f"operation {op.after} on this right did not get through ({before.outcome})"
-            return False
-        return True
-
-    def _call(self, op: Operation) -> dict[str, Any]:
-        client = self._clients[op.office]
-        body = op.body
-        if op.kind in ("registration", "confidentialFiling"):
-            return client.register(body["right"], confidential=body["confidential"])
-        assert op.expected_version is not None
-        if op.kind == "ownershipChange":
-            return client.transfer(op.right_id, op.expected_version, body["change"])
-        if op.kind == "statusEvent":
-            return client.record_status(op.right_id, op.expected_version, body["event"])
-        return client.publish(op.right_id, op.expected_version)
-
-    def _verify(self, record: OpRecord) -> None:
-        with self.gateway_gate.passage(self.stop) as open_:
-            if not open_:
-                return
-            record.submitted_s = self.now()
-            try:
-                with httpx.Client(base_url=self.gateway_url, timeout=30) as http:
-                    status, verdict = verify_on_gateway(http, record.op.right_id)
-            except httpx.HTTPError as err:
-                record.outcome, record.error = UNKNOWN, f"no answer: {str(err)[:200]}"
-                return
-            record.http_status, record.verdict = status, verdict
-            record.confirmed_s = self.now()
-            record.outcome = CONFIRMED if status == 200 else REJECTED
-
-    # ------------------------------------------------------------ confirmations
-
-    def _track_confirmations(self) -> None:
-        while not self._tracker_stop.is_set():
-            for code in self.offices:
-                if self.office_gates[code].up.is_set():
-                    with contextlib.suppress(RegistryError, httpx.HTTPError, KeyError, ValueError):
-                        self._poll_office(code)
-            self._tracker_stop.wait(POLL_S)
-
-    def _poll_office(self, code: str) -> None:
-        with self._lock:
-            waiting = [r for r in self.records if r.op.office == code and r.outcome == ACCEPTED]
-        if not waiting:
-            return
-        client = self._clients[code]
-        open_ids: set[int] = set()
-        failed: dict[int, str] = {}
-        for state in ("pending", "sent", "failed"):
-            for entry in _outbox_entries(client, state):
-                if state == "failed":
-                    failed[int(entry["id"])] = str(entry.get("error") or "")
-                else:
-                    open_ids.add(int(entry["id"]))
-        now = self.now()
-        for record in waiting:
-            assert record.outbox_id is not None
-            if record.outbox_id in failed:
-                record.outcome, record.error = FAILED, failed[record.outbox_id][:300]
-            elif record.outbox_id not in open_ids:
-                record.outcome, record.confirmed_s = CONFIRMED, now
-            else:
-                continue
-            self._settled_evt[record.op.index].set()
+        self.driver.stop_tracking(timeout_s=10)
 
     # ------------------------------------------------------------ faults (what FaultInjector breaks)
 
     def kill_node(self, code: str, down_s: float) -> Restored:
-        office = self.offices[code]
-        gate = self.office_gates[code]
+        gate = self.driver.office_gates[code]
         gate.close_and_drain()
-        pending = _open_entries(self._clients[code])
-        assert office.child is not None
-        office.child.process.kill()  # SIGKILL: no clean shutdown, the outbox must recover
-        office.child.process.wait()
-        self.stop.wait(down_s)
-        self._spawn_node(code).wait_ready(f"{office.url}/openapi.json")
+        pending = open_entries(self._clients[code])
+        with self.breaker.node_killed(code):
+            self.stop.wait(down_s)
         restored = Restored(self.now(), f"SIGKILL with {pending} outbox entries pending or sent")
         gate.up.set()
         return restored
 
     def restart_chain(self, down_s: float) -> Restored:
-        self.chain.stop()
-        self.stop.wait(down_s)
-        self.chain.resume()
+        with self.breaker.chain_stopped():
+            self.stop.wait(down_s)
         return Restored(
             self.now(), f"{self.chain.name} stopped and resumed from its data dir; nodes kept accepting"
         )
 
     def restart_gateway(self, down_s: float) -> Restored:
-        self.gateway_gate.close_and_drain()
-        assert self.gateway is not None
-        self.gateway.stop()
-        self.stop.wait(down_s)
-        self._spawn_gateway().wait_ready(f"{self.gateway_url}/v1/status")
+        self.driver.gateway_gate.close_and_drain()
+        with self.breaker.gateway_stopped():
+            self.stop.wait(down_s)
         restored = Restored(self.now(), "stopped (SIGTERM) and started on its index")
-        self.gateway_gate.up.set()
+        self.driver.gateway_gate.up.set()
         return restored
 
+    def progress_share(self) -> float:
+        return self.driver.progress_share()
+
     def load_running(self) -> bool:
-        return self._load_thread is not None and self._load_thread.is_alive()
+        return self.driver.load_running()
 
     def now(self) -> float:
-        return time.monotonic() - self._t0
+        return self.driver.now()
 
     # ------------------------------------------------------------ after the run
 
     def _finish(self, w3: Web3 | None, contract: Contract | None, started: datetime) -> None:
-        wall_s = self.now() if self._t0 else 0.0
+        wall_s = self.now() if self.driver.started else 0.0
         self.timings["drive_s"] = round(wall_s, 2)
         checking = time.monotonic()
         if self.interrupted and w3 is not None:
-            if self._load_thread is not None:
-                self._load_thread.join(timeout=30)  # submissions in flight finish; queued ones are dropped
-            self._tracker_stop_grace()
-        self._tracker_stop.set()
+            self.driver.join_load(timeout_s=30)  # submissions in flight finish; queued ones are dropped
+            self.driver.settle_grace()
+        self.driver.stop_tracking()
         facts: ChainFacts | None = None
         exactly_once: dict[str, Any] = {"verdict": checks.FAIL}
         index: dict[str, Any] = {"verdict": checks.NOT_RUN, "reason": "gateway: false"}
@@ -629,7 +233,8 @@ class ExperimentRun:
             try:
                 if facts is None or contract is None:
                     raise RegistryError("the chain could not be read")
-                if self.gateway is None or self.gateway.process.poll() is not None:
+                gateway = self.consortium.gateway
+                if gateway is None or not gateway.running:
                     raise RegistryError("the gateway is not running (stopped by Ctrl-C?)")
                 index = self._check_index(contract, facts)
             except Exception as err:
@@ -643,7 +248,7 @@ class ExperimentRun:
             "interrupted": self.interrupted,
             "config": self.config.to_json(),
             "environment": self._environment(w3),
-            "deployment": self._deployment.to_json() if self._deployment else None,
+            "deployment": deployment.to_json() if (deployment := self.consortium.deployment) else None,
             "exactly_once": exactly_once["verdict"],
             "index_matches_chain": index["verdict"],
             "ops_confirmed": figures["ops_confirmed"],
@@ -660,17 +265,6 @@ class ExperimentRun:
             f"{figures['throughput_ops_per_s']:.2f} ops/s -> {self.run_dir / 'report.md'}"
         )
 
-    def _tracker_stop_grace(self) -> None:
-        """After Ctrl-C, give accepted operations a few seconds to be seen confirmed."""
-        deadline = time.monotonic() + INTERRUPT_GRACE_S
-        while time.monotonic() < deadline:
-            with contextlib.suppress(Exception):
-                for code in self.offices:
-                    self._poll_office(code)
-            if not any(r.outcome == ACCEPTED for r in self.records):
-                return
-            time.sleep(0.3)
-
     def _revive_chain_after_interrupt(self, w3: Web3) -> None:
         """Ctrl-C in a terminal reaches the chain too: a ganache is started again on its data so the
         partial run can still be checked against it."""
@@ -686,7 +280,7 @@ class ExperimentRun:
         """Each accepted operation's transaction and block, from its node's outbox (kept for the gas)."""
         for code, client in self._clients.items():
             try:
-                for entry in _outbox_entries(client, None):
+                for entry in outbox_entries(client, None):
                     self._entries[(code, int(entry["id"]))] = entry
             except (RegistryError, httpx.HTTPError):  # a node stopped by Ctrl-C: its gas stays unknown
                 continue
@@ -719,10 +313,10 @@ class ExperimentRun:
                 self.deferred_gas.append(facts.gas_by_tx[tx_hash] / per_tx[tx_hash])
 
     def _check_index(self, contract: Contract, facts: ChainFacts) -> dict[str, Any]:
-        status = wait_gateway_caught_up(self.gateway_url, facts.last_block, GATEWAY_CATCH_UP_S)
+        status = wait_gateway_caught_up(self.consortium.gateway_url, facts.last_block, GATEWAY_CATCH_UP_S)
         keys = sorted({e.key for e in facts.events if e.name == "RightRegistered"})
         chain_rights = read_chain_rights(contract, keys)
-        count, items = read_gateway_index(self.gateway_url)
+        count, items = read_gateway_index(self.consortium.gateway_url)
         result = checks.check_index(chain_rights, count, items)
         result["gateway_status"] = status
         return result
@@ -751,22 +345,26 @@ class ExperimentRun:
         }
 
 
-def _outbox_entries(client: NodeClient, state: str | None) -> list[dict[str, Any]]:
-    entries: list[dict[str, Any]] = []
-    offset = 0
-    while True:
-        page = client.outbox(state, limit=500, offset=offset)
-        entries += page["items"]
-        if page.get("nextOffset") is None:
-            return entries
-        offset = int(page["nextOffset"])
-
-
-def _open_entries(client: NodeClient) -> int:
-    with contextlib.suppress(RegistryError, httpx.HTTPError):
-        return sum(len(_outbox_entries(client, state)) for state in ("pending", "sent"))
-    return -1
-
-
 def run_experiment(config: ExperimentConfig, out_dir: Path, console: Console | None = None) -> Path:
     return ExperimentRun(config, out_dir, console).run()
+
+
+def chain_for(config: ChainConfig, work_dir: Path) -> LocalChain:
+    """The chain the experiment asks for; an existing network's deployer key comes from the environment."""
+    if config.kind == "ganache":
+        return GanacheChain(work_dir / "chain", block_gas_limit=config.block_gas_limit)
+    if config.kind == "hardhat":
+        return HardhatChain(work_dir / "logs" / "hardhat.log", block_gas_limit=config.block_gas_limit)
+    assert config.url is not None
+    key = os.environ.get(config.deployer_key_env)
+    if not key:
+        raise ConfigError(
+            "chain.deployer_key_env", f"set {config.deployer_key_env} to the deployer's private key (0x-hex)"
+        )
+    try:
+        deployer = Account.from_key(key)
+    except (ValueError, TypeError):
+        raise ConfigError(
+            "chain.deployer_key_env", f"{config.deployer_key_env} is not a private key"
+        ) from None
+    return ExistingChain(config.url, deployer)

@@ -393,8 +393,10 @@ def node_register(
     _send_change(node, data_dir, as_json, lambda client: client.register(_read_json(file), confidential))
 
 
-@node_app.command("transfer")
-def node_transfer(
+# `transfer` was this command's first name: scripts that use it keep working, the help shows one name.
+@node_app.command("ownership-change")
+@node_app.command("transfer", hidden=True)
+def node_ownership_change(
     right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
     file: Annotated[Path, typer.Argument(help="The ownership change (JSON).")],
     expected_version: ExpectedVersionOption,
@@ -404,7 +406,10 @@ def node_transfer(
 ) -> None:
     """Record an ownership change (assignment, licence, security interest, ...)."""
     _send_change(
-        node, data_dir, as_json, lambda client: client.transfer(right_id, expected_version, _read_json(file))
+        node,
+        data_dir,
+        as_json,
+        lambda client: client.record_ownership_change(right_id, expected_version, _read_json(file)),
     )
 
 

@@ -70,7 +70,7 @@ class NodeClient:
     def register(self, right: Any, confidential: bool = False) -> dict[str, Any]:
         return self._call("POST", "/v1/rights", {"right": right, "confidential": confidential})
 
-    def transfer(self, right_id: str, expected_version: int, change: Any) -> dict[str, Any]:
+    def record_ownership_change(self, right_id: str, expected_version: int, change: Any) -> dict[str, Any]:
         body = {"expectedVersion": expected_version, "change": change}
         return self._call("POST", f"/v1/rights/{right_path(right_id)}/ownership-changes", body)
 

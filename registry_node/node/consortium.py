@@ -27,7 +27,7 @@ from typing import Any
 from eth_utils.address import is_address, to_checksum_address
 
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.contract import REGISTRY_CONTRACT, load_artifact
+from registry_node.protocol.contract import REGISTRY_CONTRACT, load_artifact, office_bytes
 from registry_node.protocol.deployment import Deployment
 from registry_node.protocol.errors import ConfigError
 
@@ -131,7 +131,7 @@ def deploy_consortium(transactor: Transactor, config: ConsortiumConfig) -> Deplo
     artifact = load_artifact(REGISTRY_CONTRACT)
     factory = transactor.w3.eth.contract(abi=artifact.abi, bytecode=artifact.bytecode)
     founders = [
-        (o.code.encode("ascii"), to_checksum_address(o.account), o.name, o.endpoint) for o in config.offices
+        (office_bytes(o.code), to_checksum_address(o.account), o.name, o.endpoint) for o in config.offices
     ]
     receipt = transactor.send(
         factory.constructor(

@@ -24,7 +24,7 @@ from web3 import Web3
 from registry_node.node.service import check_chain, load_keys
 from registry_node.node.settings import NodeSettings, settings_toml
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.contract import load_artifact, office_bytes
 from registry_node.protocol.keys import SigningAlgorithm, generate_signing_key, load_signing_key
 
 
@@ -54,7 +54,7 @@ def rotate_signing_key(
     load_signing_key(new_path, password)  # the node can read what it will sign with
     contract = check_chain(settings, w3, keys.account)
     transactor = Transactor(w3, keys.account, load_artifact().abi)
-    office = settings.office_code.encode("ascii")
+    office = office_bytes(settings.office_code)
 
     published = {bytes(entry[0]): entry for entry in contract.functions.signingKeys(office).call()}
     added_block = None

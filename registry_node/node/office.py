@@ -229,7 +229,9 @@ class Office:
             outcomes.append(None)
         return outcomes, changes
 
-    def transfer(self, right_id: str, expected_version: int, change: OwnershipChange) -> Accepted:
+    def record_ownership_change(
+        self, right_id: str, expected_version: int, change: OwnershipChange
+    ) -> Accepted:
         """Records an ownership change on one of the rights it covers."""
         if right_id not in change.rightIdBag:
             raise OfficeError("rightIdBag", f"the conveyance does not cover {right_id}")

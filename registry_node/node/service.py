@@ -31,7 +31,7 @@ from registry_node.node.settings import NodeSettings, settings_toml
 from registry_node.node.store import Store
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import ChainError, connect
-from registry_node.protocol.contract import load_artifact
+from registry_node.protocol.contract import load_artifact, office_bytes
 from registry_node.protocol.errors import ConfigError, RegistryError
 from registry_node.protocol.http.server_gc import settle_startup_heap
 from registry_node.protocol.keys import (
@@ -128,7 +128,7 @@ def check_chain(settings: NodeSettings, w3: Web3, account: LocalAccount) -> Cont
             "contract_address", f"no contract at {contract.address} on the chain at {settings.rpc_url}"
         )
     code, _ = contract.functions.officeOf(account.address).call()
-    if bytes(code) != settings.office_code.encode("ascii"):
+    if bytes(code) != office_bytes(settings.office_code):
         holder = "no office" if bytes(code) == NO_OFFICE else f"office {bytes(code).decode('ascii')}"
         raise NodeError(
             f"this node's account {account.address} is the account of {holder} on chain, not of "
@@ -148,7 +148,7 @@ def register_signing_key(settings: NodeSettings, keys: NodeKeys, w3: Web3) -> Ke
     """Publishes the node's signing key in OfficeRegistry (addSigningKey); a key already there is left."""
     contract = check_chain(settings, w3, keys.account)
     key = keys.signing_key
-    published = contract.functions.signingKeys(settings.office_code.encode("ascii")).call()
+    published = contract.functions.signingKeys(office_bytes(settings.office_code)).call()
     if any(bytes(entry[0]) == key.key_id for entry in published):
         return KeyRegistration(key.key_id, True, None)
     transactor = Transactor(w3, keys.account, load_artifact().abi)

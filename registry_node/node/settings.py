@@ -15,10 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eth_utils.address import is_address, to_checksum_address
-
 from registry_node.protocol.errors import ConfigError
-from registry_node.protocol.settings import URL, SettingsSchema, read_settings, require, toml_line
+from registry_node.protocol.settings import (
+    URL,
+    SettingsSchema,
+    check_listen,
+    checked_chain,
+    contract_not_set,
+    local_url,
+    read_settings,
+    require,
+    toml_line,
+)
 
 SETTINGS_FILE = "node.toml"
 ENV_PREFIX = "IPREG_NODE_"
@@ -71,21 +79,12 @@ class NodeSettings:
             "operator_token_sha256",
             "must be the token's SHA-256: 64 lower-case hex digits",
         )
-        require(URL.match(self.rpc_url), "rpc_url", f"must be an http(s) URL, got {self.rpc_url!r}")
-        if self.contract_address is not None:
-            require(
-                is_address(self.contract_address),
-                "contract_address",
-                f"not an Ethereum address: {self.contract_address!r}",
-            )
-            object.__setattr__(self, "contract_address", to_checksum_address(self.contract_address))
-        if self.chain_id is not None:
-            require(self.chain_id >= 1, "chain_id", f"must be a positive integer, got {self.chain_id}")
+        address = checked_chain(self.rpc_url, self.contract_address, self.chain_id)
+        object.__setattr__(self, "contract_address", address)
         require(
             1 <= self.confirmations <= 1000, "confirmations", f"must be 1 to 1000, got {self.confirmations}"
         )
-        require(bool(self.listen_host.strip()), "listen_host", "must not be empty")
-        require(1 <= self.listen_port <= 65535, "listen_port", f"must be 1 to 65535, got {self.listen_port}")
+        check_listen(self.listen_host, self.listen_port)
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.listen_host}:{self.listen_port}")
         require(URL.match(self.public_url), "public_url", f"must be an http(s) URL, got {self.public_url!r}")
@@ -120,17 +119,12 @@ class NodeSettings:
     @property
     def local_url(self) -> str:
         """Where a command on this machine reaches the node's API."""
-        host = "127.0.0.1" if self.listen_host in ("0.0.0.0", "::", "") else self.listen_host
-        return f"http://{host}:{self.listen_port}"
+        return local_url(self.listen_host, self.listen_port)
 
     def require_contract(self) -> str:
         """The registry's address, which running the node needs."""
         if self.contract_address is None:
-            raise ConfigError(
-                "contract_address",
-                "not set: add the SharedIPRegistry address from the consortium's deployment.json to "
-                f"{self.settings_path} (or set {ENV_PREFIX}CONTRACT_ADDRESS)",
-            )
+            raise contract_not_set(self.settings_path, ENV_PREFIX)
         return self.contract_address
 
 

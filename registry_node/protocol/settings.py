@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils.address import is_address, to_checksum_address
+
 from registry_node.protocol.errors import ConfigError
 
 URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
@@ -125,3 +127,38 @@ def _from_env(schema: SettingsSchema, key: str, raw: str) -> Any:
             raise ConfigError(key, f"{name} must not be empty")
         return Path(raw)
     return raw
+
+
+# ------------------------------------------------------------ what both services' settings check alike
+
+
+def checked_chain(rpc_url: str, contract_address: str | None, chain_id: int | None) -> str | None:
+    """Checks the chain settings; the contract address in its checksummed form (or None, not set yet)."""
+    require(URL.match(rpc_url), "rpc_url", f"must be an http(s) URL, got {rpc_url!r}")
+    address = None
+    if contract_address is not None:
+        reason = f"not an Ethereum address: {contract_address!r}"
+        require(is_address(contract_address), "contract_address", reason)
+        address = str(to_checksum_address(contract_address))
+    if chain_id is not None:
+        require(chain_id >= 1, "chain_id", f"must be a positive integer, got {chain_id}")
+    return address
+
+
+def check_listen(host: str, port: int) -> None:
+    require(bool(host.strip()), "listen_host", "must not be empty")
+    require(1 <= port <= 65535, "listen_port", f"must be 1 to 65535, got {port}")
+
+
+def local_url(host: str, port: int) -> str:
+    """Where a command on this machine reaches a server listening on (host, port)."""
+    return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::', '') else host}:{port}"
+
+
+def contract_not_set(settings_path: Path, env_prefix: str) -> ConfigError:
+    """The error of a service that needs the registry's address before it is set."""
+    return ConfigError(
+        "contract_address",
+        "not set: add the SharedIPRegistry address from the consortium's deployment.json to "
+        f"{settings_path} (or set {env_prefix}CONTRACT_ADDRESS)",
+    )

@@ -21,7 +21,7 @@ import httpx
 import pytest
 
 from registry_node.devnet.demo import Demo, DemoPorts
-from tests.support.chain import pick_free_port
+from tests.support.chain import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = PROJECT_ROOT / ".venv-schemathesis" / "bin" / "schemathesis"
@@ -38,8 +38,8 @@ MIN_CASES = {"gateway": 437, "node": 1084}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    nodes = (pick_free_port(), pick_free_port(), pick_free_port())
-    ports = DemoPorts(chain=pick_free_port(), gateway=pick_free_port(), nodes=nodes)
+    nodes = (free_port(), free_port(), free_port())
+    ports = DemoPorts(chain=free_port(), gateway=free_port(), nodes=nodes)
     running = Demo(tmp_path_factory.mktemp("consortium"), ports, lambda line: None)
     try:
         running.start(threading.Event())

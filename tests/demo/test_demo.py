@@ -30,7 +30,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.support.chain import pick_free_port
+from registry_node.devnet.demo import DemoPorts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
@@ -42,14 +42,14 @@ class DemoProcess:
     """`ipreg demo` in a process group of its own (its chain, nodes and gateway share it), output read by a
     thread line by line."""
 
-    def __init__(self, data_dir: Path, ports: dict[str, int], *extra: str) -> None:
+    def __init__(self, data_dir: Path, ports: DemoPorts, *extra: str) -> None:
         self.data_dir = data_dir
         self.ports = ports
         self.process = subprocess.Popen(
             [
                 str(IPREG), "demo", "--data-dir", str(data_dir),
-                "--chain-port", str(ports["chain"]), "--gateway-port", str(ports["gateway"]),
-                "--node-ports", f"{ports['EP']},{ports['GB']},{ports['KR']}", *extra,
+                "--chain-port", str(ports.chain), "--gateway-port", str(ports.gateway),
+                "--node-ports", ",".join(map(str, ports.nodes)), *extra,
             ],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             cwd=PROJECT_ROOT, start_new_session=True,
@@ -100,14 +100,7 @@ class DemoProcess:
 
     @property
     def gateway(self) -> str:
-        return f"http://127.0.0.1:{self.ports['gateway']}"
-
-
-def free_ports() -> dict[str, int]:
-    ports: dict[str, int] = {}
-    while len(set(ports.values())) < 5:
-        ports = {name: pick_free_port() for name in ("chain", "gateway", "EP", "GB", "KR")}
-    return ports
+        return f"http://127.0.0.1:{self.ports.gateway}"
 
 
 def nothing_listens(port: int) -> bool:
@@ -131,7 +124,7 @@ class RunningDemo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     data_dir = tmp_path_factory.mktemp("demo") / "demo"
-    process = DemoProcess(data_dir, free_ports())
+    process = DemoProcess(data_dir, DemoPorts.free())
     try:
         process.wait_for(READY_MARKER)
         yield RunningDemo(process, json.loads((data_dir / "demo.json").read_text("utf-8")))
@@ -286,7 +279,7 @@ def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
         [str(IPREG), "verify", str(receipt)], capture_output=True, text=True, timeout=120
     )
     assert offline.returncode == 0, offline.stdout + offline.stderr
-    chain = f"http://127.0.0.1:{demo.process.ports['chain']}"
+    chain = f"http://127.0.0.1:{demo.process.ports.chain}"
     online = subprocess.run(
         [str(IPREG), "verify", str(receipt), "--rpc", chain], capture_output=True, text=True, timeout=120
     )
@@ -349,7 +342,8 @@ def test_ctrl_c_stops_everything_and_a_second_run_resumes_without_seeding_again(
     before = httpx.get(f"{demo.gateway}/v1/rights", params={"limit": 1}, timeout=30).json()["count"]
     lines = demo.process.interrupt()
     assert any("demo stopped" in line for line in lines)
-    for port in demo.process.ports.values():
+    ports = demo.process.ports
+    for port in (ports.chain, ports.gateway, *ports.nodes):
         assert nothing_listens(port), f"port {port} still served after Ctrl-C"
 
     again = DemoProcess(demo.process.data_dir, demo.process.ports)

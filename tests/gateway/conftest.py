@@ -45,7 +45,7 @@ from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import OfficeSigningKey
-from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, pick_free_port
+from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, free_port
 
 PG_BIN = Path(os.environ.get("IPREG_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_READY_TIMEOUT_S = 60.0
@@ -114,7 +114,7 @@ def postgres() -> Iterator[PostgresServer]:
         [*run_as, str(initdb), "-D", str(data), "-U", "gateway", "--auth=scram-sha-256",
          f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--locale=C"],
     )  # fmt: skip
-    port = pick_free_port()
+    port = free_port()
     options = f"-k {socket_dir} -h 127.0.0.1 -p {port} -c fsync=off -c synchronous_commit=off"
     log = base / "postgres.log"
     _run([*run_as, str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"])
@@ -229,7 +229,7 @@ class Registry:
 def start_registry(base: Path, start: GanacheFactory, serving: tuple[str, ...] = ("EP", "GB")) -> Registry:
     deployer: LocalAccount = Account.create()
     accounts: dict[str, LocalAccount] = {code: Account.create() for code in OFFICES}
-    ports = {code: pick_free_port() for code in OFFICES}
+    ports = {code: free_port() for code in OFFICES}
     chain = start(["0x" + a.key.hex() for a in (deployer, *accounts.values())])
     w3 = connect(chain.rpc_url)
     abi = load_artifact().abi

@@ -123,7 +123,7 @@ def test_a_changed_anchored_right_is_followed_with_per_right_state(anchored: Any
             "evidenceDocumentHash": hashlib.sha256(b"deed").hexdigest(),
         }
     )
-    node.office.transfer(rights[2], 1, change)
+    node.office.record_ownership_change(rights[2], 1, change)
     node.worker.drain()
     indexer.run_once()
     indexer.enrich_once()

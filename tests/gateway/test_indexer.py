@@ -75,7 +75,7 @@ def life(registry: Registry, office: str = "EP", assignee: str = "Nordic Heat AB
     node = registry.nodes[office]
     right = patent(office)
     node.office.register(right)
-    node.office.transfer(right.rightId, 1, assignment(right.rightId, assignee))
+    node.office.record_ownership_change(right.rightId, 1, assignment(right.rightId, assignee))
     node.office.record_status(right.rightId, 2, LAPSE)
     node.worker.drain()
     return right.rightId
@@ -300,7 +300,7 @@ def test_state_at_a_date_follows_the_scripted_history(
     ep.worker.drain()
     days.append(block_day())
     registry.rpc("evm_increaseTime", 3 * 86_400)
-    ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.record_ownership_change(rid, 1, assignment(rid))
     ep.worker.drain()
     days.append(block_day())
     registry.rpc("evm_increaseTime", 3 * 86_400)

@@ -14,6 +14,7 @@ import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from registry_node.devnet import ganache
 from registry_node.node.consortium import deploy_consortium
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
@@ -26,7 +27,6 @@ from tests.support.chain import (
     RawGanacheFactory,
     consortium_config,
     deploy_fresh,
-    pick_free_port,
     stop_process,
     wait_for_rpc,
 )
@@ -36,7 +36,6 @@ __all__ = [
     "FreshChain",
     "GanacheFactory",
     "RawGanacheFactory",
-    "pick_free_port",
     "stop_process",
     "wait_for_rpc",
 ]
@@ -53,7 +52,8 @@ def listening_port() -> Iterator[int]:
 
 @pytest.fixture
 def free_port() -> Callable[[], int]:
-    return pick_free_port
+    """`registry_node.devnet.ganache.free_port`, for tests that take it as a fixture."""
+    return ganache.free_port
 
 
 @pytest.fixture

@@ -164,7 +164,7 @@ def test_an_anchored_right_is_registered_ahead_of_its_first_change_and_each_land
     ep.worker().drain()
     transferred, lapsed = rights[0][0].rightId, rights[1][0].rightId
 
-    ep.office.transfer(transferred, 1, assignment(transferred))
+    ep.office.record_ownership_change(transferred, 1, assignment(transferred))
     lapse = LegalStatusEvent(
         status=LegalStatus(stateCode="N", stageCode=6, keyEventCode="H13"),
         previousStageCode=4,
@@ -180,7 +180,9 @@ def test_an_anchored_right_is_registered_ahead_of_its_first_change_and_each_land
         (lapsed, 2, "recordStatusEvent"),
     ]
     ep.worker().drain()
-    ep.office.transfer(transferred, 2, assignment(transferred))  # registered now: no second registration
+    ep.office.record_ownership_change(
+        transferred, 2, assignment(transferred)
+    )  # registered now: no second registration
     ep.worker().drain()
 
     assert events(ep, transferred) == [

@@ -105,7 +105,7 @@ def proven_on_chain(node: Node, right_id: str) -> bool:
 def test_a_right_lives_through_registration_transfer_and_a_status_event(ep: Node) -> None:
     rid = "EP:PAT:EP20190012345"
     ep.office.register(right())
-    ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.record_ownership_change(rid, 1, assignment(rid))
     ep.office.record_status(rid, 2, LAPSE)
     ep.worker.drain()
 
@@ -123,7 +123,7 @@ def test_a_right_lives_through_registration_transfer_and_a_status_event(ep: Node
 def test_every_version_is_signed_by_the_office_key(ep: Node) -> None:
     rid = "EP:PAT:EP20190012345"
     ep.office.register(right())
-    ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.record_ownership_change(rid, 1, assignment(rid))
     key = ep.office.signing_key
     for version in (1, 2):
         stored = ep.store.version(rid, version)
@@ -138,7 +138,7 @@ def test_a_licence_keeps_the_owners(ep: Node) -> None:
     rid = "EP:PAT:EP20190012345"
     ep.office.register(right())
     licence = OwnershipChange.model_validate(assignment(rid).to_json() | {"conveyanceCategory": "licence"})
-    ep.office.transfer(rid, 1, licence)
+    ep.office.record_ownership_change(rid, 1, licence)
     latest = ep.store.latest(rid)
     assert latest is not None
     assert [p.name for p in RightRecord.model_validate_json(latest.canonical).right.ownerBag] == [
@@ -185,22 +185,22 @@ def test_another_offices_right_is_refused_and_nothing_is_stored(ep: Node) -> Non
         ep.office.register(gb_right)
     assert caught.value.status == 403 and caught.value.field == "rightId"
     with pytest.raises(NotCompetent):
-        ep.office.transfer("GB:PAT:GB2019001", 1, assignment("GB:PAT:GB2019001"))
+        ep.office.record_ownership_change("GB:PAT:GB2019001", 1, assignment("GB:PAT:GB2019001"))
     assert ep.store.outbox() == [] and ep.store.right_ids() == []
 
 
 def test_unknown_right_stale_version_and_uncovered_rights_are_refused(ep: Node) -> None:
     rid = "EP:PAT:EP20190012345"
     with pytest.raises(UnknownRight):
-        ep.office.transfer(rid, 1, assignment(rid))
+        ep.office.record_ownership_change(rid, 1, assignment(rid))
     ep.office.register(right())
     with pytest.raises(VersionConflict) as conflict:
-        ep.office.transfer(rid, 2, assignment(rid))
+        ep.office.record_ownership_change(rid, 2, assignment(rid))
     assert (conflict.value.expected, conflict.value.actual, conflict.value.status) == (2, 1, 409)
     with pytest.raises(VersionConflict):
         ep.office.register(right())
     with pytest.raises(OfficeError, match="does not cover"):
-        ep.office.transfer(rid, 1, assignment("EP:PAT:EP1"))
+        ep.office.record_ownership_change(rid, 1, assignment("EP:PAT:EP1"))
     with pytest.raises(OfficeError, match="not confidential"):
         ep.office.publish(rid, 1)
     assert len(ep.store.outbox()) == 1

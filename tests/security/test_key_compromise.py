@@ -25,19 +25,21 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.devnet.demo import IPREG, ChildProcess, _fund
+from registry_node.devnet.chains import GanacheChain
+from registry_node.devnet.consortium import Founder, LocalConsortium, fund
+from registry_node.devnet.ganache import free_port
+from registry_node.devnet.processes import IPREG
 from registry_node.experiment.collect import wait_gateway_caught_up
 from registry_node.node.client import NodeClient, right_path
-from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.node.service import init_node, load_keys, register_signing_key
-from registry_node.node.settings import NodeSettings, settings_toml, token_digest
+from registry_node.node.service import load_keys
+from registry_node.node.settings import NodeSettings
 from registry_node.node.transactor import TransactionReverted, Transactor
 from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
-from registry_node.protocol.keys import SigningAlgorithm, create_account_keystore, load_signing_key
+from registry_node.protocol.keys import create_account_keystore, load_signing_key
 from registry_node.protocol.records import canonical_bytes, chain_right_id
 from registry_node.protocol.signing import sign_document
-from tests.support.chain import GanacheFactory, pick_free_port
+from tests.support.records import patent_right
 
 PASSWORD = "key compromise drill"
 TOKEN = "operator token of the drill"
@@ -48,29 +50,39 @@ INDEXED_WITHIN_S = 120.0  # for the gateway to index a confirmed write
 
 @dataclasses.dataclass
 class Drill:
+    """A one-office consortium (EP) whose node and gateway run as processes, EP's endpoint its node."""
+
+    consortium: LocalConsortium
     w3: Web3
-    settings: NodeSettings
-    env: dict[str, str]
-    logs: Path
-    node: ChildProcess
-    gateway_url: str
-    deployer: LocalAccount
+
+    @property
+    def settings(self) -> NodeSettings:
+        return self.consortium.offices["EP"].settings()
+
+    @property
+    def env(self) -> dict[str, str]:
+        return self.consortium.env()
+
+    @property
+    def deployer(self) -> LocalAccount:
+        return self.consortium.chain.deployer
 
     @property
     def node_url(self) -> str:
-        return f"http://127.0.0.1:{self.settings.listen_port}"
+        return self.consortium.offices["EP"].url
+
+    @property
+    def gateway_url(self) -> str:
+        return self.consortium.gateway_url
 
     def client(self) -> NodeClient:
         return NodeClient(self.node_url, TOKEN)
 
+    def stop_node(self) -> None:
+        self.consortium.stop_node("EP")
+
     def start_node(self) -> None:
-        self.node = ChildProcess(
-            "office node EP",
-            ["node", "run", "--data-dir", str(self.settings.data_dir)],
-            self.logs / "node.log",
-            self.env,
-        )
-        self.node.wait_ready(f"{self.node_url}/openapi.json")
+        self.consortium.start_node("EP")
 
     def write(self, send: Any) -> dict[str, Any]:
         with self.client() as client:
@@ -95,64 +107,15 @@ class Drill:
 
 @pytest.fixture
 def drill(tmp_path: Path) -> Iterator[Drill]:
-    """A one-office consortium (EP) whose node and gateway run as processes, EP's endpoint its node."""
-    deployer: LocalAccount = Account.create()
-    chains = GanacheFactory(tmp_path)
-    chain = chains([deployer.key.to_0x_hex()])
-    w3 = connect(chain.rpc_url)
-    settings = NodeSettings(
-        office_code="EP",
-        office_name="European Patent Office",
-        data_dir=tmp_path / "ep",
-        operator_token_sha256=token_digest(TOKEN),
-        rpc_url=chain.rpc_url,
-        listen_port=pick_free_port(),
+    consortium = LocalConsortium(
+        tmp_path, GanacheChain(tmp_path / "chain"), password=PASSWORD, gateway_port=free_port()
     )
-    created = init_node(settings, PASSWORD, SigningAlgorithm.ED25519)
-    _fund(w3, deployer, created.address)
-    founder = FoundingOffice("EP", settings.office_name, created.address, settings.public_url)
-    deployment = deploy_consortium(Transactor(w3, deployer, load_artifact().abi), ConsortiumConfig([founder]))
-    settings = dataclasses.replace(
-        settings, contract_address=deployment.address, chain_id=deployment.chain_id
-    )
-    settings.settings_path.write_text(settings_toml(settings), "utf-8")
-    register_signing_key(settings, load_keys(settings, PASSWORD), w3)
-    (tmp_path / "deployment.json").write_text(json.dumps(deployment.to_json()))
-    env = {**os.environ, "IPREG_NODE_PASSWORD": PASSWORD, "IPREG_GATEWAY_PASSWORD": PASSWORD}
-    gateway_port = pick_free_port()
-    subprocess.run(
-        [
-            str(IPREG), "gateway", "init", "--data-dir", str(tmp_path / "gateway"), "--rpc", chain.rpc_url,
-            "--deployment", str(tmp_path / "deployment.json"), "--listen-port", str(gateway_port),
-            "--confirmations", "0",
-        ],
-        env=env, check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    gateway = ChildProcess(
-        "gateway", ["gateway", "run", "--data-dir", str(tmp_path / "gateway")], tmp_path / "gateway.log", env
-    )
-    drill = Drill(w3, settings, env, tmp_path, None, f"http://127.0.0.1:{gateway_port}", deployer)  # type: ignore[arg-type]
     try:
-        drill.start_node()
-        gateway.wait_ready(f"{drill.gateway_url}/v1/status")
-        yield drill
+        consortium.create([Founder("EP", "European Patent Office", free_port(), token=TOKEN)])
+        consortium.start()
+        yield Drill(consortium, connect(consortium.chain.rpc_url))
     finally:
-        gateway.stop()
-        if drill.node is not None:
-            drill.node.stop()
-        chains.stop_all()
-
-
-def right_json() -> dict[str, Any]:
-    return {
-        "rightId": RIGHT_ID,
-        "rightKindCategory": "patent",
-        "applicationNumberText": "EP20260077001",
-        "filingDate": "2026-01-05",
-        "inventionTitle": "Cryogenic valve",
-        "ownerBag": [{"name": "Aurora Medical AB", "countryCode": "SE"}],
-        "legalStatus": {"stateCode": "A", "stageCode": 1, "keyEventCode": "A10"},
-    }
+        consortium.stop()
 
 
 def assignment() -> dict[str, Any]:
@@ -187,15 +150,15 @@ def test_a_leaked_signing_key_is_revoked_and_a_leaked_account_rotated_away(drill
     )
 
     # EP records a right and an assignment, signed with its first key
-    drill.write(lambda c: c.register(right_json()))
-    drill.write(lambda c: c.transfer(RIGHT_ID, 1, assignment()))
+    drill.write(lambda c: c.register(patent_right(RIGHT_ID)))
+    drill.write(lambda c: c.record_ownership_change(RIGHT_ID, 1, assignment()))
     signed_before = {version: drill.document(version) for version in (1, 2)}
 
     # the key leaks: the attacker holds a copy of the key file and its password
     leaked = load_signing_key(settings.signing_key, PASSWORD)
 
     # EP rotates: a new key published, the leaked one revoked from that block on
-    drill.node.stop()
+    drill.stop_node()
     rotated = subprocess.run(
         [str(IPREG), "node", "rotate-key", "--data-dir", str(settings.data_dir), "--json"],
         env=drill.env,
@@ -251,14 +214,14 @@ def test_a_leaked_signing_key_is_revoked_and_a_leaked_account_rotated_away(drill
     old = load_keys(settings, PASSWORD).account
     new_keystore = settings.data_dir / "account-new.json"
     new_address = create_account_keystore(new_keystore, PASSWORD)
-    _fund(w3, drill.deployer, new_address)
+    fund(w3, drill.deployer, new_address)
     abi = load_artifact().abi
     Transactor(w3, old, abi).send(contract.functions.beginAccountRotation(new_address))
     new: LocalAccount = Account.from_key(Account.decrypt(json.loads(new_keystore.read_text()), PASSWORD))
     Transactor(w3, new, abi).send(contract.functions.acceptAccountRotation(b"EP"))
     _, _, account, pending, *_ = contract.functions.office(b"EP").call()
     assert (account, int(pending, 16)) == (new_address, 0)
-    drill.node.stop()
+    drill.stop_node()
     os.replace(new_keystore, settings.account_keystore)
     drill.start_node()
 

@@ -1,8 +1,8 @@
 """Real chains for tests: ganache on free loopback ports, a deployed three-office consortium.
 
 Shared by the node's and the gateway's tests (import `tests.support.chain`). Readiness is checked by asking
-the chain for its id, never by sleeping a fixed time. Ports come from `registry_node.devnet.ganache.free_port`
-(re-exported as `pick_free_port`): outside the ephemeral range, and never handed out twice.
+the chain for its id, never by sleeping a fixed time. Ports come from
+`registry_node.devnet.ganache.free_port`: outside the ephemeral range, and never handed out twice.
 """
 
 from __future__ import annotations
@@ -20,8 +20,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.devnet.ganache import Ganache, ganache_executable
-from registry_node.devnet.ganache import free_port as pick_free_port
+from registry_node.devnet.ganache import Ganache, free_port, ganache_executable
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
@@ -76,7 +75,7 @@ class GanacheFactory:
     def __call__(self, keys: list[str], data_dir: Path | None = None, port: int | None = None) -> Ganache:
         chain = Ganache(
             data_dir=data_dir or self._base_dir / f"chain-{len(self._chains)}",
-            port=port or pick_free_port(),
+            port=port or free_port(),
             funded_accounts=keys,
         )
         self._chains.append(chain)
@@ -99,7 +98,7 @@ class RawGanacheFactory:
         index = len(self._processes)
         data_dir = self._base_dir / f"raw-chain-{index}"
         data_dir.mkdir(parents=True)
-        port = pick_free_port()
+        port = free_port()
         command = [
             str(ganache_executable()),
             "--server.host", "127.0.0.1",

@@ -50,7 +50,7 @@ from registry_node.protocol.records import (
     canonical_bytes,
 )
 from registry_node.protocol.signing import sign_document
-from tests.support.chain import OFFICES, GanacheFactory, deploy_fresh, pick_free_port
+from tests.support.chain import OFFICES, GanacheFactory, deploy_fresh, free_port
 
 EVIDENCE = b"deed of assignment, signed 2026-02-01"
 
@@ -266,7 +266,7 @@ def _node(tmp: Path, fresh: Any, code: str, abi: list[dict[str, Any]], hostile: 
     )
     app: ASGIApp = create_app(settings, office, store, ContractChainView(fresh.contract))
     tamper = Tamper(app) if hostile else None
-    server = ServedApp(tamper or app, pick_free_port()).start()
+    server = ServedApp(tamper or app, free_port()).start()
     transactor.send(fresh.contract.functions.setEndpoint(server.url))
     return OfficeNode(code, office, store, worker, transactor, key, server, tamper)
 
@@ -280,7 +280,7 @@ def _script(world: World, abi: list[dict[str, Any]]) -> None:
     rid = "EP:PAT:EP1000001"
     ep.office.register(make_right("EP", "EP1000001"))
     ep.worker.drain()
-    ep.office.transfer(rid, 1, assignment(rid))
+    ep.office.record_ownership_change(rid, 1, assignment(rid))
     ep.worker.drain()
     ep.office.record_status(rid, 2, LAPSE)
     ep.worker.drain()

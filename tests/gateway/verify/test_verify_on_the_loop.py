@@ -134,7 +134,7 @@ def test_a_new_block_with_a_changed_right_gives_the_new_verdict_not_a_cached_one
         passed(warm)[name] == "pass" for name in ("chain-state", "record-hash", "signature", "key-validity")
     )
 
-    ep.office.transfer(right_id, 1, assignment(right_id))
+    ep.office.record_ownership_change(right_id, 1, assignment(right_id))
     ep.worker.drain()
     same_block = client.post("/v1/verifications", content=first).json()
     assert same_block["verdict"] == "authentic-current", "state at the stated block has not changed"

@@ -74,7 +74,9 @@ def create_right(body: RightCreate, office: OfficeDep, store: StoreDep, response
 def record_ownership_change(
     right_id: RightIdPath, body: OwnershipChangeCreate, office: OfficeDep, store: StoreDep, response: Response
 ) -> ChangeAccepted:
-    return _accepted(office.transfer(right_id, body.expectedVersion, body.change), store, response)
+    return _accepted(
+        office.record_ownership_change(right_id, body.expectedVersion, body.change), store, response
+    )
 
 
 @router.post(
