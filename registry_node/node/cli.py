@@ -1,7 +1,8 @@
 """`ipreg node` and `ipreg chain`: an office's node and the consortium's contracts, from the command line.
 
 The chain, key and server stacks are imported inside the commands that use them, so that the commands
-scripts call often (`ipreg node register`, `outbox`, ...) start in a fraction of a second.
+scripts call often (`ipreg node register`, `outbox`, ...) start in a fraction of a second. One concern, the
+operator's command line, in one module: the commands share their options and their error output.
 """
 
 from __future__ import annotations

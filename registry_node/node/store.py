@@ -9,6 +9,9 @@ An anchored import stores its records the same way but queues no call per right:
 becomes one anchor (its Merkle root, its manifest, and one outbox entry keyed `anchor:{root}`), stored in
 the same transaction as the records. Such a right gets its own registration queued, ahead of its first
 change and in the same transaction, only when the office changes it.
+
+One concern in one module: every statement that reads or writes node.sqlite is here, so its transactions
+and their invariants can be read in one place.
 """
 
 from __future__ import annotations
