@@ -4,6 +4,7 @@ The harness (web3, matplotlib) is imported inside the commands, so `ipreg` itsel
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from pathlib import Path
 from typing import Annotated
@@ -16,6 +17,28 @@ experiment_app = typer.Typer(
     help="The task force's experiments: workloads, comparisons, faults, reports.", no_args_is_help=True
 )
 OutOption = Annotated[Path, typer.Option("--out", help="Folder the run's folder is created in.")]
+# The harness's own packages: the `experiment` extra, which an office node and the gateway do without.
+EXTRA_MODULES = ("yaml", "rich", "matplotlib")
+
+
+def _absent(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is None
+    except (ImportError, ValueError):  # blocked, or half-imported
+        return True
+
+
+@experiment_app.callback()
+def _needs_the_extra() -> None:
+    """Refuses every experiment command, naming what to install, when the experiment extra is missing."""
+    missing = [m for m in EXTRA_MODULES if _absent(m)]
+    if missing:
+        typer.echo(
+            f"error: ipreg experiment needs the experiment extra (missing: {', '.join(missing)}): "
+            "pip install 'ip-shared-registry[experiment]', or run make setup",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def _fail(err: Exception) -> typer.Exit:
