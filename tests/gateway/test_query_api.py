@@ -208,6 +208,17 @@ def test_openapi_is_served_and_slash_is_left_free(world: World) -> None:
     assert "/" not in schema["paths"]
 
 
+def test_openapi_describes_the_gateways_own_answers_not_the_nodes(world: World) -> None:
+    schema = world.client.get("/openapi.json").json()
+    receipt = schema["paths"]["/v1/rights/{rightId}/receipt"]["get"]["responses"]
+    assert "confidential" in receipt["409"]["description"]
+    assert "expected version" not in receipt["409"]["description"]
+    assert "Verdict" in schema["components"]["schemas"] and "Receipt" in schema["components"]["schemas"]
+    every = [r.get("description", "") for path in schema["paths"].values() for op in path.values()
+             for r in op.get("responses", {}).values()]  # fmt: skip
+    assert not [d for d in every if "store" in d or "operator token" in d]  # the node's texts stay the node's
+
+
 def test_a_client_over_its_rate_gets_429_with_retry_after(world: World) -> None:
     settings = GatewaySettings(
         data_dir=world.settings.data_dir, contract_address=world.registry.contract.address, rate_limit_per_s=1
