@@ -256,7 +256,7 @@ class Writer:
             version = step + 1
             if step % 2:
                 change = ownership_change(right_id, step)
-                send = functools.partial(client.transfer, right_id, step, change)
+                send = functools.partial(client.record_ownership_change, right_id, step, change)
             else:
                 send = functools.partial(client.record_status, right_id, step, status_event(step))
             ok = self.submit(client, right_id, version, send)
