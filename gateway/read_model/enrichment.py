@@ -22,6 +22,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gateway.deep_links import OfficeDocuments, OfficeUnreachable
 from gateway.read_model import db
+from gateway.read_model.events import hex0x
 from registry_node.protocol.merkle import MerkleTree
 from registry_node.protocol.records import RightRecord, chain_right_id
 from registry_node.protocol.st96 import St96Error, canonical_xml
@@ -90,7 +91,7 @@ class Enricher:
         except (ValueError, ValidationError) as err:
             self._settle(item, "rejected", f"not a valid record: {str(err)[:200]}")
             return
-        if "0x" + chain_right_id(record.right.rightId).hex() != item["chain_right_id"]:
+        if hex0x(chain_right_id(record.right.rightId)) != item["chain_right_id"]:
             self._settle(item, "rejected", "the record names another right than the event on chain")
             return
         if record.version != item["version"]:

@@ -48,9 +48,6 @@ class RightVersion:
     version: int
     action: str
     office: str
-    record_hash: bytes  # as on chain: the seal while sealed
-    owner_commitment: bytes
-    status: bytes
     sealed: bool
     block_number: int
     block_hash: bytes
@@ -60,6 +57,19 @@ class RightVersion:
     fields: dict[str, Any]
     state: RightState
     log: dict[str, Any] = field(repr=False)
+
+    @property
+    def record_hash(self) -> bytes:
+        """As on chain: the seal while the version is sealed."""
+        return self.state.record_hash
+
+    @property
+    def owner_commitment(self) -> bytes:
+        return self.state.owner_commitment
+
+    @property
+    def status(self) -> bytes:
+        return self.state.status
 
 
 @dataclass(frozen=True)
