@@ -40,7 +40,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.devnet.consortium import fund
+from registry_node.devnet.chains import fund
 from registry_node.devnet.ganache import Ganache, free_port
 from registry_node.node.anchors import inclusion_proof
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium

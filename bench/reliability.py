@@ -47,10 +47,8 @@ import hashlib  # noqa: E402
 import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
-import platform  # noqa: E402
 import random  # noqa: E402
 import shutil  # noqa: E402
-import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
@@ -75,7 +73,7 @@ from registry_node.experiment.collect import (  # noqa: E402
     wait_gateway_caught_up,
 )
 from registry_node.experiment.faults import ConsortiumFaults, FullDisk  # noqa: E402
-from registry_node.experiment.metrics import percentile  # noqa: E402
+from registry_node.experiment.metrics import machine, percentile  # noqa: E402
 from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError, right_path  # noqa: E402
 from registry_node.protocol.chain import connect  # noqa: E402
 from registry_node.protocol.contract import load_artifact  # noqa: E402
@@ -498,7 +496,10 @@ class Suite:
             traceback.print_exc()
         figures["duration_s"] = round(time.monotonic() - clock, 1)
         try:
-            checks = {"exactly_once": self.check_exactly_once(), "index_equals_chain": self.check_index()}
+            checks: dict[str, Any] = {
+                "exactly_once": self.check_exactly_once(),
+                "index_equals_chain": self.check_index(),
+            }
         except Exception as err:
             checks = {"error": f"{type(err).__name__}: {err}"}
             failures.append(f"checks could not run: {err}")
@@ -853,16 +854,9 @@ class Suite:
         }
 
     def _environment(self) -> dict[str, Any]:
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-        ).stdout.strip()
         return {
-            "machine": platform.machine(),
-            "system": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
+            **machine(),
             "chain": "ganache 7.9.2 (instamine, data dir), three office node processes, one gateway process",
-            "git_commit": commit or None,
             "root": os.geteuid() == 0,
             "full_disk": self.disk.method,
             "load_client": "one asyncio process (aiohttp), open loop, keep-alive connections",

@@ -15,14 +15,14 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.settings import (
+    ServiceSettings,
     SettingsSchema,
     check_listen,
     checked_chain,
-    contract_not_set,
-    local_url,
     read_settings,
     require,
     toml_line,
@@ -44,8 +44,11 @@ OPTIONAL_KEYS = ("contract_address", "chain_id", "password_file")
 
 
 @dataclass(frozen=True)
-class GatewaySettings:
+class GatewaySettings(ServiceSettings):
     """What one gateway needs to run; validated on construction, paths made absolute."""
+
+    settings_file: ClassVar[str] = SETTINGS_FILE
+    env_prefix: ClassVar[str] = ENV_PREFIX
 
     data_dir: Path
     rpc_url: str = DEFAULT_RPC_URL
@@ -117,24 +120,9 @@ class GatewaySettings:
             object.__setattr__(self, "password_file", self.data_dir / self.password_file)
 
     @property
-    def settings_path(self) -> Path:
-        return self.data_dir / SETTINGS_FILE
-
-    @property
     def rate_limit_burst(self) -> float:
         """How many requests a client may send at once before the per-second rate applies."""
         return 2 * self.rate_limit_per_s
-
-    @property
-    def local_url(self) -> str:
-        """Where a command on this machine reaches the gateway's API."""
-        return local_url(self.listen_host, self.listen_port)
-
-    def require_contract(self) -> str:
-        """The registry's address, which indexing needs."""
-        if self.contract_address is None:
-            raise contract_not_set(self.settings_path, ENV_PREFIX)
-        return self.contract_address
 
     def signing_key_password(self, environ: Mapping[str, str] | None = None) -> str | None:
         """The signing key's password: from `password_file` if set, else IPREG_GATEWAY_PASSWORD, else None."""
@@ -174,23 +162,12 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> Gatew
 def settings_toml(settings: GatewaySettings) -> str:
     """The gateway.toml that `load_settings` reads back as `settings`; unknown optional keys as comments."""
 
-    def relative(path: Path) -> str:
-        return (
-            str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path)
-        )
-
     default_db = f"sqlite:///{settings.data_dir / DATABASE_FILE}"
     lines = [
         "# Gateway settings (`ipreg gateway`). Relative paths are inside this folder.",
         f"# Any key can be overridden by the environment: {ENV_PREFIX}<KEY IN CAPITALS>.",
         "",
-        "# the chain",
-        toml_line("rpc_url", settings.rpc_url),
-        toml_line("contract_address", settings.contract_address)
-        if settings.contract_address
-        else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
-        toml_line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
-        toml_line("confirmations", settings.confirmations),
+        *settings.chain_toml(),
         toml_line("start_block", settings.start_block),
         toml_line("poll_interval_s", settings.poll_interval_s),
         "",
@@ -212,8 +189,8 @@ def settings_toml(settings: GatewaySettings) -> str:
         toml_line("fetch_max_bytes", settings.fetch_max_bytes),
         "",
         f"# the gateway's signing key, encrypted with {PASSWORD_ENV} or the password file",
-        toml_line("signing_key", relative(settings.signing_key)),
-        toml_line("password_file", relative(settings.password_file))
+        toml_line("signing_key", settings.relative(settings.signing_key)),
+        toml_line("password_file", settings.relative(settings.password_file))
         if settings.password_file
         else '# password_file = "password.txt"',
         "",

@@ -8,6 +8,9 @@ An import-linter contract keeps I/O out of this module.
 
 A verdict is an answer, not an error: each lists every check done, in the order done; a check whose fact
 was neither answered by a chain node nor proven is "skipped" and the judgement goes on from what was claimed.
+
+One concern in one module, the rules of a verdict: every check the API and `ipreg verify` run is here, so
+an auditor reads in one place what each verdict means and what it rests on.
 """
 
 from __future__ import annotations

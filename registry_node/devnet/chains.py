@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -183,3 +183,15 @@ class ExistingChain:
 
     def state_bytes(self) -> int | None:
         return None
+
+
+FUNDING_WEI = 10**22  # what a funded account gets: enough gas for any run
+
+
+def fund(w3: Web3, sender: LocalAccount, to: str, value_wei: int = FUNDING_WEI) -> None:
+    """Sends `value_wei` from `sender` to `to` and waits for the receipt."""
+    tx: Any = {"to": to, "value": value_wei, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
+    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
+    w3.eth.wait_for_transaction_receipt(
+        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+    )

@@ -30,10 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_account.signers.local import LocalAccount
-from web3 import Web3
-
-from registry_node.devnet.chains import LocalChain, chain_web3, charges_gas
+from registry_node.devnet.chains import LocalChain, chain_web3, charges_gas, fund
 from registry_node.devnet.processes import IPREG, ChildProcess, run_ipreg
 from registry_node.node.client import NodeClient
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
@@ -46,14 +43,12 @@ from registry_node.node.settings import (
     token_digest,
 )
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import fee_fields
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.deployment import Deployment
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.keys import SigningAlgorithm
 
 GATEWAY_RUN = (str(IPREG), "gateway", "run")
-FUNDING_WEI = 10**22
 PASSWORD_BYTES = 24
 HOST = "127.0.0.1"
 
@@ -283,15 +278,6 @@ class LocalConsortium:
             self.env(),
             program=self.gateway_program,
         )
-
-
-def fund(w3: Web3, sender: LocalAccount, to: str, value_wei: int = FUNDING_WEI) -> None:
-    """Sends `value_wei` from `sender` to `to` and waits for the receipt."""
-    tx: Any = {"to": to, "value": value_wei, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
-    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
 
 
 def with_contract(settings: NodeSettings, address: str, chain_id: int) -> NodeSettings:

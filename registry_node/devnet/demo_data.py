@@ -15,7 +15,35 @@ from string import Template
 from typing import Any
 from xml.sax.saxutils import escape
 
-PATENT = Template("""<?xml version="1.0" encoding="UTF-8"?>
+
+def _applicant_bag(prefix: str, indent: int, address: bool = True) -> str:
+    """An ST.96 applicant bag of one applicant (`$owner`, at `$street`, `$city`, `$country` unless not
+    `address`), in the `prefix` namespace, `indent` spaces in: each kind's template holds one."""
+    lines = [
+        f"<{prefix}:ApplicantBag>",
+        f'   <{prefix}:Applicant com:sequenceNumber="1">',
+        "      <com:Contact>",
+        "         <com:Name>",
+        "            <com:EntityName>$owner</com:EntityName>",
+        "         </com:Name>",
+    ]
+    if address:
+        lines += [
+            "         <com:PostalAddressBag>",
+            "            <com:PostalAddress>",
+            "               <com:PostalStructuredAddress>",
+            '                  <com:AddressLineText com:sequenceNumber="1">$street</com:AddressLineText>',
+            "                  <com:CityName>$city</com:CityName>",
+            "                  <com:CountryCode>$country</com:CountryCode>",
+            "               </com:PostalStructuredAddress>",
+            "            </com:PostalAddress>",
+            "         </com:PostalAddressBag>",
+        ]
+    lines += ["      </com:Contact>", f"   </{prefix}:Applicant>", f"</{prefix}:ApplicantBag>"]
+    return "".join(" " * indent + line + "\n" for line in lines)[indent:-1]
+
+
+PATENT = Template(f"""<?xml version="1.0" encoding="UTF-8"?>
 <pat:PatentPublication xmlns:pat="http://www.wipo.int/standards/XMLSchema/ST96/Patent"
  xmlns:com="http://www.wipo.int/standards/XMLSchema/ST96/Common" com:st96Version="V6_0"
  com:languageCode="en">
@@ -45,24 +73,7 @@ PATENT = Template("""<?xml version="1.0" encoding="UTF-8"?>
          <pat:InventionTitle com:languageCode="en">$title</pat:InventionTitle>
       </pat:InventionTitleBag>
       <pat:PartyBag>
-         <pat:ApplicantBag>
-            <pat:Applicant com:sequenceNumber="1">
-               <com:Contact>
-                  <com:Name>
-                     <com:EntityName>$owner</com:EntityName>
-                  </com:Name>
-                  <com:PostalAddressBag>
-                     <com:PostalAddress>
-                        <com:PostalStructuredAddress>
-                           <com:AddressLineText com:sequenceNumber="1">$street</com:AddressLineText>
-                           <com:CityName>$city</com:CityName>
-                           <com:CountryCode>$country</com:CountryCode>
-                        </com:PostalStructuredAddress>
-                     </com:PostalAddress>
-                  </com:PostalAddressBag>
-               </com:Contact>
-            </pat:Applicant>
-         </pat:ApplicantBag>
+         {_applicant_bag("pat", 9)}
       </pat:PartyBag>
    </pat:BibliographicData>
    <pat:Claims>
@@ -74,7 +85,7 @@ PATENT = Template("""<?xml version="1.0" encoding="UTF-8"?>
 </pat:PatentPublication>
 """)
 
-TRADEMARK = Template("""<?xml version="1.0" encoding="UTF-8"?>
+TRADEMARK = Template(f"""<?xml version="1.0" encoding="UTF-8"?>
 <tmk:TrademarkApplication xmlns:tmk="http://www.wipo.int/standards/XMLSchema/ST96/Trademark"
  xmlns:com="http://www.wipo.int/standards/XMLSchema/ST96/Common" com:st96Version="V6_0">
    <tmk:TrademarkBag>
@@ -109,30 +120,13 @@ TRADEMARK = Template("""<?xml version="1.0" encoding="UTF-8"?>
                </tmk:GoodsServicesClassificationBag>
             </tmk:GoodsServices>
          </tmk:GoodsServicesBag>
-         <tmk:ApplicantBag>
-            <tmk:Applicant com:sequenceNumber="1">
-               <com:Contact>
-                  <com:Name>
-                     <com:EntityName>$owner</com:EntityName>
-                  </com:Name>
-                  <com:PostalAddressBag>
-                     <com:PostalAddress>
-                        <com:PostalStructuredAddress>
-                           <com:AddressLineText com:sequenceNumber="1">$street</com:AddressLineText>
-                           <com:CityName>$city</com:CityName>
-                           <com:CountryCode>$country</com:CountryCode>
-                        </com:PostalStructuredAddress>
-                     </com:PostalAddress>
-                  </com:PostalAddressBag>
-               </com:Contact>
-            </tmk:Applicant>
-         </tmk:ApplicantBag>
+         {_applicant_bag("tmk", 9)}
       </tmk:Trademark>
    </tmk:TrademarkBag>
 </tmk:TrademarkApplication>
 """)
 
-DESIGN = Template("""<?xml version="1.0" encoding="UTF-8"?>
+DESIGN = Template(f"""<?xml version="1.0" encoding="UTF-8"?>
 <dgn:DesignApplication xmlns:dgn="http://www.wipo.int/standards/XMLSchema/ST96/Design"
  xmlns:com="http://www.wipo.int/standards/XMLSchema/ST96/Common" com:st96Version="V6_0">
    <com:RegistrationOfficeCode>$office</com:RegistrationOfficeCode>
@@ -155,35 +149,10 @@ DESIGN = Template("""<?xml version="1.0" encoding="UTF-8"?>
                </com:LocarnoClassification>
             </com:LocarnoClassificationBag>
          </com:DesignClassificationBag>
-         <dgn:ApplicantBag>
-            <dgn:Applicant com:sequenceNumber="1">
-               <com:Contact>
-                  <com:Name>
-                     <com:EntityName>$owner</com:EntityName>
-                  </com:Name>
-               </com:Contact>
-            </dgn:Applicant>
-         </dgn:ApplicantBag>
+         {_applicant_bag("dgn", 9, address=False)}
       </dgn:Design>
    </dgn:DesignBag>
-   <dgn:ApplicantBag>
-      <dgn:Applicant com:sequenceNumber="1">
-         <com:Contact>
-            <com:Name>
-               <com:EntityName>$owner</com:EntityName>
-            </com:Name>
-            <com:PostalAddressBag>
-               <com:PostalAddress>
-                  <com:PostalStructuredAddress>
-                     <com:AddressLineText com:sequenceNumber="1">$street</com:AddressLineText>
-                     <com:CityName>$city</com:CityName>
-                     <com:CountryCode>$country</com:CountryCode>
-                  </com:PostalStructuredAddress>
-               </com:PostalAddress>
-            </com:PostalAddressBag>
-         </com:Contact>
-      </dgn:Applicant>
-   </dgn:ApplicantBag>
+   {_applicant_bag("dgn", 3)}
    <com:ApplicationDate>$filed</com:ApplicationDate>
 </dgn:DesignApplication>
 """)

@@ -3,13 +3,33 @@
 from __future__ import annotations
 
 import math
+import os
+import platform
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from typing import Any
 
+from registry_node.devnet.ganache import PROJECT_ROOT
 from registry_node.experiment.config import ExperimentConfig
 from registry_node.experiment.observations import CONFIRMED, ChainFacts, OpRecord
 
 WRITE_KINDS = ("registration", "ownershipChange", "statusEvent", "confidentialFiling", "publication")
+
+
+def machine() -> dict[str, Any]:
+    """The machine and code a run was measured on, for its results file: results from another machine or
+    another commit are not comparable."""
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return {
+        "machine": platform.machine(),
+        "system": platform.platform(),
+        "cpus": os.cpu_count(),
+        "python": sys.version.split()[0],
+        "git_commit": commit or None,
+    }
 
 
 def percentile(values: list[float], share: float) -> float:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import platform
-import subprocess
-import sys
 import threading
 import time
 from collections import defaultdict
@@ -30,7 +27,7 @@ from web3.contract import Contract
 
 from registry_node.devnet.chains import ExistingChain, GanacheChain, HardhatChain, LocalChain, chain_web3
 from registry_node.devnet.consortium import Founder, LocalConsortium
-from registry_node.devnet.ganache import PROJECT_ROOT, free_port
+from registry_node.devnet.ganache import free_port
 from registry_node.experiment import checks
 from registry_node.experiment.collect import (
     collect_chain_facts,
@@ -41,7 +38,7 @@ from registry_node.experiment.collect import (
 from registry_node.experiment.config import ChainConfig, ExperimentConfig
 from registry_node.experiment.driver import POLL_S, WorkloadDriver, open_entries, outbox_entries
 from registry_node.experiment.faults import ConsortiumFaults, FaultInjector, Restored
-from registry_node.experiment.metrics import compute_figures
+from registry_node.experiment.metrics import compute_figures, machine
 from registry_node.experiment.observations import ChainFacts, FaultRecord
 from registry_node.experiment.report import write_report
 from registry_node.node.client import NodeClient
@@ -325,22 +322,11 @@ class ExperimentRun:
         client = None
         with contextlib.suppress(Exception):
             client = w3.client_version if w3 is not None else None
-        commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"],
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            check=False,
-        ).stdout.strip()
         return {
-            "machine": platform.machine(),
-            "system": platform.platform(),
-            "cpus": os.cpu_count(),
-            "python": sys.version.split()[0],
+            **machine(),
             "chain": self.chain.name,
             "chain_client": client,
             "rpc_url": self.chain.rpc_url,
-            "git_commit": commit or None,
             "confirmation_poll_s": POLL_S,
         }
 

@@ -327,6 +327,7 @@ NodeOption = Annotated[
     ),
 ]
 ClientDataDirOption = Annotated[Path | None, typer.Option(help="A node's folder, to find its API address.")]
+RightIdArgument = Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the node's answer as JSON.")]
 ExpectedVersionOption = Annotated[
     int, typer.Option(help="The right's current version, which this supersedes.")
@@ -398,7 +399,7 @@ def node_register(
 @node_app.command("ownership-change")
 @node_app.command("transfer", hidden=True)
 def node_ownership_change(
-    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    right_id: RightIdArgument,
     file: Annotated[Path, typer.Argument(help="The ownership change (JSON).")],
     expected_version: ExpectedVersionOption,
     node: NodeOption = None,
@@ -416,7 +417,7 @@ def node_ownership_change(
 
 @node_app.command("status")
 def node_status(
-    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    right_id: RightIdArgument,
     file: Annotated[Path, typer.Argument(help="The legal-status event (JSON).")],
     expected_version: ExpectedVersionOption,
     node: NodeOption = None,
@@ -509,7 +510,7 @@ def node_import(
 
 @node_app.command("show")
 def node_show(
-    right_id: Annotated[str, typer.Argument(help="The right, e.g. EP:PAT:EP20190012345.")],
+    right_id: RightIdArgument,
     node: NodeOption = None,
     data_dir: ClientDataDirOption = None,
     as_json: JsonOption = False,

@@ -14,15 +14,15 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.settings import (
     URL,
+    ServiceSettings,
     SettingsSchema,
     check_listen,
     checked_chain,
-    contract_not_set,
-    local_url,
     read_settings,
     require,
     toml_line,
@@ -48,8 +48,11 @@ OPTIONAL_KEYS = ("contract_address", "chain_id", "st96_schema_dir")
 
 
 @dataclass(frozen=True)
-class NodeSettings:
+class NodeSettings(ServiceSettings):
     """What one office node needs to run; validated on construction, paths made absolute."""
+
+    settings_file: ClassVar[str] = SETTINGS_FILE
+    env_prefix: ClassVar[str] = ENV_PREFIX
 
     office_code: str
     office_name: str
@@ -112,21 +115,6 @@ class NodeSettings:
     def store_path(self) -> Path:
         return self.data_dir / STORE_FILE
 
-    @property
-    def settings_path(self) -> Path:
-        return self.data_dir / SETTINGS_FILE
-
-    @property
-    def local_url(self) -> str:
-        """Where a command on this machine reaches the node's API."""
-        return local_url(self.listen_host, self.listen_port)
-
-    def require_contract(self) -> str:
-        """The registry's address, which running the node needs."""
-        if self.contract_address is None:
-            raise contract_not_set(self.settings_path, ENV_PREFIX)
-        return self.contract_address
-
 
 def token_digest(token: str) -> str:
     """What the settings keep of the operator token: its SHA-256, hex."""
@@ -160,11 +148,6 @@ def load_settings(path: Path, environ: Mapping[str, str] | None = None) -> NodeS
 def settings_toml(settings: NodeSettings) -> str:
     """The node.toml that `load_settings` reads back as `settings`; unknown optional keys as comments."""
 
-    def relative(path: Path) -> str:
-        return (
-            str(path.relative_to(settings.data_dir)) if path.is_relative_to(settings.data_dir) else str(path)
-        )
-
     lines = [
         "# Office node settings (`ipreg node`). Relative paths are inside this folder.",
         f"# Any key can be overridden by the environment: {ENV_PREFIX}<KEY IN CAPITALS>.",
@@ -172,13 +155,7 @@ def settings_toml(settings: NodeSettings) -> str:
         toml_line("office_code", settings.office_code),
         toml_line("office_name", settings.office_name),
         "",
-        "# the chain",
-        toml_line("rpc_url", settings.rpc_url),
-        toml_line("contract_address", settings.contract_address)
-        if settings.contract_address
-        else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
-        toml_line("chain_id", settings.chain_id) if settings.chain_id else "# chain_id = 1337",
-        toml_line("confirmations", settings.confirmations),
+        *settings.chain_toml(),
         "",
         "# the API (operator routes need the token whose SHA-256 is below; deep links are public)",
         toml_line("listen_host", settings.listen_host),
@@ -188,8 +165,8 @@ def settings_toml(settings: NodeSettings) -> str:
         toml_line("operator_token_sha256", settings.operator_token_sha256),
         "",
         "# keys, encrypted with the node password (IPREG_NODE_PASSWORD, --password-file or a prompt)",
-        toml_line("account_keystore", relative(settings.account_keystore)),
-        toml_line("signing_key", relative(settings.signing_key)),
+        toml_line("account_keystore", settings.relative(settings.account_keystore)),
+        toml_line("signing_key", settings.relative(settings.signing_key)),
         "",
         "# ST.96 import: records per Merkle root in an anchored import, and the folder of WIPO's ST.96",
         "# schemas, to validate each file against its XSD",

@@ -14,7 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from eth_utils.address import is_address, to_checksum_address
 
@@ -129,7 +129,54 @@ def _from_env(schema: SettingsSchema, key: str, raw: str) -> Any:
     return raw
 
 
-# ------------------------------------------------------------ what both services' settings check alike
+# ------------------------------------------------------------ what both services' settings share
+
+
+class ServiceSettings:
+    """What an office node's and the gateway's settings have alike: a data directory holding the settings
+    file, the chain and registry the service works on, and where its API listens. Each service's settings
+    are a frozen dataclass with these fields, deriving from this."""
+
+    settings_file: ClassVar[str]
+    env_prefix: ClassVar[str]
+    data_dir: Path
+    rpc_url: str
+    contract_address: str | None
+    chain_id: int | None
+    confirmations: int
+    listen_host: str
+    listen_port: int
+
+    @property
+    def settings_path(self) -> Path:
+        return self.data_dir / self.settings_file
+
+    @property
+    def local_url(self) -> str:
+        """Where a command on this machine reaches the service's API."""
+        return local_url(self.listen_host, self.listen_port)
+
+    def require_contract(self) -> str:
+        """The registry's address, which running the service needs."""
+        if self.contract_address is None:
+            raise contract_not_set(self.settings_path, self.env_prefix)
+        return self.contract_address
+
+    def relative(self, path: Path) -> str:
+        """`path` as a settings file writes it: inside the data directory, relative to it."""
+        return str(path.relative_to(self.data_dir)) if path.is_relative_to(self.data_dir) else str(path)
+
+    def chain_toml(self) -> list[str]:
+        """The settings file's lines about the chain; unknown optional keys as comments."""
+        return [
+            "# the chain",
+            toml_line("rpc_url", self.rpc_url),
+            toml_line("contract_address", self.contract_address)
+            if self.contract_address
+            else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
+            toml_line("chain_id", self.chain_id) if self.chain_id else "# chain_id = 1337",
+            toml_line("confirmations", self.confirmations),
+        ]
 
 
 def checked_chain(rpc_url: str, contract_address: str | None, chain_id: int | None) -> str | None:

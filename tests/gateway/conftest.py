@@ -14,7 +14,6 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,7 +22,6 @@ from typing import Any
 
 import psycopg
 import pytest
-import uvicorn
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from sqlalchemy import text
@@ -46,6 +44,7 @@ from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import OfficeSigningKey
 from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, free_port
+from tests.support.served import OfficeNode, ServedApp
 
 PG_BIN = Path(os.environ.get("IPREG_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_READY_TIMEOUT_S = 60.0
@@ -161,48 +160,6 @@ def new_engine(url: str) -> Engine:
 # ------------------------------------------------------------ a consortium with live deep links
 
 
-class DeepLinkServer:
-    """An office node's API (the real `registry_node` app over the office's store), served by uvicorn in
-    a thread on a loopback port; stop() and start() again to make the office unreachable and back."""
-
-    def __init__(self, app: Any, port: int) -> None:
-        self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> DeepLinkServer:
-        config = uvicorn.Config(
-            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off"
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                pytest.fail(f"the deep-link server on port {self.port} did not start")
-            time.sleep(0.02)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._thread.join(timeout=10)
-            self._server = None
-
-
-@dataclass
-class OfficeNode:
-    code: str
-    office: Office
-    store: Store
-    worker: OutboxWorker
-    key: OfficeSigningKey
-    server: DeepLinkServer
-
-
 @dataclass
 class Registry:
     """A consortium on its own ganache whose EP and GB offices run real nodes serving deep links."""
@@ -260,41 +217,40 @@ def start_registry(base: Path, start: GanacheFactory, serving: tuple[str, ...] =
             listen_port=ports[code],
         )
         app = create_node_app(settings, office, store, ContractChainView(contract))
-        server = DeepLinkServer(app, ports[code]).start()
+        server = ServedApp(app, ports[code]).start()
         worker = OutboxWorker(store, w3, contract, accounts[code])
-        nodes[code] = OfficeNode(code, office, store, worker, key, server)
+        nodes[code] = OfficeNode(code, office, store, worker, transactors[code], key, server)
     return Registry(w3, contract, accounts, transactors, nodes, chain.rpc_url, chain)
+
+
+@contextlib.contextmanager
+def running_registry(base: Path, serving: tuple[str, ...] = ("EP", "GB")) -> Iterator[Registry]:
+    """A registry on its own chain under `base` (deep links of the offices in `serving`);
+    its deep-link servers and chain stop on leaving."""
+    factory = GanacheFactory(base)
+    registry = None
+    try:
+        registry = start_registry(base, factory, serving)
+        yield registry
+    finally:
+        if registry is not None:
+            for node in registry.nodes.values():
+                node.server.stop()
+        factory.stop_all()
 
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
     """A registry shared by the test module (tests add rights; none stops the chain)."""
-    base = tmp_path_factory.mktemp("registry")
-    factory = GanacheFactory(base)
-    registry = None
-    try:
-        registry = start_registry(base, factory)
+    with running_registry(tmp_path_factory.mktemp("registry")) as registry:
         yield registry
-    finally:
-        if registry is not None:
-            for node in registry.nodes.values():
-                node.server.stop()
-        factory.stop_all()
 
 
 @pytest.fixture
 def own_registry(tmp_path: Path) -> Iterator[Registry]:
     """A registry of the test's own, for tests that stop the chain or revert it."""
-    factory = GanacheFactory(tmp_path)
-    registry = None
-    try:
-        registry = start_registry(tmp_path, factory)
+    with running_registry(tmp_path) as registry:
         yield registry
-    finally:
-        if registry is not None:
-            for node in registry.nodes.values():
-                node.server.stop()
-        factory.stop_all()
 
 
 @pytest.fixture

@@ -20,8 +20,7 @@ from gateway.settings import GatewaySettings
 from gateway.verify.receipt_evidence import check_receipt
 from gateway.verify.signer import GatewaySigner
 from registry_node.protocol.records import OwnershipChange, Right
-from tests.gateway.conftest import Registry, start_registry
-from tests.support.chain import GanacheFactory
+from tests.gateway.conftest import Registry, running_registry
 
 
 def patent(number: str) -> Right:
@@ -42,10 +41,7 @@ def anchored(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Registry, TestClient, Indexer, list[str]]]:
     base = tmp_path_factory.mktemp("anchored")
-    factory = GanacheFactory(base)
-    registry = None
-    try:
-        registry = start_registry(base, factory, serving=("EP",))
+    with running_registry(base, serving=("EP",)) as registry:
         rights = [patent(f"EP19{n:06d}") for n in range(1, 8)]
         node = registry.nodes["EP"]
         result = node.office.anchor_many([(r, None) for r in rights], batch_size=4)
@@ -60,11 +56,6 @@ def anchored(
         indexer.run_once()
         indexer.enrich_once()
         yield registry, TestClient(app), indexer, [r.rightId for r in rights]
-    finally:
-        if registry is not None:
-            for served in registry.nodes.values():
-                served.server.stop()
-        factory.stop_all()
 
 
 def test_the_gateway_indexes_each_root_and_checks_the_offices_manifest(anchored: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -15,55 +14,19 @@ from gateway.read_model import db
 from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index, RightFilter
 from registry_node.protocol.records import (
-    LegalStatus,
-    LegalStatusEvent,
-    OwnershipChange,
     Right,
     chain_right_id,
 )
 from tests.gateway.conftest import DATABASES, Registry, table_contents
+from tests.support.records import EVIDENCE, LAPSE, assignment, granted_patent
 
-EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
 MakeIndexer = Callable[..., Indexer]
 _numbers = iter(range(10_000_000, 99_999_999))
 
 
 def patent(office: str = "EP", title: str = "Heat exchanger") -> Right:
     number = f"{office}{next(_numbers)}"
-    return Right.model_validate(
-        {
-            "rightId": f"{office}:PAT:{number}",
-            "rightKindCategory": "patent",
-            "applicationNumberText": number,
-            "filingDate": "2019-03-01",
-            "inventionTitle": title,
-            "ownerBag": [{"name": "Acme Thermal GmbH", "countryCode": "DE"}],
-            "legalStatus": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
-        }
-    )
-
-
-def assignment(right_id: str, assignee: str = "Nordic Heat AB") -> OwnershipChange:
-    return OwnershipChange.model_validate(
-        {
-            "conveyanceCategory": "assignment",
-            "assignorBag": [{"name": "Acme Thermal GmbH", "executionDate": "2026-02-01"}],
-            "assigneeBag": [{"name": assignee, "countryCode": "SE"}],
-            "effectiveDate": "2026-02-01",
-            "recordalDate": "2026-03-15",
-            "rightIdBag": [right_id],
-            "evidenceDocumentHash": EVIDENCE,
-        }
-    )
-
-
-LAPSE = LegalStatusEvent(
-    status=LegalStatus(stateCode="N", stageCode=6, keyEventCode="H13"),
-    previousStageCode=4,
-    detailedEventCode="EPIDOSNLAPS",
-    eventDate="2026-04-01",
-    effectiveDate="2026-04-01",
-)
+    return granted_patent(f"{office}:PAT:{number}", inventionTitle=title)
 
 
 def cid(right_id: str) -> str:

@@ -21,16 +21,14 @@ from registry_node.protocol.merkle import MerkleTree
 from registry_node.protocol.records import (
     LegalStatus,
     LegalStatusEvent,
-    OwnershipChange,
     Right,
     canonical_bytes,
     chain_right_id,
 )
+from tests.support.records import assignment, granted_patent
 
 if TYPE_CHECKING:
     from conftest import FreshChain
-
-EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
 
 
 class Node(NamedTuple):
@@ -50,34 +48,11 @@ def ep(fresh_chain: FreshChain, tmp_path: Path) -> Node:
 
 
 def right(number: str, **changes: Any) -> Right:
-    data: dict[str, Any] = {
-        "rightId": f"EP:PAT:{number}",
-        "rightKindCategory": "patent",
-        "applicationNumberText": number,
-        "filingDate": "2009-03-01",
-        "inventionTitle": "Heat exchanger",
-        "ownerBag": [{"name": "Acme Thermal GmbH", "countryCode": "DE"}],
-        "legalStatus": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
-    }
-    return Right.model_validate(data | changes)
+    return granted_patent(f"EP:PAT:{number}", **({"filingDate": "2009-03-01"} | changes))
 
 
 def back_file(count: int, prefix: str = "EP2009") -> list[tuple[Right, bytes | None]]:
     return [(right(f"{prefix}{n:06d}"), None) for n in range(count)]
-
-
-def assignment(right_id: str) -> OwnershipChange:
-    return OwnershipChange.model_validate(
-        {
-            "conveyanceCategory": "assignment",
-            "assignorBag": [{"name": "Acme Thermal GmbH"}],
-            "assigneeBag": [{"name": "Nordic Heat AB", "countryCode": "SE"}],
-            "effectiveDate": "2026-02-01",
-            "recordalDate": "2026-03-15",
-            "rightIdBag": [right_id],
-            "evidenceDocumentHash": EVIDENCE,
-        }
-    )
 
 
 def events(node: Node, right_id: str) -> list[tuple[str, int]]:

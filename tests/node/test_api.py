@@ -7,6 +7,7 @@ checked as a user sees it: the status, problem+json naming the field, and nothin
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import hashlib
 import itertools
@@ -123,9 +124,9 @@ def settings_for(tmp_path: Path, consortium: Consortium) -> NodeSettings:
     )
 
 
-@pytest.fixture
-def node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
-    settings = settings_for(tmp_path, consortium)
+@contextlib.contextmanager
+def serving(settings: NodeSettings, consortium: Consortium) -> Iterator[Node]:
+    """EP's node app over a fresh store and key, with its outbox worker (drained by the test)."""
     store = Store(settings.store_path)
     key = OfficeSigningKey.generate(SigningAlgorithm.ED25519)
     office = Office("EP", store, key)
@@ -133,6 +134,12 @@ def node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
     worker = OutboxWorker(store, consortium.w3, consortium.contract, consortium.offices["EP"])
     with TestClient(app) as client:
         yield Node(client, store, office, worker, key, consortium)
+
+
+@pytest.fixture
+def node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
+    with serving(settings_for(tmp_path, consortium), consortium) as node:
+        yield node
 
 
 def assert_problem(answer: Any, status: int, field: str) -> dict[str, Any]:
@@ -510,13 +517,8 @@ def import_file(name: str, data: bytes) -> dict[str, str]:
 def import_node(tmp_path: Path, consortium: Consortium) -> Iterator[Node]:
     """The node of `node`, with a body limit room for a few ST.96 files."""
     settings = dataclasses.replace(settings_for(tmp_path, consortium), max_body_bytes=1024 * 1024)
-    store = Store(settings.store_path)
-    key = OfficeSigningKey.generate(SigningAlgorithm.ED25519)
-    office = Office("EP", store, key)
-    app = create_app(settings, office, store, ContractChainView(consortium.contract))
-    worker = OutboxWorker(store, consortium.w3, consortium.contract, consortium.offices["EP"])
-    with TestClient(app) as client:
-        yield Node(client, store, office, worker, key, consortium)
+    with serving(settings, consortium) as node:
+        yield node
 
 
 def test_an_import_registers_each_good_file_and_refuses_each_bad_one_alone(import_node: Node) -> None:

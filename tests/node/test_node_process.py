@@ -36,6 +36,7 @@ from registry_node.protocol.deployment import Deployment
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature, verify_signature
+from tests.support.records import assignment_json, patent_right
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
@@ -43,7 +44,6 @@ PASSWORD = "correct horse battery staple"
 COMMAND_TIMEOUT_S = 120.0
 READY_TIMEOUT_S = 60.0
 NAMES = {"EP": "European Patent Office", "GB": "UK Intellectual Property Office"}
-EVIDENCE = hashlib.sha256(b"deed").hexdigest()
 
 
 def ipreg(*args: str | Path, token: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -218,28 +218,9 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
         chains.stop_all()
 
 
-def right_json(right_id: str) -> dict[str, Any]:
-    return {
-        "rightId": right_id,
-        "rightKindCategory": "patent",
-        "applicationNumberText": right_id.split(":")[2],
-        "filingDate": "2023-05",
-        "inventionTitle": "Heat exchanger",
-        "ownerBag": [{"name": "Acme Ltd", "countryCode": "GB"}],
-        "legalStatus": {"stateCode": "A", "stageCode": 1, "keyEventCode": "A10"},
-    }
-
-
 def change_json(right_id: str) -> dict[str, Any]:
-    return {
-        "conveyanceCategory": "assignment",
-        "assignorBag": [{"name": "Acme Ltd"}],
-        "assigneeBag": [{"name": "Beta GmbH", "countryCode": "DE"}],
-        "effectiveDate": "2026-01-15",
-        "recordalDate": "2026-02-01",
-        "rightIdBag": [right_id],
-        "evidenceDocumentHash": EVIDENCE,
-    }
+    """The filed patent (`patent_right`) assigned to Nordic Heat AB."""
+    return assignment_json(right_id, assignor="Aurora Medical AB")
 
 
 def write_json(path: Path, data: Any) -> Path:
@@ -277,9 +258,9 @@ def test_a_right_lives_across_two_offices_nodes_through_the_cli(network: Network
     ep, gb = network.nodes["EP"], network.nodes["GB"]
     ep_right, gb_right = "EP:PAT:EP23100001", "GB:PAT:GB2310001"
 
-    accepted = answer(ep.cli("register", write_json(tmp_path / "ep.json", right_json(ep_right)), "--json"))
+    accepted = answer(ep.cli("register", write_json(tmp_path / "ep.json", patent_right(ep_right)), "--json"))
     assert (accepted["rightId"], accepted["version"], accepted["status"]) == (ep_right, 1, "pending")
-    gb_file = write_json(tmp_path / "gb.json", right_json(gb_right))
+    gb_file = write_json(tmp_path / "gb.json", patent_right(gb_right))
     by_data_dir = ipreg("node", "register", gb_file, "--confidential", "--json", "--data-dir", gb.data_dir,
                         token=gb.token)  # fmt: skip
     assert answer(by_data_dir)["version"] == 1
@@ -320,7 +301,7 @@ def test_a_right_lives_across_two_offices_nodes_through_the_cli(network: Network
     ]
 
     document = verify_document(network, ep, ep_right, 2)
-    assert document["record"]["right"]["ownerBag"] == [{"name": "Beta GmbH", "countryCode": "DE"}]
+    assert document["record"]["right"]["ownerBag"] == [{"name": "Nordic Heat AB", "countryCode": "SE"}]
     for version in (1, 2, 3):
         verify_document(network, gb, gb_right, version)
     assert httpx.get(f"{ep.url}/v1/documents/{gb_right}/1").status_code == 404  # each office serves its own
@@ -334,13 +315,13 @@ def test_a_node_killed_right_after_accepting_changes_sends_each_exactly_once_aft
 ) -> None:
     ep = network.nodes["EP"]
     transferred = "EP:PAT:EP23200001"
-    assert ep.post("/v1/rights", {"right": right_json(transferred)}).status_code == 202
+    assert ep.post("/v1/rights", {"right": patent_right(transferred)}).status_code == 202
     answer(ep.cli("outbox", "--wait", "--json"))
     fresh = [f"EP:PAT:EP2320001{n}" for n in range(3)]
 
     accepted = [ep.post(f"/v1/rights/{transferred}/ownership-changes",
                         {"expectedVersion": 1, "change": change_json(transferred)})]  # fmt: skip
-    accepted += [ep.post("/v1/rights", {"right": right_json(right_id)}) for right_id in fresh]
+    accepted += [ep.post("/v1/rights", {"right": patent_right(right_id)}) for right_id in fresh]
     ep.kill()
     assert [a.status_code for a in accepted] == [202] * 4
 

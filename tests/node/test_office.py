@@ -21,7 +21,6 @@ from registry_node.node.store import OutboxState, Store
 from registry_node.protocol.keys import OfficeSigningKey
 from registry_node.protocol.records import (
     LegalStatus,
-    LegalStatusEvent,
     OwnershipChange,
     Right,
     RightRecord,
@@ -31,11 +30,10 @@ from registry_node.protocol.records import (
 )
 from registry_node.protocol.signing import DetachedSignature, verify_signature
 from registry_node.protocol.st96 import parse_st96
+from tests.support.records import LAPSE, assignment, granted_patent
 
 if TYPE_CHECKING:
     from conftest import FreshChain
-
-EVIDENCE = hashlib.sha256(b"deed of assignment").hexdigest()
 
 
 class Node(NamedTuple):
@@ -54,40 +52,7 @@ def ep(fresh_chain: FreshChain, tmp_path: Path) -> Node:
 
 
 def right(number: str = "EP20190012345", **changes: Any) -> Right:
-    data: dict[str, Any] = {
-        "rightId": f"EP:PAT:{number}",
-        "rightKindCategory": "patent",
-        "applicationNumberText": number,
-        "filingDate": "2019-03-01",
-        "inventionTitle": "Heat exchanger",
-        "ownerBag": [{"name": "Acme Thermal GmbH", "countryCode": "DE"}],
-        "legalStatus": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
-    }
-    data.update(changes)
-    return Right.model_validate(data)
-
-
-def assignment(right_id: str, assignee: str = "Nordic Heat AB") -> OwnershipChange:
-    return OwnershipChange.model_validate(
-        {
-            "conveyanceCategory": "assignment",
-            "assignorBag": [{"name": "Acme Thermal GmbH", "executionDate": "2026-02-01"}],
-            "assigneeBag": [{"name": assignee, "countryCode": "SE"}],
-            "effectiveDate": "2026-02-01",
-            "recordalDate": "2026-03-15",
-            "rightIdBag": [right_id],
-            "evidenceDocumentHash": EVIDENCE,
-        }
-    )
-
-
-LAPSE = LegalStatusEvent(
-    status=LegalStatus(stateCode="N", stageCode=6, keyEventCode="H13"),
-    previousStageCode=4,
-    detailedEventCode="EPIDOSNLAPS",
-    eventDate="2026-04-01",
-    effectiveDate="2026-04-01",
-)
+    return granted_patent(f"EP:PAT:{number}", **changes)
 
 
 def chain_version(node: Node, right_id: str) -> int:

@@ -25,8 +25,8 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
-from registry_node.devnet.chains import GanacheChain
-from registry_node.devnet.consortium import Founder, LocalConsortium, fund
+from registry_node.devnet.chains import GanacheChain, fund
+from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
 from registry_node.devnet.processes import IPREG
 from registry_node.experiment.collect import wait_gateway_caught_up

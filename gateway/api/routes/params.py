@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path
+from fastapi import Depends, Path, Query
 
 from registry_node.protocol.http.problems import ApiError
 from registry_node.protocol.records import RIGHT_ID, chain_right_id
@@ -64,6 +64,14 @@ async def right_ref(
 
 
 RightRefDep = Annotated[RightRef, Depends(right_ref)]
+
+RightIdPath = Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")]
+"""The right a verification or a receipt is of, as the path names it; the verifier reads and checks it."""
+
+StatedBlockQuery = Annotated[
+    int | None, Query(ge=0, description="The stated block; default head less confirmations.")
+]
+"""The block an answer is stated at (`?block=`)."""
 
 
 def check_limit(limit: int | None, maximum: int, default: int = 50) -> int:

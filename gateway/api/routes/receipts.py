@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
+from gateway.api.routes.params import RightIdPath, StatedBlockQuery
 from gateway.api.routes.verification import InvalidBlock, InvalidRightId
 from gateway.verify.chain_reads import BlockOutOfRange
 from gateway.verify.facts import BadRightId
@@ -38,11 +39,9 @@ class ReceiptProblem(ApiError):
     summary="Receipt of the right's current version (schema ipreg/receipt/1), signed by the gateway",
 )
 async def read_receipt(
-    right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
+    right_id: RightIdPath,
     services: ServicesDep,
-    block: Annotated[
-        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
-    ] = None,
+    block: StatedBlockQuery = None,
 ) -> dict[str, Any]:
     gatherer = services.verifier.gatherer
     try:

@@ -10,13 +10,14 @@ before it is read whole.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
+from gateway.api.routes.params import RightIdPath, StatedBlockQuery
 from gateway.services import Services
 from gateway.verify.chain_reads import BlockOutOfRange, NotCached
 from gateway.verify.evidence import Gatherer
@@ -58,11 +59,9 @@ def _signed(services: Services, body: dict[str, Any]) -> dict[str, Any]:
     summary="Verify a right's current signed record against chain state at a stated block",
 )
 async def verify_right(
-    right_id: Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")],
+    right_id: RightIdPath,
     services: ServicesDep,
-    block: Annotated[
-        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
-    ] = None,
+    block: StatedBlockQuery = None,
 ) -> dict[str, Any]:
     gatherer = services.verifier.gatherer
     try:  # always in a worker thread: the office's deep link is fetched
@@ -99,9 +98,7 @@ async def verify_right(
 async def verify_document(
     request: Request,
     services: ServicesDep,
-    block: Annotated[
-        int | None, Query(ge=0, description="The stated block; default head less confirmations.")
-    ] = None,
+    block: StatedBlockQuery = None,
 ) -> dict[str, Any]:
     limit = int(services.settings.max_upload_bytes)
     declared = request.headers.get("content-length")

@@ -13,8 +13,6 @@ import asyncio
 import base64
 import hashlib
 import json
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from web3 import Web3
 from web3.contract import Contract
@@ -42,54 +39,27 @@ from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import OfficeSigningKey
 from registry_node.protocol.merkle import MerkleTree
 from registry_node.protocol.records import (
-    LegalStatus,
-    LegalStatusEvent,
     OwnershipChange,
     Right,
     RightRecord,
     canonical_bytes,
 )
 from registry_node.protocol.signing import sign_document
+from tests.support import records
 from tests.support.chain import OFFICES, GanacheFactory, deploy_fresh, free_port
+from tests.support.records import LAPSE, granted_patent
+from tests.support.served import OfficeNode, ServedApp
 
 EVIDENCE = b"deed of assignment, signed 2026-02-01"
 
 
 def make_right(office: str, number: str, **changes: Any) -> Right:
-    data: dict[str, Any] = {
-        "rightId": f"{office}:PAT:{number}",
-        "rightKindCategory": "patent",
-        "applicationNumberText": number,
-        "filingDate": "2019-03-01",
-        "inventionTitle": "Heat exchanger",
-        "ownerBag": [{"name": "Acme Thermal GmbH", "countryCode": "DE"}],
-        "legalStatus": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"},
-    }
-    data.update(changes)
-    return Right.model_validate(data)
+    return granted_patent(f"{office}:PAT:{number}", **changes)
 
 
 def assignment(right_id: str) -> OwnershipChange:
-    return OwnershipChange.model_validate(
-        {
-            "conveyanceCategory": "assignment",
-            "assignorBag": [{"name": "Acme Thermal GmbH", "executionDate": "2026-02-01"}],
-            "assigneeBag": [{"name": "Nordic Heat AB", "countryCode": "SE"}],
-            "effectiveDate": "2026-02-01",
-            "recordalDate": "2026-03-15",
-            "rightIdBag": [right_id],
-            "evidenceDocumentHash": hashlib.sha256(EVIDENCE).hexdigest(),
-        }
-    )
-
-
-LAPSE = LegalStatusEvent(
-    status=LegalStatus(stateCode="N", stageCode=6, keyEventCode="H13"),
-    previousStageCode=4,
-    detailedEventCode="EPIDOSNLAPS",
-    eventDate="2026-04-01",
-    effectiveDate="2026-04-01",
-)
+    """An assignment whose evidence is the deed these tests upload."""
+    return records.assignment(right_id, evidence=hashlib.sha256(EVIDENCE).hexdigest())
 
 
 class Tamper:
@@ -153,63 +123,6 @@ class Tamper:
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
-
-
-class ServedApp:
-    """An ASGI app under uvicorn in a thread on a fixed loopback port; can be stopped and restarted."""
-
-    def __init__(self, app: ASGIApp, port: int) -> None:
-        self.app = app
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> ServedApp:
-        config = uvicorn.Config(
-            self.app,
-            host="127.0.0.1",
-            port=self.port,
-            log_level="warning",
-            lifespan="off",
-            timeout_graceful_shutdown=1,
-        )
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError(f"uvicorn did not start on port {self.port}")
-            time.sleep(0.01)
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None and self._thread is not None:
-            self._server.should_exit = True
-            self._server.force_exit = True
-            self._thread.join(timeout=10)
-            self._server = None
-
-    @contextmanager
-    def stopped(self) -> Iterator[None]:
-        self.stop()
-        try:
-            yield
-        finally:
-            self.start()
-
-
-@dataclass
-class OfficeNode:
-    code: str
-    office: Office
-    store: Store
-    worker: OutboxWorker
-    transactor: Transactor
-    key: OfficeSigningKey
-    server: ServedApp
-    tamper: Tamper | None = None
 
 
 @dataclass
