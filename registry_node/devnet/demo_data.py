@@ -40,7 +40,7 @@ def _applicant_bag(prefix: str, indent: int, address: bool = True) -> str:
             "         </com:PostalAddressBag>",
         ]
     lines += ["      </com:Contact>", f"   </{prefix}:Applicant>", f"</{prefix}:ApplicantBag>"]
-    return "".join(" " * indent + line + "\n" for line in lines)[indent:-1]
+    return ("\n" + " " * indent).join(lines)  # the template line holds the first indent
 
 
 PATENT = Template(f"""<?xml version="1.0" encoding="UTF-8"?>
