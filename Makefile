@@ -10,6 +10,12 @@ BIN := $(CURDIR)/$(VENV)/bin
 PYTHON_FOR_VENV := $(shell command -v python3.11 || command -v python3)
 STAMP_PY := $(VENV)/.setup-stamp
 STAMP_NODE := node_modules/.setup-stamp
+# go-ethereum v1.13.15, the last release that seals Clique blocks, built from its Go module (about 6 minutes
+# on 2 cores the first time). -checklinkname=0: fjl/memsize's //go:linkname, which Go 1.23+ refuses (so
+# geth runs without --pprof); no ckzg tag: old blst does not compile on new Go.
+GETH_VERSION := 1.13.15
+GETH := .tools/bin/geth
+GETH_STAMP := .tools/geth-$(GETH_VERSION).stamp
 # schemathesis needs a newer hypothesis than brownie pins, so it has a venv of its own, used as a command, on
 # Python 3.12 or newer (why: requirements-schemathesis.lock): the newest found on PATH or under pyenv.
 ST_VENV := .venv-schemathesis
@@ -34,11 +40,11 @@ help:
 	@echo "make soak    the long reliability suite (load, faults, full disk) -> bench/results/reliability.json"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
-setup: system-packages $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
+setup: system-packages $(GETH) $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
 
 # Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20):
 # PostgreSQL for the gateway's database tests, Chromium for the auditor page's browser test, wrk for the
-# gateway benchmark's independent load generator (and its test).
+# gateway benchmark's independent load generator (and its test), iproute2 for `ipreg network up --isolate`.
 system-packages:
 	@mkdir -p "$(HOME)"
 	@missing=""; \
@@ -48,6 +54,7 @@ system-packages:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
@@ -70,6 +77,16 @@ $(STAMP_ST): requirements-schemathesis.lock
 		"(see requirements-schemathesis.lock); install one, e.g. with pyenv" >&2; exit 1; }
 	$(ST_VENV)/bin/python -c '$(ST_PYTHON_OK)' 2>/dev/null || { rm -rf $(ST_VENV); $(PYTHON_FOR_ST) -m venv $(ST_VENV); }
 	$(ST_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-schemathesis.lock
+	touch $@
+
+$(GETH): $(GETH_STAMP)
+$(GETH_STAMP):
+	@command -v go >/dev/null || { echo "building geth needs Go (1.21 or newer): install it first" >&2; exit 1; }
+	@echo "building go-ethereum v$(GETH_VERSION) (the first time takes about 6 minutes)"
+	mkdir -p .tools/bin
+	GOBIN=$(CURDIR)/.tools/bin GOFLAGS=-buildvcs=false go install -ldflags=-checklinkname=0 \
+		github.com/ethereum/go-ethereum/cmd/geth@v$(GETH_VERSION)
+	$(GETH) version | grep -q '^Version: $(GETH_VERSION)-stable' || { echo "geth built but not v$(GETH_VERSION)" >&2; exit 1; }
 	touch $@
 
 $(STAMP_NODE): package.json package-lock.json

@@ -1,24 +1,24 @@
 """The chains a local consortium runs on, behind one small seam (`LocalChain`): a ganache that keeps its data
-dir (so it can be stopped and resumed), a hardhat node (memory only), or an existing network given by its
-JSON-RPC URL.
+dir (so it can be stopped and resumed), a hardhat node (memory only), a Clique network of geth validators,
+one per office (`registry_node.devnet.geth`), or an existing network given by its JSON-RPC URL.
 
 Every chain comes with a funded deployer account, which deploys the consortium and funds the offices'
 accounts. Gas settings always come from the chain (`registry_node.protocol.chain.fee_fields`); on a zero-gas
-network the offices' accounts are not funded. Proof-of-authority headers (Clique, QBFT: extraData over 32
-bytes) get web3's ExtraDataToPOAMiddleware so blocks can be read.
+network the offices' accounts are not funded. Every connection reads proof-of-authority headers
+(`registry_node.protocol.chain.connect`).
 """
 
 from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
-from web3.middleware import ExtraDataToPOAMiddleware
 
 from registry_node.devnet.ganache import (
     PROJECT_ROOT,
@@ -38,12 +38,8 @@ BLOCK_GAS_LIMIT = 30_000_000
 
 
 def chain_web3(rpc_url: str) -> Web3:
-    """A web3 connection that also reads proof-of-authority blocks (extraData longer than 32 bytes)."""
-    w3 = connect(rpc_url)
-    extra = bytes(w3.eth.get_block("latest").get("extraData", b""))
-    if len(extra) > 32:
-        w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
-    return w3
+    """A checked web3 connection to the chain."""
+    return connect(rpc_url)
 
 
 def charges_gas(w3: Web3) -> bool:
@@ -58,8 +54,9 @@ class LocalChain(Protocol):
     rpc_url: str
     deployer: LocalAccount  # funded on a fresh chain: deploys the consortium, funds the offices
 
-    def start(self) -> None:
-        """Starts a fresh chain (a ganache: or one on its data dir, which keeps its state)."""
+    def start(self, funded: Iterable[str] = ()) -> None:
+        """Starts a fresh chain. A chain that can fund accounts from its genesis funds `funded` (a geth
+        network); the consortium funds the others' accounts by transfer."""
         ...
 
     def stop(self) -> None: ...
@@ -70,6 +67,10 @@ class LocalChain(Protocol):
 
     def state_bytes(self) -> int | None:
         """Bytes of the chain's database on disk, when the chain keeps one here."""
+        ...
+
+    def validators(self) -> dict[str, str]:
+        """Each office's validator (its sealing address), on a chain the offices seal; empty otherwise."""
         ...
 
 
@@ -91,7 +92,7 @@ class GanacheChain:
         )
         self.rpc_url = self._chain.rpc_url
 
-    def start(self) -> None:
+    def start(self, funded: Iterable[str] = ()) -> None:
         self._chain.start()
 
     def stop(self) -> None:
@@ -110,6 +111,9 @@ class GanacheChain:
             p.stat().st_size for p in self.data_dir.rglob("*") if p.is_file() and p.name != "ganache.log"
         )
 
+    def validators(self) -> dict[str, str]:
+        return {}
+
 
 class HardhatChain:
     """`hardhat node` from scripts/experiments/hardhat (London rules, automine), in memory only."""
@@ -124,7 +128,7 @@ class HardhatChain:
         self.block_gas_limit = block_gas_limit
         self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def start(self, funded: Iterable[str] = ()) -> None:
         executable = PROJECT_ROOT / "node_modules" / ".bin" / "hardhat"
         if not executable.exists():
             raise DevChainError(f"hardhat not found at {executable}: run `make setup` (npm ci) first")
@@ -162,6 +166,9 @@ class HardhatChain:
     def state_bytes(self) -> int | None:
         return None
 
+    def validators(self) -> dict[str, str]:
+        return {}
+
 
 class ExistingChain:
     """A network someone else runs, and a funded account of theirs to deploy with."""
@@ -172,7 +179,7 @@ class ExistingChain:
         self.rpc_url = rpc_url
         self.deployer = deployer
 
-    def start(self) -> None:
+    def start(self, funded: Iterable[str] = ()) -> None:
         chain_web3(self.rpc_url)
 
     def stop(self) -> None:
@@ -183,6 +190,9 @@ class ExistingChain:
 
     def state_bytes(self) -> int | None:
         return None
+
+    def validators(self) -> dict[str, str]:
+        return {}
 
 
 FUNDING_WEI = 10**22  # what a funded account gets: enough gas for any run

@@ -41,3 +41,127 @@ def demo(
         )
     except RegistryError as err:
         raise fail(err) from None
+
+
+# ------------------------------------------------------------ ipreg network: the offices' validators
+
+network_app = typer.Typer(
+    help="A Clique proof-of-authority network of go-ethereum validators, one per office.",
+    no_args_is_help=True,
+)
+NetworkDirOption = Annotated[Path, typer.Option("--data-dir", help="The network's folder.")]
+NETWORK_PASSWORD_ENV = "IPREG_NETWORK_PASSWORD"
+
+
+@network_app.command("up")
+def network_up(
+    offices: Annotated[
+        str | None, typer.Option(help="The offices whose validators found the network, e.g. EP,GB,KR.")
+    ] = None,
+    period: Annotated[int, typer.Option(help="Seconds between blocks (Clique's period).")] = 1,
+    data_dir: NetworkDirOption = Path(".network"),
+    isolate: Annotated[
+        bool,
+        typer.Option(
+            help="Each validator in a network namespace of its own (needs root), so it can be cut off."
+        ),
+    ] = False,
+    chain_port: Annotated[
+        int | None,
+        typer.Option(
+            help="The first validator's RPC port; the others' RPC, p2p and authrpc ports follow from it."
+        ),
+    ] = None,
+    chain_id: Annotated[int, typer.Option(help="The chain id (and network id).")] = 1515,
+    gas_limit: Annotated[int, typer.Option(help="Block gas limit.")] = 100_000_000,
+    fund: Annotated[
+        list[str] | None,
+        typer.Option(help="An account the genesis funds (repeat it), e.g. each office's account."),
+    ] = None,
+    password_file: Annotated[
+        Path | None,
+        typer.Option(help=f"File holding the keys' password (else ${NETWORK_PASSWORD_ENV}, else a prompt)."),
+    ] = None,
+) -> None:
+    """Start one geth validator per office (a fresh network, or the one in --data-dir again), each with its
+    own encrypted sealing key, folder and ports, peered statically; prints each validator's RPC."""
+    from eth_utils.address import is_address
+
+    from registry_node.devnet.network import GethNetwork
+    from registry_node.node.cli import _read_password as read_password
+
+    try:
+        if GethNetwork.exists(data_dir):
+            password = read_password(NETWORK_PASSWORD_ENV, password_file, "Network password")
+            network = GethNetwork.load(data_dir, password)
+            if offices and offices.split(",") != list(network.specs):
+                raise ConfigError("--offices", f"{data_dir} holds the network of {','.join(network.specs)}")
+            network.resume()
+        else:
+            if not offices:
+                raise ConfigError("--offices", "name the founding offices, e.g. --offices EP,GB,KR")
+            for account in fund or []:
+                if not is_address(account):
+                    raise ConfigError("--fund", f"not an Ethereum address: {account!r}")
+            password = read_password(
+                NETWORK_PASSWORD_ENV, password_file, "New network password", confirm=True
+            )
+            network = GethNetwork(
+                data_dir,
+                [code.strip() for code in offices.split(",")],
+                password=password,
+                period_s=period,
+                first_rpc_port=chain_port or 8545,
+                isolate=isolate,
+                chain_id=chain_id,
+                gas_limit=gas_limit,
+            )
+            network.start(funded=fund or [])
+    except RegistryError as err:
+        raise fail(err) from None
+    for code, url in network.rpc_urls.items():
+        typer.echo(f"{code}  validator {network.specs[code].address}  JSON-RPC {url}")
+    typer.echo(
+        f"chain {network.chain_id}, a block every {network.period_s} s; deployer {network.deployer.address} "
+        f"(keystore {data_dir / 'deployer.json'}). Stop it with `ipreg network down --data-dir {data_dir}`."
+    )
+
+
+@network_app.command("down")
+def network_down(data_dir: NetworkDirOption = Path(".network")) -> None:
+    """Stop every validator of the network (their chain data stays; `up` starts them again)."""
+    from registry_node.devnet.network import GethNetwork
+
+    try:
+        GethNetwork.load(data_dir, None).stop()
+    except RegistryError as err:
+        raise fail(err) from None
+    typer.echo(f"network in {data_dir} stopped")
+
+
+@network_app.command("status")
+def network_status(
+    data_dir: NetworkDirOption = Path(".network"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Each validator's head, peers, signers and how many of the last 64 blocks it sealed."""
+    import json
+
+    from registry_node.devnet.network import RECENT_BLOCKS, GethNetwork
+    from registry_node.devnet.network import network_status as statuses
+
+    try:
+        nodes = statuses(GethNetwork.load(data_dir, None))
+    except RegistryError as err:
+        raise fail(err) from None
+    if as_json:
+        typer.echo(json.dumps({"nodes": [n.to_json() for n in nodes]}, indent=2))
+        return
+    for n in nodes:
+        if n.error is not None or n.head_number is None:
+            typer.echo(f"{n.office}  {n.rpc}  pid {n.pid or '-'}  {n.error or 'down'}")
+            continue
+        typer.echo(
+            f"{n.office}  {n.rpc}  pid {n.pid}  head {n.head_number} {n.head_hash}  peers {n.peers}  "
+            f"signers {len(n.signers or ())}  sealed {n.sealed_recent} of the last {RECENT_BLOCKS}"
+        )

@@ -1,19 +1,28 @@
-"""Talking to any Ethereum JSON-RPC chain: connections, batched calls, and fees priced by the chain.
+"""Talking to any Ethereum JSON-RPC chain: connections, failover, batched calls, fees priced by the chain,
+and the confirmation depth a proof-of-authority network calls final.
 
 Gas settings come from the chain itself: EIP-1559 where blocks carry a base fee, a legacy gas price
 otherwise, and zero on permissioned networks that charge nothing.
+
+Every connection reads proof-of-authority blocks (Clique, QBFT: extraData longer than 32 bytes), and may
+name several chain nodes: the first is the service's own (an office's own validator), the others serve,
+in order, while it is down (`FailoverProvider`).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
-from web3 import Web3
+from web3 import HTTPProvider, Web3
 from web3.exceptions import Web3Exception
-from web3.types import TxParams, Wei
+from web3.middleware import ExtraDataToPOAMiddleware
+from web3.types import RPCEndpoint, RPCResponse, TxParams, Wei
 
 from registry_node.protocol.errors import RegistryError
 
@@ -63,11 +72,141 @@ def fee_fields(w3: Web3) -> TxParams:
     return {"maxFeePerGas": Wei(2 * int(base_fee) + priority), "maxPriorityFeePerGas": Wei(priority)}
 
 
-def connect(rpc_url: str, timeout_s: float = 30.0) -> Web3:
-    """A web3 connection to `rpc_url`, checked to answer; raises ChainError with the URL otherwise."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout_s}))
+PRIMARY_RETRY_S = 5.0  # after a failover, how often the first node is tried again
+
+
+class FailoverProvider(HTTPProvider):
+    """JSON-RPC over HTTP to the first of `urls` that answers. After a failover, the first URL is tried
+    again every PRIMARY_RETRY_S, so a service goes back to its own node once it is up. A request no node
+    answers raises the last connection error (CHAIN_DOWN), which callers wait out as before.
+
+    Each node answers for itself: a transaction sent to one is gossiped to the others by the chain, and
+    the outbox's exactly-once rests on transaction hashes and nonces, which every node agrees on."""
+
+    def __init__(self, urls: Sequence[str], timeout_s: float = 30.0) -> None:
+        if not urls:
+            raise ValueError("a provider needs at least one URL")
+        super().__init__(urls[0], request_kwargs={"timeout": timeout_s})
+        # no retries inside one node: the next node is the retry
+        self._nodes = [
+            HTTPProvider(url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None)
+            for url in urls
+        ]
+        self.urls = tuple(urls)
+        self._current = 0
+        self._left_primary_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def current_url(self) -> str:
+        """The node that answered last."""
+        return self.urls[self._current]
+
+    def _order(self) -> list[int]:
+        with self._lock:
+            current, since = self._current, self._left_primary_at
+        if current != 0 and time.monotonic() - since >= PRIMARY_RETRY_S:
+            current = 0
+        return [current, *(i for i in range(len(self._nodes)) if i != current)]
+
+    def _answered(self, index: int) -> None:
+        with self._lock:
+            if index != self._current:
+                self._current = index
+                self._left_primary_at = time.monotonic()
+            elif index != 0 and time.monotonic() - self._left_primary_at >= PRIMARY_RETRY_S:
+                self._left_primary_at = time.monotonic()  # the primary was tried and is still down
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        last: BaseException | None = None
+        for index in self._order():
+            try:
+                answer = self._nodes[index].make_request(method, params)
+            except CHAIN_DOWN as err:
+                last = err
+                continue
+            self._answered(index)
+            return answer
+        assert last is not None
+        raise last
+
+    def make_batch_request(
+        self, batch_requests: list[tuple[RPCEndpoint, Any]]
+    ) -> list[RPCResponse] | RPCResponse:
+        last: BaseException | None = None
+        for index in self._order():
+            try:
+                answer = self._nodes[index].make_batch_request(batch_requests)
+            except CHAIN_DOWN as err:
+                last = err
+                continue
+            self._answered(index)
+            return answer
+        assert last is not None
+        raise last
+
+
+def web3_for(urls: str | Sequence[str], timeout_s: float = 30.0) -> Web3:
+    """A web3 connection to the chain nodes `urls` (the first preferred), not checked now: a service starts,
+    and queues, while the chain is down. It reads proof-of-authority blocks."""
+    w3 = Web3(FailoverProvider([urls] if isinstance(urls, str) else list(urls), timeout_s))
+    w3.middleware_onion.inject(ExtraDataToPOAMiddleware, layer=0)
+    return w3
+
+
+def connect(rpc_url: str | Sequence[str], timeout_s: float = 30.0) -> Web3:
+    """A web3 connection to `rpc_url` (or the first of several that answers), checked to answer; raises
+    ChainError with the URL otherwise."""
+    w3 = web3_for(rpc_url, timeout_s)
     try:
         w3.eth.chain_id  # noqa: B018 - the first call proves the node answers
     except Exception as err:
-        raise ChainError(f"no Ethereum JSON-RPC node answers at {rpc_url}: {err}") from None
+        shown = rpc_url if isinstance(rpc_url, str) else ", ".join(rpc_url)
+        raise ChainError(f"no Ethereum JSON-RPC node answers at {shown}: {err}") from None
     return w3
+
+
+# ------------------------------------------------------------ finality on proof of authority
+
+SIGNERS_CACHE_S = 10.0
+
+
+def validator_count(w3: Web3) -> int:
+    """How many validators seal this chain: Clique's signers, or 1 for a chain that is not Clique (a
+    single-process development chain)."""
+    try:
+        answer = cast(Any, w3.provider).make_request("clique_getSigners", ["latest"])
+    except CHAIN_DOWN:
+        raise
+    except Exception:  # a provider that rejects the method: not Clique
+        return 1
+    signers = answer.get("result") if isinstance(answer, dict) else None
+    return len(signers) if isinstance(signers, list) and signers else 1
+
+
+def majority_depth(validators: int) -> int:
+    """Blocks, the block itself included, after which a majority of the validators (n//2 + 1) have sealed
+    it or on top of it. Clique lets a validator seal at most one block in any n//2 + 1 consecutive ones, so
+    that many consecutive blocks always have that many distinct sealers."""
+    return validators // 2 + 1
+
+
+class ConfirmationDepth:
+    """A service's confirmation depth in blocks (the block itself included): a fixed number, or
+    MAJORITY, which follows the chain's validator set (read again every SIGNERS_CACHE_S)."""
+
+    MAJORITY = "majority"
+
+    def __init__(self, setting: int | str) -> None:
+        if setting != self.MAJORITY and not (isinstance(setting, int) and setting >= 1):
+            raise ValueError(f"a confirmation depth is a positive number of blocks or {self.MAJORITY!r}")
+        self.setting = setting
+        self._cached: tuple[float, int] | None = None
+
+    def blocks(self, w3: Web3) -> int:
+        if isinstance(self.setting, int):
+            return self.setting
+        now = time.monotonic()
+        if self._cached is None or now - self._cached[0] >= SIGNERS_CACHE_S:
+            self._cached = (now, majority_depth(validator_count(w3)))
+        return self._cached[1]
