@@ -242,7 +242,7 @@ class Office:
             if change.transferCategory == "partial":
                 owners = list(right.ownerBag) + [p for p in owners if p not in right.ownerBag]
             right = right.model_copy(update={"ownerBag": owners})
-        signed = self._sign(self._next(previous, right, "ownershipChange", ownershipChange=change))
+        signed = self._sign(self._next(previous, current, right, "ownershipChange", ownershipChange=change))
         confidential = current.state["confidential"]
         chain_state, state = self._chain_state(signed, confidential)
         conveyance = (
@@ -270,7 +270,7 @@ class Office:
             raise OfficeError("correctsVersion", f"version {event.correctsVersion} does not exist yet")
         previous, current = self._current(right_id, expected_version)
         right = previous.right.model_copy(update={"legalStatus": event.status})
-        signed = self._sign(self._next(previous, right, "legalStatusEvent", legalStatusEvent=event))
+        signed = self._sign(self._next(previous, current, right, "legalStatusEvent", legalStatusEvent=event))
         confidential = current.state["confidential"]
         chain_state, state = self._chain_state(
             signed, confidential, owner_salt=bytes.fromhex(current.state["ownerSalt"])
@@ -338,9 +338,13 @@ class Office:
         return RightRecord.model_validate_json(current.canonical), current
 
     @staticmethod
-    def _next(previous: RightRecord, right: Right, kind: Any, **change: Any) -> RightRecord:
+    def _next(
+        previous: RightRecord, current: StoredVersion, right: Right, kind: Any, **change: Any
+    ) -> RightRecord:
+        """The record after `previous`, at the version after the stored one: a publication is a version of
+        its own that keeps its record (which still names the version it was signed at)."""
         return RightRecord(
-            version=previous.version + 1,
+            version=current.version + 1,
             right=right,
             changeKind=kind,
             previousRecordHash=record_hash(previous).hex(),

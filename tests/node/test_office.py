@@ -134,6 +134,18 @@ def test_a_confidential_right_is_sealed_until_published(ep: Node) -> None:
     assert published is not None and published.record_hash == sealed.record_hash
 
 
+def test_a_change_after_a_publication_names_the_publications_version_and_lands(ep: Node) -> None:
+    rid = "EP:PAT:EP20230000002"
+    ep.office.register(right("EP20230000002"), confidential=True)
+    ep.office.publish(rid, 1)
+    accepted = ep.office.record_ownership_change(rid, 2, assignment(rid))
+    ep.worker.drain()
+    assert accepted.version == 3 and chain_version(ep, rid) == 3
+    latest = ep.store.latest(rid)
+    assert latest is not None and RightRecord.model_validate_json(latest.canonical).version == 3
+    assert proven_on_chain(ep, rid)
+
+
 def test_the_owner_commitment_opens_with_the_stored_salt(ep: Node) -> None:
     rid = "EP:PAT:EP20190012345"
     ep.office.register(right())
