@@ -91,7 +91,8 @@ def _root(record: OpRecord, by_index: dict[int, OpRecord]) -> int | None:
 
 
 def render_refusals(refusals: dict[str, Any]) -> list[str]:
-    """The report's section: the counts, then one row per operation (refused-as-intended conflicts too)."""
+    """The report's section: the counts, then one row per operation (refused-as-intended conflicts too),
+    with the version it named beside the node's reason, so a refusal that does not fit its version shows."""
     lines = [
         "## Operations that did not get through",
         "",
@@ -103,14 +104,15 @@ def render_refusals(refusals: dict[str, Any]) -> list[str]:
     if not refusals["operations"]:
         return [*lines, "Every operation got through.", ""]
     lines += [
-        "| # | right | kind | outcome | reason | waited on | blocked by |",
-        "| ---: | --- | --- | --- | --- | ---: | ---: |",
+        "| # | right | kind | version named | outcome | reason | waited on | blocked by |",
+        "| ---: | --- | --- | ---: | --- | --- | ---: | ---: |",
     ]
     for item in refusals["operations"]:
         outcome = "refused as intended" if item["intended"] else item["outcome"]
         reason = str(item["reason"]).replace("|", "\\|").replace("\n", " ")
         lines.append(
-            f"| {item['index']} | {item['right_id']} | {item['kind']} | {outcome} | {reason} | "
+            f"| {item['index']} | {item['right_id']} | {item['kind']} | {_blank(item['expected_version'])} | "
+            f"{outcome} | {reason} | "
             f"{_blank(item['waited_on'])} | {_blank(item['blocked_by'])} |"
         )
     return [*lines, ""]

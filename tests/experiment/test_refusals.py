@@ -148,10 +148,10 @@ def test_the_report_section_lists_each_operation_with_its_reason() -> None:
     section = "\n".join(render_refusals(refusals))
     assert "Refused 1, unsent 2" in section
     assert (
-        "| 3 | EP:TM:40000001 | statusEvent | rejected | EP:TM:40000001 is at version 2, not 1 |  |  |"
+        "| 3 | EP:TM:40000001 | statusEvent | 1 | rejected | EP:TM:40000001 is at version 2, not 1 |  |  |"
         in section
     )
-    assert "| 7 | EP:TM:40000001 | ownershipChange | not sent |" in section and "| 3 | 3 |" in section
+    assert "| 7 | EP:TM:40000001 | ownershipChange | 2 | not sent |" in section and "| 3 | 3 |" in section
 
 
 def test_a_run_where_everything_got_through_says_so() -> None:
