@@ -12,6 +12,8 @@ workload:
   mix: {registration: 40, ownershipChange: 25, statusEvent: 15, confidentialFiling: 5,
         publication: 5, verification: 10}
   conveyances: {assignment: 38, securityInterest: 22, ...}   # default: DESIGN.md's mix
+  conflicts: 0.05          # share of ownership changes and status events that name a stale version on
+                           # purpose (default 0): the nodes must refuse them; the report counts them apart
 load:
   rate: 20                 # open loop: operations/s arriving whatever the system does
   # concurrency: 4         # closed loop: this many operations in flight
@@ -76,6 +78,7 @@ OPERATION_KINDS = (
     "publication",
     "verification",
 )
+CHANGE_KINDS = ("ownershipChange", "statusEvent")  # the kinds a deliberate conflict can take
 DEFAULT_MIX = {
     "registration": 35,
     "ownershipChange": 30,
@@ -121,6 +124,7 @@ class WorkloadConfig:
     duration_s: float | None = None
     mix: tuple[tuple[str, float], ...] = tuple(DEFAULT_MIX.items())
     conveyances: tuple[tuple[str, float], ...] = tuple(DEFAULT_CONVEYANCES.items())
+    conflicts: float = 0.0  # share of changes that deliberately name a stale version
 
 
 @dataclass(frozen=True)
@@ -179,6 +183,7 @@ class ExperimentConfig:
                 "duration_s": self.workload.duration_s,
                 "mix": dict(self.workload.mix),
                 "conveyances": dict(self.workload.conveyances),
+                "conflicts": self.workload.conflicts,
             },
             "load": {"rate": self.load.rate, "concurrency": self.load.concurrency},
             "faults": [
@@ -215,7 +220,7 @@ KNOWN_KEYS = {
         "faults",
         "settle_timeout_s",
     },
-    "workload": {"operations", "duration_s", "mix", "conveyances"},
+    "workload": {"operations", "duration_s", "mix", "conveyances", "conflicts"},
     "load": {"rate", "concurrency"},
     "chain": {"rpc", "kind", "deployer_key_env", "block_gas_limit"},
     "fault": {"kind", "at", "office", "down_s"},
@@ -350,7 +355,13 @@ def _workload(data: dict[str, Any]) -> WorkloadConfig:
     conveyances = _weights(
         data.get("conveyances", DEFAULT_CONVEYANCES), "workload.conveyances", CONVEYANCE_KINDS
     )
-    return WorkloadConfig(operations, duration, mix, conveyances)
+    conflicts = _number(data, "conflicts", 0.0, "workload.conflicts")
+    if conflicts >= 1:
+        raise ConfigError("workload.conflicts", f"must be a share from 0 to below 1, got {conflicts}")
+    if conflicts and not any(dict(mix).get(kind, 0) > 0 for kind in CHANGE_KINDS):
+        kinds = " or ".join(CHANGE_KINDS)
+        raise ConfigError("workload.conflicts", f"conflicts are changes: give {kinds} a weight in the mix")
+    return WorkloadConfig(operations, duration, mix, conveyances, conflicts)
 
 
 def _load(data: dict[str, Any]) -> LoadConfig:

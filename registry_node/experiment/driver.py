@@ -284,6 +284,7 @@ class WorkloadDriver:
         if before.outcome not in (ACCEPTED, CONFIRMED) or (
             op.kind == "verification" and before.outcome != CONFIRMED
         ):
+            record.waited_on = op.after
             record.error = f"operation {op.after} on this right did not get through ({before.outcome})"
             return False
         return True

@@ -29,7 +29,8 @@ class OpRecord:
     http_status: int | None = None
     outbox_id: int | None = None
     record_hash: str | None = None  # hex, as the node answered
-    error: str = ""
+    error: str = ""  # why it did not get through: the node's problem detail, the contract's error, ...
+    waited_on: int | None = None  # not sent: the operation on its right that did not get through first
     tx_hash: str | None = None
     block_number: int | None = None
     gas: float | None = None  # this operation's share of its transaction's gas
@@ -52,6 +53,7 @@ class OpRecord:
             "right_id": op.right_id,
             "version": op.version if op.version is not None else "",
             "detail": op.detail,
+            "conflict": "yes" if op.conflict else "",
             "outcome": self.outcome,
             "submitted_s": _fmt(self.submitted_s),
             "accepted_s": _fmt(self.accepted_s),
@@ -67,6 +69,7 @@ class OpRecord:
             "verdict": self.verdict or "",
             "anchor_root": self.anchor_root or "",
             "error": self.error,
+            "waited_on": self.waited_on if self.waited_on is not None else "",
         }
 
 

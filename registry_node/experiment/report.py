@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 
 from registry_node.experiment.capacity import load_world, project, render_capacity
 from registry_node.experiment.observations import CONFIRMED, OpRecord
+from registry_node.experiment.refusals import render_refusals
 from registry_node.protocol.errors import RegistryError
 
 PLOTS = {
@@ -139,6 +140,7 @@ def render_report(results: dict[str, Any]) -> str:
         f"- gateway index equals chain state: **{results['index_matches_chain']}** "
         f"({_check_detail(checks['index_matches_chain'])})",
         "",
+        *render_refusals(results["refusals"]),
         "## Figures",
         "",
         "| figure | value |",

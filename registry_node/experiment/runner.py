@@ -40,6 +40,7 @@ from registry_node.experiment.driver import POLL_S, WorkloadDriver, open_entries
 from registry_node.experiment.faults import ConsortiumFaults, FaultInjector, Restored
 from registry_node.experiment.metrics import compute_figures, machine
 from registry_node.experiment.observations import ChainFacts, FaultRecord
+from registry_node.experiment.refusals import explain_refusals
 from registry_node.experiment.report import write_report
 from registry_node.node.client import NodeClient
 from registry_node.protocol.contract import load_artifact
@@ -237,6 +238,7 @@ class ExperimentRun:
             except Exception as err:
                 index = {"verdict": checks.FAIL, "reason": f"{type(err).__name__}: {err}"[:300]}
         figures = compute_figures(self.config, self.records, facts, wall_s, self.deferred_gas)
+        refusals = explain_refusals(self.records)
         self.timings["checks_s"] = round(time.monotonic() - checking, 2)
         results = {
             "schema": "ipreg/experiment-results/1",
@@ -250,6 +252,7 @@ class ExperimentRun:
             "index_matches_chain": index["verdict"],
             "ops_confirmed": figures["ops_confirmed"],
             "checks": {"exactly_once": exactly_once, "index_matches_chain": index},
+            "refusals": refusals,
             "faults": [f.to_json() for f in self.faults],
             "timings": self.timings,
             "figures": figures,
@@ -259,6 +262,8 @@ class ExperimentRun:
         self.console.print(
             f"[{verdict_style}]exactly_once {results['exactly_once']}[/], index_matches_chain "
             f"{results['index_matches_chain']}, {figures['ops_confirmed']} operations confirmed, "
+            f"{refusals['refused']} refused and {refusals['unsent']} unsent unexpectedly "
+            f"({refusals['refused_as_intended']} refused as intended), "
             f"{figures['throughput_ops_per_s']:.2f} ops/s -> {self.run_dir / 'report.md'}"
         )
 

@@ -1,9 +1,15 @@
 """The seeded workload: a stream of operations on the offices' rights, in the mix an experiment asks for.
 
 Each operation carries the API body it sends and the version it expects, so the same seed gives the same
-stream on any machine. Operations on the same right name the one before (`after`): the runner submits an
-operation only once the previous one on its right was accepted (a verification: once it was confirmed),
-so optimistic versions never race.
+stream on any machine. The changes to one right form a chain: each names the version the one before it
+produced (registration 1, then 1, 2, 3 ...) and points at it (`after`); the driver submits an operation
+only once that one was accepted (a verification: once it was confirmed), and a node keeps a right's changes
+in the order it accepted them, so a default workload never races itself.
+
+Conflicts are wanted only when asked for (`workload.conflicts`, a share of the ownership changes and status
+events): such a change is marked `conflict`, names the version before the right's current one, waits for
+the change that passed it, and leaves the right's chain alone. A node must refuse it; the report counts
+those refusals apart, as intended.
 
 In anchors mode a registration also carries its right as a WIPO ST.96 file (`body["st96"]`), the input of
 the node's anchored import; confidential filings stay per right (a sealed record is never anchored).
@@ -55,10 +61,12 @@ class Operation:
     body: dict[str, Any] = field(repr=False)  # the node API's JSON (a right, a change, an event), or {}
     after: int | None = None  # the previous operation on this right
     detail: str = ""  # conveyance category or key event code
+    conflict: bool = False  # deliberately names a stale version: a node must refuse it
 
     @property
     def version(self) -> int | None:
-        """The version this operation creates on chain (None for a verification)."""
+        """The version this operation creates on chain (None for a verification); a conflict, which
+        must be refused, names the version its right already has."""
         if self.kind == "verification":
             return None
         return 1 if self.expected_version is None else self.expected_version + 1
@@ -85,6 +93,7 @@ class Workload:
         self._kind_weights = [w for _, w in config.workload.mix]
         self._conveyances = [k for k, _ in config.workload.conveyances]
         self._conveyance_weights = [w for _, w in config.workload.conveyances]
+        self._conflicts = config.workload.conflicts
         self._rights: list[_Right] = []
         self._public: list[_Right] = []  # rights anyone may see (registered openly or published)
         self._sealed: list[_Right] = []  # confidential rights not yet published
@@ -107,7 +116,14 @@ class Workload:
         if kind == "publication":
             right = self._sealed.pop(self._rng.randrange(len(self._sealed)))
             self._public.append(right)
-            return self._change(index, right, "publication", {"expectedVersion": right.version}, "")
+            return self._change(index, right, "publication", {}, "")
+        if kind != "verification" and self._conflicts and self._rng.random() < self._conflicts:
+            changed = [r for r in self._public if r.version >= 2]  # version 0 is no version a node takes
+            if changed:
+                right = self._rng.choice(changed)
+                if kind == "ownershipChange":
+                    return self._transfer(index, right, conflict=True)
+                return self._status(index, right, conflict=True)
         right = self._rng.choice(self._public)
         if kind == "verification":
             return Operation(index, kind, right.office, right.right_id, None, {}, right.last_op)
@@ -165,13 +181,22 @@ class Workload:
             country=owner[1],
         )
 
-    def _change(self, index: int, right: _Right, kind: str, body: dict[str, Any], detail: str) -> Operation:
-        op = Operation(index, kind, right.office, right.right_id, right.version, body, right.last_op, detail)
-        right.version += 1
-        right.last_op = index
+    def _change(
+        self, index: int, right: _Right, kind: str, body: dict[str, Any], detail: str, conflict: bool = False
+    ) -> Operation:
+        """The change naming the right's current version, which it advances; a conflict names the version
+        before it and advances nothing, so the changes after it still chain on the real ones."""
+        expected = right.version - 1 if conflict else right.version
+        body = {"expectedVersion": expected, **body}
+        op = Operation(
+            index, kind, right.office, right.right_id, expected, body, right.last_op, detail, conflict
+        )
+        if not conflict:
+            right.version += 1
+            right.last_op = index
         return op
 
-    def _transfer(self, index: int, right: _Right) -> Operation:
+    def _transfer(self, index: int, right: _Right, conflict: bool = False) -> Operation:
         category = self._rng.choices(self._conveyances, self._conveyance_weights)[0]
         assignee = self._rng.choice([o for o in OWNERS if o != right.owner])
         change = {
@@ -185,13 +210,11 @@ class Workload:
             "rightIdBag": [right.right_id],
             "evidenceDocumentHash": hashlib.sha256(f"deed {index} {right.right_id}".encode()).hexdigest(),
         }
-        if category in ("assignment", "merger", "nameChange"):
+        if category in ("assignment", "merger", "nameChange") and not conflict:
             right.owner = assignee
-        return self._change(
-            index, right, "ownershipChange", {"expectedVersion": right.version, "change": change}, category
-        )
+        return self._change(index, right, "ownershipChange", {"change": change}, category, conflict)
 
-    def _status(self, index: int, right: _Right) -> Operation:
+    def _status(self, index: int, right: _Right, conflict: bool = False) -> Operation:
         state, stage, key_event, meaning = self._rng.choice(STATUS_EVENTS)
         event = {
             "standard": STANDARDS[right.kind],
@@ -201,9 +224,7 @@ class Workload:
             "effectiveDate": self._date(2025, 2026),
             "freeText": meaning,
         }
-        return self._change(
-            index, right, "statusEvent", {"expectedVersion": right.version, "event": event}, key_event
-        )
+        return self._change(index, right, "statusEvent", {"event": event}, key_event, conflict)
 
     def _date(self, first: int, last: int) -> str:
         rng = self._rng

@@ -25,6 +25,7 @@ def test_every_committed_example_loads(path: Path) -> None:
 def test_defaults_use_the_design_conveyance_mix() -> None:
     config = config_from_dict({"name": "x"})
     assert dict(config.workload.conveyances) == DEFAULT_CONVEYANCES
+    assert config.workload.conflicts == 0  # a run races nothing unless it asks to
     assert config.chain.kind == "ganache" and config.gateway and config.mode == "per-right"
 
 
@@ -45,6 +46,11 @@ def test_defaults_use_the_design_conveyance_mix() -> None:
         ({"workload": {"mix": {"teleport": 1}}}, "workload.mix.teleport"),
         ({"workload": {"conveyances": {"assignment": "lots"}}}, "workload.conveyances.assignment"),
         ({"workload": {"opertions": 5}}, "workload.opertions"),
+        ({"workload": {"conflicts": -0.1}}, "workload.conflicts"),
+        ({"workload": {"conflicts": 1}}, "workload.conflicts"),
+        ({"workload": {"conflicts": "some"}}, "workload.conflicts"),
+        ({"workload": {"conflicts": True}}, "workload.conflicts"),
+        ({"workload": {"conflicts": 0.1, "mix": {"registration": 1}}}, "workload.conflicts"),
         ({"load": {"rate": 0}}, "load.rate"),
         ({"load": {"rate": 1, "concurrency": 2}}, "load"),
         ({"faults": [{"kind": "meteor", "at": 0.5}]}, "faults[0].kind"),
@@ -68,3 +74,9 @@ def test_an_unreadable_file_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as refused:
         load_config(path)
     assert refused.value.field == str(path)
+
+
+def test_a_conflict_share_is_read_and_written_back_with_the_results() -> None:
+    config = config_from_dict({"name": "x", "workload": {"conflicts": 0.05}})
+    assert config.workload.conflicts == 0.05
+    assert config.to_json()["workload"]["conflicts"] == 0.05

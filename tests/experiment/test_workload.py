@@ -1,17 +1,21 @@
-"""The workload generator: the same seed gives the same operations, in the asked mix, with valid bodies."""
+"""The workload generator: the same seed gives the same operations, in the asked mix, with valid bodies, and
+each right's changes chain version by version (deliberate conflicts only when asked for)."""
 
 from __future__ import annotations
 
 import itertools
-from collections import Counter
+from collections import Counter, defaultdict
 
-from registry_node.experiment.config import config_from_dict
-from registry_node.experiment.workload import Workload
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from registry_node.experiment.config import CHANGE_KINDS, OPERATION_KINDS, config_from_dict
+from registry_node.experiment.workload import Operation, Workload
 from registry_node.protocol.records import LegalStatusEvent, OwnershipChange, Right
 
 
-def operations(n: int, **settings: object) -> list:  # type: ignore[type-arg]
-    return list(itertools.islice(Workload(config_from_dict({"name": "w", **settings})), n))
+def operations(n: int, **config: object) -> list[Operation]:
+    return list(itertools.islice(Workload(config_from_dict({"name": "w", **config})), n))
 
 
 def test_the_same_seed_gives_the_same_operations() -> None:
@@ -52,3 +56,55 @@ def test_publications_only_open_sealed_rights() -> None:
             sealed.add(op.right_id)
         elif op.kind == "publication":
             sealed.remove(op.right_id)
+
+
+def chains_of(ops: list[Operation]) -> dict[str, list[Operation]]:
+    chains: dict[str, list[Operation]] = defaultdict(list)
+    for op in ops:
+        chains[op.right_id].append(op)
+    return chains
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    seed=st.integers(0, 2**32),
+    offices=st.integers(1, 4),
+    weights=st.lists(st.integers(0, 6), min_size=len(OPERATION_KINDS), max_size=len(OPERATION_KINDS)),
+    conflicts=st.sampled_from([0.0, 0.1, 0.4]),
+    count=st.integers(1, 300),
+)
+def test_each_right_s_changes_name_the_version_the_previous_one_produced(
+    seed: int, offices: int, weights: list[int], conflicts: float, count: int
+) -> None:
+    mix = dict(zip(OPERATION_KINDS, weights, strict=True))
+    assume(sum(weights) > 0)
+    assume(not conflicts or any(mix[kind] for kind in CHANGE_KINDS))
+    ops = operations(count, seed=seed, offices=offices, workload={"mix": mix, "conflicts": conflicts})
+    for right_id, chain in chains_of(ops).items():
+        first, *rest = chain
+        assert first.kind in ("registration", "confidentialFiling"), right_id
+        assert (first.expected_version, first.after, first.version) == (None, None, 1)
+        version, last = 1, first.index
+        for op in rest:
+            assert op.after == last, f"{op.index} {right_id} points at {op.after}, not {last}"
+            if op.kind == "verification":
+                assert op.expected_version is None
+            elif op.conflict:
+                assert conflicts and op.kind in CHANGE_KINDS
+                assert op.expected_version == version - 1 >= 1
+                assert op.body["expectedVersion"] == op.expected_version
+            else:
+                assert op.kind not in ("registration", "confidentialFiling"), f"{right_id} registered twice"
+                assert op.expected_version == op.body["expectedVersion"] == version
+                version, last = version + 1, op.index
+
+
+def test_without_conflicts_asked_for_no_operation_is_a_conflict() -> None:
+    assert not any(op.conflict for op in operations(2000, seed=5))
+
+
+def test_the_conflict_share_is_the_configured_share_of_changes() -> None:
+    ops = operations(4000, seed=2, workload={"conflicts": 0.1})
+    changes = [op for op in ops if op.kind in CHANGE_KINDS]
+    share = sum(op.conflict for op in changes) / len(changes)
+    assert 0.07 < share < 0.13
