@@ -55,7 +55,7 @@ import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 
-from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
 from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import right_path  # noqa: E402
 from registry_node.protocol.keys import SigningAlgorithm  # noqa: E402
@@ -109,7 +109,7 @@ class Upload:
 def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Demo]:
     """A fresh demo consortium whose gateway process also serves the bare routes."""
     server = (sys.executable, str(Path(__file__).resolve()), "serve")
-    demo = Demo(folder, DemoPorts.free(), say, gateway_program=server)
+    demo = Demo(folder, DemoPorts.free(GANACHE), say, gateway_program=server)
     try:
         demo.start(threading.Event())
         yield demo

@@ -64,7 +64,7 @@ import httpx  # noqa: E402
 from web3 import Web3  # noqa: E402
 from web3.contract import Contract  # noqa: E402
 
-from registry_node.devnet.demo import Demo, DemoPorts  # noqa: E402
+from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
 from registry_node.experiment.checks import check_index  # noqa: E402
 from registry_node.experiment.collect import (  # noqa: E402
     RIGHT_EVENTS,
@@ -432,7 +432,7 @@ class Suite:
             "IPREG_GATEWAY_RATE_LIMIT_PER_S": str(GATEWAY_RATE_LIMIT_PER_S),
             "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
         }
-        self.demo = Demo(work_dir / "demo", DemoPorts.free(), say, env=env)
+        self.demo = Demo(work_dir / "demo", DemoPorts.free(GANACHE), say, env=env)
         self.breaker = ConsortiumFaults(self.demo.consortium)
         self.pool: list[str] = []  # published rights the load verifies
         self.uploads: list[tuple[str, bytes]] = []  # their signed documents, as the deep links serve them

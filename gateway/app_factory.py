@@ -15,9 +15,11 @@ from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+from gateway.validators import ValidatorsView
 from gateway.verify.chain_reads import ChainReader
 from gateway.verify.signer import GatewaySigner
 from gateway.verify.verifier import Verifier
+from registry_node.protocol.chain import ConfirmationDepth, web3_for
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.errors import ConfigError
 
@@ -34,8 +36,12 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
     documents = OfficeDocuments(timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes)
 
     def web3() -> Web3:
-        return Web3(Web3.HTTPProvider(settings.rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+        return web3_for(settings.chain_urls, RPC_TIMEOUT_S)
 
+    # blocks behind the head, or the depth a majority of the validators has sealed (read from the chain)
+    depth = (
+        settings.confirmations if isinstance(settings.confirmations, int) else ConfirmationDepth("majority")
+    )
     api_w3 = web3()
     api_contract = api_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi)
     index = Index(engine)
@@ -52,7 +58,7 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         indexer_w3,
         indexer_w3.eth.contract(address=Web3.to_checksum_address(address), abi=abi),
         documents,
-        confirmations=settings.confirmations,
+        confirmations=depth,
         start_block=settings.start_block,
         poll_interval_s=settings.poll_interval_s,
     )
@@ -68,7 +74,7 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
     verifier = Verifier(
         ChainReader(api_w3, api_contract, start_block=settings.start_block),
         documents,
-        confirmations=settings.confirmations,
+        confirmations=depth,
         locate=locate,
         known_head=known_head,
     )
@@ -79,6 +85,7 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
         contract=api_contract,
         index=index,
         verifier=verifier,
+        validators=ValidatorsView(api_contract, api_w3, settings.chain_urls),
         signer=signer,
     )
     return create_app(services), indexer

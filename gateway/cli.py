@@ -58,6 +58,9 @@ def _password(password_file: Path | None, confirm: bool = False) -> str:
 def gateway_init(
     data_dir: DataDirOption,
     rpc: Annotated[str, typer.Option(help="JSON-RPC URL of a chain node.")] = "http://127.0.0.1:8545",
+    rpc_fallback: Annotated[
+        list[str] | None, typer.Option(help="Another chain node, used while --rpc is down (repeat it).")
+    ] = None,
     deployment: Annotated[
         Path | None, typer.Option(help="The consortium's deployment.json (contract address and chain id).")
     ] = None,
@@ -66,7 +69,13 @@ def gateway_init(
     ] = "",
     listen_host: Annotated[str, typer.Option(help="Address the API listens on.")] = "127.0.0.1",
     listen_port: Annotated[int, typer.Option(help="Port the API listens on.")] = 8000,
-    confirmations: Annotated[int, typer.Option(help="Index only blocks this deep.")] = 1,
+    confirmations: Annotated[
+        str,
+        typer.Option(
+            help='Index up to this many blocks behind the head, or "majority": the newest block that a '
+            "majority of the validators have sealed or built on."
+        ),
+    ] = "majority",
     password_file: PasswordFileOption = None,
 ) -> None:
     """Create a gateway: gateway.toml and the gateway's own signing key (encrypted), which signs verdicts."""
@@ -79,13 +88,14 @@ def gateway_init(
         settings = GatewaySettings(
             data_dir=data_dir.resolve(),
             rpc_url=rpc,
+            rpc_urls=tuple(rpc_fallback or ()),
             contract_address=found.address if found else None,
             chain_id=found.chain_id if found else None,
             start_block=found.block_number if found and found.block_number else 0,
             database_url=database_url,
             listen_host=listen_host,
             listen_port=listen_port,
-            confirmations=confirmations,
+            confirmations=confirmations if confirmations == "majority" else _blocks(confirmations),
         )
         if settings.settings_path.exists():
             raise ConfigError(str(settings.settings_path), "a gateway already lives here")
@@ -98,6 +108,15 @@ def gateway_init(
     typer.echo(f"gateway created in {settings.data_dir}")
     typer.echo(f"  signing key  ed25519, key id {signer.key.key_id.hex()}")
     typer.echo(f"  settings     {settings.settings_path}")
+
+
+def _blocks(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise ConfigError(
+            "--confirmations", f'must be a number of blocks or "majority", got {value!r}'
+        ) from None
 
 
 @gateway_app.command("run")

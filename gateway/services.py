@@ -10,6 +10,7 @@ from web3.contract import Contract
 
 from gateway.read_model.queries import Index
 from gateway.settings import GatewaySettings
+from gateway.validators import ValidatorsView
 from gateway.verify.signer import GatewaySigner
 from gateway.verify.verifier import Verifier
 
@@ -26,4 +27,5 @@ class Services:
     contract: Contract
     index: Index
     verifier: Verifier
+    validators: ValidatorsView
     signer: GatewaySigner | None = None

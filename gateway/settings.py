@@ -19,6 +19,7 @@ from typing import ClassVar
 
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.settings import (
+    MAJORITY,
     ServiceSettings,
     SettingsSchema,
     check_listen,
@@ -52,10 +53,12 @@ class GatewaySettings(ServiceSettings):
 
     data_dir: Path
     rpc_url: str = DEFAULT_RPC_URL
+    rpc_urls: tuple[str, ...] = ()  # other chain nodes, in order, for when rpc_url is down
     contract_address: str | None = None  # the SharedIPRegistry; running the gateway needs it
     chain_id: int | None = None  # when set, the gateway refuses a chain with another id
     database_url: str = ""  # empty: sqlite:///<data_dir>/gateway.sqlite
-    confirmations: int = 1  # index up to head - confirmations
+    # index up to head - confirmations; MAJORITY: the newest block a majority of validators sealed on
+    confirmations: int | str = MAJORITY
     start_block: int = 0  # the first block to index (the registry's deployment block saves work)
     poll_interval_s: float = 1.0
     listen_host: str = DEFAULT_LISTEN_HOST
@@ -71,7 +74,9 @@ class GatewaySettings(ServiceSettings):
 
     def __post_init__(self) -> None:
         require(self.data_dir.is_absolute(), "data_dir", "must be an absolute path")
-        address = checked_chain(self.rpc_url, self.contract_address, self.chain_id)
+        address = checked_chain(
+            self.rpc_url, self.contract_address, self.chain_id, self.rpc_urls, self.confirmations, 0
+        )
         object.__setattr__(self, "contract_address", address)
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.data_dir / DATABASE_FILE}")
@@ -79,9 +84,6 @@ class GatewaySettings(ServiceSettings):
             DATABASE_URL.match(self.database_url),
             "database_url",
             "must be a sqlite:/// or postgresql:// URL (SQLAlchemy form)",
-        )
-        require(
-            0 <= self.confirmations <= 1000, "confirmations", f"must be 0 to 1000, got {self.confirmations}"
         )
         require(self.start_block >= 0, "start_block", f"must be 0 or more, got {self.start_block}")
         require(
@@ -142,11 +144,12 @@ _SCHEMA = SettingsSchema(
     keys=frozenset(f.name for f in dataclasses.fields(GatewaySettings) if f.name != "data_dir"),
     env_prefix=ENV_PREFIX,
     how_to_create="create the gateway with `ipreg gateway init`",
-    ints=frozenset({"chain_id", "confirmations", "start_block", "listen_port", "fetch_max_bytes"})
+    ints=frozenset({"chain_id", "start_block", "listen_port", "fetch_max_bytes"})
     | {"max_upload_bytes", "max_page_size"},
     floats=frozenset({"poll_interval_s", "fetch_timeout_s", "rate_limit_per_s"}),
     paths=frozenset({"signing_key", "password_file"}),
-    lists=frozenset({"cors_origins"}),
+    lists=frozenset({"cors_origins", "rpc_urls"}),
+    depths=frozenset({"confirmations"}),
     optional=frozenset(OPTIONAL_KEYS),
 )
 

@@ -15,7 +15,18 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.api.errors import install_gateway_error_handlers
 from gateway.api.middleware import RateLimit, SecurityHeaders
-from gateway.api.routes import anchors, documents, keys, offices, page, receipts, rights, status, verification
+from gateway.api.routes import (
+    anchors,
+    documents,
+    keys,
+    network,
+    offices,
+    page,
+    receipts,
+    rights,
+    status,
+    verification,
+)
 from gateway.services import Services
 from registry_node.protocol.http.body_limit import BodySizeLimit
 from registry_node.protocol.http.problems import install_problem_openapi
@@ -38,6 +49,7 @@ def create_app(services: Services) -> FastAPI:
     app.state.services = services
     app.include_router(status.router)
     app.include_router(offices.router)
+    app.include_router(network.router)
     # Routes under /v1/rights/{rightId}/… come before `rights`, whose `/v1/rights/{rightId}` (any characters,
     # `/` included: registry_node.protocol.http.path_convertors) would otherwise take their paths for right
     # ids.

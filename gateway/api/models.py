@@ -18,6 +18,37 @@ class StatusPublic(BaseModel):
     lastError: str | None = Field(description="Why the last pass failed (e.g. the chain is unreachable).")
 
 
+class ValidatorNodePublic(BaseModel):
+    headBlock: int | None
+    headHash: str | None
+    peers: int | None
+
+
+class ValidatorPublic(BaseModel):
+    officeCode: str
+    officeStatus: str = Field(description="active | suspended")
+    address: str | None = Field(
+        description="The address its validator seals with; null until the office names one."
+    )
+    signer: bool = Field(description="Among the chain's signers at the head.")
+    sealedBlocks: list[int] = Field(description="Which of the latest blocks this validator sealed.")
+    node: ValidatorNodePublic | None = Field(
+        description="The validator's own view (head, peers), when it is a node this gateway follows."
+    )
+
+
+class NetworkPublic(BaseModel):
+    engine: str = Field(description="clique; none for a single-process development chain")
+    headBlock: int | None
+    signers: list[str]
+    finalDepth: int = Field(
+        description="Blocks, the block itself included, after which a majority of the validators "
+        "(n // 2 + 1) have sealed it or on top of it: the depth the gateway and the nodes call final."
+    )
+    recentBlocks: int = Field(description="How many of the latest blocks sealedBlocks covers.")
+    validators: list[ValidatorPublic]
+
+
 class KeyPublic(BaseModel):
     keyId: str
     algorithm: str

@@ -45,6 +45,7 @@ from gateway.read_model.events import (
     right_row,
     unique_rows,
 )
+from registry_node.protocol.chain import ConfirmationDepth, blocks_behind_head
 from registry_node.protocol.contract import office_code
 from registry_node.protocol.errors import ConfigError
 
@@ -90,7 +91,7 @@ class Indexer:
         w3: Web3,
         contract: Contract,
         documents: OfficeDocuments,
-        confirmations: int = 1,
+        confirmations: int | ConfirmationDepth = 1,
         start_block: int = 0,
         poll_interval_s: float = 1.0,
         backoff_max_s: float = 30.0,
@@ -175,7 +176,7 @@ class Indexer:
             )
         self._head_seen = head
         self._roll_back_if_reorganised()
-        target = head - self.confirmations
+        target = head - blocks_behind_head(self.confirmations, self.w3)
         indexed = 0
         cursor = self._cursor()
         while cursor < target:
@@ -467,7 +468,7 @@ class Indexer:
     # ------------------------------------------------------------ status
 
     def status(self) -> IndexerStatus:
-        return read_status(self.engine, self.confirmations)
+        return read_status(self.engine, blocks_behind_head(self.confirmations, self.w3))
 
 
 class _Reorganised(Exception):

@@ -53,6 +53,7 @@ from gateway.verify.facts import (
 )
 from gateway.verify.state_proofs import anchor_slot, header_fields, right_slot
 from gateway.verify.uploads import as_candidate, claims, classify, hex32
+from registry_node.protocol.chain import ConfirmationDepth, blocks_behind_head
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature
 from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96
@@ -72,7 +73,7 @@ class Gatherer:
         self,
         reader: ChainReader,
         documents: OfficeDocuments | None,
-        confirmations: int = 1,
+        confirmations: int | ConfirmationDepth = 1,
         locate: Locate | None = None,
         known_head: Callable[[], int | None] | None = None,
     ) -> None:
@@ -98,7 +99,7 @@ class Gatherer:
         block before the registry's first block (`start_block`) or after the head."""
         head = (self.known_head() if self.known_head else None) or self.reader.head()
         if at_block is None:
-            return self.reader.block(max(head - self.confirmations, 0))
+            return self.reader.block(max(head - blocks_behind_head(self.confirmations, self.reader.w3), 0))
         if at_block > head:
             head = self.reader.head()  # a block newer than the indexer has seen: ask the chain itself
         if at_block < self.reader.start_block:

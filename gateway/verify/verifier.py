@@ -15,6 +15,7 @@ from gateway.verify.evidence import Gatherer, Locate
 from gateway.verify.facts import BlockRef
 from gateway.verify.judge import judge
 from gateway.verify.models import Verdict
+from registry_node.protocol.chain import ConfirmationDepth
 
 
 class Verifier:
@@ -25,7 +26,7 @@ class Verifier:
         self,
         reader: ChainReader,
         documents: OfficeDocuments,
-        confirmations: int = 1,
+        confirmations: int | ConfirmationDepth = 1,
         locate: Locate | None = None,
         known_head: Callable[[], int | None] | None = None,
     ) -> None:

@@ -88,6 +88,39 @@ async function showStatus() {
   }
 }
 
+// ---------------------------------------------------------------- the validators
+
+const NETWORK_REFRESH_MS = 5000;
+
+function sealedText(v, recent) {
+  if (!v.sealedBlocks.length) return `none of the last ${recent}`;
+  const shown = v.sealedBlocks.slice(-6).join(", ");
+  return `${v.sealedBlocks.length} of the last ${recent}: ${shown}${v.sealedBlocks.length > 6 ? ", …" : ""}`;
+}
+
+async function showNetwork() {
+  let n;
+  try {
+    n = await api("/v1/network");
+  } catch (err) {
+    $("network-summary").textContent = `Validators unavailable: ${err.message}`;
+    return;
+  }
+  if (n.engine === "none") return; // a single-process development chain: no validators to show
+  $("network").hidden = false;
+  $("network-summary").textContent =
+    `${n.signers.length} validators seal the chain (Clique proof of authority). A block counts as final ` +
+    `${n.finalDepth} blocks deep: by then a majority of them have sealed it or built on it.`;
+  const rows = n.validators.map((v) =>
+    el("tr", { class: v.signer ? "" : "out" },
+      el("td", { text: `${v.officeCode}${v.officeStatus === "active" ? "" : ` (${v.officeStatus})`}` }),
+      el("td", { class: "addr", text: (v.address || "not named yet") + (v.signer ? "" : " · not sealing") }),
+      el("td", { text: v.node ? `${v.node.headBlock} · ${v.node.headHash.slice(0, 10)}…` : "—" }),
+      el("td", { text: v.node && v.node.peers !== null ? String(v.node.peers) : "—" }),
+      el("td", { text: sealedText(v, n.recentBlocks) })));
+  $("validators").querySelector("tbody").replaceChildren(...rows);
+}
+
 // ---------------------------------------------------------------- search
 
 async function search(query) {
@@ -273,5 +306,7 @@ document.addEventListener("DOMContentLoaded", () => {
   setUpDropZone();
   window.addEventListener("hashchange", route);
   showStatus();
+  showNetwork();
+  setInterval(showNetwork, NETWORK_REFRESH_MS);
   route();
 });

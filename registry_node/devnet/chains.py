@@ -51,8 +51,16 @@ class LocalChain(Protocol):
     """What a local consortium needs of its chain."""
 
     name: str
-    rpc_url: str
-    deployer: LocalAccount  # funded on a fresh chain: deploys the consortium, funds the offices
+
+    @property
+    def rpc_url(self) -> str:
+        """Where the deployer deploys (a network's first validator)."""
+        ...
+
+    @property
+    def deployer(self) -> LocalAccount:
+        """Funded on a fresh chain: deploys the consortium, funds the offices."""
+        ...
 
     def start(self, funded: Iterable[str] = ()) -> None:
         """Starts a fresh chain. A chain that can fund accounts from its genesis funds `funded` (a geth
@@ -71,6 +79,11 @@ class LocalChain(Protocol):
 
     def validators(self) -> dict[str, str]:
         """Each office's validator (its sealing address), on a chain the offices seal; empty otherwise."""
+        ...
+
+    def office_rpc_urls(self, code: str) -> list[str]:
+        """The chain nodes an office's node talks to: its own validator first, then the others; the one
+        chain node where there is one."""
         ...
 
 
@@ -113,6 +126,9 @@ class GanacheChain:
 
     def validators(self) -> dict[str, str]:
         return {}
+
+    def office_rpc_urls(self, code: str) -> list[str]:
+        return [self.rpc_url]
 
 
 class HardhatChain:
@@ -169,6 +185,9 @@ class HardhatChain:
     def validators(self) -> dict[str, str]:
         return {}
 
+    def office_rpc_urls(self, code: str) -> list[str]:
+        return [self.rpc_url]
+
 
 class ExistingChain:
     """A network someone else runs, and a funded account of theirs to deploy with."""
@@ -193,6 +212,9 @@ class ExistingChain:
 
     def validators(self) -> dict[str, str]:
         return {}
+
+    def office_rpc_urls(self, code: str) -> list[str]:
+        return [self.rpc_url]
 
 
 FUNDING_WEI = 10**22  # what a funded account gets: enough gas for any run

@@ -15,17 +15,32 @@ def demo(
     data_dir: Annotated[Path, typer.Option(help="Where the demo keeps its chain, nodes and gateway.")] = Path(
         ".demo"
     ),
-    chain_port: Annotated[int, typer.Option(help="Port of the local chain's JSON-RPC.")] = 8545,
+    chain: Annotated[
+        str,
+        typer.Option(
+            help="geth: a Clique network, one validator per office; ganache: one single-process chain."
+        ),
+    ] = "geth",
+    chain_port: Annotated[
+        int,
+        typer.Option(
+            help="The chain's JSON-RPC port: on geth, the first validator's; the other validators' RPC "
+            "ports follow it (+1, +2), their p2p ports are 100 above and their authrpc ports 200 above."
+        ),
+    ] = 8545,
     gateway_port: Annotated[int, typer.Option(help="Port of the gateway and its auditor page.")] = 8000,
     node_ports: Annotated[
         str, typer.Option(help="Ports of the EP, GB and KR office nodes, comma-separated.")
     ] = "8101,8102,8103",
     reset: Annotated[bool, typer.Option(help="Delete the demo folder and start a fresh consortium.")] = False,
 ) -> None:
-    """A whole consortium on this machine: a chain, three office nodes and the gateway, seeded once with a
-    realistic history; run again, it resumes with its state intact. Ctrl-C stops everything."""
-    from registry_node.devnet.demo import Demo, DemoPorts
+    """A whole consortium on this machine: a validator per office (or one ganache), three office nodes and
+    the gateway, seeded once with a realistic history; run again, it resumes with its state intact. Ctrl-C
+    stops everything."""
+    from registry_node.devnet.demo import GANACHE, GETH, Demo, DemoPorts
 
+    if chain not in (GETH, GANACHE):
+        raise fail(ConfigError("--chain", f"must be {GETH} or {GANACHE}, got {chain!r}"))
     try:
         ports = [int(p) for p in node_ports.split(",")]
     except ValueError:
@@ -36,9 +51,9 @@ def demo(
         raise fail(ConfigError("--node-ports", f"must be three ports (EP, GB, KR), got {len(ports)}"))
     stop = interrupt_event()
     try:
-        Demo(data_dir, DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2])), typer.echo).run(
-            stop, reset=reset
-        )
+        Demo(
+            data_dir, DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2]), chain), typer.echo
+        ).run(stop, reset=reset)
     except RegistryError as err:
         raise fail(err) from None
 

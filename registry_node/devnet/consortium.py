@@ -30,11 +30,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from web3 import Web3
+
 from registry_node.devnet.chains import LocalChain, chain_web3, charges_gas, fund
 from registry_node.devnet.processes import IPREG, ChildProcess, run_ipreg
 from registry_node.node.client import NodeClient
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.node.service import init_node, load_keys, new_operator_token, register_signing_key
+from registry_node.node.service import (
+    init_node,
+    load_keys,
+    new_operator_token,
+    register_signing_key,
+    set_validator,
+)
 from registry_node.node.settings import (
     SETTINGS_FILE,
     NodeSettings,
@@ -127,26 +135,29 @@ class LocalConsortium:
         """Starts the fresh chain and creates the consortium on it; the chain is left running, the nodes and
         the gateway start with `start()`. `max_offices` None keeps the consortium file's default."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.chain.start()
-        w3 = chain_web3(self.chain.rpc_url)
-        funding = charges_gas(w3)
         created: dict[str, NodeSettings] = {}
         accounts: dict[str, str] = {}
         for founder in founders:
             token = founder.token or new_operator_token()
+            own, *others = self.chain.office_rpc_urls(founder.code)
             settings = NodeSettings(
                 office_code=founder.code,
                 office_name=founder.name,
                 data_dir=self.folder / "nodes" / founder.code,
                 operator_token_sha256=token_digest(token),
-                rpc_url=self.chain.rpc_url,
+                rpc_url=own,
+                rpc_urls=tuple(others),
                 listen_port=founder.port,
             )
             accounts[founder.code] = init_node(settings, self.password, founder.algorithm).address
-            if funding:
-                fund(w3, self.chain.deployer, accounts[founder.code])
             created[founder.code] = settings
             self.offices[founder.code] = LocalOffice(founder.code, settings.data_dir, founder.port, token)
+        self.chain.start(funded=accounts.values())
+        w3 = chain_web3(self.chain.rpc_url)
+        if charges_gas(w3):
+            for account in accounts.values():
+                if w3.eth.get_balance(Web3.to_checksum_address(account)) == 0:  # not funded by the genesis
+                    fund(w3, self.chain.deployer, account)
         config = ConsortiumConfig(
             [FoundingOffice(code, s.office_name, accounts[code], s.public_url) for code, s in created.items()]
         )
@@ -155,17 +166,23 @@ class LocalConsortium:
         deployment = deploy_consortium(Transactor(w3, self.chain.deployer, load_artifact().abi), config)
         self.deployment = deployment
         self.deployment_path.write_text(json.dumps(deployment.to_json(), indent=2) + "\n")
-        for settings in created.values():
+        validators = self.chain.validators()
+        for code, settings in created.items():
             settings = with_contract(settings, deployment.address, deployment.chain_id)
-            register_signing_key(settings, load_keys(settings, self.password), w3)
+            keys = load_keys(settings, self.password)
+            register_signing_key(settings, keys, w3)
+            if code in validators:
+                set_validator(settings, keys, w3, validators[code])
         if self.gateway_port is not None:
             self.gateway_dir = self.folder / "gateway"
+            first, *others = self.chain.office_rpc_urls("")
+            fallbacks = [arg for url in others for arg in ("--rpc-fallback", url)]
             run_ipreg(
                 [
-                    "gateway", "init", "--data-dir", str(self.gateway_dir), "--rpc", self.chain.rpc_url,
+                    "gateway", "init", "--data-dir", str(self.gateway_dir), "--rpc", first, *fallbacks,
                     "--deployment", str(self.deployment_path), "--listen-port", str(self.gateway_port),
-                    # ganache mines a block only for a transaction: a deeper index would miss the last change
-                    "--confirmations", "0",
+                    # the newest block a majority of validators sealed on (a single-process chain: its head)
+                    "--confirmations", "majority",
                 ],
                 self.env(),
             )  # fmt: skip
@@ -208,9 +225,9 @@ class LocalConsortium:
             **os.environ,
             "IPREG_NODE_PASSWORD": self.password,
             "IPREG_GATEWAY_PASSWORD": self.password,
-            "IPREG_NODE_RPC_URL": self.chain.rpc_url,
-            "IPREG_GATEWAY_RPC_URL": self.chain.rpc_url,
         }
+        if not self.chain.validators():  # one chain node, whose port may change when it is resumed
+            env |= {"IPREG_NODE_RPC_URL": self.chain.rpc_url, "IPREG_GATEWAY_RPC_URL": self.chain.rpc_url}
         if self.gateway_port is not None:
             env["IPREG_GATEWAY_LISTEN_PORT"] = str(self.gateway_port)
         return env | self.extra_env

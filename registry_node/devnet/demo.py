@@ -19,6 +19,7 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import shutil
 import threading
 import time
@@ -29,10 +30,12 @@ from typing import Any
 
 import httpx
 
-from registry_node.devnet.chains import GanacheChain
+from registry_node.devnet.chains import GanacheChain, LocalChain
 from registry_node.devnet.consortium import GATEWAY_RUN, Founder, LocalConsortium
 from registry_node.devnet.demo_data import SeedChange, SeedPlan, seed_plan
 from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
+from registry_node.devnet.geth import GethError, ValidatorPorts
+from registry_node.devnet.network import GethNetwork
 from registry_node.devnet.processes import Interrupted
 from registry_node.node.client import NodeClient, ProblemError
 from registry_node.node.key_rotation import rotate_signing_key
@@ -49,23 +52,58 @@ OFFICES = {
 }
 ROTATING_OFFICE = "GB"  # the office whose signing key the seeded history rotates
 OUTBOX_TIMEOUT_S = 300.0
+GETH, GANACHE = "geth", "ganache"  # the demo's chains: a validator per office, or one ganache process
+BLOCK_PERIOD_S = 1
 Say = Callable[[str], None]
+
+
+def _free_validator_block(count: int) -> int:
+    """A first RPC port whose validators' ports (`ValidatorPorts.from_base`) are all free."""
+    for _ in range(200):
+        base = free_port()
+        try:
+            ports = [p for i in range(count) for p in ValidatorPorts.from_base(base, i).all()]
+        except GethError:
+            continue
+        if all(port_is_free("127.0.0.1", p) for p in ports):
+            return base
+    raise RegistryError("no free block of ports for the validators")
 
 
 @dataclass(frozen=True)
 class DemoPorts:
+    """The demo's ports. On a geth network `chain` is the first validator's RPC port, and every other port
+    the validators take follows from it (`ValidatorPorts.from_base`)."""
+
     chain: int = 8545
     gateway: int = 8000
     nodes: tuple[int, int, int] = (8101, 8102, 8103)
+    chain_kind: str = GETH
 
     @classmethod
-    def free(cls) -> DemoPorts:
-        """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks."""
-        return cls(free_port(), free_port(), (free_port(), free_port(), free_port()))
+    def free(cls, chain_kind: str) -> DemoPorts:
+        """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks (a geth
+        network's ports follow from its first: a free block of them is found)."""
+        chain = free_port() if chain_kind == GANACHE else _free_validator_block(len(OFFICES))
+        return cls(chain, free_port(), (free_port(), free_port(), free_port()), chain_kind)
+
+    def chain_ports(self) -> list[tuple[str, int]]:
+        """Every port the chain takes, each with the option it follows from."""
+        if self.chain_kind == GANACHE:
+            return [("--chain-port", self.chain)]
+        named = []
+        for index, code in enumerate(OFFICES):
+            ports = ValidatorPorts.from_base(self.chain, index)
+            named += [(f"--chain-port (validator {code}: {kind})", port) for kind, port in
+                      (("RPC", ports.rpc), ("p2p", ports.p2p), ("authrpc", ports.authrpc))]  # fmt: skip
+        return named
 
     def check_free(self) -> None:
         """Every port must be free before anything starts: a taken one is named with its option."""
-        named = [("--chain-port", self.chain), ("--gateway-port", self.gateway)]
+        try:
+            named = [*self.chain_ports(), ("--gateway-port", self.gateway)]
+        except GethError as err:
+            raise ConfigError("--chain-port", str(err)) from None
         named += [(f"--node-ports ({code})", port) for code, port in zip(OFFICES, self.nodes, strict=True)]
         seen: set[int] = set()
         for option, port in named:
@@ -97,14 +135,42 @@ class Demo:
         self.state_path = self.data_dir / STATE_FILE
         self.state: dict[str, Any] = {}
         self.stopping = threading.Event()
-        self.consortium = LocalConsortium(
+        self.env = env
+        self.gateway_program = gateway_program
+        self._consortium: LocalConsortium | None = None
+
+    @property
+    def consortium(self) -> LocalConsortium:
+        if self._consortium is None:
+            raise RegistryError("the demo has not started")
+        return self._consortium
+
+    def _take_up(self, password: str | None) -> None:
+        """The consortium on the demo's chain: a new one (password None) or the folder's."""
+        chain: LocalChain
+        password = password or secrets.token_urlsafe(24)
+        if self.ports.chain_kind == GANACHE:
+            chain = GanacheChain(self.data_dir / "chain", self.ports.chain)
+        elif GethNetwork.exists(self.network_dir):
+            chain = GethNetwork.load(self.network_dir, password)
+        else:
+            chain = GethNetwork(
+                self.network_dir, list(OFFICES), password=password, period_s=BLOCK_PERIOD_S,
+                first_rpc_port=self.ports.chain,
+            )  # fmt: skip
+        self._consortium = LocalConsortium(
             self.data_dir,
-            GanacheChain(self.data_dir / "chain", self.ports.chain),
-            gateway_port=ports.gateway,
-            env=env,
-            gateway_program=gateway_program,
+            chain,
+            password=password,
+            gateway_port=self.ports.gateway,
+            env=self.env,
+            gateway_program=self.gateway_program,
             stop=self.stopping,
         )
+
+    @property
+    def network_dir(self) -> Path:
+        return self.data_dir / "network"
 
     # ------------------------------------------------------------ the whole run
 
@@ -125,13 +191,15 @@ class Demo:
     def start(self, stop: threading.Event) -> None:
         """Starts the chain, the nodes and the gateway (creating and seeding the consortium the first time)
         and returns once the gateway has indexed the chain; the caller stops them with `stop()`."""
-        self.stopping = self.consortium.stopping = stop
+        self.stopping = stop
         if self.state_path.exists():
             self._load_state()
+            self._take_up(str(self.state["password"]))
             self.consortium.restore(self.state)
             self.consortium.chain.resume()
             self.say(f"resuming the demo consortium in {self.data_dir}")
         else:
+            self._take_up(None)
             self._create()
         with _resumable():
             self.consortium.start()
@@ -143,12 +211,13 @@ class Demo:
         self._wait_indexed()
 
     def stop(self) -> None:
-        self.consortium.stop()
+        if self._consortium is not None:
+            self._consortium.stop()
         self.say("demo stopped: the chain, the office nodes and the gateway")
 
     @property
     def gateway_url(self) -> str:
-        return self.consortium.gateway_url
+        return f"http://127.0.0.1:{self.ports.gateway}"
 
     # ------------------------------------------------------------ creating the consortium
 
@@ -167,9 +236,13 @@ class Demo:
                 f"{founder.algorithm.value} signing key"
             )
         self.say(f"  SharedIPRegistry deployed at {deployment.address} (chain id {deployment.chain_id})")
+        for code, address in self.consortium.chain.validators().items():
+            own_rpc = self.consortium.chain.office_rpc_urls(code)[0]
+            self.say(f"  validator {code}: sealing key {address}, JSON-RPC {own_rpc}")
         described = self.consortium.to_json()
         self.state = {
             "schema": STATE_SCHEMA,
+            "chain": self.ports.chain_kind,
             "password": described["password"],
             "nodePorts": list(self.ports.nodes),
             "offices": described["offices"],
@@ -189,6 +262,12 @@ class Demo:
             ) from None
         if self.state.get("schema") != STATE_SCHEMA:
             raise ConfigError(str(self.state_path), "made by another version of the demo; use --reset")
+        made_on = self.state.get("chain", GANACHE)
+        if made_on != self.ports.chain_kind:
+            raise ConfigError(
+                "--chain",
+                f"this demo was created on {made_on}: run it with --chain {made_on}, or use --reset",
+            )
         if tuple(self.state["nodePorts"]) != self.ports.nodes:
             raise ConfigError(
                 "--node-ports",

@@ -45,11 +45,21 @@ from registry_node.protocol.chain import CHAIN_DOWN, rpc_batch, web3_for
 GENESIS_BALANCE_WEI = 10**24
 # The isolated network: a bridge on the host, one /24 per network (picked from its folder), host at .1.
 ISOLATED_PREFIX = "10.231"
+BRIDGE_PREFIX = "iprb"
+
+
+SUBNETS = 250
 
 
 def isolated_subnet(folder: Path) -> int:
-    """The third octet of a network's isolated /24, picked from its folder so two networks differ."""
-    return 1 + int.from_bytes(hashlib.sha256(str(folder.resolve()).encode()).digest()[:2], "big") % 250
+    """The third octet of a new isolated network's /24: the first, from one picked by its folder, whose
+    bridge does not exist on this machine (another network of ours uses it)."""
+    start = int.from_bytes(hashlib.sha256(str(folder.resolve()).encode()).digest()[:2], "big")
+    for step in range(SUBNETS):
+        subnet = 1 + (start + step) % SUBNETS
+        if not Path(f"/sys/class/net/{BRIDGE_PREFIX}{subnet}").exists():
+            return subnet
+    raise GethError(f"every isolated subnet {ISOLATED_PREFIX}.1-{SUBNETS}.0/24 is in use by another network")
 
 
 NETWORK_FILE = "network.json"
@@ -93,7 +103,7 @@ class GethNetwork:
         self.chain_id = chain_id
         self.gas_limit = gas_limit
         self.isolate = isolate
-        self.subnet = isolated_subnet(self.folder)
+        self.subnet = isolated_subnet(self.folder) if isolate else 0
         self.first_rpc_port = first_rpc_port
         self._deployer: LocalAccount | None = Account.create()
         self._sealing_keys: dict[str, LocalAccount] = {}
@@ -153,6 +163,13 @@ class GethNetwork:
     def validators(self) -> dict[str, str]:
         """Each office's sealing address."""
         return {code: spec.address for code, spec in self.specs.items()}
+
+    def office_rpc_urls(self, code: str) -> list[str]:
+        """The office's own validator first, then the others in order; an office without a validator (not
+        yet admitted to the network) gets them all."""
+        urls = self.rpc_urls
+        own = [urls[code]] if code in urls else []
+        return own + [url for other, url in urls.items() if other != code]
 
     def validator(self, code: str) -> Validator:
         if code not in self.specs:
@@ -323,7 +340,7 @@ class GethNetwork:
 
     @property
     def bridge(self) -> str:
-        return f"iprb{self.subnet}"
+        return f"{BRIDGE_PREFIX}{self.subnet}"
 
     def _veth(self, code: str) -> str:
         return f"iprv{self.subnet}{code.lower()}"

@@ -229,7 +229,7 @@ def node_register_keys(data_dir: DataDirOption, password_file: PasswordFileOptio
         settings = _node_settings(data_dir)
         settings.require_contract()
         keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
-        registration = register_signing_key(settings, keys, connect(settings.rpc_url))
+        registration = register_signing_key(settings, keys, connect(settings.chain_urls))
     except RegistryError as err:
         raise fail(err) from None
     key_id = registration.key_id.hex()
@@ -261,7 +261,7 @@ def node_rotate_key(
         settings.require_contract()
         password = _read_password(PASSWORD_ENV, password_file, "Node password")
         rotation = rotate_signing_key(
-            settings, password, connect(settings.rpc_url), revoke_previous=not keep_previous
+            settings, password, connect(settings.chain_urls), revoke_previous=not keep_previous
         )
     except RegistryError as err:
         raise fail(err) from None

@@ -35,7 +35,14 @@ from web3.exceptions import (
 from web3.types import TxParams
 
 from registry_node.node.store import OutboxEntry, OutboxState, SentTransaction, Store
-from registry_node.protocol.chain import CHAIN_DOWN, ChainError, RpcAnswer, fee_fields, rpc_batch
+from registry_node.protocol.chain import (
+    CHAIN_DOWN,
+    ChainError,
+    ConfirmationDepth,
+    RpcAnswer,
+    fee_fields,
+    rpc_batch,
+)
 from registry_node.protocol.contract import (
     CallEncoder,
     ErrorDecoder,
@@ -151,7 +158,7 @@ class OutboxWorker:
         w3: Web3,
         contract: Contract,
         account: LocalAccount,
-        confirmations: int = 1,
+        confirmations: int | ConfirmationDepth = 1,
         backoff_max_s: float = 10.0,
         broadcast: Callable[[bytes], Any] | None = None,
         batch_size: int = 100,
@@ -161,7 +168,9 @@ class OutboxWorker:
         self.w3 = w3
         self.contract = contract
         self.account = account
-        self.confirmations = max(1, confirmations)
+        if not isinstance(confirmations, ConfirmationDepth):
+            confirmations = ConfirmationDepth(max(1, confirmations))
+        self.depth = confirmations
         self.backoff_max_s = backoff_max_s
         self.batch_size = max(1, batch_size)
         self.max_sends = max(1, max_sends)  # transactions signed per pass
@@ -262,6 +271,7 @@ class OutboxWorker:
         )
         moved = False
         confirmed: dict[int, int] = {}
+        depth = self.depth.blocks(self.w3)
         for tx_hash, receipt in zip(receipts, answers[: len(receipts)], strict=True):
             entries = by_tx[tx_hash]
             if receipt is None:
@@ -271,7 +281,7 @@ class OutboxWorker:
             if status != 1:
                 self._settle_reverted(entries, block)
                 moved = True
-            elif head - block + 1 >= self.confirmations:
+            elif head - block + 1 >= depth:
                 confirmed.update(dict.fromkeys((e.id for e in entries), block))
         # lowest nonce first: a lost transaction below others must go back to the chain before them
         lookups = sorted(

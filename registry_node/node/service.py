@@ -30,7 +30,8 @@ from registry_node.node.outbox import OutboxWorker
 from registry_node.node.settings import NodeSettings, settings_toml
 from registry_node.node.store import Store
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import ChainError, connect
+from registry_node.node.validators import ValidatorFollower
+from registry_node.protocol.chain import ChainError, ConfirmationDepth, connect, web3_for
 from registry_node.protocol.contract import load_artifact, office_bytes
 from registry_node.protocol.errors import ConfigError, RegistryError
 from registry_node.protocol.http.server_gc import settle_startup_heap
@@ -168,15 +169,19 @@ class NodeService:
         self.keys = keys
         self.store = Store(settings.store_path)
         self.office = Office(settings.office_code, self.store, keys.signing_key)
-        contract = registry_contract(settings, _web3(settings.rpc_url))
+        contract = registry_contract(settings, web3_for(settings.chain_urls))
         self.app = create_app(settings, self.office, self.store, ContractChainView(contract))
-        worker_w3 = _web3(settings.rpc_url)  # its own connection: it runs in its own thread
+        worker_w3 = web3_for(settings.chain_urls)  # its own connection: it runs in its own thread
         self.worker = OutboxWorker(
             self.store,
             worker_w3,
             registry_contract(settings, worker_w3),
             keys.account,
-            confirmations=settings.confirmations,
+            confirmations=ConfirmationDepth(settings.confirmations),
+        )
+        own_validator = web3_for(settings.rpc_url)  # votes go to the office's own validator only
+        self.follower = ValidatorFollower(
+            registry_contract(settings, web3_for(settings.chain_urls)), own_validator
         )
         self._stopping = threading.Event()
 
@@ -184,7 +189,7 @@ class NodeService:
         """Checks the chain now; a chain that does not answer is only a warning (the outbox waits for it).
         Returns that warning, or None."""
         try:
-            w3 = connect(self.settings.rpc_url, timeout_s=5)
+            w3 = connect(self.settings.chain_urls, timeout_s=5)
         except ChainError as err:
             return f"{err}; changes are accepted and queued until it answers"
         check_chain(self.settings, w3, self.keys.account)
@@ -210,11 +215,13 @@ class NodeService:
             signal.signal(signum, stop)
         worker = threading.Thread(target=self._run_worker, name="outbox-worker", daemon=True)
         worker.start()
+        threading.Thread(target=self.follower.run, name="validator-follower", daemon=True).start()
         settle_startup_heap()
         try:
             server.run(sockets=[listener])
         finally:
             self._stopping.set()
+            self.follower.stop()
             self.worker.stop()
             worker.join(timeout=30)
             with contextlib.suppress(OSError):
@@ -230,8 +237,3 @@ class NodeService:
                 self._stopping.wait(WORKER_RESTART_S)
             else:
                 return
-
-
-def _web3(rpc_url: str) -> Web3:
-    """A connection that is not checked now: the node starts, and queues, while the chain is down."""
-    return Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": 30}))

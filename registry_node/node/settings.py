@@ -18,6 +18,7 @@ from typing import ClassVar
 
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.settings import (
+    MAJORITY,
     URL,
     ServiceSettings,
     SettingsSchema,
@@ -58,10 +59,11 @@ class NodeSettings(ServiceSettings):
     office_name: str
     data_dir: Path
     operator_token_sha256: str
-    rpc_url: str = DEFAULT_RPC_URL
+    rpc_url: str = DEFAULT_RPC_URL  # the office's own validator
+    rpc_urls: tuple[str, ...] = ()
     contract_address: str | None = None  # the SharedIPRegistry; `run` and `register-keys` need it
     chain_id: int | None = None  # when set, the node refuses a chain with another id
-    confirmations: int = 1
+    confirmations: int | str = MAJORITY  # blocks, the block itself included
     listen_host: str = DEFAULT_LISTEN_HOST
     listen_port: int = DEFAULT_LISTEN_PORT
     public_url: str = ""  # base of deep links; empty: http://{listen_host}:{listen_port}
@@ -82,11 +84,10 @@ class NodeSettings(ServiceSettings):
             "operator_token_sha256",
             "must be the token's SHA-256: 64 lower-case hex digits",
         )
-        address = checked_chain(self.rpc_url, self.contract_address, self.chain_id)
-        object.__setattr__(self, "contract_address", address)
-        require(
-            1 <= self.confirmations <= 1000, "confirmations", f"must be 1 to 1000, got {self.confirmations}"
+        address = checked_chain(
+            self.rpc_url, self.contract_address, self.chain_id, self.rpc_urls, self.confirmations
         )
+        object.__setattr__(self, "contract_address", address)
         check_listen(self.listen_host, self.listen_port)
         if not self.public_url:
             object.__setattr__(self, "public_url", f"http://{self.listen_host}:{self.listen_port}")
@@ -127,7 +128,9 @@ _SCHEMA = SettingsSchema(
     keys=frozenset(f.name for f in dataclasses.fields(NodeSettings) if f.name != "data_dir"),
     env_prefix=ENV_PREFIX,
     how_to_create="create the node with `ipreg node init`",
-    ints=frozenset({"chain_id", "confirmations", "listen_port", "max_body_bytes", "anchor_batch_size"}),
+    ints=frozenset({"chain_id", "listen_port", "max_body_bytes", "anchor_batch_size"}),
+    lists=frozenset({"rpc_urls"}),
+    depths=frozenset({"confirmations"}),
     paths=frozenset({"account_keystore", "signing_key", "st96_schema_dir"}),
     optional=frozenset(OPTIONAL_KEYS),
 )

@@ -210,3 +210,12 @@ class ConfirmationDepth:
         if self._cached is None or now - self._cached[0] >= SIGNERS_CACHE_S:
             self._cached = (now, majority_depth(validator_count(w3)))
         return self._cached[1]
+
+    def behind_head(self, w3: Web3) -> int:
+        """How many blocks behind the head the newest final block is."""
+        return self.blocks(w3) - 1
+
+
+def blocks_behind_head(confirmations: int | ConfirmationDepth, w3: Web3) -> int:
+    """A gateway's `confirmations`: blocks behind the head (0: the head itself), or a ConfirmationDepth."""
+    return confirmations if isinstance(confirmations, int) else confirmations.behind_head(w3)

@@ -21,6 +21,7 @@ from eth_utils.address import is_address, to_checksum_address
 from registry_node.protocol.errors import ConfigError
 
 URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
+MAJORITY = "majority"  # a confirmation depth that follows the chain's validators (protocol.chain)
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class SettingsSchema:
     floats: frozenset[str] = frozenset()
     paths: frozenset[str] = frozenset()
     lists: frozenset[str] = frozenset()
+    depths: frozenset[str] = frozenset()  # an integer, or the word "majority" (MAJORITY)
     optional: frozenset[str] = frozenset()
 
 
@@ -84,6 +86,10 @@ def toml_line(key: str, value: Any) -> str:
 
 def _typed(schema: SettingsSchema, key: str, value: Any) -> Any:
     """The TOML value checked against the key's kind."""
+    if key in schema.depths:
+        if value == MAJORITY or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ConfigError(key, f'must be a number of blocks or "{MAJORITY}", got {value!r}')
     if key in schema.ints:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ConfigError(key, f"must be an integer, got {value!r}")
@@ -110,6 +116,15 @@ def _from_env(schema: SettingsSchema, key: str, raw: str) -> Any:
     name = schema.env_prefix + key.upper()
     if raw == "" and key in schema.optional:
         return None
+    if key in schema.depths and raw.strip() == MAJORITY:
+        return MAJORITY
+    if key in schema.depths:
+        try:
+            return int(raw.strip(), 10)
+        except ValueError:
+            raise ConfigError(
+                key, f'{name} must be a number of blocks or "{MAJORITY}", got {raw!r}'
+            ) from None
     if key in schema.ints:
         try:
             return int(raw.strip(), 10)
@@ -141,15 +156,21 @@ class ServiceSettings:
     env_prefix: ClassVar[str]
     data_dir: Path
     rpc_url: str
+    rpc_urls: tuple[str, ...]  # other chain nodes, in order, for when rpc_url is down
     contract_address: str | None
     chain_id: int | None
-    confirmations: int
+    confirmations: int | str  # a number of blocks, or MAJORITY
     listen_host: str
     listen_port: int
 
     @property
     def settings_path(self) -> Path:
         return self.data_dir / self.settings_file
+
+    @property
+    def chain_urls(self) -> tuple[str, ...]:
+        """The chain nodes the service talks to: its own first, then the others in order."""
+        return (self.rpc_url, *self.rpc_urls)
 
     @property
     def local_url(self) -> str:
@@ -171,6 +192,9 @@ class ServiceSettings:
         return [
             "# the chain",
             toml_line("rpc_url", self.rpc_url),
+            toml_line("rpc_urls", self.rpc_urls)
+            if self.rpc_urls
+            else "# rpc_urls = []  # other chain nodes, in order, used while rpc_url is down",
             toml_line("contract_address", self.contract_address)
             if self.contract_address
             else '# contract_address = "0x..."  # SharedIPRegistry, from the consortium\'s deployment.json',
@@ -179,9 +203,24 @@ class ServiceSettings:
         ]
 
 
-def checked_chain(rpc_url: str, contract_address: str | None, chain_id: int | None) -> str | None:
+def checked_chain(
+    rpc_url: str,
+    contract_address: str | None,
+    chain_id: int | None,
+    rpc_urls: tuple[str, ...] = (),
+    confirmations: int | str = 1,
+    min_confirmations: int = 1,
+) -> str | None:
     """Checks the chain settings; the contract address in its checksummed form (or None, not set yet)."""
     require(URL.match(rpc_url), "rpc_url", f"must be an http(s) URL, got {rpc_url!r}")
+    for url in rpc_urls:
+        require(URL.match(url), "rpc_urls", f"must be http(s) URLs, got {url!r}")
+    if confirmations != MAJORITY:
+        require(
+            isinstance(confirmations, int) and min_confirmations <= confirmations <= 1000,
+            "confirmations",
+            f'must be {min_confirmations} to 1000 blocks or "{MAJORITY}", got {confirmations!r}',
+        )
     address = None
     if contract_address is not None:
         reason = f"not an Ethereum address: {contract_address!r}"

@@ -30,7 +30,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from registry_node.devnet.demo import DemoPorts
+from registry_node.devnet.demo import GETH, DemoPorts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
@@ -49,7 +49,7 @@ class DemoProcess:
             [
                 str(IPREG), "demo", "--data-dir", str(data_dir),
                 "--chain-port", str(ports.chain), "--gateway-port", str(ports.gateway),
-                "--node-ports", ",".join(map(str, ports.nodes)), *extra,
+                "--node-ports", ",".join(map(str, ports.nodes)), "--chain", ports.chain_kind, *extra,
             ],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
             cwd=PROJECT_ROOT, start_new_session=True,
@@ -124,7 +124,7 @@ class RunningDemo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningDemo]:
     data_dir = tmp_path_factory.mktemp("demo") / "demo"
-    process = DemoProcess(data_dir, DemoPorts.free())
+    process = DemoProcess(data_dir, DemoPorts.free(GETH))
     try:
         process.wait_for(READY_MARKER)
         yield RunningDemo(process, json.loads((data_dir / "demo.json").read_text("utf-8")))
@@ -219,6 +219,19 @@ def a_transferred_right(demo: RunningDemo) -> dict[str, Any]:
     """A seeded right of EP with more than one version (so its history has an ownership change)."""
     items = httpx.get(f"{demo.gateway}/v1/rights", params={"limit": 100, "office": "EP"}, timeout=30).json()
     return next(i for i in items["items"] if i["version"] > 1 and i["rightId"] and not i["confidential"])
+
+
+def test_the_page_shows_each_offices_validator_and_the_blocks_it_sealed_lately(
+    demo: RunningDemo, page: Page
+) -> None:
+    page.goto(demo.gateway + "/")
+    rows = page.locator("#validators tbody tr")
+    expect(rows).to_have_count(3, timeout=30_000)
+    for code in ("EP", "GB", "KR"):
+        row = rows.filter(has_text=code)
+        expect(row).to_contain_text("of the last", timeout=30_000)
+        expect(row.locator("td").nth(3)).to_have_text("2", timeout=30_000)  # peered with the two others
+    expect(page.locator("#network-summary")).to_contain_text("3 validators seal the chain")
 
 
 def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
@@ -343,7 +356,7 @@ def test_ctrl_c_stops_everything_and_a_second_run_resumes_without_seeding_again(
     lines = demo.process.interrupt()
     assert any("demo stopped" in line for line in lines)
     ports = demo.process.ports
-    for port in (ports.chain, ports.gateway, *ports.nodes):
+    for port in (*(port for _, port in ports.chain_ports()), ports.gateway, *ports.nodes):
         assert nothing_listens(port), f"port {port} still served after Ctrl-C"
 
     again = DemoProcess(demo.process.data_dir, demo.process.ports)

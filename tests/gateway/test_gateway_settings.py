@@ -24,7 +24,11 @@ def write(tmp_path: Path, text: str) -> Path:
 def test_defaults(tmp_path: Path) -> None:
     settings = load_settings(write(tmp_path, ""), environ={})
     assert settings.database_url == f"sqlite:///{tmp_path.resolve() / 'gateway.sqlite'}"
-    assert (settings.listen_host, settings.listen_port, settings.confirmations) == ("127.0.0.1", 8000, 1)
+    assert (settings.listen_host, settings.listen_port, settings.confirmations) == (
+        "127.0.0.1",
+        8000,
+        "majority",
+    )
     assert (settings.max_page_size, settings.rate_limit_per_s, settings.rate_limit_burst) == (
         100,
         200.0,
@@ -87,6 +91,8 @@ def test_the_password_comes_from_a_file_or_the_environment(tmp_path: Path) -> No
         ("chain_id = 0", {}, "chain_id"),
         ('database_url = "mysql://x"', {}, "database_url"),
         ("confirmations = -1", {}, "confirmations"),
+        ('confirmations = "all"', {}, "confirmations"),
+        ('rpc_urls = ["ws://127.0.0.1:8546"]', {}, "rpc_urls"),
         ("start_block = -5", {}, "start_block"),
         ("poll_interval_s = 0", {}, "poll_interval_s"),
         ("listen_port = 70000", {}, "listen_port"),

@@ -18,6 +18,7 @@ from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index
 from gateway.services import Services
 from gateway.settings import GatewaySettings
+from gateway.validators import ValidatorsView
 from gateway.verify.chain_reads import ChainReader
 from gateway.verify.verifier import Verifier
 from registry_node.protocol.contract import load_artifact
@@ -51,7 +52,8 @@ class World:
         indexer.run_once()
         indexer.enrich_once()
         verifier = Verifier(ChainReader(w3, contract), self.documents, confirmations=0)
-        self.services = Services(self.settings, engine, w3, contract, Index(engine), verifier)
+        validators = ValidatorsView(contract, w3, [registry.rpc_url])
+        self.services = Services(self.settings, engine, w3, contract, Index(engine), verifier, validators)
         self.client = TestClient(create_app(self.services))
 
 
@@ -233,4 +235,4 @@ def test_a_client_over_its_rate_gets_429_with_retry_after(world: World) -> None:
 
 def _rest(world: World) -> tuple[Any, ...]:
     s = world.services
-    return (s.engine, s.w3, s.contract, s.index, s.verifier)
+    return (s.engine, s.w3, s.contract, s.index, s.verifier, s.validators)

@@ -42,6 +42,8 @@ def test_settings_written_by_init_read_back_the_same(tmp_path: Path) -> None:
         chain_id=1337,
         listen_port=8102,
         st96_schema_dir=tmp_path / "ST96",
+        rpc_urls=("http://10.0.0.2:8545", "http://10.0.0.3:8545"),
+        confirmations=4,
     )
     path = write(tmp_path, settings_toml(settings))
     assert load_settings(path, environ={}) == settings
@@ -58,6 +60,14 @@ def test_defaults_keep_the_api_on_localhost(tmp_path: Path) -> None:
     assert settings.contract_address is None
     with pytest.raises(ConfigError, match="contract_address: not set"):
         settings.require_contract()
+
+
+def test_the_node_confirms_at_the_validators_majority_unless_told_a_number(tmp_path: Path) -> None:
+    assert load_settings(write(tmp_path, minimal()), environ={}).confirmations == "majority"
+    environ = {"IPREG_NODE_CONFIRMATIONS": "6", "IPREG_NODE_RPC_URLS": "http://a:1, http://b:2"}
+    settings = load_settings(write(tmp_path, minimal()), environ=environ)
+    assert settings.confirmations == 6
+    assert settings.chain_urls == ("http://127.0.0.1:8545", "http://a:1", "http://b:2")
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
@@ -83,6 +93,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
         (minimal(), {"IPREG_NODE_LISTEN_PORT": "eighty"}, "listen_port"),
         (minimal(confirmations=True), {}, "confirmations"),
         (minimal(confirmations=0), {}, "confirmations"),
+        (minimal(confirmations="most"), {}, "confirmations"),
+        (minimal(), {"IPREG_NODE_CONFIRMATIONS": "half"}, "confirmations"),
+        (minimal(rpc_urls=["http://127.0.0.1:8546", "localhost:8547"]), {}, "rpc_urls"),
         (minimal(max_body_bytes=10), {}, "max_body_bytes"),
         (minimal(rpc_url="localhost:8545"), {}, "rpc_url"),
         (minimal(public_url="ftp://x"), {}, "public_url"),
