@@ -33,10 +33,13 @@ RESULTS = Path(__file__).resolve().parent / "results" / "gas.json"
 TX_BASE = 21_000
 NEW_SLOT = 22_100  # 20,000 SSTORE of a zero slot + 2,100 cold access
 CHANGED_SLOT = 5_000  # 2,900 SSTORE of a non-zero slot + 2,100 cold access
+CLEARED_SLOT_REFUND = 4_800  # London's refund for setting a non-zero slot to zero
 SELECTOR_GAS = 4 * 16  # the 4-byte function selector
 TARGETS = {"register_batch100_per_right": 30_000, "ownership_change": 45_000}
+VALIDATOR_TARGET = 80_000  # naming or changing a validator: rare, two mapped slots; catches a regression
 ANCHOR_TARGET = 50_000
 ANCHOR_SIZES = (16, 256, 4096)
+VALIDATOR_OPERATIONS = ("set_validator", "change_validator")
 
 rng = random.Random(20261125)
 
@@ -175,6 +178,32 @@ class Bench:
             {"base": TX_BASE, "storage": NEW_SLOT, "calldata": calldata_gas(essential)},
         )
 
+    def validator(self) -> None:
+        first: LocalAccount = Account.create()
+        second: LocalAccount = Account.create()
+        receipt = self.office.send(self.registry.functions.setValidator(first.address))
+        essential = packed(b"\x01" * 4, bytes.fromhex(first.address[2:]))
+        self.record(
+            "set_validator",
+            receipt["gasUsed"],
+            {"base": TX_BASE, "storage": 2 * NEW_SLOT, "calldata": calldata_gas(essential)},
+            note="the first validator: the office's validator slot and the validator's office entry",
+        )
+        receipt = self.office.send(self.registry.functions.setValidator(second.address))
+        essential = packed(b"\x01" * 4, bytes.fromhex(second.address[2:]))
+        self.record(
+            "change_validator",
+            receipt["gasUsed"],
+            {
+                "base": TX_BASE,
+                "storage": NEW_SLOT + 2 * CHANGED_SLOT,
+                "refund": -CLEARED_SLOT_REFUND,
+                "calldata": calldata_gas(essential),
+            },
+            note="a new validator: its office entry is new, the office's slot changes, the previous "
+            "validator's entry is cleared (refunded)",
+        )
+
     def vote(self, voter: Transactor, proposer: Transactor, last_voter: Transactor) -> None:
         candidate: LocalAccount = Account.create()
         admission = (
@@ -227,6 +256,7 @@ def run() -> dict[str, Any]:
         bench.reveal()
         for size in ANCHOR_SIZES:
             bench.anchor(size)
+        bench.validator()
         bench.vote(voter=tx["EP"], proposer=tx["GB"], last_voter=tx["KR"])
         client = w3.client_version
         chain_id = w3.eth.chain_id
@@ -240,6 +270,11 @@ def run() -> dict[str, Any]:
         "max_gas": ANCHOR_TARGET,
         "gas": max(ops[f"anchor_batch{n}"]["gas"] for n in ANCHOR_SIZES),
         "met": all(ops[f"anchor_batch{n}"]["gas"] <= ANCHOR_TARGET for n in ANCHOR_SIZES),
+    }
+    targets["validator_any_change"] = {
+        "max_gas": VALIDATOR_TARGET,
+        "gas": max(ops[name]["gas"] for name in VALIDATOR_OPERATIONS),
+        "met": all(ops[name]["gas"] <= VALIDATOR_TARGET for name in VALIDATOR_OPERATIONS),
     }
     return {
         "operations": ops,

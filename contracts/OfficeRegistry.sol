@@ -18,12 +18,16 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     uint64 private immutable _VOTING_PERIOD;
     uint256 private immutable _MAX_OFFICES;
 
+    /// @dev `validator` takes a slot of its own: beside `account` or `pendingAccount` two addresses would
+    /// need 40 bytes, and no smaller member is left to share one with. It is appended so the members before
+    /// it keep their offsets.
     struct Office {
         address account;
         address pendingAccount;
         string name;
         string endpoint;
         bytes32[] keyIds;
+        address validator;
     }
 
     /// @dev The office an account acts for, with the office's status. The status lives here, next to the
@@ -42,6 +46,9 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     mapping(bytes2 code => Office) private _offices;
     mapping(address account => Membership) private _membership;
+    /// @dev The office a validator address belongs to (zero: none), so that no address seals for two offices
+    /// and a block's signer maps back to its office.
+    mapping(address validator => bytes2 code) private _validatorOffice;
     mapping(bytes2 code => mapping(bytes32 keyId => KeyRecord)) private _keys;
     bytes2[] private _codes;
     uint16 private _activeCount;
@@ -194,13 +201,33 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         emit AccountRotated(code, previous, msg.sender);
     }
 
+    /// @inheritdoc IOfficeRegistry
+    function setValidator(address validator) external {
+        bytes2 code = _activeOfficeOf(msg.sender);
+        if (validator == address(0)) revert OfficeRegistryInvalidValidator(validator);
+        Membership memory m = _membership[validator];
+        if (m.status != OfficeStatus.None) revert OfficeRegistryValidatorIsAccount(validator, m.office);
+        bytes2 holder = _validatorOffice[validator];
+        if (holder != bytes2(0) && holder != code) revert OfficeRegistryValidatorInUse(validator, holder);
+        Office storage o = _offices[code];
+        address previous = o.validator;
+        if (previous != validator) {
+            if (previous != address(0)) delete _validatorOffice[previous];
+            _validatorOffice[validator] = code;
+            o.validator = validator;
+        }
+        emit ValidatorChanged(code, validator);
+    }
+
     // ---------------------------------------------------------------- views
 
     /// @inheritdoc IOfficeRegistry
     function office(bytes2 code) external view returns (OfficeView memory) {
         Office storage o = _offices[code];
         if (o.account == address(0)) revert OfficeRegistryUnknownOffice(code);
-        return OfficeView(code, _statusOf(code), o.account, o.pendingAccount, o.name, o.endpoint, o.keyIds.length);
+        return OfficeView(
+            code, _statusOf(code), o.account, o.pendingAccount, o.name, o.endpoint, o.keyIds.length, o.validator
+        );
     }
 
     /// @inheritdoc IOfficeRegistry
@@ -212,6 +239,12 @@ abstract contract OfficeRegistry is IOfficeRegistry {
     function officeOf(address account) external view returns (bytes2 code, OfficeStatus status) {
         Membership memory m = _membership[account];
         return (m.office, m.status);
+    }
+
+    /// @inheritdoc IOfficeRegistry
+    function validatorOf(address validator) external view returns (bytes2 code, OfficeStatus status) {
+        code = _validatorOffice[validator];
+        status = _statusOf(code);
     }
 
     /// @inheritdoc IOfficeRegistry
@@ -297,7 +330,8 @@ abstract contract OfficeRegistry is IOfficeRegistry {
 
     /// @dev The office `account` acts for, whatever its status. A suspended office can still revoke keys,
     /// move its endpoint, rename itself and rotate its account, so that what it recorded stays verifiable
-    /// and a leaked key can always be revoked; adding keys, writing and voting need an active office.
+    /// and a leaked key can always be revoked; adding keys, naming a validator, writing and voting need an
+    /// active office.
     function _memberOf(address account) internal view returns (bytes2) {
         Membership memory m = _membership[account];
         if (m.status == OfficeStatus.None) revert OfficeRegistryNotMember(account);
@@ -431,10 +465,14 @@ abstract contract OfficeRegistry is IOfficeRegistry {
         }
     }
 
+    /// @dev A transaction account is neither zero, nor another office's account, nor any office's validator
+    /// (a sealing key holds no rights in the registry).
     function _checkFreeAccount(address account) private view {
         if (account == address(0)) revert OfficeRegistryInvalidAccount(account);
         Membership memory m = _membership[account];
         if (m.status != OfficeStatus.None) revert OfficeRegistryAccountInUse(account, m.office);
+        bytes2 holder = _validatorOffice[account];
+        if (holder != bytes2(0)) revert OfficeRegistryAccountIsValidator(account, holder);
     }
 
     function _checkName(bytes2 code, string memory name) private pure {

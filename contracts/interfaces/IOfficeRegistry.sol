@@ -4,8 +4,9 @@ pragma solidity 0.8.28;
 /// @title The consortium of IP offices
 /// @notice Members are IP offices named by their WIPO ST.3 code. Every membership change is a proposal
 /// that more than a threshold share of active offices approve (an office does not vote on, nor count
-/// towards, its own suspension); each office manages its own signing keys, deep-link endpoint and
-/// transaction account.
+/// towards, its own suspension); each office manages its own signing keys, deep-link endpoint,
+/// transaction account and chain validator. The chain's validator set follows the registry: the
+/// validators of active offices are the chain's signers.
 interface IOfficeRegistry {
     /// @notice An office's standing. `None` means the code was never admitted.
     enum OfficeStatus {
@@ -37,7 +38,8 @@ interface IOfficeRegistry {
         string endpoint;
     }
 
-    /// @notice An office as read back.
+    /// @notice An office as read back. `validator` is the address its chain validator seals blocks with
+    /// (zero until the office sets one).
     struct OfficeView {
         bytes2 code;
         OfficeStatus status;
@@ -46,6 +48,7 @@ interface IOfficeRegistry {
         string name;
         string endpoint;
         uint256 keyCount;
+        address validator;
     }
 
     /// @notice A document-signing public key. A key is valid for records anchored in blocks
@@ -84,6 +87,7 @@ interface IOfficeRegistry {
     error OfficeRegistryInvalidEndpoint(bytes2 code, string endpoint);
     error OfficeRegistryInvalidAccount(address account);
     error OfficeRegistryAccountInUse(address account, bytes2 office);
+    error OfficeRegistryAccountIsValidator(address account, bytes2 office);
     error OfficeRegistryNotMember(address account);
     error OfficeRegistryOfficeNotActive(bytes2 code, OfficeStatus status);
     error OfficeRegistryOfficeNotSuspended(bytes2 code, OfficeStatus status);
@@ -99,6 +103,9 @@ interface IOfficeRegistry {
     error OfficeRegistryUnknownKey(bytes2 office, bytes32 keyId);
     error OfficeRegistryKeyAlreadyRevoked(bytes2 office, bytes32 keyId, uint64 revokedAtBlock);
     error OfficeRegistryNoPendingAccount(bytes2 office, address caller);
+    error OfficeRegistryInvalidValidator(address validator);
+    error OfficeRegistryValidatorInUse(address validator, bytes2 office);
+    error OfficeRegistryValidatorIsAccount(address validator, bytes2 office);
 
     /// @notice An office joined the consortium (at deployment or by an executed proposal).
     event OfficeAdmitted(bytes2 indexed office, address account, string name, string endpoint);
@@ -128,6 +135,9 @@ interface IOfficeRegistry {
     event AccountRotationStarted(bytes2 indexed office, address indexed pendingAccount);
     /// @notice An office's transaction account changed; the previous one can no longer act for it.
     event AccountRotated(bytes2 indexed office, address previousAccount, address account);
+    /// @notice An office named the address its chain validator seals blocks with; the previous one, if
+    /// any, is no longer the office's validator.
+    event ValidatorChanged(bytes2 indexed office, address validator);
 
     /// @notice Proposes admitting a new office. The caller's office approves it at once.
     /// @dev Callable by an active office's account. Validated now and again on execution.
@@ -195,6 +205,15 @@ interface IOfficeRegistry {
     /// @param code The office's ST.3 code.
     function acceptAccountRotation(bytes2 code) external;
 
+    /// @notice Names the address the caller's office's chain validator seals blocks with, replacing the
+    /// previous one.
+    /// @dev Needs an active office: a suspended office's validator is being voted out of the chain's
+    /// signers. The sealing key holds no rights here, so the address must be neither zero nor any office's
+    /// transaction account, and no other office's validator; while it is one, no office may take it as its
+    /// transaction account.
+    /// @param validator The validator's sealing address.
+    function setValidator(address validator) external;
+
     /// @notice Reads an office.
     /// @param code The office's ST.3 code.
     function office(bytes2 code) external view returns (OfficeView memory);
@@ -205,6 +224,12 @@ interface IOfficeRegistry {
     /// @notice The office an account acts for, and its status (`None` for a non-member).
     /// @param account A transaction account.
     function officeOf(address account) external view returns (bytes2 code, OfficeStatus status);
+
+    /// @notice The office whose chain validator seals with `validator`, and that office's status (`None`
+    /// and a zero code for an address that is no office's validator).
+    /// @dev A block's signer maps back to its office here; only active offices' validators should seal.
+    /// @param validator A sealing address.
+    function validatorOf(address validator) external view returns (bytes2 code, OfficeStatus status);
 
     /// @notice Number of active offices.
     function activeOfficeCount() external view returns (uint256);

@@ -64,6 +64,10 @@ class OfficePublic(BaseModel):
     account: str
     endpoint: str
     status: str = Field(description="active | suspended")
+    validator: str | None = Field(
+        description="The address the office's chain validator seals blocks with; null until the office names "
+        "one. The validators of active offices are the chain's signers."
+    )
     admittedAtBlock: int
     keys: list[KeyPublic]
 

@@ -31,6 +31,7 @@ from sqlalchemy import (
     event,
     inspect,
     select,
+    text,
 )
 from sqlalchemy.engine import Connection, Engine
 
@@ -79,6 +80,7 @@ offices = Table(
     Column("account", String(42), nullable=False),
     Column("endpoint", Text, nullable=False),
     Column("status", String(16), nullable=False),  # active | suspended
+    Column("validator", String(42)),  # the chain validator's sealing address; null until the office names one
     Column("admitted_block", BigInteger, nullable=False),
     Column("updated_block", BigInteger, nullable=False),
 )
@@ -259,7 +261,18 @@ def _migration_2(conn: Connection) -> None:
     right_numbers.create(conn, checkfirst=True)
 
 
-MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = ((1, _migration_1), (2, _migration_2))
+def _migration_3(conn: Connection) -> None:
+    """Each office's chain validator (a fresh database has the column from migration 1 already). Offices
+    indexed before it keep a null validator, which is right: only ValidatorChanged sets one."""
+    if "validator" not in {column["name"] for column in inspect(conn).get_columns("offices")}:
+        conn.execute(text("ALTER TABLE offices ADD COLUMN validator VARCHAR(42)"))
+
+
+MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
+    (1, _migration_1),
+    (2, _migration_2),
+    (3, _migration_3),
+)
 
 
 def engine_for(database_url: str) -> Engine:

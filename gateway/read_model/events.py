@@ -259,6 +259,7 @@ def apply_office_event(conn: Connection, name: str, office: str, data: dict[str,
         "EndpointChanged": {"endpoint": data.get("endpoint")},
         "OfficeRenamed": {"name": data.get("name")},
         "AccountRotated": {"account": data.get("account")},
+        "ValidatorChanged": {"validator": data.get("validator")},
     }
     conn.execute(update(o).where(o.c.code == office).values(**changes.get(name, {}), updated_block=block))
 

@@ -55,7 +55,7 @@ DEFAULT_RANGE = 2000  # blocks per eth_getLogs
 RIGHT_EVENTS = frozenset({"RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished"})
 OFFICE_EVENTS = frozenset(
     {"OfficeAdmitted", "OfficeSuspended", "OfficeReinstated", "SigningKeyAdded", "SigningKeyRevoked",
-     "EndpointChanged", "OfficeRenamed", "AccountRotated"}
+     "EndpointChanged", "OfficeRenamed", "AccountRotated", "ValidatorChanged"}
 )  # fmt: skip
 CHUNK = 500
 

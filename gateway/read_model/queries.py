@@ -105,6 +105,7 @@ class Index:
                 "account": r["account"],
                 "endpoint": r["endpoint"],
                 "status": r["status"],
+                "validator": r["validator"],
                 "admittedAtBlock": r["admitted_block"],
                 "keys": keys.get(r["code"], []),
             }

@@ -228,11 +228,17 @@ class ChainReader:
     def office(self, code: str, block: int) -> OfficeInfo | None:
         def read() -> OfficeInfo | None:
             raw = self._call(self.contract.functions.office(office_bytes(code)), block)
-            _code, status, account, _pending, name, endpoint, key_count = _fields(raw, 7)
+            _code, status, account, _pending, name, endpoint, key_count, validator = _fields(raw, 8)
             if int(status) == 0:
                 return None
             return OfficeInfo(
-                code, _name_map(OFFICE_STATUS, status), str(account), str(name), str(endpoint), int(key_count)
+                code,
+                _name_map(OFFICE_STATUS, status),
+                str(account),
+                str(name),
+                str(endpoint),
+                int(key_count),
+                str(validator),
             )
 
         return self.cache.get((block, "office", code), read)

@@ -80,6 +80,7 @@ class OfficeInfo:
     name: str
     endpoint: str
     key_count: int
+    validator: str  # the chain validator's sealing address; the zero address until the office names one
 
 
 @dataclass(frozen=True)

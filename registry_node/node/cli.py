@@ -241,6 +241,36 @@ def node_register_keys(data_dir: DataDirOption, password_file: PasswordFileOptio
         )
 
 
+@node_app.command("set-validator")
+def node_set_validator(
+    address: Annotated[
+        str, typer.Argument(help="The address the office's chain validator seals blocks with (0x...).")
+    ],
+    data_dir: DataDirOption,
+    password_file: PasswordFileOption = None,
+) -> None:
+    """Name the office's chain validator in OfficeRegistry, signed by the office's account.
+
+    The validator seals with a key of its own, with no funds and no rights: never the node's account."""
+    from registry_node.node.service import load_keys, set_validator
+    from registry_node.protocol.chain import connect
+
+    try:
+        settings = _node_settings(data_dir)
+        settings.require_contract()
+        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        registration = set_validator(settings, keys, connect(settings.rpc_url), address)
+    except RegistryError as err:
+        raise fail(err) from None
+    if registration.already_set:
+        typer.echo(f"{registration.validator} is already the validator of {settings.office_code}")
+    else:
+        typer.echo(
+            f"{registration.validator} named the validator of {settings.office_code} "
+            f"in block {registration.block_number}"
+        )
+
+
 @node_app.command("rotate-key")
 def node_rotate_key(
     data_dir: DataDirOption,

@@ -1,4 +1,5 @@
-"""An office node assembled from its settings: set-up, publishing its signing key, and the running service.
+"""An office node assembled from its settings: set-up, publishing its signing key and naming its chain
+validator, and the running service.
 
 The running node is one process: the API (uvicorn, in the main thread, so it owns Ctrl-C and SIGTERM) and
 the outbox worker (a thread with its own chain connection). Both stop cleanly on either signal; what was
@@ -19,7 +20,7 @@ from typing import Any
 
 import uvicorn
 from eth_account.signers.local import LocalAccount
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
 
@@ -156,6 +157,31 @@ def register_signing_key(settings: NodeSettings, keys: NodeKeys, w3: Web3) -> Ke
     call = contract.functions.addSigningKey(key.key_id, key.algorithm.chain_value, key.public_key_bytes)
     receipt = transactor.send(call)
     return KeyRegistration(key.key_id, False, receipt["blockNumber"])
+
+
+@dataclass(frozen=True)
+class ValidatorRegistration:
+    validator: str
+    already_set: bool
+    block_number: int | None
+
+
+def set_validator(settings: NodeSettings, keys: NodeKeys, w3: Web3, address: str) -> ValidatorRegistration:
+    """Names `address` as the office's chain validator in OfficeRegistry (setValidator); an office whose
+    validator it already is is left as it is.
+
+    The address is the validator's sealing key, a key of its own with no funds and no rights: the contract
+    refuses any office's transaction account, another office's validator, and a suspended office."""
+    if not is_address(address):
+        raise NodeError(f"validator address {address!r}: not an Ethereum address (0x and 40 hex digits)")
+    validator = to_checksum_address(address)
+    contract = check_chain(settings, w3, keys.account)
+    holder, _status = contract.functions.validatorOf(validator).call()
+    if bytes(holder) == office_bytes(settings.office_code):
+        return ValidatorRegistration(validator, True, None)
+    transactor = Transactor(w3, keys.account, load_artifact().abi)
+    receipt = transactor.send(contract.functions.setValidator(validator))
+    return ValidatorRegistration(validator, False, receipt["blockNumber"])
 
 
 # ------------------------------------------------------------ the running node

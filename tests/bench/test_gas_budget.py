@@ -21,6 +21,8 @@ OPERATIONS = [
     "anchor_batch256",
     "anchor_batch4096",
     "vote",
+    "set_validator",
+    "change_validator",
 ]
 ANCHORS = ["anchor_batch16", "anchor_batch256", "anchor_batch4096"]
 
@@ -62,9 +64,15 @@ def test_an_anchor_of_any_batch_size_costs_at_most_50000_gas(gas: dict[str, Any]
     assert gas["operations"][name]["gas"] <= 50_000
 
 
+@pytest.mark.parametrize("name", ["set_validator", "change_validator"])
+def test_naming_or_changing_a_validator_costs_at_most_80000_gas(gas: dict[str, Any], name: str) -> None:
+    assert gas["operations"][name]["gas"] <= 80_000
+
+
 def test_the_report_says_every_target_is_met(gas: dict[str, Any]) -> None:
     assert {name: target["met"] for name, target in gas["targets"].items()} == {
         "register_batch100_per_right": True,
         "ownership_change": True,
         "anchor_any_batch": True,
+        "validator_any_change": True,
     }

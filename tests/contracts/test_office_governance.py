@@ -152,6 +152,7 @@ def test_office_reads_back_a_founder(registry, ep):
         "European Patent Office",
         "https://ep.example/registry",
         0,
+        ZERO_ADDRESS,
     )
 
 
@@ -262,6 +263,7 @@ def test_admitted_office_is_active_and_listed(registry, ep, gb, kr, newcomer):
         JP_NAME,
         JP_ENDPOINT,
         0,
+        ZERO_ADDRESS,
     )
     assert plain(registry.officeOf(newcomer)) == (code("JP"), STATUS["Active"])
     assert registry.officeCodes() == [code("EP"), code("GB"), code("KR"), code("JP")]

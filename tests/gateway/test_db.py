@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select, text
 
 from gateway.read_model import db
 from tests.gateway.conftest import DATABASES
@@ -20,6 +20,20 @@ def test_migrations_create_every_table_once_and_are_idempotent(database_url: str
         versions = conn.execute(select(db.schema_version.c.version)).scalars().all()
     assert {t.name for t in db.metadata.sorted_tables} <= tables
     assert versions == [version for version, _ in db.MIGRATIONS]
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_a_read_model_at_version_2_gains_the_offices_validator_column(database_url: str) -> None:
+    engine = db.engine_for(database_url)
+    db.migrate(engine)
+    with engine.begin() as conn:  # the read model as schema version 2 left it
+        conn.execute(text("ALTER TABLE offices DROP COLUMN validator"))
+        conn.execute(delete(db.schema_version).where(db.schema_version.c.version == 3))
+
+    assert db.migrate(engine) == 3
+    with engine.connect() as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("offices")}
+    assert "validator" in columns
 
 
 @pytest.mark.parametrize("database_url", DATABASES, indirect=True)

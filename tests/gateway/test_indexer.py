@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from web3 import Web3
 
 from gateway.read_model import db
 from gateway.read_model.indexer import Indexer
@@ -21,6 +22,9 @@ from tests.gateway.conftest import DATABASES, Registry, table_contents
 from tests.support.records import EVIDENCE, LAPSE, assignment, granted_patent
 
 MakeIndexer = Callable[..., Indexer]
+# Sealing addresses: no key is needed, they only have to be distinct.
+KR_VALIDATOR = Web3.to_checksum_address("0x" + "4b" * 20)
+ORPHANED_VALIDATOR = Web3.to_checksum_address("0x" + "6f" * 20)
 _numbers = iter(range(10_000_000, 99_999_999))
 
 
@@ -101,6 +105,23 @@ def test_a_right_s_life_is_indexed_and_enriched_from_the_office_s_deep_link(
 
 
 @pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_an_office_s_validator_is_indexed_from_its_event_and_served_with_the_office(
+    registry: Registry, database_url: str, make_indexer: MakeIndexer
+) -> None:
+    indexer = make_indexer(registry, database_url)
+    index = Index(indexer.engine)
+    first, second = Web3.to_checksum_address("0x" + "e1" * 20), Web3.to_checksum_address("0x" + "e2" * 20)
+
+    registry.transactors["EP"].send(registry.contract.functions.setValidator(first))
+    indexer.run_once()
+    assert index.office("EP")["validator"] == first  # type: ignore[index]
+    registry.transactors["EP"].send(registry.contract.functions.setValidator(second))
+    indexer.run_once()
+    assert index.office("EP")["validator"] == second  # type: ignore[index]
+    assert {o["officeCode"]: o["validator"] for o in index.offices()}["GB"] is None  # never named one
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
 def test_a_restarted_indexer_resumes_from_its_last_block(
     registry: Registry, database_url: str, make_indexer: MakeIndexer
 ) -> None:
@@ -158,6 +179,7 @@ def test_a_reorganisation_is_rolled_back_and_the_index_equals_a_rebuild(
     kept = life(registry)
     snapshot = registry.rpc("evm_snapshot")
     orphaned = life(registry, assignee="Orphaned Owner AB")
+    registry.transactors["GB"].send(registry.contract.functions.setValidator(ORPHANED_VALIDATOR))
     indexer = make_indexer(registry, database_url)
     indexer.run_once()
     indexer.enrich_once()
@@ -171,6 +193,7 @@ def test_a_reorganisation_is_rolled_back_and_the_index_equals_a_rebuild(
     registry.rpc("evm_mine")
     registry.rpc("evm_mine")
     registry.transactors["KR"].send(registry.contract.functions.setEndpoint("https://kr.example/v2"))
+    registry.transactors["KR"].send(registry.contract.functions.setValidator(KR_VALIDATOR))
     for _ in range(orphan_block - registry.w3.eth.block_number + 1):
         registry.rpc("evm_mine")  # the new branch is longer than the old one
     assert registry.w3.eth.block_number > orphan_block
@@ -180,6 +203,8 @@ def test_a_reorganisation_is_rolled_back_and_the_index_equals_a_rebuild(
     assert index.history(cid(orphaned)) == []
     assert index.right(cid(kept)) is not None
     assert index.office("KR")["endpoint"] == "https://kr.example/v2"  # type: ignore[index]
+    assert index.office("KR")["validator"] == KR_VALIDATOR  # type: ignore[index]
+    assert index.office("GB")["validator"] is None  # type: ignore[index]
     assert index.document(EVIDENCE) and all(k["chainRightId"] == cid(kept) for k in index.document(EVIDENCE))
 
     rebuilt = make_indexer(registry, _sibling_url(database_url, request))

@@ -271,9 +271,9 @@ def test_the_deployed_contract_lists_the_founding_offices_in_order(consortium: C
 
 def test_each_founding_office_has_its_name_account_and_endpoint_on_chain(consortium: Consortium) -> None:
     for founder in consortium.config.offices:
-        code, status, account, pending, name, endpoint, key_count = consortium.contract.functions.office(
-            founder.code.encode()
-        ).call()
+        code, status, account, pending, name, endpoint, key_count, validator = (
+            consortium.contract.functions.office(founder.code.encode()).call()
+        )
         assert code == founder.code.encode()
         assert status == OFFICE_ACTIVE
         assert account == founder.account == consortium.offices[founder.code].address
@@ -281,6 +281,7 @@ def test_each_founding_office_has_its_name_account_and_endpoint_on_chain(consort
         assert name == founder.name
         assert endpoint == founder.endpoint
         assert key_count == 0
+        assert validator == "0x" + "00" * 20  # each office names its validator itself, after deployment
         assert consortium.contract.functions.officeOf(founder.account).call() == [code, OFFICE_ACTIVE]
 
 
