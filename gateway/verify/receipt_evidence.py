@@ -46,7 +46,7 @@ from gateway.verify.models import AUTHENTIC, RECEIPT_SCHEMA, Check, CheckResult,
 from gateway.verify.signer import check_gateway_signature
 from gateway.verify.state_proofs import hex_bytes
 from gateway.verify.uploads import hex32
-from registry_node.protocol.chain import ChainError
+from registry_node.protocol.chain import ChainError, web3_for
 from registry_node.protocol.contract import RightState, load_artifact, office_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.signing import DetachedSignature
@@ -338,7 +338,7 @@ def _on_node(
 ) -> tuple[RightEvidence, list[Check]]:
     """The evidence gathered from the node at the receipt's block, with the receipt's record and proofs, and
     whether the receipt's claims are the node's. The offline evidence when the node cannot be asked."""
-    w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": RPC_TIMEOUT_S}))
+    w3 = web3_for(rpc_url, RPC_TIMEOUT_S)
     contract = w3.eth.contract(address=Web3.to_checksum_address(claims.contract), abi=load_artifact().abi)
     gatherer = Gatherer(ChainReader(w3, contract), None, confirmations=0)
     try:
