@@ -83,10 +83,10 @@ class ValidatorFollower:
 
     def step(self) -> list[Vote]:
         """One comparison; the votes proposed. NotClique on a chain without Clique."""
+        signers = {str(s).lower() for s in _rpc(self.own, "clique_getSigners", ["latest"]) or []}
         wanted = wanted_validators(self.contract)
         if wanted is None:
             return []
-        signers = {str(s).lower() for s in _rpc(self.own, "clique_getSigners", ["latest"]) or []}
         votes = votes_needed(wanted, signers)
         for vote in votes:
             _rpc(self.own, "clique_propose", [Web3.to_checksum_address(vote.validator), vote.authorize])

@@ -87,11 +87,9 @@ class FailoverProvider(HTTPProvider):
         if not urls:
             raise ValueError("a provider needs at least one URL")
         super().__init__(urls[0], request_kwargs={"timeout": timeout_s})
-        # no retries inside one node: the next node is the retry
-        self._nodes = [
-            HTTPProvider(url, request_kwargs={"timeout": timeout_s}, exception_retry_configuration=None)
-            for url in urls
-        ]
+        # with other nodes, no retries inside one node: the next node is the retry; alone, web3's own
+        retries: Any = {"exception_retry_configuration": None} if len(urls) > 1 else {}
+        self._nodes = [HTTPProvider(url, request_kwargs={"timeout": timeout_s}, **retries) for url in urls]
         self.urls = tuple(urls)
         self._current = 0
         self._left_primary_at = 0.0
