@@ -103,7 +103,7 @@ def network_up(
     from eth_utils.address import is_address
 
     from registry_node.devnet.network import GethNetwork
-    from registry_node.node.cli import _read_password as read_password
+    from registry_node.node.cli import read_password
 
     try:
         if GethNetwork.exists(data_dir):

@@ -44,7 +44,7 @@ def fail(err: Exception) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _read_password(env_var: str, password_file: Path | None, prompt: str, confirm: bool = False) -> str:
+def read_password(env_var: str, password_file: Path | None, prompt: str, confirm: bool = False) -> str:
     """A password from a file, an environment variable or a prompt; never from the command line."""
     if password_file is not None:
         try:
@@ -82,7 +82,7 @@ def chain_deploy(
         if not out.parent.is_dir():
             raise RegistryError(f"--out: folder {out.parent} does not exist (the record must not be lost)")
         config = load_consortium(consortium)
-        password = _read_password("IPREG_DEPLOYER_PASSWORD", password_file, "Keystore password")
+        password = read_password("IPREG_DEPLOYER_PASSWORD", password_file, "Keystore password")
         try:
             key = Account.decrypt(json.loads(keystore.read_text("utf-8")), password)
         except (OSError, ValueError) as err:
@@ -178,7 +178,7 @@ def node_init(
         except ConfigError as err:
             raise ConfigError(INIT_OPTIONS.get(err.field, err.field), err.reason) from None
         check_new_node(settings)
-        password = _read_password(PASSWORD_ENV, password_file, "New node password", confirm=True)
+        password = read_password(PASSWORD_ENV, password_file, "New node password", confirm=True)
         node = init_node(settings, password, SigningAlgorithm(algorithm.value))
     except RegistryError as err:
         raise fail(err) from None
@@ -228,7 +228,7 @@ def node_register_keys(data_dir: DataDirOption, password_file: PasswordFileOptio
     try:
         settings = _node_settings(data_dir)
         settings.require_contract()
-        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        keys = load_keys(settings, read_password(PASSWORD_ENV, password_file, "Node password"))
         registration = register_signing_key(settings, keys, connect(settings.chain_urls))
     except RegistryError as err:
         raise fail(err) from None
@@ -258,7 +258,7 @@ def node_set_validator(
     try:
         settings = _node_settings(data_dir)
         settings.require_contract()
-        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        keys = load_keys(settings, read_password(PASSWORD_ENV, password_file, "Node password"))
         registration = set_validator(settings, keys, connect(settings.rpc_url), address)
     except RegistryError as err:
         raise fail(err) from None
@@ -289,7 +289,7 @@ def node_rotate_key(
     try:
         settings = _node_settings(data_dir)
         settings.require_contract()
-        password = _read_password(PASSWORD_ENV, password_file, "Node password")
+        password = read_password(PASSWORD_ENV, password_file, "Node password")
         rotation = rotate_signing_key(
             settings, password, connect(settings.chain_urls), revoke_previous=not keep_previous
         )
@@ -330,7 +330,7 @@ def node_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) 
     except RegistryError as err:
         raise fail(err) from None
     try:
-        keys = load_keys(settings, _read_password(PASSWORD_ENV, password_file, "Node password"))
+        keys = load_keys(settings, read_password(PASSWORD_ENV, password_file, "Node password"))
         service = NodeService(settings, keys)
         warning = service.check_chain()
     except RegistryError as err:
