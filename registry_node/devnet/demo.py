@@ -34,7 +34,7 @@ from registry_node.devnet.chains import GanacheChain, LocalChain
 from registry_node.devnet.consortium import GATEWAY_RUN, Founder, LocalConsortium
 from registry_node.devnet.demo_data import SeedChange, SeedPlan, seed_plan
 from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
-from registry_node.devnet.geth import GethError, ValidatorPorts
+from registry_node.devnet.geth import GethError, ValidatorPorts, free_validator_base
 from registry_node.devnet.network import GethNetwork
 from registry_node.devnet.processes import Interrupted
 from registry_node.node.client import NodeClient, ProblemError
@@ -57,19 +57,6 @@ BLOCK_PERIOD_S = 1
 Say = Callable[[str], None]
 
 
-def _free_validator_block(count: int) -> int:
-    """A first RPC port whose validators' ports (`ValidatorPorts.from_base`) are all free."""
-    for _ in range(200):
-        base = free_port()
-        try:
-            ports = [p for i in range(count) for p in ValidatorPorts.from_base(base, i).all()]
-        except GethError:
-            continue
-        if all(port_is_free("127.0.0.1", p) for p in ports):
-            return base
-    raise RegistryError("no free block of ports for the validators")
-
-
 @dataclass(frozen=True)
 class DemoPorts:
     """The demo's ports. On a geth network `chain` is the first validator's RPC port, and every other port
@@ -84,7 +71,7 @@ class DemoPorts:
     def free(cls, chain_kind: str) -> DemoPorts:
         """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks (a geth
         network's ports follow from its first: a free block of them is found)."""
-        chain = free_port() if chain_kind == GANACHE else _free_validator_block(len(OFFICES))
+        chain = free_port() if chain_kind == GANACHE else free_validator_base(len(OFFICES))
         return cls(chain, free_port(), (free_port(), free_port(), free_port()), chain_kind)
 
     def chain_ports(self) -> list[tuple[str, int]]:

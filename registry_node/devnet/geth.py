@@ -45,6 +45,7 @@ from registry_node.devnet.ganache import (
     PROJECT_ROOT,
     DevChainError,
     PortInUse,
+    free_port,
     port_is_free,
     wait_for_rpc,
 )
@@ -126,6 +127,20 @@ class ValidatorPorts:
 
     def all(self) -> tuple[int, int, int]:
         return (self.rpc, self.p2p, self.authrpc)
+
+
+def free_validator_base(count: int) -> int:
+    """A first RPC port from which the ports of `count` validators (`ValidatorPorts.from_base`) are all free:
+    for networks beside others, in tests and benchmarks."""
+    for _ in range(200):
+        base = free_port()
+        try:
+            ports = [p for i in range(count) for p in ValidatorPorts.from_base(base, i).all()]
+        except GethError:
+            continue
+        if all(port_is_free("127.0.0.1", p) for p in ports):
+            return base
+    raise GethError(f"no free block of ports for {count} validators")
 
 
 @dataclass(frozen=True)
