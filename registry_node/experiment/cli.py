@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from registry_node.protocol.errors import RegistryError
+from registry_node.protocol.errors import ConfigError, RegistryError
 
 experiment_app = typer.Typer(
     help="The task force's experiments: workloads, comparisons, faults, reports.", no_args_is_help=True
@@ -67,17 +67,32 @@ def run(
 @experiment_app.command("sweep")
 def sweep(
     file: Annotated[Path, typer.Argument(help="The experiment (YAML).")],
-    offices: Annotated[str, typer.Option(help="Consortium sizes, e.g. 1,2,4,8.")] = "1,2,4,8",
+    offices: Annotated[
+        str | None, typer.Option(help="Consortium sizes, e.g. 1,2,4,8 (the default, without --chains).")
+    ] = None,
+    chains: Annotated[
+        str | None,
+        typer.Option(
+            help="Chains instead of sizes: ganache, hardhat, gethN (N validators), e.g. ganache,geth3."
+        ),
+    ] = None,
     out: OutOption = Path("results"),
 ) -> None:
-    """Run the same workload over several numbers of offices; plot throughput against offices."""
+    """Run the same workload over several numbers of offices (throughput against offices), or over several
+    chains (confirmation latency, reorganisations and gas rate side by side)."""
     from rich.console import Console
 
     from registry_node.experiment.config import load_config
-    from registry_node.experiment.sweep import parse_offices, run_sweep
+    from registry_node.experiment.sweep import parse_chains, parse_offices, run_chain_sweep, run_sweep
 
     try:
-        sweep_dir = run_sweep(load_config(file), parse_offices(offices), out, Console(stderr=True))
+        if offices is not None and chains is not None:
+            raise ConfigError("--chains", "sweep over offices or over chains, not both")
+        config = load_config(file)
+        if chains is not None:
+            sweep_dir = run_chain_sweep(config, parse_chains(chains, config), out, Console(stderr=True))
+        else:
+            sweep_dir = run_sweep(config, parse_offices(offices or "1,2,4,8"), out, Console(stderr=True))
     except RegistryError as err:
         raise _fail(err) from None
     typer.echo(str(sweep_dir))

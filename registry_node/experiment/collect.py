@@ -23,8 +23,8 @@ BATCH = 100
 def collect_chain_facts(
     w3: Web3, contract: Contract, first_block: int, state_bytes: int | None
 ) -> ChainFacts:
-    """Every block after the deployment: sizes, transactions, gas by transaction, log bytes, and the
-    registry's events."""
+    """Every block after the deployment: hashes, sizes, gas used and limit, transactions, gas by
+    transaction, log bytes, and the registry's events."""
     last = int(w3.eth.block_number)
     facts = ChainFacts(first_block=first_block, last_block=last, state_bytes=state_bytes)
     tx_hashes: list[str] = []
@@ -36,6 +36,10 @@ def collect_chain_facts(
         for answer in rpc_batch(w3, calls):
             block = answer.result or {}
             facts.block_bytes += int(block.get("size", "0x0"), 16)
+            if "hash" in block:
+                facts.block_hashes[int(block["number"], 16)] = str(block["hash"]).lower()
+                facts.gas_used += int(block.get("gasUsed", "0x0"), 16)
+                facts.gas_limit = int(block.get("gasLimit", "0x0"), 16)
             for tx in block.get("transactions", []):
                 tx_hash = str(tx["hash"]).lower()
                 tx_hashes.append(tx_hash)
@@ -46,6 +50,8 @@ def collect_chain_facts(
         for tx_hash, answer in zip(tx_hashes[start : start + BATCH], rpc_batch(w3, calls), strict=True):
             receipt = answer.result or {}
             facts.gas_by_tx[tx_hash.lower()] = int(receipt.get("gasUsed", "0x0"), 16)
+            if receipt.get("blockNumber"):
+                facts.block_by_tx[tx_hash.lower()] = int(receipt["blockNumber"], 16)
             for log in receipt.get("logs", []):
                 size = (len(log.get("data", "0x")) - 2) // 2 + 32 * len(log.get("topics", []))
                 facts.log_bytes += size

@@ -52,6 +52,16 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str
             str(fb["latency_all_writes"].get("p99_s", "")),
         ),
     ]
+    for name, key, spread, figure in (
+        ("to block p50 s", "confirmation", "one_block", "p50_s"),
+        ("to block p95 s", "confirmation", "one_block", "p95_s"),
+        ("to majority depth p50 s", "confirmation", "majority", "p50_s"),
+        ("to majority depth p95 s", "confirmation", "majority", "p95_s"),
+    ):
+        rows.append((name, _chain_figure(fa, key, spread, figure), _chain_figure(fb, key, spread, figure)))
+    rows.append(("reorganisations (deepest)", _reorgs(fa), _reorgs(fb)))
+    rows.append(("gas used per s", _chain_figure(fa, "gas_rate", None, "gas_per_s"),
+                 _chain_figure(fb, "gas_rate", None, "gas_per_s")))  # fmt: skip
     for kind in sorted(set(fa["gas"]) | set(fb["gas"])):
         rows.append((f"gas {kind}", _mean(fa["gas"], kind), _mean(fb["gas"], kind)))
     for kind in sorted(set(fa.get("chain_bytes", {})) | set(fb.get("chain_bytes", {}))):
@@ -65,6 +75,20 @@ def comparison_rows(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, str
             )
         )
     return rows
+
+
+def _chain_figure(figures: dict[str, Any], key: str, spread: str | None, figure: str) -> str:
+    """A figure of the chain underneath; "-" for results written before it was measured."""
+    table = figures.get(key, {})
+    if spread is not None:
+        table = table.get(spread, {})
+    value = table.get(figure)
+    return "-" if value is None else str(value)
+
+
+def _reorgs(figures: dict[str, Any]) -> str:
+    reorgs = figures.get("reorgs")
+    return f"{reorgs['count']} ({reorgs['deepest']})" if reorgs else "-"
 
 
 def _mean(table: dict[str, Any], kind: str) -> str:

@@ -5,7 +5,9 @@ offices: 2                 # founding offices, one node process each (EP, GB, KR
 seed: 7                    # the workload generator's seed: the same file gives the same operations
 mode: per-right            # or: anchors (registrations as Merkle roots, `batch_size` rights per root)
 batch_size: 16
-chain: ganache             # or: hardhat, or {rpc: URL, deployer_key_env: VAR}
+chain: ganache             # or: hardhat, or {rpc: URL, deployer_key_env: VAR}, or a go-ethereum Clique
+                           # network of the first N offices' validators:
+                           # {geth: {validators: 3, period: 1, isolate: false, gas_limit: 100000000}}
 gateway: true              # run a real gateway and check its index against the chain
 workload:
   operations: 30           # or duration_s: 60
@@ -21,6 +23,9 @@ faults:
   - {kind: kill_node, office: GB, at: 0.5, down_s: 1}
   - {kind: restart_chain, at: 0.7}
   - {kind: restart_gateway, at: 0.8}
+  - {kind: kill_validator, office: EP, at: 0.3, down_s: 3}       # geth only: SIGKILL, restarted after down_s
+  - {kind: restart_validator, office: GB, at: 0.6}               # geth only: clean stop, then start
+  - {kind: partition_validator, office: KR, at: 0.4, down_s: 5}  # geth with isolate: true: cut off, healed
 """
 
 from __future__ import annotations
@@ -99,10 +104,14 @@ DEFAULT_CONVEYANCES = {
     "other": 0.5,
 }
 CONVEYANCE_KINDS = tuple(c.value for c in ConveyanceCategory)
-FAULT_KINDS = ("kill_node", "restart_chain", "restart_gateway")
+VALIDATOR_FAULT_KINDS = ("kill_validator", "restart_validator", "partition_validator")
+FAULT_KINDS = ("kill_node", "restart_chain", "restart_gateway", *VALIDATOR_FAULT_KINDS)
+OFFICE_FAULT_KINDS = ("kill_node", *VALIDATOR_FAULT_KINDS)  # the faults that name an office
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}\Z")
 Mode = Literal["per-right", "anchors"]
-ChainKind = Literal["ganache", "hardhat", "rpc"]
+ChainKind = Literal["ganache", "hardhat", "rpc", "geth"]
+GETH_GAS_LIMIT = 100_000_000  # go-ethereum networks' default block gas limit (registry_node.devnet.geth)
+MAX_PERIOD_S = 60
 
 
 @dataclass(frozen=True)
@@ -111,11 +120,20 @@ class ChainConfig:
     url: str | None = None  # rpc only
     deployer_key_env: str = "IPREG_EXPERIMENT_DEPLOYER_KEY"  # rpc only: a funded key, 0x-hex
     block_gas_limit: int = 30_000_000
+    validators: int = 0  # geth only: the first `validators` offices each run one
+    period_s: int = 0  # geth only: Clique's block period
+    isolate: bool = False  # geth only: each validator in its own network namespace (partition_validator)
 
     @property
     def keeps_data(self) -> bool:
         """Whether a stopped chain resumes with its state (so `restart_chain` is meaningful)."""
-        return self.kind == "ganache"
+        return self.kind in ("ganache", "geth")
+
+    @property
+    def describe(self) -> str:
+        if self.kind == "geth":
+            return f"geth, {self.validators} validators, {self.period_s} s period"
+        return self.kind
 
 
 @dataclass(frozen=True)
@@ -143,7 +161,7 @@ class LoadConfig:
 class FaultConfig:
     kind: str
     at: float  # share of the run (operations or duration) after which the fault strikes
-    office: str | None = None  # kill_node only
+    office: str | None = None  # kill_node and the validator faults only
     down_s: float = 1.0  # how long the killed or stopped part stays down
 
 
@@ -176,6 +194,15 @@ class ExperimentConfig:
                 "kind": self.chain.kind,
                 "url": self.chain.url,
                 "block_gas_limit": self.chain.block_gas_limit,
+                **(
+                    {
+                        "validators": self.chain.validators,
+                        "period_s": self.chain.period_s,
+                        "isolate": self.chain.isolate,
+                    }
+                    if self.chain.kind == "geth"
+                    else {}
+                ),
             },
             "gateway": self.gateway,
             "workload": {
@@ -222,7 +249,8 @@ KNOWN_KEYS = {
     },
     "workload": {"operations", "duration_s", "mix", "conveyances", "conflicts"},
     "load": {"rate", "concurrency"},
-    "chain": {"rpc", "kind", "deployer_key_env", "block_gas_limit"},
+    "chain": {"rpc", "kind", "deployer_key_env", "block_gas_limit", "geth"},
+    "geth": {"validators", "period", "isolate", "gas_limit"},
     "fault": {"kind", "at", "office", "down_s"},
 }
 
@@ -241,7 +269,7 @@ def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
     gateway = data.get("gateway", True)
     if not isinstance(gateway, bool):
         raise ConfigError("gateway", f"must be true or false, got {gateway!r}")
-    chain = _chain(data.get("chain", "ganache"))
+    chain = _chain(data.get("chain", "ganache"), offices)
     workload = _workload(_table(data, "workload"))
     load = _load(_table(data, "load"))
     codes = OFFICE_CODES[:offices]
@@ -303,14 +331,21 @@ def _number(
     return float(value)
 
 
-def _chain(value: Any) -> ChainConfig:
+def _chain(value: Any, offices: int) -> ChainConfig:
     if value in ("ganache", "hardhat"):
         return ChainConfig(kind=value)
+    if value == "geth":
+        raise ConfigError("chain", "a geth network is a mapping: {geth: {validators: N, period: S}}")
     if isinstance(value, str):
-        raise ConfigError("chain", f"must be ganache, hardhat or {{rpc: URL}}, got {value!r}")
+        raise ConfigError("chain", f"must be ganache, hardhat, {{rpc: URL}} or {{geth: ...}}, got {value!r}")
     if not isinstance(value, dict):
-        raise ConfigError("chain", "must be ganache, hardhat or a mapping {rpc: URL}")
+        raise ConfigError("chain", "must be ganache, hardhat or a mapping {rpc: URL} or {geth: ...}")
     _known(value, KNOWN_KEYS["chain"], "chain")
+    if "geth" in value:
+        if len(value) > 1:
+            others = ", ".join(sorted(k for k in value if k != "geth"))
+            raise ConfigError("chain", f"a geth network takes its settings inside geth: (not {others})")
+        return _geth(value["geth"], offices)
     gas_limit = _int(value, "block_gas_limit", 30_000_000, 1_000_000, 2**40, "chain")
     kind = value.get("kind", "rpc" if "rpc" in value else "ganache")
     if kind in ("ganache", "hardhat"):
@@ -326,6 +361,33 @@ def _chain(value: Any) -> ChainConfig:
     if not isinstance(key_env, str) or not re.match(r"^[A-Z_][A-Z0-9_]*\Z", key_env):
         raise ConfigError("chain.deployer_key_env", f"must name an environment variable, got {key_env!r}")
     return ChainConfig(kind="rpc", url=url, deployer_key_env=key_env, block_gas_limit=gas_limit)
+
+
+def _geth(value: Any, offices: int) -> ChainConfig:
+    """A Clique network of the first `validators` offices. A period of 0 is refused: Clique then seals only
+    when a transaction waits, so the blocks that would confirm the last transactions at majority depth
+    never come once the load stops, and the run could not settle."""
+    if value is None:
+        value = {}
+    if not isinstance(value, dict):
+        raise ConfigError("chain.geth", "must be a mapping {validators: N, period: S, isolate, gas_limit}")
+    _known(value, KNOWN_KEYS["geth"], "chain.geth")
+    validators = _int(value, "validators", offices, 1, offices, "chain.geth")
+    period = value.get("period", 1)
+    if period == 0 and not isinstance(period, bool):
+        raise ConfigError(
+            "chain.geth.period",
+            "must be from 1 to 60 s: with 0 Clique seals only when a transaction waits, so the blocks that "
+            "confirm the last transactions at majority depth would never come",
+        )
+    period = _int(value, "period", 1, 1, MAX_PERIOD_S, "chain.geth")
+    isolate = value.get("isolate", False)
+    if not isinstance(isolate, bool):
+        raise ConfigError("chain.geth.isolate", f"must be true or false, got {isolate!r}")
+    gas_limit = _int(value, "gas_limit", GETH_GAS_LIMIT, 1_000_000, 2**40, "chain.geth")
+    return ChainConfig(
+        kind="geth", block_gas_limit=gas_limit, validators=validators, period_s=period, isolate=isolate
+    )
 
 
 def _weights(value: Any, where: str, allowed: tuple[str, ...]) -> tuple[tuple[str, float], ...]:
@@ -393,18 +455,41 @@ def _faults(value: Any, codes: tuple[str, ...], chain: ChainConfig) -> tuple[Fau
             raise ConfigError(f"{where}.at", f"must be a share of the run from 0 to below 1, got {at}")
         down_s = _number(raw, "down_s", 1.0, f"{where}.down_s")
         office = raw.get("office")
-        if kind == "kill_node":
-            office = office if office is not None else codes[-1]
-            if office not in codes:
-                raise ConfigError(
-                    f"{where}.office", f"must be one of this run's offices {codes}, got {office!r}"
-                )
+        if kind in OFFICE_FAULT_KINDS:
+            targets = codes if kind == "kill_node" else codes[: chain.validators]
+            office = office if office is not None else (targets[-1] if targets else None)
+            check_fault_target(kind, office, codes, chain, where)
         elif office is not None:
-            raise ConfigError(f"{where}.office", f"only kill_node names an office, not {kind}")
+            kinds = ", ".join(OFFICE_FAULT_KINDS)
+            raise ConfigError(f"{where}.office", f"only {kinds} name an office, not {kind}")
         if kind == "restart_chain" and not chain.keeps_data:
             raise ConfigError(
                 f"{where}.kind",
-                f"restart_chain needs a chain that keeps its data (ganache), not {chain.kind}",
+                f"restart_chain needs a chain that keeps its data (ganache, geth), not {chain.kind}",
             )
         faults.append(FaultConfig(kind, at, office, down_s))
     return tuple(sorted(faults, key=lambda f: f.at))
+
+
+def check_fault_target(
+    kind: str, office: str | None, codes: tuple[str, ...], chain: ChainConfig, where: str
+) -> None:
+    """An office fault's office is one of the run's offices; a validator fault needs a geth network, an
+    office that runs a validator in it and, to cut one off, validators in network namespaces."""
+    if kind in VALIDATOR_FAULT_KINDS:
+        if chain.kind != "geth":
+            raise ConfigError(
+                f"{where}.kind", f"{kind} needs a geth network (chain: {{geth: ...}}), not {chain.kind}"
+            )
+        if kind == "partition_validator" and not chain.isolate:
+            raise ConfigError(
+                f"{where}.kind",
+                "partition_validator needs validators in network namespaces (chain.geth.isolate: true)",
+            )
+        with_validator = codes[: chain.validators]
+        if office not in with_validator:
+            raise ConfigError(
+                f"{where}.office", f"must be an office that runs a validator {with_validator}, got {office!r}"
+            )
+    elif office not in codes:
+        raise ConfigError(f"{where}.office", f"must be one of this run's offices {codes}, got {office!r}")

@@ -2,8 +2,13 @@
 
 `ConsortiumFaults` breaks a part of a running `LocalConsortium` and brings it back: an office node killed
 with SIGKILL (no clean shutdown: its outbox must recover) and started again, the chain stopped and resumed
-from its data, the gateway stopped (or killed) and started on its index, an office node's disk full. The
-experiment runner and the reliability suite (`bench/reliability.py`) both break things through it.
+from its data, the gateway stopped (or killed) and started on its index, an office node's disk full, and on
+a geth network one office's validator killed (SIGKILL), stopped cleanly, or cut off the network (its
+namespace's veth down) and started or healed again. The experiment runner and the reliability suite
+(`bench/reliability.py`) both break things through it.
+
+A validator down needs no gate: each office node talks to its own validator with the others as failover,
+so the nodes go on accepting and sending while the rest of the network seals.
 
 `FaultInjector` decides when, for an experiment (a fault strikes once the run has done its `at` share), and
 records what happened; the run (`FaultTargets`) holds its submissions to a part while it is down. A Gate
@@ -27,7 +32,8 @@ from typing import Protocol
 from rich.console import Console
 
 from registry_node.devnet.consortium import LocalConsortium
-from registry_node.experiment.config import FaultConfig
+from registry_node.devnet.network import GethNetwork
+from registry_node.experiment.config import VALIDATOR_FAULT_KINDS, FaultConfig
 from registry_node.experiment.observations import FaultRecord
 from registry_node.protocol.errors import RegistryError
 
@@ -99,6 +105,39 @@ class ConsortiumFaults:
         self.consortium.stop_gateway(kill=kill)
         yield
         self.consortium.start_gateway()
+
+    @contextlib.contextmanager
+    def validator_killed(self, code: str) -> Iterator[None]:
+        """The office's geth validator killed with SIGKILL (as when its machine loses power), then started
+        again on its folder: it syncs what the others sealed meanwhile and seals again."""
+        network = self.network()
+        network.stop_validator(code, kill=True)
+        yield
+        network.start_validator(code)
+
+    @contextlib.contextmanager
+    def validator_stopped(self, code: str) -> Iterator[None]:
+        """The office's geth validator stopped cleanly (SIGTERM: it writes its state out), then started."""
+        network = self.network()
+        network.stop_validator(code)
+        yield
+        network.start_validator(code)
+
+    @contextlib.contextmanager
+    def validator_partitioned(self, code: str) -> Iterator[None]:
+        """The office's geth validator cut off the network (it keeps running, alone), then healed."""
+        network = self.network()
+        network.partition(code)
+        try:
+            yield
+        finally:
+            network.heal(code)
+
+    def network(self) -> GethNetwork:
+        chain = self.consortium.chain
+        if not isinstance(chain, GethNetwork):
+            raise RegistryError(f"validator faults need a geth network, not {chain.name}")
+        return chain
 
     @contextlib.contextmanager
     def disk_full(self, code: str, disk: FullDisk) -> Iterator[None]:
@@ -177,6 +216,7 @@ class FaultTargets(Protocol):
     def kill_node(self, code: str, down_s: float) -> Restored: ...
     def restart_chain(self, down_s: float) -> Restored: ...
     def restart_gateway(self, down_s: float) -> Restored: ...
+    def break_validator(self, kind: str, code: str, down_s: float) -> Restored: ...
     def progress_share(self) -> float: ...
     def load_running(self) -> bool: ...
     def now(self) -> float: ...
@@ -202,6 +242,9 @@ class FaultInjector:
                 if fault.kind == "kill_node":
                     assert fault.office is not None
                     restored = targets.kill_node(fault.office, fault.down_s)
+                elif fault.kind in VALIDATOR_FAULT_KINDS:
+                    assert fault.office is not None
+                    restored = targets.break_validator(fault.kind, fault.office, fault.down_s)
                 elif fault.kind == "restart_chain":
                     restored = targets.restart_chain(fault.down_s)
                 else:

@@ -12,6 +12,8 @@ from typing import Any
 
 from registry_node.devnet.ganache import PROJECT_ROOT
 from registry_node.experiment.config import ExperimentConfig
+from registry_node.experiment.heads import POLL_S as HEAD_POLL_S
+from registry_node.experiment.heads import HeadLog
 from registry_node.experiment.observations import CONFIRMED, ChainFacts, OpRecord
 
 WRITE_KINDS = ("registration", "ownershipChange", "statusEvent", "confidentialFiling", "publication")
@@ -39,6 +41,18 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[rank - 1]
 
 
+def spread(values: list[float]) -> dict[str, Any]:
+    """n, p50, p95 and max of a list of seconds."""
+    if not values:
+        return {"n": 0}
+    return {
+        "n": len(values),
+        "p50_s": round(percentile(values, 0.50), 3),
+        "p95_s": round(percentile(values, 0.95), 3),
+        "max_s": round(max(values), 3),
+    }
+
+
 def latency_summary(values: list[float]) -> dict[str, Any]:
     if not values:
         return {"n": 0}
@@ -61,9 +75,11 @@ def compute_figures(
     facts: ChainFacts | None,
     wall_s: float,
     deferred_gas: list[float] | None = None,
+    heads: HeadLog | None = None,
 ) -> dict[str, Any]:
-    """`deferred_gas`: per outbox entry that no operation stands for — in anchors mode, the per-right
-    registration an anchored right gets when it is first changed (its `deferredRegistration` gas)."""
+    """`heads`: the chain's head as watched during the run (for the chain figures). `deferred_gas`: per
+    outbox entry that no operation stands for — in anchors mode, the per-right registration an anchored
+    right gets when it is first changed (its `deferredRegistration` gas)."""
     writes = [r for r in records if r.op.kind in WRITE_KINDS]
     confirmed = [r for r in writes if r.outcome == CONFIRMED]
     verifications = [r for r in records if r.op.kind == "verification"]
@@ -145,4 +161,59 @@ def compute_figures(
             "verdicts": dict(verdicts),
         },
         "per_office": per_office,
+        **chain_figures(config, confirmed, facts, heads, wall_s),
+    }
+
+
+def chain_figures(
+    config: ExperimentConfig,
+    confirmed: list[OpRecord],
+    facts: ChainFacts | None,
+    heads: HeadLog | None,
+    wall_s: float,
+) -> dict[str, Any]:
+    """What the chain did underneath the run, the same way for every backend: how long a confirmed write
+    took from its submission to its transaction's block being seen, and to that block being `depth` deep
+    (a majority of validators sealed on it: `majority_depth`); the reorganisations seen, and the deepest;
+    the gas the run's blocks used per second against what the blocks could hold per second (gasLimit /
+    period; a chain that mines a block per transaction has no period, so no such bound)."""
+    one_block: list[float] = []
+    at_depth: list[float] = []
+    if facts is not None and heads is not None:
+        for record in confirmed:
+            number = facts.block_by_tx.get(record.tx_hash or "")
+            block_hash = facts.block_hashes.get(number) if number is not None else None
+            if block_hash is None or record.submitted_s is None:
+                continue
+            if block_hash in heads.first_seen:
+                one_block.append(heads.first_seen[block_hash] - record.submitted_s)
+            if block_hash in heads.at_depth:
+                at_depth.append(heads.at_depth[block_hash] - record.submitted_s)
+    period = config.chain.period_s if config.chain.kind == "geth" else None
+    gas_used = facts.gas_used if facts is not None else None
+    gas_limit = facts.gas_limit if facts is not None else None
+    gas_per_s = gas_used / wall_s if gas_used is not None and wall_s > 0 else None
+    limit_per_s = gas_limit / period if gas_limit and period else None
+    reorgs = heads.reorgs if heads is not None else []
+    return {
+        "confirmation": {
+            "depth_blocks": heads.depth if heads is not None else None,
+            "one_block": spread(one_block),
+            "majority": spread(at_depth),
+            "head_poll_s": HEAD_POLL_S,
+        },
+        "reorgs": {
+            "count": len(reorgs),
+            "deepest": max((r.depth for r in reorgs), default=0),
+            "seen": [r.to_json() for r in reorgs[:50]],
+            "watched": heads is not None,
+        },
+        "gas_rate": {
+            "gas_used": gas_used,
+            "gas_per_s": round(gas_per_s) if gas_per_s is not None else None,
+            "block_gas_limit": gas_limit,
+            "period_s": period,
+            "limit_gas_per_s": round(limit_per_s) if limit_per_s is not None else None,
+            "share_of_limit": round(gas_per_s / limit_per_s, 5) if gas_per_s and limit_per_s else None,
+        },
     }

@@ -119,6 +119,10 @@ class ChainFacts:
     block_bytes: int = 0
     transactions: int = 0
     state_bytes: int | None = None  # the chain's database on disk, when the backend tells
+    block_hashes: dict[int, str] = field(default_factory=dict)  # the run's blocks, number -> hash
+    block_by_tx: dict[str, int] = field(default_factory=dict)  # the block each transaction is in
+    gas_used: int = 0  # the run's blocks' gasUsed, summed
+    gas_limit: int | None = None  # the last block's gasLimit
 
     @property
     def blocks(self) -> int:

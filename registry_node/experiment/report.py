@@ -124,7 +124,7 @@ def render_report(results: dict[str, Any]) -> str:
         f"# Experiment {results['name']}",
         "",
         f"Started {results['started']}; {config['offices']} offices, {config['mode']} mode, chain "
-        f"{config['chain']['kind']}, gateway {'on' if config['gateway'] else 'off'}, seed {config['seed']}"
+        f"{_chain(config['chain'])}, gateway {'on' if config['gateway'] else 'off'}, seed {config['seed']}"
         + (
             " — **interrupted (Ctrl-C): partial results; changes still in a stopped node's outbox count "
             "as missing**"
@@ -188,6 +188,7 @@ def render_report(results: dict[str, Any]) -> str:
             for k, v in f["chain_growth"].items()
         ),
         "",
+        *render_chain_figures(f),
         "### Per-office load",
         "",
         "| office | operations | confirmed | p50 latency s | outcomes |",
@@ -221,6 +222,55 @@ def render_report(results: dict[str, Any]) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def render_chain_figures(f: dict[str, Any]) -> list[str]:
+    """The chain underneath: confirmation latency to one block and to the confirmation depth, the
+    reorganisations seen, the gas rate against the blocks' capacity (missing in older results)."""
+    if "confirmation" not in f:
+        return []
+    confirmation, reorgs, rate = f["confirmation"], f["reorgs"], f["gas_rate"]
+    depth = confirmation["depth_blocks"]
+    deepest = f", the deepest replaced {reorgs['deepest']} blocks" if reorgs["count"] else ""
+    limit = (
+        f"{rate['limit_gas_per_s']:,} gas/s ({rate['block_gas_limit']:,} gas every {rate['period_s']} s)"
+        if rate["limit_gas_per_s"]
+        else "no fixed bound (a block per transaction)"
+    )
+    used = f"{rate['gas_per_s']:,} gas/s" if rate["gas_per_s"] is not None else "not read"
+    share = f" ({100 * rate['share_of_limit']:.2f} % of it)" if rate["share_of_limit"] is not None else ""
+    return [
+        "### The chain underneath",
+        "",
+        f"The head watched every {confirmation['head_poll_s']} s on one chain node (times exact to a poll); "
+        f"the confirmation depth is {depth} block{'s' if depth != 1 else ''}, the block itself included "
+        "(a majority of the validators sealed on it; 1 on a single-process chain).",
+        "",
+        "| figure | n | p50 s | p95 s | max s |",
+        "| --- | ---: | ---: | ---: | ---: |",
+        _spread_row("submission to its transaction's block", confirmation["one_block"]),
+        _spread_row(f"submission to that block at depth {depth}", confirmation["majority"]),
+        "",
+        "| figure | value |",
+        "| --- | ---: |",
+        f"| reorganisations seen | {reorgs['count']}{deepest} |",
+        f"| gas used by the run's blocks per second | {used}{share} |",
+        f"| the blocks' gas limit per second | {limit} |",
+        "",
+    ]
+
+
+def _spread_row(name: str, s: dict[str, Any]) -> str:
+    if not s.get("n"):
+        return f"| {name} | 0 | | | |"
+    return f"| {name} | {s['n']} | {s['p50_s']} | {s['p95_s']} | {s['max_s']} |"
+
+
+def _chain(chain: dict[str, Any]) -> str:
+    if chain["kind"] == "geth":
+        isolated = ", isolated" if chain.get("isolate") else ""
+        return f"geth ({chain['validators']} Clique validators, {chain['period_s']} s period{isolated})"
+    return str(chain["kind"])
 
 
 def _check_detail(check: dict[str, Any]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import threading
 import time
 from collections import defaultdict
@@ -25,9 +26,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.devnet.chains import ExistingChain, GanacheChain, HardhatChain, LocalChain, chain_web3
+from registry_node.devnet.chains import ExistingChain, GanacheChain, HardhatChain, LocalChain
 from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
+from registry_node.devnet.network import GethNetwork
 from registry_node.experiment import checks
 from registry_node.experiment.collect import (
     collect_chain_facts,
@@ -35,18 +37,22 @@ from registry_node.experiment.collect import (
     read_gateway_index,
     wait_gateway_caught_up,
 )
-from registry_node.experiment.config import ChainConfig, ExperimentConfig
+from registry_node.experiment.config import VALIDATOR_FAULT_KINDS, ChainConfig, ExperimentConfig
 from registry_node.experiment.driver import POLL_S, WorkloadDriver, open_entries, outbox_entries
 from registry_node.experiment.faults import ConsortiumFaults, FaultInjector, Restored
+from registry_node.experiment.heads import HeadLog, HeadWatcher
 from registry_node.experiment.metrics import compute_figures, machine
 from registry_node.experiment.observations import ChainFacts, FaultRecord
 from registry_node.experiment.refusals import explain_refusals
 from registry_node.experiment.report import write_report
 from registry_node.node.client import NodeClient
+from registry_node.protocol.chain import connect, web3_for
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.errors import ConfigError, RegistryError
 
 GATEWAY_CATCH_UP_S = 120.0
+CATCH_UP_S = 60.0  # how long a validator brought back is watched until it has the others' head
+PASSWORD_BYTES = 24
 
 
 class ExperimentRun:
@@ -55,10 +61,12 @@ class ExperimentRun:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.run_dir = (out_dir / f"{config.name}-{stamp}").resolve()
         self.console = console or Console(stderr=True)
-        self.chain = chain_for(config.chain, self.run_dir)
+        password = secrets.token_urlsafe(PASSWORD_BYTES)  # opens the offices' keys and the validators'
+        self.chain = chain_for(config, self.run_dir, password)
         self.consortium = LocalConsortium(
             self.run_dir,
             self.chain,
+            password=password,
             gateway_port=free_port() if config.gateway else None,
             env={
                 "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
@@ -76,6 +84,7 @@ class ExperimentRun:
         self._entries: dict[tuple[str, int], dict[str, Any]] = {}  # (office, outbox id) -> entry
         self.deferred_gas: list[float] = []
         self._first_block = 0
+        self._heads: HeadWatcher | None = None
 
     # ------------------------------------------------------------ the whole run
 
@@ -85,7 +94,7 @@ class ExperimentRun:
         (self.run_dir / "logs").mkdir(exist_ok=True)
         self.console.print(
             f"[bold]{self.config.name}[/]: {self.config.offices} offices, {self.config.mode}, "
-            f"{self.config.chain.kind}, {self.config.load.describe} -> {self.run_dir}"
+            f"{self.config.chain.describe}, {self.config.load.describe} -> {self.run_dir}"
         )
         started = datetime.now(UTC)
         clock = time.monotonic()
@@ -127,11 +136,20 @@ class ExperimentRun:
         for code, office in self.consortium.offices.items():
             self._clients[code] = office.client()
         self.consortium.start()
-        w3 = chain_web3(self.chain.rpc_url)
+        w3 = connect(self._watched_urls())
         address = Web3.to_checksum_address(deployment.address)
         return w3, w3.eth.contract(address=address, abi=load_artifact().abi)
 
+    def _watched_urls(self) -> list[str]:
+        """The chain nodes the run reads (its head watch, and the chain facts at the end): a validator no
+        fault strikes first, the others as failover, so what is read is a running node's own chain."""
+        struck = {f.office for f in self.config.faults if f.kind in VALIDATOR_FAULT_KINDS}
+        spared = [code for code in self.chain.validators() if code not in struck]
+        return self.chain.office_rpc_urls(spared[-1] if spared else "")
+
     def _stop_all(self) -> None:
+        if self._heads is not None:
+            self._heads.stop()
         for client in self._clients.values():
             client.close()
         self.consortium.stop()
@@ -140,6 +158,8 @@ class ExperimentRun:
 
     def _drive(self) -> None:
         self.driver.start()
+        self._heads = HeadWatcher(web3_for(self._watched_urls(), timeout_s=5), self.driver.now)
+        self._heads.start()
         injector = FaultInjector(self.config.faults, self, self.console)
         self.faults = injector.happened
         faults = threading.Thread(target=injector.run, name="faults", daemon=True)
@@ -195,6 +215,31 @@ class ExperimentRun:
         self.driver.gateway_gate.up.set()
         return restored
 
+    def break_validator(self, kind: str, code: str, down_s: float) -> Restored:
+        """A validator killed, stopped or cut off for `down_s`; restored once it answers again, with how
+        long it took to reach the head the others had when it came back."""
+        breaks = {
+            "kill_validator": (self.breaker.validator_killed, "SIGKILL, started again"),
+            "restart_validator": (self.breaker.validator_stopped, "stopped (SIGTERM), started again"),
+            "partition_validator": (self.breaker.validator_partitioned, "cut off the network, healed"),
+        }
+        breaking, what = breaks[kind]
+        network = self.breaker.network()
+        others = [c for c in network.validators() if c != code]
+        before = _head(network, others)
+        with breaking(code):
+            self.stop.wait(down_s)
+        back = self.now()
+        during = _head(network, others)
+        caught_up = _wait_caught_up(network, code, during, CATCH_UP_S)
+        sealed = f"the others sealed {during - before} blocks meanwhile" if before and during else ""
+        synced = (
+            f"it reached their head {during} in {caught_up:.1f} s"
+            if caught_up is not None
+            else f"it did not reach their head {during} within {CATCH_UP_S:.0f} s"
+        )
+        return Restored(back, f"{what} after {down_s:g} s; {sealed}; {synced}")
+
     def progress_share(self) -> float:
         return self.driver.progress_share()
 
@@ -214,6 +259,8 @@ class ExperimentRun:
             self.driver.join_load(timeout_s=30)  # submissions in flight finish; queued ones are dropped
             self.driver.settle_grace()
         self.driver.stop_tracking()
+        heads: HeadLog | None = self._heads.stop() if self._heads is not None else None
+        self._heads = None
         facts: ChainFacts | None = None
         exactly_once: dict[str, Any] = {"verdict": checks.FAIL}
         index: dict[str, Any] = {"verdict": checks.NOT_RUN, "reason": "gateway: false"}
@@ -237,7 +284,7 @@ class ExperimentRun:
                 index = self._check_index(contract, facts)
             except Exception as err:
                 index = {"verdict": checks.FAIL, "reason": f"{type(err).__name__}: {err}"[:300]}
-        figures = compute_figures(self.config, self.records, facts, wall_s, self.deferred_gas)
+        figures = compute_figures(self.config, self.records, facts, wall_s, self.deferred_gas, heads)
         refusals = explain_refusals(self.records)
         self.timings["checks_s"] = round(time.monotonic() - checking, 2)
         results = {
@@ -332,6 +379,7 @@ class ExperimentRun:
             "chain": self.chain.name,
             "chain_client": client,
             "rpc_url": self.chain.rpc_url,
+            "validators": self.chain.validators(),
             "confirmation_poll_s": POLL_S,
         }
 
@@ -340,8 +388,19 @@ def run_experiment(config: ExperimentConfig, out_dir: Path, console: Console | N
     return ExperimentRun(config, out_dir, console).run()
 
 
-def chain_for(config: ChainConfig, work_dir: Path) -> LocalChain:
-    """The chain the experiment asks for; an existing network's deployer key comes from the environment."""
+def chain_for(experiment: ExperimentConfig, work_dir: Path, password: str) -> LocalChain:
+    """The chain the experiment asks for; an existing network's deployer key comes from the environment. A
+    geth network's validators are the first offices', on free ports, their keys under `password`."""
+    config: ChainConfig = experiment.chain
+    if config.kind == "geth":
+        return GethNetwork(
+            work_dir / "network",
+            experiment.office_codes[: config.validators],
+            password=password,
+            period_s=config.period_s,
+            isolate=config.isolate,
+            gas_limit=config.block_gas_limit,
+        )
     if config.kind == "ganache":
         return GanacheChain(work_dir / "chain", block_gas_limit=config.block_gas_limit)
     if config.kind == "hardhat":
@@ -359,3 +418,23 @@ def chain_for(config: ChainConfig, work_dir: Path) -> LocalChain:
             "chain.deployer_key_env", f"{config.deployer_key_env} is not a private key"
         ) from None
     return ExistingChain(config.url, deployer)
+
+
+def _head(network: GethNetwork, codes: list[str]) -> int:
+    """The highest head among these validators (0 if none answers)."""
+    heads = []
+    for code in codes:
+        with contextlib.suppress(RegistryError):
+            heads.append(network.validator(code).head())
+    return max(heads, default=0)
+
+
+def _wait_caught_up(network: GethNetwork, code: str, head: int, timeout_s: float) -> float | None:
+    """Seconds until the validator's head reaches `head`, or None if it does not within `timeout_s`."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout_s:
+        with contextlib.suppress(RegistryError):
+            if network.validator(code).head() >= head:
+                return time.monotonic() - start
+        time.sleep(0.2)
+    return None

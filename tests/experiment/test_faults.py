@@ -41,6 +41,9 @@ class ScriptedRun:
     def restart_gateway(self, down_s: float) -> Restored:
         return self._strike("gateway")
 
+    def break_validator(self, kind: str, code: str, down_s: float) -> Restored:
+        return self._strike(f"{kind} {code} {down_s:g}")
+
     def progress_share(self) -> float:
         with self._reads:
             self._reads_of_share += 1
@@ -107,6 +110,28 @@ def test_faults_not_reached_when_the_load_ends_do_not_strike() -> None:
     injector = FaultInjector(FAULTS, run, Console(quiet=True))
     drive(run, injector, [0.3])
     assert [f.kind for f in injector.happened] == ["kill_node"]
+
+
+def test_validator_faults_strike_the_named_office_and_are_recorded_like_the_others() -> None:
+    run = ScriptedRun()
+    faults = (
+        FaultConfig("kill_validator", at=0.2, office="GB", down_s=3),
+        FaultConfig("restart_validator", at=0.4, office="EP"),
+        FaultConfig("partition_validator", at=0.6, office="KR", down_s=5),
+    )
+    injector = FaultInjector(faults, run, Console(quiet=True))
+    drive(run, injector, [0.3, 0.5, 0.7])
+    assert [what for what, _ in run.struck] == [
+        "kill_validator GB 3",
+        "restart_validator EP 1",
+        "partition_validator KR 5",
+    ]
+    assert [(f.kind, f.target) for f in injector.happened] == [
+        ("kill_validator", "GB"),
+        ("restart_validator", "EP"),
+        ("partition_validator", "KR"),
+    ]
+    assert all(f.recovered_s is not None and f.recovered_s >= f.at_s for f in injector.happened)
 
 
 def test_a_closed_gate_waits_for_submissions_in_flight_and_holds_new_ones_until_it_opens() -> None:

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from registry_node.experiment.config import config_from_dict
+from registry_node.experiment.sweep import chain_label, parse_chains
+from registry_node.protocol.errors import ConfigError
 from tests.experiment.conftest import assert_valid_png, ipreg_experiment, results_of
 
 TINY = """
@@ -47,3 +50,24 @@ def test_compare_prints_and_plots_two_runs_side_by_side(sweep_dir: Path, tmp_pat
     for name in ("gas_per_operation.png", "latency_p50.png"):
         assert_valid_png(tmp_path / name)
         assert name in (tmp_path / "comparison.md").read_text()
+
+
+def test_a_chain_sweep_names_each_chain_and_refuses_one_it_does_not_know() -> None:
+    config = config_from_dict({"name": "c", "offices": 5, "chain": {"geth": {"validators": 5, "period": 2}}})
+    chains = parse_chains("ganache, hardhat,geth3,geth5", config)
+    assert [chain_label(c) for c in chains] == ["ganache", "hardhat", "geth3", "geth5"]
+    assert [c.period_s for c in chains if c.kind == "geth"] == [2, 2]  # the file's period
+    for bad in ("geth6", "geth", "besu", ""):
+        with pytest.raises(ConfigError) as refused:
+            parse_chains(bad, config)
+        assert refused.value.field == "--chains"
+
+
+def test_a_chain_sweep_refuses_a_validator_fault_on_a_chain_without_validators() -> None:
+    config = config_from_dict(
+        {"name": "c", "offices": 3, "chain": {"geth": {}}, "faults": [{"kind": "kill_validator", "at": 0.5}]}
+    )
+    assert [chain_label(c) for c in parse_chains("geth3", config)] == ["geth3"]
+    with pytest.raises(ConfigError) as refused:
+        parse_chains("geth3,ganache", config)
+    assert refused.value.field == "faults[0].kind"
