@@ -73,6 +73,7 @@ def fee_fields(w3: Web3) -> TxParams:
 
 
 PRIMARY_RETRY_S = 5.0  # after a failover, how often the first node is tried again
+CONNECT_TIMEOUT_S = 2.0  # with several nodes: how long a connection attempt may take before the next node
 
 
 class FailoverProvider(HTTPProvider):
@@ -87,9 +88,16 @@ class FailoverProvider(HTTPProvider):
         if not urls:
             raise ValueError("a provider needs at least one URL")
         super().__init__(urls[0], request_kwargs={"timeout": timeout_s})
-        # with other nodes, no retries inside one node: the next node is the retry; alone, web3's own
-        retries: Any = {"exception_retry_configuration": None} if len(urls) > 1 else {}
-        self._nodes = [HTTPProvider(url, request_kwargs={"timeout": timeout_s}, **retries) for url in urls]
+        # With other nodes, no retries inside one node (the next node is the retry) and a short connect
+        # timeout: a node cut off from the network drops the connection attempt rather than refusing it,
+        # and each probe of the first node must not hold a request for the whole read timeout. Alone: web3's.
+        options: Any = {"request_kwargs": {"timeout": timeout_s}}
+        if len(urls) > 1:
+            options = {
+                "request_kwargs": {"timeout": (min(CONNECT_TIMEOUT_S, timeout_s), timeout_s)},
+                "exception_retry_configuration": None,
+            }
+        self._nodes = [HTTPProvider(url, **options) for url in urls]
         self.urls = tuple(urls)
         self._current = 0
         self._left_primary_at = 0.0
