@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -74,12 +74,15 @@ def fee_fields(w3: Web3) -> TxParams:
 
 PRIMARY_RETRY_S = 5.0  # after a failover, how often the first node is tried again
 CONNECT_TIMEOUT_S = 2.0  # with several nodes: how long a connection attempt may take before the next node
+FAILOVER_READ_TIMEOUT_S = 10.0  # with several nodes: how long an answer may take before the next node
+PROBE_TIMEOUT_S = 1.0  # how long the probe of the first node, after a failover, may take
 
 
 class FailoverProvider(HTTPProvider):
-    """JSON-RPC over HTTP to the first of `urls` that answers. After a failover, the first URL is tried
-    again every PRIMARY_RETRY_S, so a service goes back to its own node once it is up. A request no node
-    answers raises the last connection error (CHAIN_DOWN), which callers wait out as before.
+    """JSON-RPC over HTTP to the first of `urls` that answers. After a failover, the first node is probed
+    (eth_blockNumber, PROBE_TIMEOUT_S) at most every PRIMARY_RETRY_S, and used again once it answers: a
+    service goes back to its own node, and no real request waits on a node that is still down. A request
+    no node answers raises the last connection error (CHAIN_DOWN), which callers wait out as before.
 
     Each node answers for itself: a transaction sent to one is gossiped to the others by the chain, and
     the outbox's exactly-once rests on transaction hashes and nonces, which every node agrees on."""
@@ -88,19 +91,24 @@ class FailoverProvider(HTTPProvider):
         if not urls:
             raise ValueError("a provider needs at least one URL")
         super().__init__(urls[0], request_kwargs={"timeout": timeout_s})
-        # With other nodes, no retries inside one node (the next node is the retry) and a short connect
-        # timeout: a node cut off from the network drops the connection attempt rather than refusing it,
-        # and each probe of the first node must not hold a request for the whole read timeout. Alone: web3's.
+        # With other nodes, no retries inside one node (the next node is the retry) and short timeouts: a
+        # node cut off from the network answers nothing, neither a new connection nor a request already
+        # sent on a kept-alive one, and the service must not wait the single-node timeout before it moves
+        # on. Alone: web3's retries and the caller's timeout.
         options: Any = {"request_kwargs": {"timeout": timeout_s}}
         if len(urls) > 1:
+            read_s = min(FAILOVER_READ_TIMEOUT_S, timeout_s)
             options = {
-                "request_kwargs": {"timeout": (min(CONNECT_TIMEOUT_S, timeout_s), timeout_s)},
+                "request_kwargs": {"timeout": (min(CONNECT_TIMEOUT_S, read_s), read_s)},
                 "exception_retry_configuration": None,
             }
         self._nodes = [HTTPProvider(url, **options) for url in urls]
+        self._probe = HTTPProvider(
+            urls[0], request_kwargs={"timeout": PROBE_TIMEOUT_S}, exception_retry_configuration=None
+        )
         self.urls = tuple(urls)
         self._current = 0
-        self._left_primary_at = 0.0
+        self._next_probe_at = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -110,46 +118,46 @@ class FailoverProvider(HTTPProvider):
 
     def _order(self) -> list[int]:
         with self._lock:
-            current, since = self._current, self._left_primary_at
-        if current != 0 and time.monotonic() - since >= PRIMARY_RETRY_S:
+            current = self._current
+            due = current != 0 and time.monotonic() >= self._next_probe_at
+            if due:  # this thread probes; the others go on with the node in use meanwhile
+                self._next_probe_at = time.monotonic() + PRIMARY_RETRY_S
+        if due and self._primary_answers():
             current = 0
         return [current, *(i for i in range(len(self._nodes)) if i != current)]
 
-    def _answered(self, index: int) -> None:
-        with self._lock:
-            if index != self._current:
-                self._current = index
-                self._left_primary_at = time.monotonic()
-            elif index != 0 and time.monotonic() - self._left_primary_at >= PRIMARY_RETRY_S:
-                self._left_primary_at = time.monotonic()  # the primary was tried and is still down
+    def _primary_answers(self) -> bool:
+        try:
+            answer = self._probe.make_request(RPCEndpoint("eth_blockNumber"), [])
+        except CHAIN_DOWN:
+            return False
+        return "result" in answer
 
-    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+    def _send(self, call: Callable[[HTTPProvider], Any]) -> Any:
         last: BaseException | None = None
         for index in self._order():
             try:
-                answer = self._nodes[index].make_request(method, params)
+                answer = call(self._nodes[index])
             except CHAIN_DOWN as err:
                 last = err
                 continue
-            self._answered(index)
+            with self._lock:
+                if index != self._current:
+                    self._current = index
+                    self._next_probe_at = time.monotonic() + PRIMARY_RETRY_S
             return answer
         assert last is not None
         raise last
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        return cast(RPCResponse, self._send(lambda node: node.make_request(method, params)))
 
     def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]
     ) -> list[RPCResponse] | RPCResponse:
-        last: BaseException | None = None
-        for index in self._order():
-            try:
-                answer = self._nodes[index].make_batch_request(batch_requests)
-            except CHAIN_DOWN as err:
-                last = err
-                continue
-            self._answered(index)
-            return answer
-        assert last is not None
-        raise last
+        return cast(
+            list[RPCResponse] | RPCResponse, self._send(lambda node: node.make_batch_request(batch_requests))
+        )
 
 
 def web3_for(urls: str | Sequence[str], timeout_s: float = 30.0) -> Web3:
