@@ -97,7 +97,8 @@ class Profile:
 
 
 QUICK = Profile(
-    "quick", load_s=10, load_rate=200, burst_changes=150, kills=3, chain_down_s=5, settle_s=60, write_rate=20,
+    "quick", load_s=10, load_rate=200, burst_changes=150, kills=3, chain_down_s=5, write_rate=20,
+    settle_s=120,  # a bound, not a wait: at 60 s chain_outage's 300 changes did not settle at load average 13
     network=NetworkProfile(validator_down_s=5, partition_s=10, write_rate=5, settle_s=90,
                            cases=("validator_partitioned", "two_validators_down")),
 )  # fmt: skip
