@@ -48,7 +48,7 @@ from registry_node.node.office import Accepted, Office
 from registry_node.node.outbox import OutboxWorker
 from registry_node.node.store import OutboxState, Store
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import connect, fee_fields, rpc_batch
+from registry_node.protocol.chain import ConfirmationDepth, connect, fee_fields, rpc_batch
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import OfficeSigningKey, load_account
 from registry_node.protocol.records import chain_right_id
@@ -145,8 +145,11 @@ def raw_baseline(w3: Web3, contract: Any, account: LocalAccount, n: int, tag: st
     return {"single": single, "batched": batched}
 
 
-def node_changes(url: str, token: str, store: Store, n: int) -> float:
-    """Ownership changes through the node's API, per second until every one is confirmed on chain."""
+def node_changes(
+    url: str, token: str, store: Store, n: int, accepted_per_s: list[float] | None = None
+) -> float:
+    """Ownership changes through the node's API, per second until every one is confirmed on chain; the rate
+    at which the node answered them 202 is appended to `accepted_per_s` when it is given."""
     headers = {"Authorization": f"Bearer {token}"}
     with httpx.Client(base_url=url, headers=headers, timeout=60) as client:
         for i in range(n):
@@ -160,6 +163,8 @@ def node_changes(url: str, token: str, store: Store, n: int) -> float:
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             list(pool.map(transfer, range(n)))
+        if accepted_per_s is not None:
+            accepted_per_s.append(n / (time.perf_counter() - started))
         wait_confirmed(store, 2 * n)
         return n / (time.perf_counter() - started)
 
@@ -203,15 +208,16 @@ def bulk_import(
     files: int,
     first: int,
     anchored: bool,
+    confirmations: int | ConfirmationDepth = 1,
 ) -> float:
     """Generated ST.96 files imported by an office (parsed on every core by the pool's running workers,
     signed, stored in one transaction) and taken to the chain, per right (registerBatch transactions) or
     anchored (one anchor transaction per ANCHOR_BATCH records): rights per second, from reading the first
-    file until the last transaction is confirmed."""
+    file until the last transaction is confirmed (at `confirmations` depth)."""
     paths = st96_files(folder / ("anchored" if anchored else "registered"), files, first)
     store = Store(folder / ("anchored.sqlite" if anchored else "registered.sqlite"))
     office = Office("EP", store, OfficeSigningKey.generate())
-    worker = OutboxWorker(store, w3, contract, account, batch_size=BULK_BATCH)
+    worker = OutboxWorker(store, w3, contract, account, confirmations, batch_size=BULK_BATCH)
     started = time.perf_counter()
     outcomes = pool.import_files(paths)
     documents = [o.document for o in outcomes if o.document is not None]
