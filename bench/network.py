@@ -432,6 +432,8 @@ def results(
             "rights_per_s": round(figures["bulk_registered_per_s"], 2),
             "files": files,
             "blocks": block_summary(bulk_rows),
+            "block_rows": bulk_rows,  # when the registrations reached the chain within the import's clock
+            "window": [round(start, 3), round(end, 3)],
         },
         "bulk_anchored": {
             "geth_rights_per_s": [round(v, 2) for v in figures["anchored"]["geth"]],
