@@ -108,7 +108,7 @@ def network_up(
     try:
         if GethNetwork.exists(data_dir):
             password = read_password(NETWORK_PASSWORD_ENV, password_file, "Network password")
-            network = GethNetwork.load(data_dir, password)
+            network = GethNetwork.load(data_dir, password, detached=True)
             if offices and offices.split(",") != list(network.specs):
                 raise ConfigError("--offices", f"{data_dir} holds the network of {','.join(network.specs)}")
             network.resume()
@@ -130,6 +130,7 @@ def network_up(
                 isolate=isolate,
                 chain_id=chain_id,
                 gas_limit=gas_limit,
+                detached=True,  # the validators run on after this command
             )
             network.start(funded=fund or [])
     except RegistryError as err:

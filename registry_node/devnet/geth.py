@@ -288,9 +288,11 @@ class Validator:
             "--verbosity", "3",
         ]  # fmt: skip
 
-    def start(self, password: str, netrestrict: str, gas_limit: int) -> None:
-        """Starts geth detached from this process (it outlives `ipreg network up`); returns once its RPC
-        answers. The password reaches geth through a file that lives only until then."""
+    def start(self, password: str, netrestrict: str, gas_limit: int, detached: bool = False) -> None:
+        """Starts geth; returns once its RPC answers. `detached`: in a session of its own, so it outlives the
+        command that started it (`ipreg network up`); otherwise in this process's group, like the nodes and
+        the gateway, so Ctrl-C in a terminal, or a kill of the group, stops it too. The password reaches
+        geth through a file that lives only until its RPC answers."""
         if self.running:
             return
         if self.spec.namespace is None:
@@ -308,7 +310,7 @@ class Validator:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     stdin=subprocess.DEVNULL,
-                    start_new_session=True,  # not stopped by the Ctrl-C of the command that started it
+                    start_new_session=detached,
                 )
             self.pid_file.write_text(str(self.process.pid))
             wait_for_rpc(

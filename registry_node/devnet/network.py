@@ -85,6 +85,7 @@ class GethNetwork:
         period_s: int = DEFAULT_PERIOD_S,
         first_rpc_port: int | None = None,
         isolate: bool = False,
+        detached: bool = False,
         chain_id: int = DEFAULT_CHAIN_ID,
         gas_limit: int = DEFAULT_GAS_LIMIT,
     ) -> None:
@@ -103,6 +104,7 @@ class GethNetwork:
         self.chain_id = chain_id
         self.gas_limit = gas_limit
         self.isolate = isolate
+        self.detached = detached  # validators outlive this process (`ipreg network up`)
         self.subnet = isolated_subnet(self.folder) if isolate else 0
         self.first_rpc_port = first_rpc_port
         self._deployer: LocalAccount | None = Account.create()
@@ -197,7 +199,7 @@ class GethNetwork:
         return (folder / NETWORK_FILE).is_file()
 
     @classmethod
-    def load(cls, folder: Path, password: str | None) -> GethNetwork:
+    def load(cls, folder: Path, password: str | None, detached: bool = False) -> GethNetwork:
         """The network `ipreg network up` (or a consortium) made in `folder`; the password is needed to
         start validators and to deploy, not to stop them or ask their status."""
         path = folder / NETWORK_FILE
@@ -215,6 +217,7 @@ class GethNetwork:
         network.chain_id = int(data["chainId"])
         network.gas_limit = int(data["gasLimit"])
         network.isolate = bool(data["isolate"])
+        network.detached = detached
         network.subnet = int(data["subnet"])
         network.first_rpc_port = data.get("firstRpcPort")
         network._deployer = None
@@ -260,7 +263,7 @@ class GethNetwork:
         for code in self.specs:
             self.validator(code).write_peers(self.specs.values())
         for code in self.specs:
-            self.validator(code).start(self._password(), self.netrestrict, self.gas_limit)
+            self.validator(code).start(self._password(), self.netrestrict, self.gas_limit, self.detached)
         for code in self.specs:  # all peered before any seals: see Validator.command
             if not self.validator(code).wait_peers(len(self.specs) - 1, PEERING_TIMEOUT_S):
                 raise GethError(
@@ -300,7 +303,7 @@ class GethNetwork:
         its stale head loses to the longer chain, which geth's sync (every 10 s, and on each peer's new
         block) brings it; its sealing pauses while it syncs."""
         validator = self.validator(code)
-        validator.start(self._password(), self.netrestrict, self.gas_limit)
+        validator.start(self._password(), self.netrestrict, self.gas_limit, self.detached)
         validator.seal()
 
     def stop_validator(self, code: str, kill: bool = False) -> None:
