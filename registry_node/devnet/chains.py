@@ -29,7 +29,7 @@ from registry_node.devnet.ganache import (
     wait_for_rpc,
 )
 from registry_node.devnet.processes import terminate
-from registry_node.protocol.chain import connect, fee_fields
+from registry_node.protocol.chain import connect, fee_fields, wait_final
 
 HARDHAT_DIR = PROJECT_ROOT / "scripts" / "experiments" / "hardhat"
 HARDHAT_CHAIN_ID = 31337
@@ -218,12 +218,11 @@ class ExistingChain:
 
 
 FUNDING_WEI = 10**22  # what a funded account gets: enough gas for any run
+FUND_TIMEOUT_S = 120.0
 
 
 def fund(w3: Web3, sender: LocalAccount, to: str, value_wei: int = FUNDING_WEI) -> None:
-    """Sends `value_wei` from `sender` to `to` and waits for the receipt."""
+    """Sends `value_wei` from `sender` to `to` and waits until the transfer is final."""
     tx: Any = {"to": to, "value": value_wei, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
     tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
-    w3.eth.wait_for_transaction_receipt(
-        w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
-    )
+    wait_final(w3, w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction), FUND_TIMEOUT_S)

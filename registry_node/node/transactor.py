@@ -10,7 +10,7 @@ from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
 from web3.types import Nonce, TxParams, TxReceipt
 
-from registry_node.protocol.chain import fee_fields
+from registry_node.protocol.chain import fee_fields, wait_final
 from registry_node.protocol.contract import ErrorDecoder, RevertReason, revert_data
 from registry_node.protocol.errors import RegistryError
 
@@ -42,7 +42,8 @@ class Transactor:
         return str(self.account.address)
 
     def send(self, call: ContractFunction | ContractConstructor, nonce: int | None = None) -> TxReceipt:
-        """Sends `call` and waits for its receipt; raises TransactionReverted if the contract refuses it."""
+        """Sends `call` and waits until it is final (`wait_final`); raises TransactionReverted if the contract
+        refuses it."""
         tx: TxParams = {"from": self.account.address, "chainId": self.chain_id}
         tx.update(fee_fields(self.w3))
         tx["nonce"] = Nonce(
@@ -56,7 +57,7 @@ class Transactor:
         built = call.build_transaction(tx)
         signed = self.account.sign_transaction(cast(dict[str, Any], built))
         tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash, timeout=RECEIPT_TIMEOUT_S)
+        receipt = wait_final(self.w3, tx_hash, RECEIPT_TIMEOUT_S)
         if receipt["status"] != 1:
             raise TransactionReverted(self._replay_reason(built, receipt), tx_hash.to_0x_hex())
         return receipt

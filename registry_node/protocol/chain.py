@@ -20,9 +20,9 @@ from typing import Any, cast
 from requests.exceptions import ConnectionError as RequestsConnectionError
 from requests.exceptions import Timeout
 from web3 import HTTPProvider, Web3
-from web3.exceptions import Web3Exception
+from web3.exceptions import TransactionNotFound, Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
-from web3.types import RPCEndpoint, RPCResponse, TxParams, Wei
+from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 
 from registry_node.protocol.errors import RegistryError
 
@@ -233,3 +233,33 @@ class ConfirmationDepth:
 def blocks_behind_head(confirmations: int | ConfirmationDepth, w3: Web3) -> int:
     """A gateway's `confirmations`: blocks behind the head (0: the head itself), or a ConfirmationDepth."""
     return confirmations if isinstance(confirmations, int) else confirmations.behind_head(w3)
+
+
+FINAL_POLL_S = 0.2
+
+
+def wait_final(w3: Web3, tx_hash: Any, timeout_s: float, depth: ConfirmationDepth | None = None) -> TxReceipt:
+    """The transaction's receipt once its block is final (`depth`, the majority's by default) and still on
+    the chain. On Clique two validators can seal the same height; the block that loses is dropped with its
+    transactions, which go back to the pool and into a later block: a receipt read too early can name a
+    block that no longer exists. Raises ChainError if it is not final within `timeout_s`."""
+    depth = depth or ConfirmationDepth(ConfirmationDepth.MAJORITY)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        receipt = _receipt_or_none(w3, tx_hash)
+        if receipt is not None:
+            number = int(receipt["blockNumber"])
+            if int(w3.eth.block_number) - number + 1 >= depth.blocks(w3):
+                block = w3.eth.get_block(number)
+                if bytes(block["hash"]) == bytes(receipt["blockHash"]):
+                    return cast(TxReceipt, receipt)
+        if time.monotonic() >= deadline:
+            raise ChainError(f"transaction {Web3.to_hex(tx_hash)} not final within {timeout_s:.0f} s")
+        time.sleep(FINAL_POLL_S)
+
+
+def _receipt_or_none(w3: Web3, tx_hash: Any) -> Any:
+    try:
+        return w3.eth.get_transaction_receipt(tx_hash)
+    except TransactionNotFound:
+        return None
