@@ -19,13 +19,11 @@ from web3 import Web3
 from web3.contract import Contract
 
 from registry_node.protocol.chain import CHAIN_DOWN, RpcAnswer, majority_depth, rpc_batch, web3_for
+from registry_node.protocol.contract import OfficeView
 
 RECENT_BLOCKS = 32
 CACHE_S = 2.0
 NODE_TIMEOUT_S = 2.0
-VIEW_STATUS, VIEW_VALIDATOR = 1, 7  # fields of IOfficeRegistry.OfficeView
-STATUSES = {0: "none", 1: "active", 2: "suspended"}
-ZERO_ADDRESS = "0x" + "00" * 20
 
 
 @dataclass(frozen=True)
@@ -102,15 +100,9 @@ class ValidatorsView:
         )
 
     def _offices(self) -> list[tuple[str, str, str | None]]:
-        found = []
-        for code in self.contract.functions.officeCodes().call():
-            view = self.contract.functions.office(code).call()
-            address = str(view[VIEW_VALIDATOR]).lower()
-            found.append(
-                (bytes(code).decode("ascii"), STATUSES.get(int(view[VIEW_STATUS]), "none"),
-                 None if address == ZERO_ADDRESS else address)
-            )  # fmt: skip
-        return found
+        views = [OfficeView.from_call(self.contract.functions.office(code).call())
+                 for code in self.contract.functions.officeCodes().call()]  # fmt: skip
+        return [(v.code, v.status, v.validator.lower() if v.validator else None) for v in views]
 
     def _nodes(self) -> dict[str, NodeSeen]:
         """Each configured chain node, by the validator it seals as."""

@@ -33,7 +33,15 @@ from gateway.verify.facts import (
     RightVersion,
 )
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
-from registry_node.protocol.contract import RightState, bytes_text, office_bytes, office_code, status_code
+from registry_node.protocol.contract import (
+    ZERO_ADDRESS,
+    OfficeView,
+    RightState,
+    bytes_text,
+    office_bytes,
+    office_code,
+    status_code,
+)
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import ConveyanceCategory, RightKind
 
@@ -44,7 +52,6 @@ ACTIONS = {
     "LegalStatusChanged": "legalStatusEvent",
     "RightPublished": "publication",
 }
-OFFICE_STATUS = {0: "none", 1: "active", 2: "suspended"}
 CACHE_SIZE = 65_536
 
 T = TypeVar("T")
@@ -227,19 +234,18 @@ class ChainReader:
 
     def office(self, code: str, block: int) -> OfficeInfo | None:
         def read() -> OfficeInfo | None:
-            raw = self._call(self.contract.functions.office(office_bytes(code)), block)
-            _code, status, account, _pending, name, endpoint, key_count, validator = _fields(raw, 8)
-            if int(status) == 0:
+            try:
+                view = OfficeView.from_call(
+                    self._call(self.contract.functions.office(office_bytes(code)), block)
+                )
+            except ValueError as err:
+                raise ChainError(f"unexpected answer to office({code}): {err}") from None
+            if view.status == "none":
                 return None
             return OfficeInfo(
-                code,
-                _name_map(OFFICE_STATUS, status),
-                str(account),
-                str(name),
-                str(endpoint),
-                int(key_count),
-                str(validator),
-            )
+                code, view.status, view.account, view.name, view.endpoint, view.key_count,
+                view.validator or ZERO_ADDRESS,
+            )  # fmt: skip
 
         return self.cache.get((block, "office", code), read)
 
@@ -422,10 +428,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
-
-
-def _name_map(names: Mapping[int, str], value: Any) -> str:
-    return names.get(int(value), str(value))
 
 
 def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:

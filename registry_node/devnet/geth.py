@@ -158,6 +158,13 @@ class ValidatorSpec:
     def rpc_url(self) -> str:
         return f"http://{self.host}:{self.ports.rpc}"
 
+    def check_ports_free(self) -> None:
+        """PortInUse for the first of its ports something listens on (in its own namespace, none can)."""
+        if self.namespace is None:
+            for port in self.ports.all():
+                if not port_is_free(self.host, port):
+                    raise PortInUse(self.host, port)
+
     @property
     def enode(self) -> str:
         return f"enode://{self.node_public_key}@{self.host}:{self.ports.p2p}"
@@ -295,10 +302,7 @@ class Validator:
         geth through a file that lives only until its RPC answers."""
         if self.running:
             return
-        if self.spec.namespace is None:
-            for port in self.spec.ports.all():
-                if not port_is_free(self.spec.host, port):
-                    raise PortInUse(self.spec.host, port)
+        self.spec.check_ports_free()
         password_file = self.folder / f".password-{secrets.token_hex(4)}"
         password_file.touch(0o600)
         password_file.write_text(password)

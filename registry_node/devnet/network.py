@@ -26,7 +26,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
+from registry_node.devnet.ganache import free_port
 from registry_node.devnet.geth import (
     DEFAULT_CHAIN_ID,
     DEFAULT_GAS_LIMIT,
@@ -319,8 +319,7 @@ class GethNetwork:
         if not OFFICE_CODE.match(code):
             raise GethError(f"{code!r} is not an ST.3 office code (two capital letters)")
         spec = self._plan(code)
-        if spec.namespace is None:
-            self._check_ports([spec])
+        self._check_ports([spec])
         self.validator(code).create(
             self.folder / "genesis.json", self._sealing_keys[code], self._node_keys[code], self._password()
         )
@@ -334,10 +333,7 @@ class GethNetwork:
 
     def _check_ports(self, specs: Iterable[ValidatorSpec] | None = None) -> None:
         for spec in specs if specs is not None else self.specs.values():
-            if spec.namespace is None:
-                for port in spec.ports.all():
-                    if not port_is_free(spec.host, port):
-                        raise PortInUse(spec.host, port)
+            spec.check_ports_free()
 
     # ------------------------------------------------------------ isolation: namespaces, veths, a bridge
 

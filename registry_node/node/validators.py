@@ -24,12 +24,10 @@ from web3 import Web3
 from web3.contract import Contract
 
 from registry_node.protocol.chain import CHAIN_DOWN
+from registry_node.protocol.contract import OfficeView
 
 log = logging.getLogger(__name__)
 
-ACTIVE = 1  # IOfficeRegistry.OfficeStatus.Active
-VIEW_STATUS, VIEW_VALIDATOR = 1, 7  # fields of IOfficeRegistry.OfficeView
-ZERO_ADDRESS = "0x" + "00" * 20
 POLL_S = 2.0
 
 
@@ -47,13 +45,12 @@ def wanted_validators(contract: Contract) -> set[str] | None:
     """The validators of the active offices, lower-case; None while an active office has not named one."""
     wanted: set[str] = set()
     for code in contract.functions.officeCodes().call():
-        view = contract.functions.office(code).call()
-        if view[VIEW_STATUS] != ACTIVE:
+        view = OfficeView.from_call(contract.functions.office(code).call())
+        if not view.active:
             continue
-        validator = str(view[VIEW_VALIDATOR]).lower()
-        if validator == ZERO_ADDRESS:
+        if view.validator is None:
             return None
-        wanted.add(validator)
+        wanted.add(view.validator.lower())
     return wanted
 
 
