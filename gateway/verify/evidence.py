@@ -51,9 +51,10 @@ from gateway.verify.facts import (
     parse_right_id,
     signing_block,
 )
-from gateway.verify.state_proofs import anchor_slot, header_fields, right_slot
+from gateway.verify.state_proofs import anchor_slot, right_slot
 from gateway.verify.uploads import as_candidate, claims, classify, hex32
 from registry_node.protocol.chain import ConfirmationDepth, blocks_behind_head
+from registry_node.protocol.consensus.headers import header_fields
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature
 from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96

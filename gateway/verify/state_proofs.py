@@ -5,8 +5,9 @@ A right lives in one storage slot of the registry contract, `_rights[rightId]`, 
 storage layout shipped with the contract (`registry_node.protocol.contract.storage`; tests/protocol checks
 it against eth_getStorageAt). An EIP-1186 account proof ties the contract's storage root to the block's
 state root, a storage proof ties the slot's value to the storage root (both walked by py-trie's
-`HexaryTrie.get_from_proof`), and keccak256(rlp(header)) ties the state root to the block hash. Every
-function here is pure: plain data in, an answer out; a bad proof is `ProofError`, never a crash.
+`HexaryTrie.get_from_proof`), and keccak256(rlp(header)) (`registry_node.protocol.consensus.headers`) ties
+the state root to the block hash. Every function here is pure: plain data in, an answer out; a bad proof is
+`ProofError`, never a crash.
 """
 
 from __future__ import annotations
@@ -25,47 +26,12 @@ from trie.exceptions import (  # type: ignore[import-untyped]
     ValidationError,
 )
 
+from registry_node.protocol.consensus import headers
+from registry_node.protocol.consensus.headers import HeaderError
 from registry_node.protocol.contract import office_code, registry_storage
 
 RIGHTS = "_rights"  # RightsRegistry's mapping(bytes32 rightId => Right)
 ANCHORS = "_anchors"  # Anchors' mapping(bytes32 root => Anchor)
-
-# Header fields in RLP order, up to London (EIP-1559's baseFeePerGas); later forks append more.
-HEADER_FIELDS = (
-    "parentHash",
-    "sha3Uncles",
-    "miner",
-    "stateRoot",
-    "transactionsRoot",
-    "receiptsRoot",
-    "logsBloom",
-    "difficulty",
-    "number",
-    "gasLimit",
-    "gasUsed",
-    "timestamp",
-    "extraData",
-    "mixHash",
-    "nonce",
-    "baseFeePerGas",
-    "withdrawalsRoot",
-    "blobGasUsed",
-    "excessBlobGas",
-    "parentBeaconBlockRoot",
-    "requestsHash",
-)
-INTEGER_FIELDS = frozenset(
-    {
-        "difficulty",
-        "number",
-        "gasLimit",
-        "gasUsed",
-        "timestamp",
-        "baseFeePerGas",
-        "blobGasUsed",
-        "excessBlobGas",
-    }
-)
 
 
 class ProofError(ValueError):
@@ -135,21 +101,12 @@ def _unpack(mapping: str, word: bytes) -> dict[str, bytes]:
     return registry_storage().mapped_struct(mapping).unpack(word)
 
 
-def header_fields(block: dict[str, Any]) -> dict[str, Any]:
-    """The header fields of a JSON-RPC block, in order, as the node gave them (hex strings)."""
-    return {name: block[name] for name in HEADER_FIELDS if block.get(name) is not None}
-
-
 def header_hash(fields: dict[str, Any]) -> bytes:
     """keccak256 of the RLP of the header; ProofError for a field that is not hex or out of order."""
-    values: list[Any] = []
-    names = list(fields)
-    if names != [n for n in HEADER_FIELDS if n in fields]:
-        raise ProofError("header fields are unknown or out of order")
-    for name in names:
-        raw = _hex(fields[name], f"header.{name}")
-        values.append(int.from_bytes(raw, "big") if name in INTEGER_FIELDS else raw)
-    return bytes(keccak(rlp.encode(values)))
+    try:
+        return headers.header_hash(fields)
+    except HeaderError as err:
+        raise ProofError(str(err)) from None
 
 
 def verify_mpt_proof(root: bytes, key: bytes, proof: list[bytes]) -> bytes:
@@ -219,15 +176,10 @@ def _bytes(value: Any) -> bytes:
 
 
 def _hex(value: Any, name: str) -> bytes:
-    if not isinstance(value, str) or not value.startswith("0x"):
-        raise ProofError(f"{name} must be 0x-prefixed hex")
-    digits = value[2:]
-    if len(digits) % 2:
-        digits = "0" + digits
     try:
-        return bytes.fromhex(digits)
-    except ValueError:
-        raise ProofError(f"{name} must be 0x-prefixed hex") from None
+        return headers.hex_field(value, name)
+    except HeaderError as err:
+        raise ProofError(str(err)) from None
 
 
 def hex_bytes(value: Any, name: str) -> bytes:
