@@ -181,23 +181,43 @@ def run_gateway(
     typer.echo("gateway stopped")
 
 
+UNBOUND_EXIT = 3  # `ipreg verify`: consistent, but checked against no anchor and no node
+
+
 def verify(
     receipt: Annotated[Path, typer.Argument(help="A receipt saved from GET /v1/rights/{id}/receipt.")],
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="The consortium's trust anchor (ipreg/consortium-anchor/1), taken from the offices "
+            "themselves: the receipt's seals must be its validators'."
+        ),
+    ] = None,
     rpc: Annotated[
         str | None, typer.Option(help="Also check against this chain node (one the auditor trusts).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print every check as JSON.")] = False,
 ) -> None:
-    """Re-check a receipt with the judge of the gateway's verdicts: record hash, office signature and key,
-    the storage proof against the block header's state root, the Merkle proof when anchored; with --rpc,
-    against that node at the receipt's block too. Exits 0 only when the record is authentic and no check
-    fails."""
+    """Re-check a receipt with the judge of the gateway's verdicts: record hash, office signature, the
+    office key and the right's state proven from the block's state root, the Merkle proof when anchored.
+    With --anchor, the block's seals against the consortium's validators; with --rpc, against that node too,
+    and whether the version still stands. Exits 0 when verified, 1 when rejected, 3 when the receipt is
+    consistent but neither --anchor nor --rpc bound it to a consortium."""
     from gateway.verify.receipt_evidence import check_receipt
+    from registry_node.protocol.consensus.anchor import AnchorFormatError, ConsortiumAnchor
 
     try:
         receipt_json = json.loads(receipt.read_text("utf-8"))
     except (OSError, ValueError) as err:
         raise _fail(ConfigError(str(receipt), f"cannot read the receipt: {err}")) from None
-    result = check_receipt(receipt_json, rpc)
+    trust = None
+    if anchor is not None:
+        try:
+            trust = ConsortiumAnchor.from_json(json.loads(anchor.read_text("utf-8")))
+        except (OSError, ValueError) as err:
+            raise _fail(ConfigError("--anchor", f"cannot read {anchor}: {err}")) from None
+        except AnchorFormatError as err:
+            raise _fail(ConfigError("--anchor", str(err))) from None
+    result = check_receipt(receipt_json, rpc, anchor=trust)
     typer.echo(json.dumps(result.to_json(), indent=2) if as_json else result.report())
-    raise typer.Exit(code=0 if result.ok else 1)
+    raise typer.Exit(code=0 if result.ok else UNBOUND_EXIT if result.consistent else 1)

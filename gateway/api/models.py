@@ -49,6 +49,25 @@ class NetworkPublic(BaseModel):
     validators: list[ValidatorPublic]
 
 
+class ValidatorTermPublic(BaseModel):
+    office: str | None = Field(description="The office that named the address in OfficeRegistry; null: none")
+    address: str
+    fromBlock: int = Field(description="The first block it could seal.")
+    untilBlock: int | None = Field(description="The first block it could no longer seal; null: still one.")
+
+
+class ConsortiumAnchorPublic(BaseModel):
+    """`ipreg/consortium-anchor/1`: what `ipreg verify --anchor` checks a receipt against."""
+
+    schema_: str = Field(alias="schema", default="ipreg/consortium-anchor/1")
+    chainId: int
+    genesisHash: str
+    contractAddress: str
+    engine: str = Field(description="clique, qbft, or none for a chain no validator seals")
+    asOfBlock: int = Field(description="The head the validator history was read to.")
+    validators: list[ValidatorTermPublic]
+
+
 class KeyPublic(BaseModel):
     keyId: str
     algorithm: str

@@ -147,6 +147,21 @@ class ChainReader:
 
         return self.cache.get((number, "proof", slot), read)
 
+    def storage_proofs(self, slots: tuple[bytes, ...], number: int) -> dict[str, Any] | None:
+        """EIP-1186 proof of several storage slots of the contract at `number`, in one request."""
+
+        def read() -> dict[str, Any] | None:
+            try:
+                return dict(
+                    self._rpc(
+                        "eth_getProof", [self.address, ["0x" + slot.hex() for slot in slots], hex(number)]
+                    )
+                )
+            except ChainError:
+                return None
+
+        return self.cache.get((number, "proofs", slots), read)
+
     # ------------------------------------------------------------ rights
 
     def right_of(self, right_id: bytes, block: int) -> RightEntry:

@@ -21,7 +21,10 @@ the event loop, and in a worker thread only when that raises.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -37,9 +40,11 @@ from gateway.verify.facts import (
     Fetched,
     FileEvidence,
     KeyEvidence,
+    KeyProof,
     OfficeStanding,
     RecordEvidence,
     RightEvidence,
+    SealEvidence,
     SignedDocument,
     SourceFetch,
     StorageProof,
@@ -51,17 +56,43 @@ from gateway.verify.facts import (
     parse_right_id,
     signing_block,
 )
-from gateway.verify.state_proofs import anchor_slot, right_slot
+from gateway.verify.state_proofs import anchor_slot, key_slots, right_slot
 from gateway.verify.uploads import as_candidate, claims, classify, hex32
 from registry_node.protocol.chain import ConfirmationDepth, blocks_behind_head
+from registry_node.protocol.consensus import clique
+from registry_node.protocol.consensus.anchor import ConsortiumAnchor
+from registry_node.protocol.consensus.finality import clique_needed
 from registry_node.protocol.consensus.headers import header_fields
+from registry_node.protocol.consensus.signers import ValidatorHistory
+from registry_node.protocol.contract import office_bytes
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature
 from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96
 
 MAX_SOURCE_FETCHES = 20
+ANCHOR_CACHE_S = 2.0
+
 
 Locate = Callable[[bytes], Iterable[Any]]
+
+
+class AnchorSource:
+    """The consortium's trust anchor as this gateway reads it from the chain (`ValidatorHistory`), read again
+    at most every ANCHOR_CACHE_S; shared by a gatherer and its cache-only view."""
+
+    def __init__(self, reader: ChainReader) -> None:
+        self.history = ValidatorHistory(reader.w3, reader.address)
+        self._lock = threading.Lock()
+        self._read: tuple[float, ConsortiumAnchor] | None = None
+
+    def anchor(self, cache_only: bool = False) -> ConsortiumAnchor:
+        with self._lock:
+            if self._read is not None and (cache_only or time.monotonic() - self._read[0] < ANCHOR_CACHE_S):
+                return self._read[1]
+            if cache_only:
+                raise NotCached("the trust anchor")
+            self._read = (time.monotonic(), self.history.anchor())
+            return self._read[1]
 
 
 class Gatherer:
@@ -85,12 +116,14 @@ class Gatherer:
         self.known_head = known_head
         self.cache_only = False
         self._cached: Gatherer | None = None
+        self.anchors: AnchorSource | None = AnchorSource(reader)  # None: verdicts say nothing of seals
 
     def cached(self) -> Gatherer:
         """This gatherer reading from the chain reader's cache alone; what would need I/O raises NotCached."""
         if self._cached is None:
             view = Gatherer(self.reader.cached(), None, self.confirmations, self.locate, self.known_head)
             view.cache_only = True
+            view.anchors = self.anchors
             view._cached = view
             self._cached = view
         return self._cached
@@ -119,6 +152,37 @@ class Gatherer:
     def contract_address(self) -> str:
         return self.reader.address
 
+    def anchor(self) -> ConsortiumAnchor | None:
+        return self.anchors.anchor(self.cache_only) if self.anchors is not None else None
+
+    def seals(self, block: BlockRef) -> SealEvidence | None:
+        """The stated block's header and the headers after it, up to the first at which a majority of the
+        validators has sealed (or the head): what shows how final the block is. None on a chain that no
+        validator seals."""
+        anchor = self.anchor()
+        if anchor is None or anchor.engine == "none":
+            return None
+        number = block.number
+        if anchor.engine != "clique":
+            return SealEvidence(anchor.engine, (self._header(number),), anchor)
+        needed = clique_needed(len(anchor.validators_at(number)))
+        head = (self.known_head() if self.known_head else None) or self.reader.head()
+        headers: list[Mapping[str, str]] = []
+        sealers: set[str] = set()
+        for at in range(number, min(head, number + 2 * needed) + 1):
+            header = self._header(at)
+            headers.append(header)
+            with contextlib.suppress(clique.CliqueError):
+                sealer = clique.sealer(header)
+                if sealer in anchor.validators_at(at):
+                    sealers.add(sealer)
+            if len(sealers) >= needed:
+                break
+        return SealEvidence("clique", tuple(headers), anchor)
+
+    def _header(self, number: int) -> dict[str, str]:
+        return {k: str(v) for k, v in header_fields(self.reader.raw_header(number)).items()}
+
     # ------------------------------------------------------------ a right
 
     def right(
@@ -131,6 +195,12 @@ class Gatherer:
         """The evidence on the right's current version at the stated block. `given`: its signed record from
         elsewhere (a receipt), so no deep link is asked; `proofs`: with the storage proofs a receipt
         carries. BadRightId for an id that is neither `EP:PAT:…` nor a 0x chain id."""
+        evidence = self._right(requested, at_block, given, proofs)
+        return replace(evidence, seals=self.seals(evidence.block))
+
+    def _right(
+        self, requested: str, at_block: int | None, given: SignedDocument | None, proofs: bool
+    ) -> RightEvidence:
         block = self.block_at(at_block)
         number = block.number
         text, chain_rid = parse_right_id(requested)
@@ -157,7 +227,7 @@ class Gatherer:
         key = None
         if isinstance(document, SignedDocument):
             signing = signing_block(current, chain.history)
-            key = self._key(current.office, document.signature, signing, number)
+            key = self._key(current.office, document.signature, signing, number, proofs)
         return RightEvidence(block, requested, text, chain_rid, chain, office, document, key)
 
     # ------------------------------------------------------------ an upload
@@ -182,7 +252,16 @@ class Gatherer:
         else:
             file = self._file(digest, locate or self.locate, block.number)
         return UploadEvidence(
-            block, digest, len(data), filename, upload.form, upload.error, record, xml, file
+            block,
+            digest,
+            len(data),
+            filename,
+            upload.form,
+            upload.error,
+            record,
+            xml,
+            file,
+            self.seals(block),
         )
 
     def _record(
@@ -354,7 +433,7 @@ class Gatherer:
             evidence,
             included=self.reader.verify_record(root, digest, list(proof), block),
             office=self._standing(anchored.office, block),
-            key=self._key(anchored.office, signature, anchored.block_number, block),
+            key=self._key(anchored.office, signature, anchored.block_number, block, proofs),
             history=tuple(self.reader.history(chain_right_id(right_id), block)) if per_right_version else (),
         )
 
@@ -378,17 +457,36 @@ class Gatherer:
         return info.endpoint if info is not None else ""
 
     def _key(
-        self, office: str, signature: DetachedSignature | None, signing: int, block: int
+        self, office: str, signature: DetachedSignature | None, signing: int, block: int, proofs: bool = False
     ) -> KeyEvidence | None:
         """The key `signature` names, as `office` registered it at `block`, and whether it was valid for the
-        block `signing`."""
+        block `signing`; `proofs`: with the storage proof of its entry."""
         if signature is None:
             return None
         key = self.reader.signing_key(office, signature.key_id, block)
         valid = None
         if key is not None and key.algorithm is not None:
             valid = self.reader.is_key_valid_at(office, key.key_id, signing, block)
-        return KeyEvidence(office, signing, key, valid)
+        proof = None
+        if proofs:
+            length = len(key.public_key) if key is not None else 0
+            proof = self._key_proof(key_slots(office_bytes(office), signature.key_id, length), block)
+        return KeyEvidence(office, signing, key, valid, proof)
+
+    def _key_proof(self, slots: list[bytes], block: int) -> KeyProof | None:
+        proof = self.reader.storage_proofs(tuple(slots), block)
+        if proof is None:
+            return None
+        return KeyProof(
+            tuple(
+                (
+                    "0x" + slot.hex(),
+                    str(entry["value"]),
+                    tuple(str(node) for node in entry["proof"]),
+                )
+                for slot, entry in zip(slots, proof["storageProof"], strict=True)
+            )
+        )
 
     def _storage_proof(self, slot: bytes, block: int) -> StorageProof | None:
         """EIP-1186 proof of `slot` at `block` with the block's header; None if the chain has no

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from registry_node.protocol.consensus.anchor import ConsortiumAnchor
 from registry_node.protocol.contract import RightState
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import RIGHT_ID, chain_right_id
@@ -136,6 +137,25 @@ class StorageProof:
     storage_proof: tuple[str, ...]
     account: Mapping[str, str]  # nonce, balance, storageHash, codeHash
     header: Mapping[str, str] | None  # None: the node gave no header with the proof
+    engine: str | None = None  # "qbft": the block hash leaves the header's committed seals out
+
+
+@dataclass(frozen=True)
+class KeyProof:
+    """EIP-1186 storage proofs of an office key's entry (`_keys[office][keyId]`), each slot with its value and
+    proof nodes (0x-hex), under the storage root the right's (or anchor's) proof proves."""
+
+    slots: tuple[tuple[str, str, tuple[str, ...]], ...]  # (slot, value, proof nodes)
+
+
+@dataclass(frozen=True)
+class SealEvidence:
+    """The stated block's header and the sealed headers after it, with the trust anchor they are judged by
+    (the gateway's own, read from the chain; a receipt's, the auditor's)."""
+
+    engine: str  # clique, qbft
+    headers: tuple[Mapping[str, str], ...]  # the stated block's first
+    anchor: ConsortiumAnchor
 
 
 # ------------------------------------------------------------ evidence
@@ -172,6 +192,7 @@ class KeyEvidence:
     signing_block: int
     key: KeyInfo | None  # registered under the signature's key id at the stated block; None: no such key
     valid: bool | None = None  # isKeyValidAt(office, key, signing_block), as a node answered
+    proof: KeyProof | None = None  # the key's entry, proven under the stated block's state root
 
 
 @dataclass(frozen=True)
@@ -233,6 +254,7 @@ class RightEvidence:
     document: Fetched = None
     key: KeyEvidence | None = None
     anchored: AnchoredRecord | Unreachable | None = None  # no per-right state: what its office serves
+    seals: SealEvidence | None = None  # who sealed the stated block and built on it; None: no validators
 
 
 @dataclass(frozen=True)
@@ -311,6 +333,7 @@ class UploadEvidence:
     record: RecordEvidence | None = None
     xml: XmlEvidence | str | None = None  # a str: why the ST.96 document could not be parsed
     file: FileEvidence | None = None
+    seals: SealEvidence | None = None
 
 
 Evidence = RightEvidence | UploadEvidence

@@ -16,6 +16,7 @@ an auditor reads in one place what each verdict means and what it rests on.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from typing import Any
 
 from gateway.verify.facts import (
@@ -27,10 +28,13 @@ from gateway.verify.facts import (
     Evidence,
     FileEvidence,
     KeyEvidence,
+    KeyInfo,
+    KeyProof,
     OfficeStanding,
     RecordEvidence,
     RightEvidence,
     RightVersion,
+    SealEvidence,
     SignedDocument,
     StorageProof,
     Unreachable,
@@ -39,19 +43,22 @@ from gateway.verify.facts import (
     evidence_version,
     matching_version,
 )
-from gateway.verify.models import Check, CheckResult, StatedBlock, Verdict, VerdictKind
+from gateway.verify.models import Check, CheckResult, StatedBlock, Verdict, VerdictFinality, VerdictKind
 from gateway.verify.state_proofs import (
     ProofError,
     anchor_slot,
     header_hash,
     hex_bytes,
+    prove_key,
     right_slot,
     unpack_anchor,
     unpack_right,
     verify_storage,
 )
 from gateway.verify.uploads import claims
-from registry_node.protocol.contract import status_code
+from registry_node.protocol.consensus.finality import Finality, finality
+from registry_node.protocol.contract import office_bytes, status_code
+from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.merkle import verify as merkle_verify
 from registry_node.protocol.records import chain_right_id
 from registry_node.protocol.signing import DetachedSignature, verify_signature
@@ -84,6 +91,8 @@ class _Run:
         self.chain_right_id: bytes | None = None
         self.version: int | None = None
         self.current_version: int | None = None
+        self.storage_root: bytes | None = None  # the registry's, once a storage proof proved it
+        self.finality: Finality | None = None
 
     def check(self, name: str, ok: bool | None, detail: str) -> bool:
         result = CheckResult.SKIPPED if ok is None else CheckResult.PASS if ok else CheckResult.FAIL
@@ -109,14 +118,21 @@ class _Run:
             subject=self.subject,
             checks=self.checks,
             still_checked=still,
+            finality=VerdictFinality.of(self.finality) if self.finality is not None else None,
         )
 
 
 # ------------------------------------------------------------ a right
 
 
+def _sealed(run: _Run, seals: SealEvidence | None) -> _Run:
+    if seals is not None:
+        run.finality = finality(seals.engine, run.block.hash, seals.headers, seals.anchor)
+    return run
+
+
 def _right(ev: RightEvidence) -> Verdict:
-    run = _Run(ev.block, {"type": "right", "rightId": ev.requested})
+    run = _sealed(_Run(ev.block, {"type": "right", "rightId": ev.requested}), ev.seals)
     run.right_id, run.chain_right_id = ev.right_id, ev.chain_right_id
     if ev.chain is None:
         if isinstance(ev.anchored, AnchoredRecord):
@@ -162,7 +178,7 @@ def _upload(ev: UploadEvidence) -> Verdict:
     if ev.filename:
         subject["filename"] = ev.filename
     subject["form"] = ev.form
-    run = _Run(ev.block, subject)
+    run = _sealed(_Run(ev.block, subject), ev.seals)
     if ev.format_error:
         run.check("document-format", False, ev.format_error)
     if ev.form == "st96-xml":
@@ -381,7 +397,7 @@ def _anchor(run: _Run, ev: AnchorEvidence, root: bytes) -> AnchorInfo | VerdictK
             run.check("anchor", True, said)
         return info
     try:
-        word = _proven_word(ev.slot, run.block, anchor_slot(root))
+        word = _proven_word(run, ev.slot, anchor_slot(root))
     except ProofError as err:
         run.check("anchor", False, f"the storage proof of the anchor does not hold: {err}")
         return TAMPERED
@@ -463,6 +479,13 @@ def _signature(
     ):
         return BAD_SIGNATURE
     key = ev.key
+    proven_how = ""
+    if ev.proof is not None:
+        proven = _proven_key(run, office, signature.key_id, ev.proof, key)
+        if isinstance(proven, str):
+            run.check("signing-key", False, proven)
+            return BAD_SIGNATURE
+        key, proven_how = proven, f"; its entry proven from the state root of block {block}"
     if key is None or key.algorithm is None or (key.office, key.key_id) != (office, signature.key_id):
         run.check("signing-key", False, f"{office} has no key 0x{signature.key_id.hex()} at block {block}")
         return BAD_SIGNATURE
@@ -471,7 +494,8 @@ def _signature(
         True,
         f"{office} key 0x{key.key_id.hex()} ({key.algorithm.value}) added at "
         f"block {key.valid_from_block}"
-        + (f", revoked at block {key.revoked_at_block}" if key.revoked_at_block else ""),
+        + (f", revoked at block {key.revoked_at_block}" if key.revoked_at_block else "")
+        + proven_how,
     )
     good = run.check(
         "signature",
@@ -496,6 +520,40 @@ def _signature(
         revoked_before = key.revoked_at_block is not None and signing >= key.revoked_at_block
         return KEY_REVOKED if revoked_before else BAD_SIGNATURE
     return None
+
+
+def _proven_key(
+    run: _Run, office: str, key_id: bytes, proof: KeyProof, claimed: KeyInfo | None
+) -> KeyInfo | str:
+    """The office's key entry as its storage proof shows it under the proven storage root, and the same as
+    the one claimed; what is wrong otherwise."""
+    if run.storage_root is None:
+        return "the key's proof has no proven state root to stand on (the right's storage proof did not hold)"
+    try:
+        proofs = {
+            hex_bytes(slot, "officeKeyProof.slot").rjust(32, b"\0"): [
+                hex_bytes(n, "officeKeyProof.proof") for n in nodes
+            ]
+            for slot, _value, nodes in proof.slots
+        }
+        entry = prove_key(run.storage_root, office_bytes(office), key_id, proofs)
+    except ProofError as err:
+        return f"the proof of {office}'s key 0x{key_id.hex()} does not hold: {err}"
+    if entry.valid_from_block == 0:
+        return f"{office} has no key 0x{key_id.hex()} under the state root of block {run.block.number}"
+    try:
+        algorithm: SigningAlgorithm | None = SigningAlgorithm.from_chain_value(entry.algorithm)
+    except ValueError:
+        algorithm = None
+    key = KeyInfo(
+        office, key_id, algorithm, entry.valid_from_block, entry.revoked_at_block or None, entry.public_key
+    )
+    if claimed is not None and claimed != key:
+        return (
+            f"the receipt's officeKey is not {office}'s entry proven at block {run.block.number} (added at "
+            f"block {key.valid_from_block}, revoked at block {key.revoked_at_block})"
+        )
+    return key
 
 
 def _chain_state(run: _Run, ev: ChainState) -> bool:
@@ -532,7 +590,7 @@ def _right_slot(run: _Run, ev: ChainState, current: RightVersion) -> tuple[bool,
     assert ev.proof is not None
     assert run.chain_right_id is not None
     try:
-        word = _proven_word(ev.proof, run.block, right_slot(run.chain_right_id))
+        word = _proven_word(run, ev.proof, right_slot(run.chain_right_id))
     except ProofError as err:
         return False, f"the storage proof does not hold: {err}"
     packed = unpack_right(word)
@@ -548,9 +606,11 @@ def _right_slot(run: _Run, ev: ChainState, current: RightVersion) -> tuple[bool,
     )
 
 
-def _proven_word(proof: StorageProof, block: BlockRef, slot: bytes) -> bytes:
-    """The storage word of `slot` at `block`, proven from the block's header; ProofError says where the
-    proof breaks (a malformed proof is one that breaks)."""
+def _proven_word(run: _Run, proof: StorageProof, slot: bytes) -> bytes:
+    """The storage word of `slot` at the stated block, proven from the block's header (the registry's storage
+    root proven on the way is kept for the key's proof); ProofError says where the proof breaks (a malformed
+    proof is one that breaks)."""
+    block = run.block
     try:
         if hex_bytes(proof.slot, "storageProof.slot") != slot:
             raise ProofError("the proof is of another storage slot")
@@ -559,7 +619,7 @@ def _proven_word(proof: StorageProof, block: BlockRef, slot: bytes) -> bytes:
         header = dict(proof.header)
         if int(str(header["number"]), 16) != block.number:
             raise ProofError(f"the header is of another block than {block.number}")
-        if header_hash(header) != block.hash:
+        if _block_hash(header, proof.engine) != block.hash:
             raise ProofError(f"keccak256(rlp(header)) is not the hash of block {block.number}")
         word, storage_root = verify_storage(
             hex_bytes(header["stateRoot"], "blockHeader.stateRoot"),
@@ -576,7 +636,20 @@ def _proven_word(proof: StorageProof, block: BlockRef, slot: bytes) -> bytes:
         raise
     except (KeyError, TypeError, ValueError) as err:
         raise ProofError(f"malformed proof: {type(err).__name__}: {err}") from None
+    run.storage_root = storage_root
     return word
+
+
+def _block_hash(header: Mapping[str, str], engine: str | None) -> bytes:
+    """The block's hash from its header: QBFT's leaves the committed seals out."""
+    if engine == "qbft":
+        from registry_node.protocol.consensus import qbft
+
+        try:
+            return qbft.block_hash(header)
+        except qbft.QbftError as err:
+            raise ProofError(f"the header is not a QBFT header: {err}") from None
+    return header_hash(dict(header))
 
 
 def _proven(proof: StorageProof, block: BlockRef) -> str:

@@ -17,7 +17,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 VERDICT_SCHEMA = "ipreg/verdict/1"
-RECEIPT_SCHEMA = "ipreg/receipt/1"
+RECEIPT_SCHEMA = "ipreg/receipt/2"
+RECEIPT_SCHEMAS = ("ipreg/receipt/1", RECEIPT_SCHEMA)  # /1: before seals and key proofs; still read
 
 
 class VerdictKind(StrEnum):
@@ -75,6 +76,51 @@ class GatewaySignature(_Json):
     signature: str = Field(description="base64")
 
 
+@dataclass(slots=True)
+class Sealer:
+    block: int
+    address: Annotated[str | None, Field(description="0x; null: the seal recovers to no key")]
+    office: Annotated[
+        str | None, Field(description="The office whose validator it is; null: none of the anchor's")
+    ]
+
+
+@dataclass(slots=True)
+class VerdictFinality:
+    """Who sealed the stated block and built on it, judged against the consortium's trust anchor as the
+    gateway reads it from the chain (GET /v1/consortium/anchor)."""
+
+    engine: str
+    sealers: list[Sealer]
+    distinct_sealers: int
+    validators: int
+    needed: Annotated[
+        int, Field(description="Distinct sealers a majority needs (Clique ⌊n/2⌋+1; QBFT ⌈2n/3⌉).")
+    ]
+    final: bool
+
+    @classmethod
+    def of(cls, judged: Any) -> VerdictFinality:
+        return cls(
+            judged.engine,
+            [Sealer(s.block, s.address, s.office) for s in judged.seals],
+            judged.distinct,
+            judged.validators,
+            judged.needed,
+            judged.final,
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "engine": self.engine,
+            "sealers": [{"block": s.block, "address": s.address, "office": s.office} for s in self.sealers],
+            "distinctSealers": self.distinct_sealers,
+            "validators": self.validators,
+            "needed": self.needed,
+            "final": self.final,
+        }
+
+
 class Verdict(_Json):
     """A verdict with every check done. Fields that are not known (a right id for a stray file, say) are
     absent rather than null, so the gateway's signature covers exactly what is sent."""
@@ -90,6 +136,9 @@ class Verdict(_Json):
     checks: list[Check]
     still_checked: list[str] | None = Field(
         default=None, description="For office-unreachable: what could be checked without the office."
+    )
+    finality: VerdictFinality | None = Field(
+        default=None, description="Who sealed the stated block; absent on a chain that no validator seals."
     )
     gateway_signature: GatewaySignature | None = None
 
@@ -111,6 +160,8 @@ class Verdict(_Json):
         }
         if self.still_checked is not None:
             body["stillChecked"] = self.still_checked
+        if self.finality is not None:
+            body["finality"] = self.finality.to_json()
         return body
 
 
@@ -191,11 +242,34 @@ class ReceiptStorageProof(_Json):
     account: StorageAccount
 
 
+class ProvenSlot(_Json):
+    slot: str
+    value: str
+    proof: list[str]
+
+
+class OfficeKeyProof(_Json):
+    """EIP-1186 storage proofs of `_keys[office][keyId]`: the packed word, the public key's length word and
+    its data words."""
+
+    slots: list[ProvenSlot]
+
+
+class ReceiptSeals(_Json):
+    """What binds the receipt's block to the consortium's validators."""
+
+    engine: Literal["clique", "qbft"]
+    headers: list[dict[str, str]] = Field(
+        description="Clique: the sealed headers after blockHeader, up to the first depth at which a majority "
+        "of the validators has sealed. QBFT: empty (blockHeader carries the committed seals)."
+    )
+
+
 class Receipt(_Json):
     """A self-contained bundle an auditor re-checks offline (`ipreg verify`) or against a chain node it
     trusts. Bytes are 0x-hex except the canonical record (base64)."""
 
-    schema_: Literal["ipreg/receipt/1"] = Field(default="ipreg/receipt/1", alias="schema")
+    schema_: Literal["ipreg/receipt/2"] = Field(default="ipreg/receipt/2", alias="schema")
     issued_at: str
     right_id: str
     chain_right_id: str
@@ -211,4 +285,8 @@ class Receipt(_Json):
     anchor: dict[str, Any] | None = Field(description="{root, proof[], …} when the record is anchored.")
     storage_proof: ReceiptStorageProof | None = Field(description="Null when the chain has no eth_getProof.")
     block_header: dict[str, str] | None = Field(description="The header whose keccak256(rlp) is blockHash.")
+    office_key_proof: OfficeKeyProof | None = Field(
+        description="The office key's entry in OfficeRegistry, proven under the same storage root."
+    )
+    seals: ReceiptSeals | None = Field(description="Null on a chain that no validator seals.")
     gateway_signature: GatewaySignature | None = None

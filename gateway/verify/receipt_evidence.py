@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from dataclasses import dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from web3 import Web3
@@ -34,6 +35,7 @@ from gateway.verify.facts import (
     ChainState,
     KeyEvidence,
     KeyInfo,
+    KeyProof,
     RightEvidence,
     RightVersion,
     SignedDocument,
@@ -42,11 +44,13 @@ from gateway.verify.facts import (
     signing_block,
 )
 from gateway.verify.judge import judge
-from gateway.verify.models import AUTHENTIC, RECEIPT_SCHEMA, Check, CheckResult, Verdict
+from gateway.verify.models import AUTHENTIC, RECEIPT_SCHEMA, RECEIPT_SCHEMAS, Check, CheckResult, Verdict
 from gateway.verify.signer import check_gateway_signature
 from gateway.verify.state_proofs import hex_bytes
 from gateway.verify.uploads import hex32
-from registry_node.protocol.chain import ChainError, web3_for
+from registry_node.protocol.chain import ChainError, ConfirmationDepth, web3_for
+from registry_node.protocol.consensus.anchor import ConsortiumAnchor
+from registry_node.protocol.consensus.finality import finality
 from registry_node.protocol.contract import RightState, load_artifact, office_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.signing import DetachedSignature
@@ -54,26 +58,49 @@ from registry_node.protocol.signing import DetachedSignature
 RPC_TIMEOUT_S = 15
 
 
+class Binding(StrEnum):
+    """What a receipt was checked against, beyond itself."""
+
+    ANCHOR = "anchor"  # the consortium's trust anchor: the validators sealed its block
+    NODE = "node"  # a chain node the auditor trusts
+    NONE = "none"  # nothing: consistent with itself, bound to no consortium
+
+
 @dataclass(frozen=True)
 class ReceiptCheck:
-    """The receipt's own checks (its format, the gateway's signature, agreement with a node), then the
-    verdict's."""
+    """The receipt's own checks (its format, the gateway's signature, its binding to a consortium by the
+    anchor's validators or by a node), then the verdict's; `standing`: what a node says of the version now."""
 
     checks: tuple[Check, ...]
     verdict: Verdict | None  # None: the receipt could not be read
+    bound_by: tuple[Binding, ...] = ()
+    standing: str | None = None
 
     @property
-    def ok(self) -> bool:
+    def consistent(self) -> bool:
+        """Authentic by its own evidence, and no check failed."""
         return (
             self.verdict is not None
             and self.verdict.verdict in AUTHENTIC
             and all(c.result is not CheckResult.FAIL for c in self.checks)
         )
 
+    @property
+    def ok(self) -> bool:
+        """Verified: consistent, and bound to the consortium by its anchor or by a trusted node."""
+        return self.consistent and bool(self.bound_by)
+
+    @property
+    def outcome(self) -> str:
+        return "verified" if self.ok else "unbound" if self.consistent else "rejected"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
+            "outcome": self.outcome,
+            "boundBy": [b.value for b in self.bound_by],
             "verdict": self.verdict.verdict.value if self.verdict is not None else None,
+            "standing": self.standing,
             "checks": [{"name": c.name, "result": c.result.value, "detail": c.detail} for c in self.checks],
         }
 
@@ -83,7 +110,21 @@ class ReceiptCheck:
             for c in self.checks
         ]
         verdict = self.verdict.verdict.value if self.verdict is not None else "unreadable"
-        lines.append(f"receipt verified: {verdict}" if self.ok else f"receipt REJECTED: {verdict}")
+        if self.standing is not None:
+            lines.append(f"now: {self.standing}")
+        if self.ok:
+            by = " and ".join(
+                "the anchor's validators" if b is Binding.ANCHOR else "the node" for b in self.bound_by
+            )
+            lines.append(f"receipt verified: {verdict}, bound to the consortium by {by}")
+        elif self.consistent:
+            lines.append(
+                f"receipt consistent ({verdict}) but bound to no consortium: anyone can make such a receipt "
+                "on a chain of their own; check it with --anchor ANCHOR.json (from the offices) or --rpc URL "
+                "(a node you trust)"
+            )
+        else:
+            lines.append(f"receipt REJECTED: {verdict}")
         return "\n".join(lines)
 
 
@@ -109,11 +150,24 @@ class ReceiptClaims:
     anchor_proof: tuple[bytes, ...]
     proof: StorageProof | None
     event: dict[str, Any]  # as the receipt gives it
+    key_proof: KeyProof | None = None
+    seals: ReceiptSeals | None = None  # None: the receipt carries no seals (a development chain, or /1)
 
 
-def check_receipt(receipt: Any, rpc_url: str | None = None, gateway_key: bytes | None = None) -> ReceiptCheck:
-    """The receipt judged offline, or against the chain node at `rpc_url`; `gateway_key` (Ed25519 public key
-    bytes) also checks the gateway's signature."""
+@dataclass(frozen=True)
+class ReceiptSeals:
+    engine: str
+    headers: tuple[dict[str, str], ...]  # blockHeader first
+
+
+def check_receipt(
+    receipt: Any,
+    rpc_url: str | None = None,
+    gateway_key: bytes | None = None,
+    anchor: ConsortiumAnchor | None = None,
+) -> ReceiptCheck:
+    """The receipt judged offline, against the consortium's trust anchor (`anchor`), and against the chain
+    node at `rpc_url`; `gateway_key` (Ed25519 public key bytes) also checks the gateway's signature."""
     checks: list[Check] = []
     if gateway_key is not None:
         checks.append(_check("gateway-signature", *check_gateway_signature(receipt, gateway_key)))
@@ -122,12 +176,55 @@ def check_receipt(receipt: Any, rpc_url: str | None = None, gateway_key: bytes |
     except ReceiptFormatError as err:
         checks.append(_check("receipt-format", False, str(err)))
         return ReceiptCheck(tuple(checks), None)
+    bound: list[Binding] = []
+    if anchor is not None:
+        anchored = _against_anchor(claims, anchor)
+        checks += anchored
+        if all(c.result is CheckResult.PASS for c in anchored):
+            bound.append(Binding.ANCHOR)
     evidence = offline_evidence(claims)
+    standing = None
     if rpc_url is not None:
-        evidence, agreed = _on_node(claims, rpc_url, evidence)
+        evidence, agreed, standing = _on_node(claims, rpc_url, evidence, anchor)
         checks += agreed
+        if all(c.result is CheckResult.PASS for c in agreed):
+            bound.append(Binding.NODE)
     verdict = judge(evidence)
-    return ReceiptCheck((*checks, *verdict.checks), verdict)
+    return ReceiptCheck((*checks, *verdict.checks), verdict, tuple(bound), standing)
+
+
+def _against_anchor(claims: ReceiptClaims, anchor: ConsortiumAnchor) -> list[Check]:
+    """The receipt bound to the consortium: its chain and contract are the anchor's, its block sealed by the
+    anchor's validators with a majority built on it, and its office key proven under that block's state."""
+    same = claims.chain_id == anchor.chain_id and claims.contract.lower() == anchor.contract.lower()
+    checks = [
+        _check(
+            "anchor-chain",
+            same,
+            f"chain {claims.chain_id}, contract {claims.contract}"
+            + (
+                " are the anchor's"
+                if same
+                else f"; the anchor's: chain {anchor.chain_id}, contract {anchor.contract}"
+            ),
+        )
+    ]
+    if claims.seals is None:
+        said = "names no validators" if anchor.engine == "none" else f"is sealed by {anchor.engine}"
+        checks.append(_check("seals", False, f"the receipt carries no seals; the anchor's chain {said}"))
+    else:
+        judged = finality(claims.seals.engine, claims.block.hash, claims.seals.headers, anchor)
+        checks += [_check(c.name, c.ok, c.detail) for c in judged.checks]
+    checks.append(
+        _check(
+            "office-key-proof",
+            claims.key_proof is not None,
+            "the office key's entry comes with its storage proof (checked under signing-key)"
+            if claims.key_proof is not None
+            else "the receipt carries no proof of the office key: its key would rest on the receipt's word",
+        )
+    )
+    return checks
 
 
 def read_receipt(receipt: Any) -> ReceiptClaims:
@@ -144,7 +241,7 @@ def read_receipt(receipt: Any) -> ReceiptClaims:
 
 def offline_evidence(claims: ReceiptClaims) -> RightEvidence:
     """The evidence a receipt carries by itself: its proofs stand for a node's answers."""
-    key = KeyEvidence(claims.office, claims.signing_block, claims.key)
+    key = KeyEvidence(claims.office, claims.signing_block, claims.key, proof=claims.key_proof)
     rid = claims.right_id
     recorded = claims.recorded
     if isinstance(recorded, AnchorInfo):
@@ -163,7 +260,7 @@ def offline_evidence(claims: ReceiptClaims) -> RightEvidence:
 
 
 def _read(r: dict[str, Any]) -> ReceiptClaims:
-    _expect(r["schema"] == RECEIPT_SCHEMA, f"the receipt's schema is {r['schema']!r}, not {RECEIPT_SCHEMA}")
+    _expect(r["schema"] in RECEIPT_SCHEMAS, f"the receipt's schema is {r['schema']!r}, not {RECEIPT_SCHEMA}")
     record = r["record"]
     canonical = base64.b64decode(str(record["canonical"]), validate=True)
     _expect(
@@ -187,8 +284,13 @@ def _read(r: dict[str, Any]) -> ReceiptClaims:
         "the event is not at or before the receipt's block, or its record's block after the event",
     )
     name, office, args = _decode_event(event, str(chain["contractAddress"]))
+    _expect(
+        name == "RightPublished" or signing == int(event["blockNumber"]),
+        "the record's block is not its event's (only a publication reveals a record signed earlier)",
+    )
     recorded: RightVersion | AnchorInfo
     anchor_proof: tuple[bytes, ...] = ()
+    seals = _seals(r.get("seals"), r.get("blockHeader"))
     if name == "RootAnchored":
         recorded = _anchor_claimed(r, args, office)
         anchor_proof = tuple(hex32(p) for p in r["anchor"]["proof"])
@@ -208,8 +310,10 @@ def _read(r: dict[str, Any]) -> ReceiptClaims:
         signing_block=signing,
         recorded=recorded,
         anchor_proof=anchor_proof,
-        proof=_storage_proof(r),
+        proof=_storage_proof(r, seals),
         event=event,
+        key_proof=_key_proof(r.get("officeKeyProof")),
+        seals=seals,
     )
 
 
@@ -314,7 +418,30 @@ def _office_key(key: dict[str, Any]) -> KeyInfo | None:
     )
 
 
-def _storage_proof(r: dict[str, Any]) -> StorageProof | None:
+def _seals(seals: Any, header: Any) -> ReceiptSeals | None:
+    if seals is None:
+        return None
+    _expect(
+        isinstance(seals, dict) and seals.get("engine") in ("clique", "qbft"), "seals.engine: clique or qbft"
+    )
+    _expect(isinstance(header, dict), "a sealed receipt carries its blockHeader")
+    following = seals["headers"]
+    _expect(isinstance(following, list), "seals.headers must be a list")
+    return ReceiptSeals(
+        str(seals["engine"]),
+        tuple({str(k): str(v) for k, v in dict(h).items()} for h in [header, *following]),
+    )
+
+
+def _key_proof(proof: Any) -> KeyProof | None:
+    if proof is None:
+        return None
+    return KeyProof(
+        tuple((str(s["slot"]), str(s["value"]), tuple(str(n) for n in s["proof"])) for s in proof["slots"])
+    )
+
+
+def _storage_proof(r: dict[str, Any], seals: ReceiptSeals | None) -> StorageProof | None:
     proof = r["storageProof"]
     if proof is None:
         return None
@@ -327,6 +454,7 @@ def _storage_proof(r: dict[str, Any]) -> StorageProof | None:
         storage_proof=tuple(str(n) for n in proof["storageProof"]),
         account={k: str(v) for k, v in dict(proof["account"]).items()},
         header={k: str(v) for k, v in dict(header).items()} if header is not None else None,
+        engine=seals.engine if seals is not None else None,
     )
 
 
@@ -334,39 +462,79 @@ def _storage_proof(r: dict[str, Any]) -> StorageProof | None:
 
 
 def _on_node(
-    claims: ReceiptClaims, rpc_url: str, offline: RightEvidence
-) -> tuple[RightEvidence, list[Check]]:
-    """The evidence gathered from the node at the receipt's block, with the receipt's record and proofs, and
-    whether the receipt's claims are the node's. The offline evidence when the node cannot be asked."""
+    claims: ReceiptClaims, rpc_url: str, offline: RightEvidence, anchor: ConsortiumAnchor | None
+) -> tuple[RightEvidence, list[Check], str | None]:
+    """The evidence gathered from the node at the receipt's block, with the receipt's record and proofs;
+    whether the receipt's claims are the node's; and what the node says of the version now. The offline
+    evidence when the node cannot be asked."""
     w3 = web3_for(rpc_url, RPC_TIMEOUT_S)
     contract = w3.eth.contract(address=Web3.to_checksum_address(claims.contract), abi=load_artifact().abi)
     gatherer = Gatherer(ChainReader(w3, contract), None, confirmations=0)
+    gatherer.anchors = None  # the receipt's own seals are judged against the auditor's anchor
+    checks: list[Check] = []
     try:
+        if anchor is not None:
+            genesis = gatherer.reader.block(0).hash
+            checks.append(
+                _check(
+                    "rpc-genesis",
+                    genesis == anchor.genesis_hash,
+                    f"the node's genesis block is 0x{genesis.hex()}; "
+                    f"the anchor's 0x{anchor.genesis_hash.hex()}",
+                )
+            )
         node = gatherer.right(claims.right_id, claims.block.number, given=claims.document, proofs=True)
         chain_id = gatherer.chain_id
+        standing = _standing(gatherer, claims)
     except (ChainError, BlockOutOfRange) as err:
-        return offline, [_check("rpc-block", False, f"the node could not be asked: {err}")]
+        return offline, [*checks, _check("rpc-block", False, f"the node could not be asked: {err}")], None
     same_chain = chain_id == claims.chain_id
-    checks = [
+    checks.append(
         _check(
             "rpc-block",
             same_chain and node.block.hash == claims.block.hash,
             f"block {claims.block.number} has this hash on the node"
-            if same_chain
-            else f"the node's chain id is {chain_id}, the receipt's {claims.chain_id}",
+            if same_chain and node.block.hash == claims.block.hash
+            else f"the node's chain id is {chain_id}, the receipt's {claims.chain_id}"
+            if not same_chain
+            else f"block {claims.block.number} on the node is 0x{node.block.hash.hex()}, not the receipt's "
+            f"0x{claims.block.hash.hex()}: the receipt's block is not (or no longer) on the node's chain",
         )
-    ]
+    )
     recorded = claims.recorded
     if node.chain is not None and isinstance(recorded, RightVersion):
         checks += _agrees_with_version(claims, recorded, node.chain, node.key)
-        return replace(node, chain=replace(node.chain, proof=claims.proof)), checks
+        return replace(node, chain=replace(node.chain, proof=claims.proof)), checks, standing
     if isinstance(node.anchored, AnchoredRecord) and isinstance(recorded, AnchorInfo):
-        anchor = node.anchored.anchor
-        checks += _agrees_with_anchor(claims, recorded, anchor)
-        anchored = replace(node.anchored, anchor=replace(anchor, slot=claims.proof))
-        return replace(node, anchored=anchored), checks
+        anchor_ev = node.anchored.anchor
+        checks += _agrees_with_anchor(claims, recorded, anchor_ev)
+        anchored = replace(node.anchored, anchor=replace(anchor_ev, slot=claims.proof))
+        return replace(node, anchored=anchored), checks, standing
     checks.append(_check("rpc-state", False, "the node holds another kind of entry for this right"))
-    return node, checks
+    return node, checks, standing
+
+
+def _standing(gatherer: Gatherer, claims: ReceiptClaims) -> str:
+    """Whether the receipt's version still stands at the node's newest final block, or which version
+    superseded it and where."""
+    final = gatherer.reader.head() - ConfirmationDepth(ConfirmationDepth.MAJORITY).behind_head(
+        gatherer.reader.w3
+    )
+    final = max(final, claims.block.number)
+    entry = gatherer.reader.right_of(claims.chain_right_id, final)
+    version = claims.recorded.version if isinstance(claims.recorded, RightVersion) else 1
+    if isinstance(claims.recorded, AnchorInfo) and entry.version == 0:
+        return f"the anchored record still stands at block {final}: the right has no per-right state since"
+    if entry.version == version:
+        return f"version {version} is still the right's current version at block {final} (final on the node)"
+    later = [v for v in gatherer.reader.history(claims.chain_right_id, final) if v.version > version]
+    if not later:
+        return f"the node holds version {entry.version} at block {final}, not the receipt's {version}"
+    newest = later[-1]
+    return (
+        f"superseded: version {newest.version} (recorded in block {newest.block_number}) is the right's "
+        f"current version at block {final}; the receipt proves what stood at block {claims.block.number}"
+    )
 
 
 def _agrees_with_version(

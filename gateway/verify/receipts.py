@@ -2,7 +2,7 @@
 trusts (`gateway.verify.receipt_evidence`). A receipt is the evidence of a right's current version
 (`Gatherer.right` with its storage proofs), written out.
 
-Schema `ipreg/receipt/1` (README documents it; `gateway.verify.models.Receipt` publishes it):
+Schema `ipreg/receipt/2` (README documents it; `gateway.verify.models.Receipt` publishes it):
 
     schema, issuedAt, rightId, chainRightId, version,
     record       {canonical (base64 of the exact signed bytes), recordHash, signature {office, keyId,
@@ -18,7 +18,15 @@ Schema `ipreg/receipt/1` (README documents it; `gateway.verify.models.Receipt` p
     storageProof {slot, value, accountProof[], storageProof[], account {nonce, balance, storageHash,
                   codeHash}} | null    (EIP-1186, when the chain answers eth_getProof)
     blockHeader  {parentHash, …, baseFeePerGas} | null     the header whose keccak256(rlp) is blockHash
+    officeKeyProof {slots [{slot, value, proof[]}]} | null   the office key's entry (`_keys[office][keyId]`),
+                 proven under the storage root `storageProof` proves
+    seals        {engine, headers[]} | null   the headers after blockHeader, each sealed, up to the first at
+                 which a majority of the validators has sealed (Clique; QBFT: none, blockHeader carries the
+                 committed seals); null on a chain no validator seals
     gatewaySignature {keyId, algorithm, signature}
+
+A receipt is checked against the consortium's trust anchor (`ipreg verify --anchor`): the seals bind its
+block, and through the block's state root everything else, to the validators the auditor trusts.
 
 Bytes are 0x-hex except the canonical record (base64).
 """
@@ -43,6 +51,7 @@ from gateway.verify.facts import (
 )
 from gateway.verify.models import RECEIPT_SCHEMA
 from gateway.verify.signer import GatewaySigner
+from registry_node.protocol.consensus.finality import finality
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.signing import DetachedSignature
 
@@ -68,6 +77,22 @@ def build_receipt(
     evidence = gatherer.right(right_id, at_block, proofs=True)
     body = receipt_json(evidence, gatherer.chain_id, gatherer.contract_address)
     return signer.sign(body) if signer is not None else body
+
+
+def _seals_json(ev: RightEvidence) -> dict[str, Any] | None:
+    """The sealed headers after the receipt's block; ReceiptUnavailable (409) while a majority of the
+    validators has not built on it yet: such a receipt would not check against the anchor."""
+    seals = ev.seals
+    if seals is None:
+        return None
+    judged = finality(seals.engine, ev.block.hash, seals.headers, seals.anchor)
+    if not judged.final:
+        raise ReceiptUnavailable(
+            409,
+            f"block {ev.block.number} is not final yet: {judged.distinct} of {judged.validators} validators "
+            f"have sealed on it, {judged.needed} are needed; ask again in a few blocks",
+        )
+    return {"engine": seals.engine, "headers": [dict(h) for h in seals.headers[1:]]}
 
 
 def receipt_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, Any]:
@@ -110,6 +135,8 @@ def receipt_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, A
         "anchor": {**document.anchor} if document.anchor is not None else None,
         "storageProof": _proof_json(chain.proof),
         "blockHeader": _header_json(chain.proof),
+        "officeKeyProof": _key_proof_json(ev.key),
+        "seals": _seals_json(ev),
     }
 
 
@@ -159,6 +186,8 @@ def _anchored_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str,
         },
         "storageProof": _proof_json(anchor.slot),
         "blockHeader": _header_json(anchor.slot),
+        "officeKeyProof": _key_proof_json(anchor.key),
+        "seals": _seals_json(ev),
     }
 
 
@@ -216,6 +245,12 @@ def _proof_json(proof: StorageProof | None) -> dict[str, Any] | None:
         "storageProof": list(proof.storage_proof),
         "account": dict(proof.account),
     }
+
+
+def _key_proof_json(key: KeyEvidence | None) -> dict[str, Any] | None:
+    if key is None or key.proof is None:
+        return None
+    return {"slots": [{"slot": s, "value": v, "proof": list(p)} for s, v, p in key.proof.slots]}
 
 
 def _header_json(proof: StorageProof | None) -> dict[str, Any] | None:

@@ -31,6 +31,7 @@ from registry_node.protocol.consensus.headers import HeaderError
 from registry_node.protocol.contract import office_code, registry_storage
 
 RIGHTS = "_rights"  # RightsRegistry's mapping(bytes32 rightId => Right)
+KEYS = "_keys"  # OfficeRegistry's mapping(bytes2 code => mapping(bytes32 keyId => KeyRecord))
 ANCHORS = "_anchors"  # Anchors' mapping(bytes32 root => Anchor)
 
 
@@ -50,6 +51,75 @@ def anchor_slot(root: bytes) -> bytes:
     if len(root) != 32:
         raise ValueError("a Merkle root is 32 bytes")
     return registry_storage().mapping_slot(ANCHORS, root)
+
+
+@dataclass(frozen=True)
+class ProvenKey:
+    """An office's `KeyRecord` as its storage words prove it: algorithm (the contract's enum value), the
+    block it was added at (0: no such key), the block it was revoked at (0: never), the public key."""
+
+    algorithm: int
+    valid_from_block: int
+    revoked_at_block: int
+    public_key: bytes
+
+
+def key_slots(office: bytes, key_id: bytes, public_key_length: int) -> list[bytes]:
+    """The storage slots of `_keys[office][keyId]`: the packed word, the public key's length word, and the
+    words of a public key of `public_key_length` bytes (none when it fits in the length word)."""
+    layout = registry_storage()
+    base = int.from_bytes(layout.nested_mapping_slot(KEYS, [office, key_id]), "big")
+    members = layout.struct_members(KEYS, 2)
+    record, bytes_word = members["validFromBlock"][0], members["publicKey"][0]
+    slots = [(base + record).to_bytes(32, "big"), (base + bytes_word).to_bytes(32, "big")]
+    if public_key_length >= 32:
+        first = int.from_bytes(keccak(slots[1]), "big")
+        slots += [(first + i).to_bytes(32, "big") for i in range(-(-public_key_length // 32))]
+    return slots
+
+
+def prove_key(
+    storage_root: bytes, office: bytes, key_id: bytes, proofs: dict[bytes, list[bytes]]
+) -> ProvenKey:
+    """The key entry of `office` and `key_id` proven under `storage_root` from storage proofs by slot; every
+    slot it needs must be there. ProofError says which is missing or does not hold."""
+    layout = registry_storage()
+    members = layout.struct_members(KEYS, 2)
+
+    def word(slot: bytes) -> bytes:
+        if slot not in proofs:
+            raise ProofError(f"no proof of the key entry's slot 0x{slot.hex()}")
+        return _storage_word(storage_root, slot, proofs[slot])
+
+    head, length_slot = key_slots(office, key_id, 0)
+    packed = word(head)
+    fields = {
+        name: int.from_bytes(packed[32 - m.offset - m.size : 32 - m.offset], "big")
+        for name, (_, m) in members.items()
+        if name != "publicKey"
+    }
+    length_word = word(length_slot)
+    encoded = int.from_bytes(length_word, "big")
+    if encoded & 1:  # a long byte array: 2·length + 1 here, the bytes from keccak256(slot) on
+        length = (encoded - 1) // 2
+        data = b"".join(word(slot) for slot in key_slots(office, key_id, length)[2:])[:length]
+    else:  # a short one: the bytes in the high-order end, 2·length in the lowest byte
+        length = (encoded & 0xFF) // 2
+        data = length_word[:length]
+    return ProvenKey(fields["algorithm"], fields["validFromBlock"], fields["revokedAtBlock"], data)
+
+
+def _storage_word(storage_root: bytes, slot: bytes, proof: list[bytes]) -> bytes:
+    value_rlp = verify_mpt_proof(storage_root, slot, proof)
+    if not value_rlp:
+        return b"\0" * 32
+    try:
+        value = _bytes(rlp.decode(value_rlp))
+    except rlp.exceptions.DecodingError as err:
+        raise ProofError(f"the storage value is not RLP: {err}") from None
+    if len(value) > 32:
+        raise ProofError("a storage value is longer than 32 bytes")
+    return value.rjust(32, b"\0")
 
 
 @dataclass(frozen=True)
@@ -154,19 +224,9 @@ def verify_storage(
         raise ProofError("the account is not [nonce, balance, storageRoot, codeHash]")
     storage_root = _bytes(account[2])
     try:
-        value_rlp = verify_mpt_proof(storage_root, slot, storage_proof)
+        return _storage_word(storage_root, slot, storage_proof), storage_root
     except ProofError as err:
         raise ProofError(f"storage proof: {err}") from None
-    if not value_rlp:
-        return b"\0" * 32, storage_root
-    try:
-        value = rlp.decode(value_rlp)
-    except rlp.exceptions.DecodingError as err:
-        raise ProofError(f"the storage value is not RLP: {err}") from None
-    word = _bytes(value)
-    if len(word) > 32:
-        raise ProofError("a storage value is longer than 32 bytes")
-    return word.rjust(32, b"\0"), storage_root
 
 
 def _bytes(value: Any) -> bytes:

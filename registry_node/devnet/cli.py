@@ -181,3 +181,40 @@ def network_status(
             f"{n.office}  {n.rpc}  pid {n.pid}  head {n.head_number} {n.head_hash}  peers {n.peers}  "
             f"signers {len(n.signers or ())}  sealed {n.sealed_recent} of the last {RECENT_BLOCKS}"
         )
+
+
+@network_app.command("anchor")
+def network_anchor(
+    rpc: Annotated[str, typer.Option(help="Your office's own validator (or any chain node you trust).")] = (
+        "http://127.0.0.1:8545"
+    ),
+    deployment: Annotated[
+        Path, typer.Option(help="The deployment record (deployment.json) naming the registry's contract.")
+    ] = Path(".demo/deployment.json"),
+    out: Annotated[Path, typer.Option(help="Where to write the anchor.")] = Path("anchor.json"),
+) -> None:
+    """Write the consortium's trust anchor (ipreg/consortium-anchor/1) from the chain: chain id, genesis
+    hash, the registry's contract, and each office's validators with the blocks they could seal. Auditors
+    check receipts against it (`ipreg verify RECEIPT --anchor anchor.json`)."""
+    import json
+
+    from registry_node.protocol.chain import connect
+    from registry_node.protocol.consensus.signers import ValidatorHistory
+    from registry_node.protocol.deployment import read_deployment
+
+    try:
+        record = read_deployment(deployment)
+        w3 = connect(rpc)
+        if int(w3.eth.chain_id) != record.chain_id:
+            raise ConfigError(
+                "--rpc", f"the node's chain id is {w3.eth.chain_id}, the deployment's {record.chain_id}"
+            )
+        anchor = ValidatorHistory(w3, record.address).anchor()
+    except RegistryError as err:
+        raise fail(err) from None
+    out.write_text(json.dumps(anchor.to_json(), indent=2) + "\n", "utf-8")
+    offices = ", ".join(sorted({t.office or "?" for t in anchor.validators})) or "no office"
+    typer.echo(
+        f"anchor of chain {anchor.chain_id} ({anchor.engine}, genesis 0x{anchor.genesis_hash.hex()[:12]}…) "
+        f"as of block {anchor.as_of_block}: {len(anchor.validators)} validator term(s) of {offices} -> {out}"
+    )

@@ -36,7 +36,7 @@ class ReceiptProblem(ApiError):
     response_model=Receipt,
     response_model_exclude_unset=True,
     responses=problem_responses(400, 404, 409, 502),
-    summary="Receipt of the right's current version (schema ipreg/receipt/1), signed by the gateway",
+    summary="Receipt of the right's current version (schema ipreg/receipt/2), signed by the gateway",
 )
 async def read_receipt(
     right_id: RightIdPath,

@@ -71,6 +71,43 @@ class StorageLayout:
             raise ValueError(f"a key of {variable} is {key_type['numberOfBytes']} bytes")
         return bytes(keccak(key.ljust(WORD, b"\0") + self.slot(variable).to_bytes(WORD, "big")))
 
+    def nested_mapping_slot(self, variable: str, keys: list[bytes]) -> bytes:
+        """The slot of `variable[keys[0]][keys[1]]…` for mappings of mappings keyed by bytesN types."""
+        type_id = self._variable(variable)["type"]
+        slot = self.slot(variable).to_bytes(WORD, "big")
+        for key in keys:
+            mapping = self._type(type_id)
+            if mapping["encoding"] != "mapping" or not self._type(mapping["key"])["label"].startswith(
+                "bytes"
+            ):
+                raise StorageLayoutError(
+                    f"{variable} is not a mapping keyed by bytes {len(keys)} levels deep"
+                )
+            if len(key) != int(self._type(mapping["key"])["numberOfBytes"]):
+                raise ValueError(
+                    f"a key of {variable} is {self._type(mapping['key'])['numberOfBytes']} bytes"
+                )
+            slot = bytes(keccak(key.ljust(WORD, b"\0") + slot))
+            type_id = mapping["value"]
+        return slot
+
+    def struct_members(self, variable: str, depth: int) -> dict[str, tuple[int, PackedMember]]:
+        """Each member of the struct `variable` maps to (`depth` mappings deep): its slot from the struct's
+        first, and its place in that slot."""
+        type_id = self._variable(variable)["type"]
+        for _ in range(depth):
+            type_id = self._type(type_id)["value"]
+        members = self._type(type_id).get("members")
+        if not members:
+            raise StorageLayoutError(f"{variable} does not map to a struct")
+        return {
+            m["label"]: (
+                int(m["slot"]),
+                PackedMember(int(m["offset"]), int(self._type(m["type"])["numberOfBytes"]), m["type"]),
+            )
+            for m in members
+        }
+
     def mapped_struct(self, variable: str) -> PackedStruct:
         """The one-word struct a mapping holds as its values."""
         if variable not in self._structs:

@@ -1,0 +1,34 @@
+"""GET /v1/consortium/anchor: the consortium's trust anchor as this gateway reads it from the chain.
+
+An auditor checking receipts should take the anchor from the offices themselves (each can write it with
+`ipreg network anchor` from its own validator), not from the gateway whose receipts it checks: this copy is
+for comparing, and for tools.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from starlette.concurrency import run_in_threadpool
+
+from gateway.api.deps import ServicesDep
+from gateway.api.errors import problem_responses
+from gateway.api.models import ConsortiumAnchorPublic
+
+router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
+
+
+@router.get(
+    "/anchor",
+    operation_id="readConsortiumAnchor",
+    response_model=ConsortiumAnchorPublic,
+    responses=problem_responses(502),
+    summary="The trust anchor (ipreg/consortium-anchor/1): chain id, genesis, contract, validators by block",
+)
+async def read_anchor(services: ServicesDep) -> dict[str, Any]:
+    gatherer = services.verifier.gatherer
+    anchors = gatherer.anchors
+    assert anchors is not None
+    anchor = await run_in_threadpool(anchors.anchor)
+    return anchor.to_json()
