@@ -56,6 +56,7 @@ from gateway.verify.state_proofs import (
     verify_storage,
 )
 from gateway.verify.uploads import claims
+from registry_node.protocol.consensus import qbft
 from registry_node.protocol.consensus.finality import Finality, finality
 from registry_node.protocol.contract import office_bytes, status_code
 from registry_node.protocol.keys import SigningAlgorithm
@@ -643,8 +644,6 @@ def _proven_word(run: _Run, proof: StorageProof, slot: bytes) -> bytes:
 def _block_hash(header: Mapping[str, str], engine: str | None) -> bytes:
     """The block's hash from its header: QBFT's leaves the committed seals out."""
     if engine == "qbft":
-        from registry_node.protocol.consensus import qbft
-
         try:
             return qbft.block_hash(header)
         except qbft.QbftError as err:

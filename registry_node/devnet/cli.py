@@ -218,3 +218,39 @@ def network_anchor(
         f"anchor of chain {anchor.chain_id} ({anchor.engine}, genesis 0x{anchor.genesis_hash.hex()[:12]}…) "
         f"as of block {anchor.as_of_block}: {len(anchor.validators)} validator term(s) of {offices} -> {out}"
     )
+
+
+@network_app.command("besu-profile")
+def network_besu_profile(
+    consortium: Annotated[
+        Path,
+        typer.Option(
+            help="The consortium file: founding offices, and optionally each one's Besu host or enode."
+        ),
+    ],
+    out: Annotated[Path, typer.Option(help="A new or empty folder for the profile.")],
+    chain_id: Annotated[int, typer.Option(help="The chain id.")] = 1515,
+    period: Annotated[int, typer.Option(help="Seconds between blocks (QBFT's blockperiodseconds).")] = 2,
+    request_timeout: Annotated[
+        int, typer.Option(help="Seconds before an uncommitted round changes (requesttimeoutseconds).")
+    ] = 10,
+    gas_limit: Annotated[int, typer.Option(help="Block gas limit.")] = 100_000_000,
+    base_port: Annotated[
+        int, typer.Option(help="Node i's JSON-RPC port is base+i and its p2p port base+100+i.")
+    ] = 8545,
+    deployer: Annotated[
+        str | None, typer.Option(help="The account that deploys the contracts: allowlisted and funded.")
+    ] = None,
+) -> None:
+    """Write what the consortium deploys to run on Hyperledger Besu with QBFT, one node per office: genesis,
+    permissions, static nodes, each node's config and key, and a README. Generated, not run here."""
+    from registry_node.devnet.besu_profile import BesuSettings, write_profile
+
+    try:
+        settings = BesuSettings(chain_id, period, request_timeout, gas_limit, base_port, deployer)
+        nodes = write_profile(consortium, out, settings)
+    except RegistryError as err:
+        raise fail(err) from None
+    for node in nodes:
+        typer.echo(f"{node.office}  validator {node.validator}  {node.enode}")
+    typer.echo(f"Besu QBFT profile written to {out}; {out / 'README.txt'} says how to start each node.")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from registry_node.protocol.consensus import clique
+from registry_node.protocol.consensus import clique, qbft
 from registry_node.protocol.consensus.anchor import ConsortiumAnchor
 from registry_node.protocol.consensus.headers import HeaderError, header_hash, header_number
 
@@ -121,8 +121,6 @@ def _clique(
 def _qbft(
     block_hash: bytes, header: Header, anchor: ConsortiumAnchor, number: int, validators: int
 ) -> Finality:
-    from registry_node.protocol.consensus import qbft
-
     needed = qbft_needed(validators)
     try:
         own = qbft.block_hash(header)
