@@ -483,6 +483,11 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def event_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    """A registry event's decoded arguments in the JSON form its history and receipts show."""
+    return _json_fields(name, _plain(dict(args)))
+
+
 def _raw_log(log: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "address": str(log["address"]),

@@ -532,10 +532,11 @@ def _proven_key(
         return "the key's proof has no proven state root to stand on (the right's storage proof did not hold)"
     try:
         proofs = {
-            hex_bytes(slot, "officeKeyProof.slot").rjust(32, b"\0"): [
-                hex_bytes(n, "officeKeyProof.proof") for n in nodes
-            ]
-            for slot, _value, nodes in proof.slots
+            hex_bytes(slot, "officeKeyProof.slot").rjust(32, b"\0"): (
+                hex_bytes(value, "officeKeyProof.value"),
+                [hex_bytes(n, "officeKeyProof.proof") for n in nodes],
+            )
+            for slot, value, nodes in proof.slots
         }
         entry = prove_key(run.storage_root, office_bytes(office), key_id, proofs)
     except ProofError as err:
@@ -622,15 +623,27 @@ def _proven_word(run: _Run, proof: StorageProof, slot: bytes) -> bytes:
             raise ProofError(f"the header is of another block than {block.number}")
         if _block_hash(header, proof.engine) != block.hash:
             raise ProofError(f"keccak256(rlp(header)) is not the hash of block {block.number}")
-        word, storage_root = verify_storage(
+        word, storage_root, account = verify_storage(
             hex_bytes(header["stateRoot"], "blockHeader.stateRoot"),
             hex_bytes(proof.contract, "chain.contractAddress"),
             slot,
             [hex_bytes(n, "storageProof.accountProof") for n in proof.account_proof],
             [hex_bytes(n, "storageProof.storageProof") for n in proof.storage_proof],
         )
-        if storage_root != hex_bytes(proof.account["storageHash"], "storageProof.account.storageHash"):
-            raise ProofError("the account's storage root is not the one stated")
+        stated = [
+            int.from_bytes(hex_bytes(proof.account["nonce"], "storageProof.account.nonce"), "big"),
+            int.from_bytes(hex_bytes(proof.account["balance"], "storageProof.account.balance"), "big"),
+            hex_bytes(proof.account["storageHash"], "storageProof.account.storageHash"),
+            hex_bytes(proof.account["codeHash"], "storageProof.account.codeHash"),
+        ]
+        proven = [
+            int.from_bytes(account[0], "big"),
+            int.from_bytes(account[1], "big"),
+            storage_root,
+            account[3],
+        ]
+        if stated != proven:
+            raise ProofError("the account's nonce, balance, storage root or code hash is not the one stated")
         if int.from_bytes(word, "big") != int(str(proof.value), 16):
             raise ProofError("the slot value is not the proven one")
     except ProofError:

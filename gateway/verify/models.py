@@ -76,17 +76,15 @@ class GatewaySignature(_Json):
     signature: str = Field(description="base64")
 
 
-@dataclass(slots=True)
-class Sealer:
+class Sealer(_Json):
     block: int
-    address: Annotated[str | None, Field(description="0x; null: the seal recovers to no key")]
-    office: Annotated[
-        str | None, Field(description="The office whose validator it is; null: none of the anchor's")
-    ]
+    address: str | None = Field(default=None, description="0x; absent: the seal recovers to no key")
+    office: str | None = Field(
+        default=None, description="The office whose validator it is; absent: none of the anchor's"
+    )
 
 
-@dataclass(slots=True)
-class VerdictFinality:
+class VerdictFinality(_Json):
     """Who sealed the stated block and built on it, judged against the consortium's trust anchor as the
     gateway reads it from the chain (GET /v1/consortium/anchor)."""
 
@@ -94,26 +92,31 @@ class VerdictFinality:
     sealers: list[Sealer]
     distinct_sealers: int
     validators: int
-    needed: Annotated[
-        int, Field(description="Distinct sealers a majority needs (Clique ⌊n/2⌋+1; QBFT ⌈2n/3⌉).")
-    ]
+    needed: int = Field(description="Distinct sealers a majority needs (Clique ⌊n/2⌋+1; QBFT ⌈2n/3⌉).")
     final: bool
 
     @classmethod
     def of(cls, judged: Any) -> VerdictFinality:
         return cls(
-            judged.engine,
-            [Sealer(s.block, s.address, s.office) for s in judged.seals],
-            judged.distinct,
-            judged.validators,
-            judged.needed,
-            judged.final,
+            engine=judged.engine,
+            sealers=[Sealer(block=s.block, address=s.address, office=s.office) for s in judged.seals],
+            distinct_sealers=judged.distinct,
+            validators=judged.validators,
+            needed=judged.needed,
+            final=judged.final,
         )
 
     def to_json(self) -> dict[str, Any]:
         return {
             "engine": self.engine,
-            "sealers": [{"block": s.block, "address": s.address, "office": s.office} for s in self.sealers],
+            "sealers": [  # what is not known is left out, as everywhere in a verdict
+                {
+                    k: v
+                    for k, v in (("block", s.block), ("address", s.address), ("office", s.office))
+                    if v is not None
+                }
+                for s in self.sealers
+            ],
             "distinctSealers": self.distinct_sealers,
             "validators": self.validators,
             "needed": self.needed,

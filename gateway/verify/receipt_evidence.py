@@ -25,7 +25,7 @@ from typing import Any
 
 from web3 import Web3
 
-from gateway.verify.chain_reads import ACTIONS, RIGHT_EVENTS, BlockOutOfRange, ChainReader
+from gateway.verify.chain_reads import ACTIONS, RIGHT_EVENTS, BlockOutOfRange, ChainReader, event_fields
 from gateway.verify.evidence import Gatherer
 from gateway.verify.facts import (
     AnchoredRecord,
@@ -51,7 +51,7 @@ from gateway.verify.uploads import hex32
 from registry_node.protocol.chain import ChainError, ConfirmationDepth, web3_for
 from registry_node.protocol.consensus.anchor import ConsortiumAnchor
 from registry_node.protocol.consensus.finality import finality
-from registry_node.protocol.contract import RightState, load_artifact, office_code
+from registry_node.protocol.contract import RightState, load_artifact, office_code, status_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.signing import DetachedSignature
 
@@ -341,6 +341,10 @@ def _decode_event(event: dict[str, Any], contract: str) -> tuple[str, str, dict[
         }
     )
     args = dict(decoded["args"])
+    _expect(
+        event_fields(name, args) == event["fields"],
+        "event.fields are not the fields its log encodes",
+    )
     return name, office_code(args["office"]), args
 
 
@@ -353,6 +357,7 @@ def _version_claimed(r: dict[str, Any], name: str, office: str, args: dict[str, 
         _b(s["status"], "state.status"),
     )
     _expect(_b(r["stateDigest"], "stateDigest") == state.digest(), "stateDigest is not the state's digest")
+    _expect(s["statusCode"] == status_code(state.status), "state.statusCode is not the code of state.status")
     version = int(r["version"])
     sealed = False
     if name == "RightRegistered":

@@ -79,17 +79,21 @@ def key_slots(office: bytes, key_id: bytes, public_key_length: int) -> list[byte
 
 
 def prove_key(
-    storage_root: bytes, office: bytes, key_id: bytes, proofs: dict[bytes, list[bytes]]
+    storage_root: bytes, office: bytes, key_id: bytes, proofs: dict[bytes, tuple[bytes, list[bytes]]]
 ) -> ProvenKey:
-    """The key entry of `office` and `key_id` proven under `storage_root` from storage proofs by slot; every
-    slot it needs must be there. ProofError says which is missing or does not hold."""
+    """The key entry of `office` and `key_id` proven under `storage_root` from (stated value, storage proof)
+    by slot; every slot it needs must be there. ProofError says which is missing or does not hold."""
     layout = registry_storage()
     members = layout.struct_members(KEYS, 2)
 
     def word(slot: bytes) -> bytes:
         if slot not in proofs:
             raise ProofError(f"no proof of the key entry's slot 0x{slot.hex()}")
-        return _storage_word(storage_root, slot, proofs[slot])
+        stated, nodes = proofs[slot]
+        proven = _storage_word(storage_root, slot, nodes)
+        if proven != stated.rjust(32, b"\0"):
+            raise ProofError(f"the value stated for slot 0x{slot.hex()} is not the proven one")
+        return proven
 
     head, length_slot = key_slots(office, key_id, 0)
     packed = word(head)
@@ -208,8 +212,9 @@ def _missing(err: Exception) -> str:
 
 def verify_storage(
     state_root: bytes, address: bytes, slot: bytes, account_proof: list[bytes], storage_proof: list[bytes]
-) -> tuple[bytes, bytes]:
-    """(storage word, the account's storage root) of `slot` of `address`, proven from `state_root`."""
+) -> tuple[bytes, bytes, list[bytes]]:
+    """(storage word, the account's storage root, the account [nonce, balance, storageRoot, codeHash]) of
+    `slot` of `address`, proven from `state_root`."""
     try:
         account_rlp = verify_mpt_proof(state_root, address, account_proof)
     except ProofError as err:
@@ -224,7 +229,7 @@ def verify_storage(
         raise ProofError("the account is not [nonce, balance, storageRoot, codeHash]")
     storage_root = _bytes(account[2])
     try:
-        return _storage_word(storage_root, slot, storage_proof), storage_root
+        return _storage_word(storage_root, slot, storage_proof), storage_root, [_bytes(f) for f in account]
     except ProofError as err:
         raise ProofError(f"storage proof: {err}") from None
 

@@ -62,6 +62,19 @@ function verdictView(verdict) {
   return { tone, label };
 }
 
+// Who sealed the block a verdict was read at, in words: "Sealed by KR's validator; 2 of 3 offices have
+// built on it." A verdict is final only once a majority has (the gateway never says so before).
+function finalityText(f) {
+  if (!f) return "";
+  const first = f.sealers[0];
+  const by = first ? `Sealed by ${first.office ? first.office + "'s validator" : "an unknown key"}` : "No seal read";
+  const built = f.engine === "qbft"
+    ? `${f.distinctSealers} of ${f.validators} offices' validators committed it`
+    : `${f.distinctSealers} of ${f.validators} offices have built on it`;
+  const state = f.final ? "final" : `not final yet: ${f.needed} are needed`;
+  return `${by}; ${built} (${state}).`;
+}
+
 function checksList(checks) {
   const list = el("ul", { class: "checks" });
   for (const check of checks || []) {
@@ -205,6 +218,7 @@ async function showVerification(id) {
     badge.className = "badge " + tone;
     badge.textContent = label;
     badge.dataset.verdict = answer.verdict;
+    $("finality").textContent = finalityText(answer.finality);
     $("badge-checks").querySelector("ul").replaceWith(checksList(answer.checks));
   } catch (err) {
     badge.className = "badge warn";
@@ -262,7 +276,8 @@ async function verifyFile(file) {
         answer.version ? ` · version ${answer.version}` : "",
         answer.currentVersion ? ` · current version ${answer.currentVersion}` : "")
       : null;
-    out.replaceChildren(badge, about, checksList(answer.checks));
+    const sealed = answer.finality ? el("p", { class: "finality", text: finalityText(answer.finality) }) : null;
+    out.replaceChildren(...[badge, about, sealed, checksList(answer.checks)].filter(Boolean));
   } catch (err) {
     out.replaceChildren(el("p", { class: "error", text: `Could not verify ${file.name}: ${err.message}` }));
   }

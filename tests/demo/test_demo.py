@@ -244,6 +244,8 @@ def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
     page.keyboard.press("Enter")
     expect(page.locator("#right-title")).to_have_text(right["rightId"], timeout=30_000)
     expect(page.locator("#badge")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
+    expect(page.locator("#finality")).to_contain_text("validator; ", timeout=30_000)
+    expect(page.locator("#finality")).to_contain_text("of 3 offices have built on it (final)")
     timeline = page.locator("#timeline li")
     expect(timeline).to_have_count(right["version"], timeout=30_000)
     expect(timeline.first).to_contain_text("Registered")
@@ -288,18 +290,42 @@ def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
         page.get_by_role("link", name="Download receipt").click()
     receipt = tmp_path / "receipt.json"
     download.value.save_as(receipt)
+    # the auditor takes the trust anchor from an office (here GB's own validator), not from the gateway
+    anchor = tmp_path / "anchor.json"
+    gb_validator = f"http://127.0.0.1:{demo.process.ports.chain + 1}"
+    deployment = demo.process.data_dir / "deployment.json"
+    wrote = subprocess.run(
+        [str(IPREG), "network", "anchor", "--rpc", gb_validator, "--deployment", str(deployment),
+         "--out", str(anchor)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert wrote.returncode == 0, wrote.stdout + wrote.stderr
     offline = subprocess.run(
-        [str(IPREG), "verify", str(receipt)], capture_output=True, text=True, timeout=120
+        [str(IPREG), "verify", str(receipt), "--anchor", str(anchor)],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert "bound to the consortium by the anchor's validators" in offline.stdout
+    unbound = subprocess.run(
+        [str(IPREG), "verify", str(receipt)], capture_output=True, text=True, timeout=120
+    )
+    assert unbound.returncode == 3 and "bound to no consortium" in unbound.stdout, unbound.stdout
     chain = f"http://127.0.0.1:{demo.process.ports.chain}"
     online = subprocess.run(
         [str(IPREG), "verify", str(receipt), "--rpc", chain], capture_output=True, text=True, timeout=120
     )
     assert online.returncode == 0, online.stdout + online.stderr
+    assert "now: version" in online.stdout
     receipt.write_text(receipt.read_text("utf-8").replace(right["recordHash"], "00" * 32), "utf-8")
-    forged = subprocess.run([str(IPREG), "verify", str(receipt)], capture_output=True, text=True, timeout=120)
-    assert forged.returncode != 0
+    forged = subprocess.run(
+        [str(IPREG), "verify", str(receipt), "--anchor", str(anchor)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert forged.returncode == 1, forged.stdout
 
 
 def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(

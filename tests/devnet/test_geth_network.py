@@ -18,6 +18,7 @@ from eth_account import Account
 from web3 import Web3
 from web3.logs import DISCARD
 
+from gateway.verify.signer import check_gateway_signature
 from registry_node.devnet.chains import fund
 from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
@@ -152,6 +153,19 @@ def test_the_gateway_verifies_a_record_and_its_receipt_checks_against_every_vali
             [str(IPREG), "verify", str(path), "--rpc", url], capture_output=True, text=True, timeout=120
         )
         assert checked.returncode == 0, f"through {code}'s validator: {checked.stdout}{checked.stderr}"
+
+    # the verdict says who sealed its block, and the gateway's signature covers it
+    verdict = httpx.get(f"{gateway}/v1/rights/{right_id}/verification", timeout=30).json()
+    finality = verdict["finality"]
+    assert finality["engine"] == "clique" and finality["validators"] == 3 and finality["final"], finality
+    assert finality["distinctSealers"] >= finality["needed"] == 2
+    assert {s["office"] for s in finality["sealers"]} <= set(OFFICES)
+    key = bytes.fromhex(httpx.get(f"{gateway}/v1/keys", timeout=10).json()["items"][0]["publicKey"])
+    assert check_gateway_signature(verdict, key)[0], check_gateway_signature(verdict, key)[1]
+    anchor = httpx.get(f"{gateway}/v1/consortium/anchor", timeout=30).json()
+    assert {(v["office"], v["address"].lower()) for v in anchor["validators"]} == {
+        (code, address.lower()) for code, address in network.validators().items()
+    }
 
 
 # ---------------------------------------------------------------- faults

@@ -84,7 +84,7 @@ def test_an_anchored_record_gets_a_receipt_with_its_proof_that_verifies_offline(
     receipt = answer.json()
     assert receipt["anchor"] is not None and receipt["anchor"]["proof"]
     offline, on_node = check_receipt(receipt), check_receipt(receipt, registry.rpc_url)
-    assert offline.ok, offline.report()
+    assert offline.consistent and offline.outcome == "unbound", offline.report()  # ganache: no validators
     assert on_node.ok, on_node.report()
     online = client.get(
         f"/v1/rights/{rights[1]}/verification", params={"block": receipt["chain"]["blockNumber"]}
@@ -97,7 +97,7 @@ def test_an_anchored_record_gets_a_receipt_with_its_proof_that_verifies_offline(
         online.json()["verdict"] == offline.verdict.verdict == on_node.verdict.verdict == "authentic-current"
     )
     receipt["anchor"]["proof"][0] = "0x" + "00" * 32
-    assert not check_receipt(receipt).ok
+    assert not check_receipt(receipt).consistent
 
 
 def test_a_changed_anchored_right_is_followed_with_per_right_state(anchored: Any, tmp_path: Path) -> None:

@@ -39,10 +39,12 @@ class Proof(NamedTuple):
     word: bytes  # what eth_getStorageAt reads at that block
 
     def verify(self, **changes: Any) -> tuple[bytes, bytes]:
+        """(word, storage root) proven; the account's other fields are the judge's to compare."""
         fields = self._replace(**changes)
-        return verify_storage(
+        word, storage_root, _account = verify_storage(
             fields.state_root, fields.address, fields.slot, fields.account_proof, fields.storage_proof
         )
+        return word, storage_root
 
 
 class Chain(NamedTuple):

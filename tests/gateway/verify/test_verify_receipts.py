@@ -48,11 +48,12 @@ def test_the_rights_slot_is_where_the_contract_keeps_the_right(world: World) -> 
     assert (packed.version, packed.office, packed.state_digest) == (3, "EP", entry.state_digest)
 
 
-def test_a_valid_receipt_verifies_offline_against_the_state_root_alone(
+def test_a_valid_receipt_is_consistent_offline_against_the_state_root_alone(
     world: World, receipt: dict[str, Any]
 ) -> None:
     result = check_receipt(receipt, gateway_key=world.signer.key.public_key)
-    assert result.ok, result.report()
+    assert result.consistent, result.report()
+    assert result.outcome == "unbound" and not result.ok  # a development chain: no validators bind it
     assert result.verdict is not None and result.verdict.verdict == "authentic-current"
     checks = {c.name: c.result for c in result.checks}
     assert checks["chain-state"] == checks["signature"] == checks["gateway-signature"] == "pass"
@@ -70,7 +71,20 @@ def test_a_valid_receipt_verifies_against_the_rpc(
     assert answer.exit_code == 0, answer.output
     for name in ("rpc-block", "rpc-log", "rpc-key", "rpc-state", "chain-state", "office-standing"):
         assert f"PASS    {name}" in answer.output
-    assert answer.output.rstrip().endswith("receipt verified: authentic-current")
+    assert answer.output.rstrip().endswith(
+        "receipt verified: authentic-current, bound to the consortium by the node"
+    )
+
+
+def test_without_anchor_or_node_ipreg_verify_says_the_receipt_is_bound_to_nothing(
+    receipt: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "receipt.json"
+    path.write_text(json.dumps(receipt), "utf-8")
+    answer = CliRunner().invoke(ipreg, ["verify", str(path)])
+    assert answer.exit_code == 3, answer.output
+    assert "receipt verified" not in answer.output
+    assert "bound to no consortium" in answer.output and "--anchor" in answer.output
 
 
 def test_an_online_verification_and_a_receipt_check_give_the_same_checks_and_verdict(
@@ -95,7 +109,7 @@ def test_a_receipt_of_a_swapped_signature_gets_the_online_verdict(world: World) 
         online = world.verifier.verify_right(world.facts["gb"])
         receipt = build_receipt(world.verifier.gatherer, world.facts["gb"], online.block.number)
     result = check_receipt(receipt)
-    assert result.verdict is not None and not result.ok
+    assert result.verdict is not None and not result.consistent
     assert result.verdict.verdict == online.verdict == "bad-signature"
     assert [(c.name, c.result) for c in result.checks if c.name != "office-standing"] == [
         (c.name, c.result) for c in online.checks if c.name != "office-standing"
@@ -157,7 +171,7 @@ def test_a_forged_receipt_is_rejected(world: World, receipt: dict[str, Any], wha
     forged = copy.deepcopy(receipt)
     forge(forged)
     result = check_receipt(forged, gateway_key=world.signer.key.public_key)
-    assert not result.ok
+    assert not result.consistent and result.outcome == "rejected"
     assert failed(result) == {*checks.split(), "gateway-signature"}, result.report()
     assert (result.verdict.verdict if result.verdict is not None else None) == verdict
 
@@ -166,8 +180,8 @@ def test_a_receipt_re_signed_by_another_key_fails_the_gateway_signature(
     world: World, receipt: dict[str, Any]
 ) -> None:
     other = GatewaySigner.ephemeral().sign(receipt)
-    assert check_receipt(other, gateway_key=world.signer.key.public_key).ok is False
-    assert check_receipt(other).ok  # without the gateway key the rest still verifies
+    assert check_receipt(other, gateway_key=world.signer.key.public_key).consistent is False
+    assert check_receipt(other).consistent  # without the gateway key the rest still holds
 
 
 def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
@@ -203,4 +217,4 @@ def test_a_random_mutation_of_a_valid_receipt_never_verifies(
     if new == old:
         return
     target[path[-1]] = new
-    assert not check_receipt(forged, gateway_key=world.signer.key.public_key).ok, path
+    assert not check_receipt(forged, gateway_key=world.signer.key.public_key).consistent, path
