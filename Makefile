@@ -134,6 +134,7 @@ bench: setup
 	$(BIN)/python bench/gas.py
 	$(BIN)/python bench/node_throughput.py
 	$(BIN)/python bench/network.py
+	$(BIN)/python bench/receipts.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/hostile_input.py
 
