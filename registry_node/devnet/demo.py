@@ -369,6 +369,18 @@ class Demo:
             self.stopping.wait(0.5)
         self.say("warning: the gateway has not caught up with the chain yet; it goes on in the background")
 
+    def _anchor_tour(self) -> list[str]:
+        """How an auditor checks a receipt against the validators: the anchor from an office's own validator
+        (GB's here), not from the gateway."""
+        urls = self.consortium.chain.office_rpc_urls("GB") if self.ports.chain_kind == GETH else []
+        if not urls:
+            return []
+        deployment = self.data_dir / "deployment.json"
+        return [
+            f"  ipreg network anchor --rpc {urls[0]} --deployment {deployment} --out anchor.json",
+            "  ipreg verify receipt.json --anchor anchor.json        # offline, against the validators",
+        ]
+
     def _print_tour(self) -> None:
         url = self.gateway_url
         sample = seed_plan().rights[0].right_id
@@ -381,6 +393,7 @@ class Demo:
             f"  curl '{url}/v1/rights/{sample}/history'",
             f"  curl '{url}/v1/rights/{sample}/verification'          # verdict with its checks",
             f"  curl -o receipt.json '{url}/v1/rights/{sample}/receipt'",
+            *self._anchor_tour(),
             f"  ipreg verify receipt.json --rpc {self.consortium.chain.rpc_url}",
             "  On the page: search a right, open its history, drop a document to verify it.",
             "",

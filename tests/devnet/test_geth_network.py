@@ -27,6 +27,7 @@ from registry_node.devnet.processes import IPREG
 from registry_node.node.service import load_keys
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
+from registry_node.protocol.consensus.signers import ValidatorHistory
 from registry_node.protocol.contract import load_artifact
 from tests.support.network import eventually, same_head_everywhere
 from tests.support.records import patent_right
@@ -259,3 +260,20 @@ def test_admitting_an_office_admits_its_validator_and_suspending_it_stops_its_se
     ]
     assert spec.address.lower() not in sealers, f"FR sealed after it was voted out: {sealers}"
     assert set(sealers) <= {a.lower() for code, a in network.validators().items() if code != "FR"}
+
+    # the trust anchor written from the chain gives FR's validator the blocks it could seal, and no others
+    anchor = ValidatorHistory(ep, registry.address).anchor()
+    (term,) = anchor.term_of(spec.address)
+    assert term.office == "FR" and term.until_block is not None and 0 < term.from_block < term.until_block
+    assert term.until_block <= voted_out_at + 1
+    fr_sealed = [
+        n
+        for n in range(term.from_block, term.until_block)
+        if str(ep.provider.make_request("clique_getSigner", [hex(n)])["result"]).lower()  # type: ignore[arg-type]
+        == spec.address.lower()
+    ]
+    assert fr_sealed, "FR sealed within its term"
+    assert anchor.validators_at(term.until_block).keys() == {
+        a.lower() for c, a in network.validators().items() if c != "FR"
+    }
+    assert len(anchor.validators_at(term.from_block)) == 4

@@ -34,7 +34,7 @@ from gateway.verify.evidence import Gatherer
 from gateway.verify.facts import SignedDocument
 from gateway.verify.judge import judge
 from gateway.verify.receipt_evidence import ReceiptCheck, check_receipt
-from gateway.verify.receipts import build_receipt, receipt_json
+from gateway.verify.receipts import ReceiptUnavailable, build_receipt, receipt_json
 from registry_node.cli.main import app as ipreg
 from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
@@ -356,6 +356,28 @@ def test_a_receipt_of_a_record_signed_with_a_key_revoked_before_it_is_rejected(
     assert result.verdict is not None and result.verdict.verdict == "key-revoked"
     assert "proven from the state root" in detail(result, "signing-key")
     assert failed(result) == {"key-validity"}, result.report()
+
+
+def test_with_the_rpc_an_auditor_learns_that_the_receipts_version_was_superseded(
+    registry: Registry, receipt: dict[str, Any], anchor: ConsortiumAnchor
+) -> None:
+    assert receipt["version"] == 2  # issued before EP recorded version 3 (the test above)
+    result = check_receipt(receipt, registry.network.rpc_urls["GB"], anchor=anchor)
+    assert result.ok, result.report()
+    assert result.standing is not None and result.standing.startswith("superseded: version 3"), (
+        result.standing
+    )
+    assert f"what stood at block {receipt['chain']['blockNumber']}" in result.standing
+    assert "now: superseded: version 3" in result.report()
+
+
+def test_the_gateway_issues_no_receipt_of_a_block_no_majority_has_built_on(registry: Registry) -> None:
+    gatherer = registry.gatherer()
+    head = gatherer.reader.head()
+    gatherer.known_head = lambda: head  # nothing sealed on top of it yet, as far as this gatherer knows
+    with pytest.raises(ReceiptUnavailable) as refused:
+        build_receipt(gatherer, RIGHT, head)
+    assert refused.value.status == 409 and "is not final yet: 1 of 3 validators" in refused.value.reason
 
 
 def test_a_reorganised_out_block_is_rejected_with_the_rpc(registry: Registry, tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ class ValidatorHistory:
         self._walk = _Walk()
         self._engine: str | None = None
         self._genesis: bytes | None = None
+        self._named: dict[str, str] = {}  # validator address -> the office that named it
+        self._named_to = -1  # the last block whose ValidatorChanged events are in _named
         self._lock = threading.Lock()
 
     def anchor(self) -> ConsortiumAnchor:
@@ -120,17 +122,24 @@ class ValidatorHistory:
         return _addresses(answer.result, number)
 
     def _offices(self, head: int) -> dict[str, str]:
-        """Each validator address with the office that named it (`ValidatorChanged`)."""
-        logs = self.w3.eth.get_logs(
-            {"address": self.contract, "fromBlock": 0, "toBlock": head, "topics": [VALIDATOR_CHANGED]}
-        )
-        named: dict[str, str] = {}
-        for log in sorted(logs, key=lambda entry: (int(entry["blockNumber"]), int(entry["logIndex"]))):
-            office = office_code(bytes(log["topics"][1])[:2])
-            address = "0x" + bytes(log["data"])[12:32].hex()
-            if int(address, 16):
-                named[address] = office
-        return named
+        """Each validator address with the office that named it (`ValidatorChanged`), read on from where the
+        last reading stopped."""
+        if head > self._named_to:
+            logs = self.w3.eth.get_logs(
+                {
+                    "address": self.contract,
+                    "fromBlock": self._named_to + 1,
+                    "toBlock": head,
+                    "topics": [VALIDATOR_CHANGED],
+                }
+            )
+            for log in sorted(logs, key=lambda entry: (int(entry["blockNumber"]), int(entry["logIndex"]))):
+                office = office_code(bytes(log["topics"][1])[:2])
+                address = "0x" + bytes(log["data"])[12:32].hex()
+                if int(address, 16):
+                    self._named[address] = office
+            self._named_to = head
+        return dict(self._named)
 
 
 def _addresses(result: Any, number: int) -> set[str]:
