@@ -79,6 +79,14 @@ def test_status_reports_head_indexed_block_and_lag(world: World) -> None:
     assert body["chainId"] == 1337 and body["confirmations"] == 0
 
 
+def test_the_consortium_anchor_of_a_development_chain_names_no_validators(world: World) -> None:
+    body = world.client.get("/v1/consortium/anchor").json()
+    assert body["schema"] == "ipreg/consortium-anchor/1" and body["engine"] == "none"
+    assert body["chainId"] == 1337 and body["contractAddress"] == world.registry.contract.address
+    assert body["genesisHash"] == world.registry.w3.eth.get_block(0)["hash"].to_0x_hex()
+    assert body["validators"] == [] and body["asOfBlock"] >= 1
+
+
 def test_offices_list_their_keys_and_validity(world: World) -> None:
     body = world.client.get("/v1/offices").json()
     assert [o["officeCode"] for o in body["items"]] == ["EP", "GB", "KR"]

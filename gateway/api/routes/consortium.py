@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
 from gateway.api.models import ConsortiumAnchorPublic
+from registry_node.protocol.chain import ChainError
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
 
@@ -27,8 +28,7 @@ router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
     summary="The trust anchor (ipreg/consortium-anchor/1): chain id, genesis, contract, validators by block",
 )
 async def read_anchor(services: ServicesDep) -> dict[str, Any]:
-    gatherer = services.verifier.gatherer
-    anchors = gatherer.anchors
-    assert anchors is not None
-    anchor = await run_in_threadpool(anchors.anchor)
+    anchor = await run_in_threadpool(services.verifier.gatherer.anchor)
+    if anchor is None:  # a verifier built without an anchor source (never the gateway's own)
+        raise ChainError("this gateway reads no trust anchor")
     return anchor.to_json()
