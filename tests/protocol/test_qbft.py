@@ -11,11 +11,15 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+import rlp  # type: ignore[import-untyped]
 from eth_keys.datatypes import PrivateKey, PublicKey
+from eth_utils.crypto import keccak
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry_node.protocol.consensus.headers import header_hash
+from registry_node.protocol.consensus.anchor import ConsortiumAnchor, ValidatorTerm
+from registry_node.protocol.consensus.finality import finality
+from registry_node.protocol.consensus.headers import HEADER_FIELDS, header_hash
 from registry_node.protocol.consensus.qbft import (
     QBFT_MIX_HASH,
     QbftError,
@@ -348,3 +352,39 @@ def test_a_validator_listed_twice_in_a_genesis_is_refused() -> None:
 def test_sealing_with_a_key_that_is_not_one_names_it() -> None:
     with pytest.raises(QbftError, match=r"keys\[1\] is not a 32-byte secp256k1 private key"):
         seal_header(unsealed_block(), [KEYS[0], b"short"])
+
+
+# ---------------------------------------------------------------- a header a real Besu network sealed
+
+
+def test_a_header_a_real_besu_network_sealed_carries_three_committed_seals_of_its_four_validators() -> None:
+    """Block 7528 of a Besu QBFT network, as the light client datachainlab/besu-qbft-elc keeps it for its
+    tests (elc/src/header.rs at commit 2ab1edf7, `test_parse_header`): round 1, four validators, three
+    committed seals. The hash the seals sign, 0x75ea18…, is the one that test computes from the same header
+    with its seals emptied and its round kept."""
+    raw = bytes.fromhex((ASSETS / "besu_block_7528_sealed_header.rlp.hex").read_text().strip())
+    items = rlp.decode(raw)
+    header = {name: "0x" + bytes(item).hex() for name, item in zip(HEADER_FIELDS, items, strict=False)}
+    assert header_hash(header) == keccak(raw)  # our header RLP re-encodes Besu's byte for byte
+    extra = decode_extra(bytes.fromhex(header["extraData"][2:]))
+    assert (extra.round, len(extra.validators), len(extra.seals)) == (1, 4, 3)
+    assert (
+        committed_seal_hash(header).hex()
+        == "75ea184f58cd3f0ef89032a069df01f07ec524ef3a85cf6d3e424d62130c0a32"
+    )
+    signers = committed_sealers(header)
+    assert len(set(signers)) == 3 and set(signers) <= set(extra.validators)
+    anchor = ConsortiumAnchor(
+        chain_id=2018,
+        genesis_hash=b"\0" * 32,
+        contract="0x" + "00" * 19 + "01",
+        engine="qbft",
+        as_of_block=7528,
+        validators=tuple(ValidatorTerm(a, None, 0, None) for a in extra.validators),
+    )
+    judged = finality("qbft", block_hash(header), [header], anchor)
+    assert judged.final and (judged.distinct, judged.validators, judged.needed) == (3, 4, 3)
+    stranger = ValidatorTerm("0x" + "99" * 20, None, 0, None)
+    without_a_sealer = (*(t for t in anchor.validators if t.address != signers[0]), stranger)
+    refused = finality("qbft", block_hash(header), [header], replace(anchor, validators=without_a_sealer))
+    assert not refused.final and {c.name for c in refused.checks if not c.ok} == {"seals", "distinct-sealers"}
