@@ -166,7 +166,7 @@ class Gatherer:
         if anchor.engine != "clique":
             return SealEvidence(anchor.engine, (self._header(number),), anchor)
         needed = clique_needed(len(anchor.validators_at(number)))
-        head = (self.known_head() if self.known_head else None) or self.reader.head()
+        head = max((self.known_head() if self.known_head else None) or self.reader.head(), number)
         headers: list[Mapping[str, str]] = []
         sealers: set[str] = set()
         for at in range(number, min(head, number + 2 * needed) + 1):
