@@ -18,7 +18,7 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,7 @@ from tests.support.network import eventually, same_head_everywhere
 from tests.support.records import assignment_json, patent_right
 
 OFFICES = ("EP", "GB", "KR")
+ROOT = str(Path(__file__).resolve().parents[2])
 RIGHT = "EP:PAT:EP4000001"
 OTHER_RIGHT = "GB:PAT:GB4000002"
 
@@ -60,6 +61,7 @@ class Registry:
 
     consortium: LocalConsortium
     network: GethNetwork
+    anchored: list[str] = field(default_factory=list)  # rights EP registered in an anchored batch
 
     def gatherer(self, code: str = "EP") -> Gatherer:
         w3 = web3_for(self.network.rpc_urls[code])
@@ -100,6 +102,12 @@ def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
         running.write("EP", lambda c: c.register(patent_right(RIGHT)))
         running.write("EP", lambda c: c.record_ownership_change(RIGHT, 1, assignment_json(RIGHT)))
         running.write("GB", lambda c: c.register(patent_right(OTHER_RIGHT)))
+        sample = (Path(ROOT) / "tests" / "assets" / "st96" / "patent_application_publication.xml").read_text()
+        files = [(f"ep{n}.xml", sample.replace("19175123.4", f"2477700{n}.4").encode()) for n in range(3)]
+        with consortium.offices["EP"].client() as client:
+            accepted = client.import_st96(files, mode="anchor")
+            client.wait_for_outbox(120)
+        running.anchored = [str(item["rightId"]) for item in accepted["items"]]
         yield running
     finally:
         consortium.stop()
@@ -199,6 +207,29 @@ def test_the_gateway_verdict_names_who_sealed_its_block(registry: Registry) -> N
     gatherer.known_head = lambda: head  # what the gateway's indexer has seen: nothing on top of it yet
     at_head = judge(gatherer.right(RIGHT, head))
     assert at_head.finality is not None and not at_head.finality.final  # nobody has built on the head yet
+
+
+def test_a_record_anchored_in_a_batch_gets_a_receipt_that_verifies_against_the_anchor(
+    registry: Registry, anchor: ConsortiumAnchor
+) -> None:
+    right_id = registry.anchored[0]
+    receipt = eventually(lambda: _receipt_or_none(registry, right_id), f"a receipt of {right_id}")
+    assert receipt["state"] is None and receipt["anchor"]["proof"] and receipt["officeKeyProof"] is not None
+    result = check_receipt(receipt, anchor=anchor)
+    assert result.ok, result.report()
+    passed = {c.name for c in result.checks if c.result == "pass"}
+    assert {"anchor", "merkle-proof", "seals", "distinct-sealers", "signing-key"} <= passed
+    forged = copy.deepcopy(receipt)
+    forged["anchor"]["proof"][0] = "0x" + "00" * 32
+    rejected(check_receipt(forged, anchor=anchor), "merkle-proof")
+
+
+def _receipt_or_none(registry: Registry, right_id: str) -> dict[str, Any] | None:
+    """The receipt, once the batch's block is final and its office serves the record."""
+    try:
+        return registry.receipt(right_id)
+    except ReceiptUnavailable:
+        return None
 
 
 # ---------------------------------------------------------------- the tamper matrix (Clique)
@@ -432,8 +463,6 @@ def test_a_reorganised_out_block_is_rejected_with_the_rpc(registry: Registry, tm
         return
     pytest.fail("KR sealed no block of its own in four partitions")
 
-
-ROOT = str(Path(__file__).resolve().parents[2])
 
 # Run in KR's namespace while it is cut off: wait for KR to seal past the split, then write the receipt body
 # of the right at KR's block from KR's own node (no seals: no majority ever built on it).
