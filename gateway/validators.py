@@ -18,7 +18,8 @@ from typing import Any
 from web3 import Web3
 from web3.contract import Contract
 
-from registry_node.protocol.chain import CHAIN_DOWN, RpcAnswer, majority_depth, rpc_batch, web3_for
+from registry_node.protocol.chain import CHAIN_DOWN, RpcAnswer, rpc_batch, web3_for
+from registry_node.protocol.consensus.finality import majority_depth
 from registry_node.protocol.contract import OfficeView
 
 RECENT_BLOCKS = 32

@@ -61,7 +61,7 @@ from gateway.verify.uploads import as_candidate, claims, classify, hex32
 from registry_node.protocol.chain import ConfirmationDepth, blocks_behind_head
 from registry_node.protocol.consensus import clique
 from registry_node.protocol.consensus.anchor import ConsortiumAnchor
-from registry_node.protocol.consensus.finality import clique_needed
+from registry_node.protocol.consensus.finality import majority_depth
 from registry_node.protocol.consensus.headers import header_fields
 from registry_node.protocol.consensus.signers import ValidatorHistory
 from registry_node.protocol.contract import office_bytes
@@ -165,7 +165,7 @@ class Gatherer:
         number = block.number
         if anchor.engine != "clique":
             return SealEvidence(anchor.engine, (self._header(number),), anchor)
-        needed = clique_needed(len(anchor.validators_at(number)))
+        needed = majority_depth(len(anchor.validators_at(number)))
         head = max((self.known_head() if self.known_head else None) or self.reader.head(), number)
         headers: list[Mapping[str, str]] = []
         sealers: set[str] = set()

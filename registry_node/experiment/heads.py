@@ -21,7 +21,8 @@ from typing import Any, cast
 
 from web3 import Web3
 
-from registry_node.protocol.chain import CHAIN_DOWN, majority_depth, validator_count
+from registry_node.protocol.chain import CHAIN_DOWN, validator_count
+from registry_node.protocol.consensus.finality import majority_depth
 
 POLL_S = 0.2
 MAX_WALK_BACK = 512  # a head further than this from anything known restarts the watch from it

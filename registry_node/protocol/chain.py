@@ -24,6 +24,7 @@ from web3.exceptions import TransactionNotFound, Web3Exception
 from web3.middleware import ExtraDataToPOAMiddleware
 from web3.types import RPCEndpoint, RPCResponse, TxParams, TxReceipt, Wei
 
+from registry_node.protocol.consensus.finality import majority_depth
 from registry_node.protocol.errors import RegistryError
 
 DEFAULT_PRIORITY_FEE_WEI = 1_000_000_000
@@ -196,13 +197,6 @@ def validator_count(w3: Web3) -> int:
         return 1
     signers = answer.get("result") if isinstance(answer, dict) else None
     return len(signers) if isinstance(signers, list) and signers else 1
-
-
-def majority_depth(validators: int) -> int:
-    """Blocks, the block itself included, after which a majority of the validators (n//2 + 1) have sealed
-    it or on top of it. Clique lets a validator seal at most one block in any n//2 + 1 consecutive ones, so
-    that many consecutive blocks always have that many distinct sealers."""
-    return validators // 2 + 1
 
 
 class ConfirmationDepth:

@@ -12,11 +12,10 @@ from collections.abc import Mapping
 
 import rlp  # type: ignore[import-untyped]
 from eth_keys import keys  # type: ignore[attr-defined]
-from eth_keys.exceptions import BadSignature
-from eth_keys.exceptions import ValidationError as KeyValidationError  # type: ignore[attr-defined]
 from eth_utils.crypto import keccak
 
 from registry_node.protocol.consensus.headers import HeaderError, header_values, hex_field
+from registry_node.protocol.consensus.signatures import recover_signer
 
 EXTRA_VANITY = 32
 EXTRA_SEAL = 65
@@ -50,13 +49,10 @@ def seal_hash(header: Mapping[str, str]) -> bytes:
 
 def sealer(header: Mapping[str, str]) -> str:
     """The address (0x, lower case) whose key made the header's seal."""
-    seal = extra_data(header)[-EXTRA_SEAL:]
-    try:
-        signature = keys.Signature(seal)
-        public = signature.recover_public_key_from_msg_hash(seal_hash(header))
-    except (BadSignature, KeyValidationError, ValueError) as err:
-        raise CliqueError(f"the seal does not recover to a key: {err}") from None
-    return str(public.to_address()).lower()
+    address = recover_signer(extra_data(header)[-EXTRA_SEAL:], seal_hash(header))
+    if address is None:
+        raise CliqueError("the seal does not recover to a key (not a secp256k1 signature [r ‖ s ‖ v])")
+    return address
 
 
 def checkpoint_signers(header: Mapping[str, str]) -> list[str]:

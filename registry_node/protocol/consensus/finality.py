@@ -49,24 +49,13 @@ class Finality:
     def final(self) -> bool:
         return bool(self.checks) and all(c.ok for c in self.checks)
 
-    def to_json(self) -> dict[str, object]:
-        """As a verdict carries it: who sealed, and how many distinct validators have built on the block."""
-        return {
-            "engine": self.engine,
-            "sealers": [{"block": s.block, "address": s.address, "office": s.office} for s in self.seals],
-            "distinctSealers": self.distinct,
-            "validators": self.validators,
-            "needed": self.needed,
-            "final": self.final,
-        }
 
-
-def clique_needed(validators: int) -> int:
+def majority_depth(validators: int) -> int:
+    """Blocks, the block itself included, after which a majority of the validators (n//2 + 1) have sealed
+    it or on top of it. Clique lets a validator seal at most one block in any n//2 + 1 consecutive ones, so
+    that many consecutive blocks always have that many distinct sealers: a block is final on Clique when that
+    many distinct validators have sealed it and the blocks on top of it."""
     return validators // 2 + 1
-
-
-def qbft_needed(validators: int) -> int:
-    return -(-2 * validators // 3)
 
 
 def finality(engine: str, block_hash: bytes, headers: Sequence[Header], anchor: ConsortiumAnchor) -> Finality:
@@ -92,7 +81,7 @@ def finality(engine: str, block_hash: bytes, headers: Sequence[Header], anchor: 
 def _clique(
     block_hash: bytes, headers: Sequence[Header], anchor: ConsortiumAnchor, number: int, validators: int
 ) -> Finality:
-    needed = clique_needed(validators)
+    needed = majority_depth(validators)
     links = _links(block_hash, headers, number)
     seals: list[SealSeen] = []
     refused: list[str] = []
@@ -121,7 +110,7 @@ def _clique(
 def _qbft(
     block_hash: bytes, header: Header, anchor: ConsortiumAnchor, number: int, validators: int
 ) -> Finality:
-    needed = qbft_needed(validators)
+    needed = qbft.seal_quorum(validators) if validators else 0  # no validators: nothing can be final
     try:
         own = qbft.block_hash(header)
         link = FinalityCheck(

@@ -40,8 +40,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import rlp  # type: ignore[import-untyped]
-from eth_keys.datatypes import PrivateKey, Signature
-from eth_keys.exceptions import BadSignature
+from eth_keys.datatypes import PrivateKey
 from eth_utils.crypto import keccak
 from eth_utils.exceptions import ValidationError
 
@@ -52,15 +51,14 @@ from registry_node.protocol.consensus.headers import (
     header_values,
     hex_field,
 )
+from registry_node.protocol.consensus.signatures import recover_signer
 
 VANITY_LENGTH = 32
 ADDRESS_LENGTH = 20
-SEAL_LENGTH = 65
 MAX_ROUND = 2**31 - 1  # Besu holds the round in a Java int
 ADD_VOTE = b"\xff"  # Vote.ADD_BYTE_VALUE; a drop vote is the empty string (RLP null)
 # The mixHash every BFT block carries ("istanbul byzantine fault tolerance"): BftHelpers.EXPECTED_MIX_HASH.
 QBFT_MIX_HASH = "0x63746963616c2062797a616e74696e65206661756c7420746f6c6572616e6365"
-SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _ADDRESS = re.compile(r"^0x[0-9a-f]{40}\Z")
 
 
@@ -187,7 +185,7 @@ def committed_sealers(header: Mapping[str, str]) -> list[str | None]:
     if extra is None:
         return []
     signed = _hash(fields, encode_extra(replace(extra, seals=())))
-    return [_recover(seal, signed) for seal in extra.seals]
+    return [recover_signer(seal, signed) for seal in extra.seals]
 
 
 def seal_header(header: Mapping[str, str], keys: Sequence[bytes], round: int = 0) -> dict[str, str]:
@@ -238,19 +236,6 @@ def _hash(fields: Mapping[str, Any], extra_data: bytes | None) -> bytes:
         return bytes(keccak(rlp.encode(header_values(fields, extra_data=extra_data))))
     except HeaderError as err:
         raise QbftError(str(err)) from None
-
-
-def _recover(seal: bytes, signed: bytes) -> str | None:
-    if len(seal) != SEAL_LENGTH or seal[64] not in (0, 1):
-        return None
-    r, s = int.from_bytes(seal[:32], "big"), int.from_bytes(seal[32:64], "big")
-    if not (0 < r < SECP256K1_N and 0 < s < SECP256K1_N):
-        return None
-    try:
-        public_key = Signature(seal).recover_public_key_from_msg_hash(signed)
-    except (BadSignature, ValidationError):
-        return None
-    return str(public_key.to_address()).lower()
 
 
 def _list(item: Any, name: str) -> list[Any]:
