@@ -29,7 +29,7 @@ from registry_node.node.store import (
 )
 from registry_node.protocol.contract import RightState, text_bytes
 from registry_node.protocol.errors import RegistryError
-from registry_node.protocol.keys import OfficeSigningKey
+from registry_node.protocol.keys import DocumentSigner
 from registry_node.protocol.records import (
     ConveyanceCategory,
     LegalStatusEvent,
@@ -126,7 +126,7 @@ class AnchoredImport:
 class Office:
     """One office's write path: its code, its store and its document-signing key."""
 
-    def __init__(self, code: str, store: Store, signing_key: OfficeSigningKey) -> None:
+    def __init__(self, code: str, store: Store, signing_key: DocumentSigner) -> None:
         self.code = code
         self.store = store
         self.signing_key = signing_key

@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registry_node.protocol.errors import RegistryError
-from registry_node.protocol.keys import KEY_ID_LENGTH, OfficeSigningKey, SigningAlgorithm
+from registry_node.protocol.keys import KEY_ID_LENGTH, DocumentSigner, SigningAlgorithm
 
 OFFICE_CODE = re.compile(r"^[A-Z]{2}$")
 HEX = re.compile(r"^(?:0x)?((?:[0-9a-fA-F]{2})*)$")
@@ -118,7 +118,7 @@ def _hex(data: dict[str, Any], name: str, reason: str) -> bytes:
     return bytes.fromhex(match[1])
 
 
-def sign_document(canonical: bytes, key: OfficeSigningKey, office: str) -> DetachedSignature:
+def sign_document(canonical: bytes, key: DocumentSigner, office: str) -> DetachedSignature:
     """Signs the canonical bytes themselves, not a digest the caller made, so verifiers need no hash rule."""
     return DetachedSignature(office, key.key_id, key.algorithm, key.sign(canonical))
 

@@ -1,4 +1,4 @@
-"""An office's two keys, encrypted at rest: its transaction account and its document-signing key.
+"""An office's two keys in files, encrypted at rest: its transaction account and its document-signing key.
 
 The transaction account is an Ethereum keystore (scrypt + AES-128-CTR, the format every Ethereum tool
 reads). The document-signing key (Ed25519 or ECDSA P-256) is an encrypted PKCS#8 PEM that OpenSSL reads
@@ -15,33 +15,28 @@ overwrite an existing file. No error message carries a password or key material.
 from __future__ import annotations
 
 import contextlib
-import datetime
-import hashlib
 import json
 import os
 import re
 import tempfile
-from dataclasses import dataclass, field
-from enum import StrEnum
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.x509.oid import NameOID
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from registry_node.protocol.errors import ConfigError, RegistryError
+from registry_node.protocol.errors import RegistryError
+from registry_node.protocol.keys.signing_key import (
+    OfficeSigningKey,
+    SigningAlgorithm,
+    SigningPrivateKey,
+)
 
 SIGNING_KEY_SCHEMA = "ipreg/signing-key/1"
-KEY_ID_LENGTH = 32
-OFFICE_CODE = re.compile(r"^[A-Z]{2}$")
 _ENCRYPTED_PEM_HEADER = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
-
-SigningPrivateKey = Ed25519PrivateKey | ec.EllipticCurvePrivateKey
 
 
 class KeyStoreError(RegistryError):
@@ -60,90 +55,6 @@ class KeyFileExists(KeyStoreError):
         super().__init__(path, "already exists; refusing to overwrite a key file")
 
 
-class SigningAlgorithm(StrEnum):
-    """Document-signing algorithms; `chain_value` is the contract's KeyAlgorithm number (0 is None)."""
-
-    ED25519 = "ed25519"
-    ECDSA_P256 = "ecdsa-p256"
-
-    @property
-    def chain_value(self) -> int:
-        return _CHAIN_VALUES[self]
-
-    @classmethod
-    def from_chain_value(cls, value: int) -> SigningAlgorithm:
-        """The algorithm the contract's KeyAlgorithm `value` names; ValueError for None (0) or unknown."""
-        for algorithm, number in _CHAIN_VALUES.items():
-            if number == value:
-                return algorithm
-        raise ValueError(f"no signing algorithm has the contract's KeyAlgorithm number {value}")
-
-
-_CHAIN_VALUES = {SigningAlgorithm.ED25519: 1, SigningAlgorithm.ECDSA_P256: 2}
-
-
-@dataclass(frozen=True)
-class OfficeSigningKey:
-    """An office's private document-signing key with the id under which the contract publishes it.
-
-    `key_id` defaults to the SHA-256 of `public_key_bytes` (see `from_private_key`); any 32 bytes the
-    office chooses will do, as long as it never reuses one (the contract refuses a known id).
-    """
-
-    private_key: SigningPrivateKey = field(repr=False)
-    key_id: bytes
-
-    def __post_init__(self) -> None:
-        if isinstance(self.private_key, ec.EllipticCurvePrivateKey) and not isinstance(
-            self.private_key.curve, ec.SECP256R1
-        ):
-            raise ConfigError(
-                "private_key", f"ECDSA keys must be on P-256, not {self.private_key.curve.name}"
-            )
-        if not isinstance(self.private_key, SigningPrivateKey):
-            raise ConfigError("private_key", "must be an Ed25519 or ECDSA P-256 private key")
-        if len(self.key_id) != KEY_ID_LENGTH:
-            raise ConfigError("key_id", f"must be {KEY_ID_LENGTH} bytes, got {len(self.key_id)}")
-
-    @classmethod
-    def from_private_key(
-        cls, private_key: SigningPrivateKey, key_id: bytes | None = None
-    ) -> OfficeSigningKey:
-        """Wraps `private_key`; without `key_id` the id is the SHA-256 of its public key bytes."""
-        key_id = key_id if key_id is not None else hashlib.sha256(_public_key_bytes(private_key)).digest()
-        return cls(private_key, key_id)
-
-    @classmethod
-    def generate(
-        cls, algorithm: SigningAlgorithm = SigningAlgorithm.ED25519, key_id: bytes | None = None
-    ) -> OfficeSigningKey:
-        """A fresh key held in memory only; `generate_signing_key` is the one that saves it."""
-        private_key: SigningPrivateKey
-        if algorithm is SigningAlgorithm.ED25519:
-            private_key = Ed25519PrivateKey.generate()
-        else:
-            private_key = ec.generate_private_key(ec.SECP256R1())
-        return cls.from_private_key(private_key, key_id)
-
-    @property
-    def algorithm(self) -> SigningAlgorithm:
-        if isinstance(self.private_key, Ed25519PrivateKey):
-            return SigningAlgorithm.ED25519
-        return SigningAlgorithm.ECDSA_P256
-
-    @property
-    def public_key_bytes(self) -> bytes:
-        """The public key as the contract's addSigningKey takes it: Ed25519 the 32 raw bytes, P-256 the
-        65-byte uncompressed SEC1 point (0x04 || x || y)."""
-        return _public_key_bytes(self.private_key)
-
-    def sign(self, data: bytes) -> bytes:
-        """Ed25519 signs `data` as is; ECDSA P-256 signs its SHA-256 and returns a DER signature."""
-        if isinstance(self.private_key, Ed25519PrivateKey):
-            return self.private_key.sign(data)
-        return self.private_key.sign(data, ec.ECDSA(hashes.SHA256()))
-
-
 @dataclass(frozen=True)
 class SigningKeyInfo:
     """Where a new signing key was saved, and what the office publishes on chain for it."""
@@ -153,16 +64,6 @@ class SigningKeyInfo:
     algorithm: SigningAlgorithm
     key_id: bytes
     public_key: bytes
-
-
-def _public_key_bytes(private_key: SigningPrivateKey) -> bytes:
-    if isinstance(private_key, Ed25519PrivateKey):
-        return private_key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
-    return private_key.public_key().public_bytes(
-        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
-    )
 
 
 def signing_key_metadata_path(path: Path) -> Path:
@@ -273,57 +174,6 @@ def _read_metadata(path: Path, private_key: SigningPrivateKey) -> bytes:
     if not isinstance(key_id, str) or not re.fullmatch(r"[0-9a-f]{64}", key_id):
         raise KeyStoreError(path, "keyId: must be 32 bytes as 64 lower-case hex digits")
     return bytes.fromhex(key_id)
-
-
-def self_signed_certificate(
-    key: OfficeSigningKey, office_code: str, office_name: str, days: int = 365
-) -> bytes:
-    """A self-signed X.509 certificate (PEM) for the signing key, for tools that want one.
-
-    Its subject key identifier is the key id, so the certificate points at the key the contract
-    publishes; the chain, not the certificate, decides whether the key was valid when it signed.
-    """
-    if not OFFICE_CODE.match(office_code):
-        raise ConfigError("office_code", "must be a WIPO ST.3 code: two capital letters")
-    if not office_name.strip():
-        raise ConfigError("office_name", "must not be empty")
-    if days < 1:
-        raise ConfigError("days", f"must be at least 1, got {days}")
-    name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{office_code} document signing"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, office_name),
-        ]
-    )
-    now = datetime.datetime.now(datetime.UTC)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.private_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=True,
-                content_commitment=True,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=False,
-                crl_sign=False,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier(key.key_id), critical=False)
-    )
-    digest = None if isinstance(key.private_key, Ed25519PrivateKey) else hashes.SHA256()
-    certificate = builder.sign(key.private_key, digest)
-    return certificate.public_bytes(serialization.Encoding.PEM)
 
 
 def _check_new_key_file(path: Path, password: str) -> None:
