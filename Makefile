@@ -44,7 +44,8 @@ setup: system-packages $(GETH) $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
 
 # Debian packages, only those missing (a bare machine of this kind has Python 3.11 and Node 20):
 # PostgreSQL for the gateway's database tests, Chromium for the auditor page's browser test, wrk for the
-# gateway benchmark's independent load generator (and its test), iproute2 for `ipreg network up --isolate`.
+# gateway benchmark's independent load generator (and its test), iproute2 for `ipreg network up --isolate`,
+# SoftHSM2 as the PKCS#11 token that holds an office's keys in the key tests and `make demo HSM=1`.
 system-packages:
 	@mkdir -p "$(HOME)"
 	@missing=""; \
@@ -55,6 +56,7 @@ system-packages:
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	command -v wrk >/dev/null || missing="$$missing wrk"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	test -e /usr/lib/softhsm/libsofthsm2.so || missing="$$missing softhsm2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
