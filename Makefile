@@ -129,8 +129,9 @@ test-python: setup
 
 test: lint test-contracts test-python
 
+# `make demo HSM=1`: a new demo keeps the offices' keys in SoftHSM2 tokens (PKCS#11).
 demo: setup
-	$(BIN)/ipreg demo
+	$(BIN)/ipreg demo $(if $(HSM),--hsm)
 
 bench: setup
 	$(BIN)/python bench/gas.py

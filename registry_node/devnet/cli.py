@@ -33,6 +33,10 @@ def demo(
         str, typer.Option(help="Ports of the EP, GB and KR office nodes, comma-separated.")
     ] = "8101,8102,8103",
     reset: Annotated[bool, typer.Option(help="Delete the demo folder and start a fresh consortium.")] = False,
+    hsm: Annotated[
+        bool,
+        typer.Option(help="A new demo keeps each office's signing key and account in a SoftHSM2 token."),
+    ] = False,
 ) -> None:
     """A whole consortium on this machine: a validator per office (or one ganache), three office nodes and
     the gateway, seeded once with a realistic history; run again, it resumes with its state intact. Ctrl-C
@@ -52,7 +56,10 @@ def demo(
     stop = interrupt_event()
     try:
         Demo(
-            data_dir, DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2]), chain), typer.echo
+            data_dir,
+            DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2]), chain),
+            typer.echo,
+            hsm=hsm,
         ).run(stop, reset=reset)
     except RegistryError as err:
         raise fail(err) from None

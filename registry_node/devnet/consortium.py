@@ -34,6 +34,7 @@ from web3 import Web3
 
 from registry_node.devnet.chains import LocalChain, chain_web3, charges_gas, fund
 from registry_node.devnet.processes import IPREG, ChildProcess, run_ipreg
+from registry_node.devnet.softhsm import SoftHsm
 from registry_node.node.client import NodeClient
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.service import (
@@ -115,8 +116,10 @@ class LocalConsortium:
         env: Mapping[str, str] | None = None,
         gateway_program: Sequence[str] = GATEWAY_RUN,
         stop: threading.Event | None = None,
+        hsm: bool = False,
     ) -> None:
         self.folder = folder.resolve()
+        self.hsm = SoftHsm(self.folder / "softhsm") if hsm else None
         self.chain = chain
         self.password = password or secrets.token_urlsafe(PASSWORD_BYTES)
         self.gateway_port = gateway_port
@@ -135,12 +138,15 @@ class LocalConsortium:
         """Starts the fresh chain and creates the consortium on it; the chain is left running, the nodes and
         the gateway start with `start()`. `max_offices` None keeps the consortium file's default."""
         self.folder.mkdir(parents=True, exist_ok=True)
+        if self.hsm is not None:
+            self.hsm.create().activate()
         created: dict[str, NodeSettings] = {}
         accounts: dict[str, str] = {}
         for founder in founders:
             token = founder.token or new_operator_token()
             own, *others = self.chain.office_rpc_urls(founder.code)
             settings = NodeSettings(
+                **self._token_keys(founder.code),
                 office_code=founder.code,
                 office_name=founder.name,
                 data_dir=self.folder / "nodes" / founder.code,
@@ -188,6 +194,17 @@ class LocalConsortium:
             )  # fmt: skip
         return deployment
 
+    def _token_keys(self, code: str) -> dict[str, Any]:
+        """With `hsm`, the office's keys live in a SoftHSM2 token of its own, whose PIN is the password."""
+        if self.hsm is None:
+            return {}
+        uri = self.hsm.init_token(f"ipreg-{code}", self.password)
+        return {
+            "signing_key": uri.with_object("signing-key"),
+            "account_keystore": uri.with_object("account"),
+            "pkcs11_module": self.hsm.module,
+        }
+
     @property
     def deployment_path(self) -> Path:
         return self.folder / "deployment.json"
@@ -199,6 +216,7 @@ class LocalConsortium:
             "offices": {code: office.to_json() for code, office in self.offices.items()},
             "deployment": self.deployment.to_json() if self.deployment else None,
             "gatewayDir": str(self.gateway_dir) if self.gateway_dir else None,
+            "hsm": self.hsm is not None,
         }
 
     def restore(self, described: Mapping[str, Any]) -> None:
@@ -215,6 +233,9 @@ class LocalConsortium:
             raise ConfigError(str(self.folder), f"not a consortium this tooling made ({err!r})") from None
         self.password, self.offices, self.deployment = password, offices, deployment
         self.gateway_dir = Path(gateway_dir) if gateway_dir else None
+        if described.get("hsm"):
+            self.hsm = SoftHsm(self.folder / "softhsm")
+            self.hsm.activate()
 
     # ------------------------------------------------------------ the child processes
 
@@ -230,6 +251,8 @@ class LocalConsortium:
             env |= {"IPREG_NODE_RPC_URL": self.chain.rpc_url, "IPREG_GATEWAY_RPC_URL": self.chain.rpc_url}
         if self.gateway_port is not None:
             env["IPREG_GATEWAY_LISTEN_PORT"] = str(self.gateway_port)
+        if self.hsm is not None:
+            env |= self.hsm.env()
         return env | self.extra_env
 
     @property

@@ -115,9 +115,11 @@ class Demo:
         say: Say,
         gateway_program: Sequence[str] = GATEWAY_RUN,
         env: dict[str, str] | None = None,
+        hsm: bool = False,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.ports = ports
+        self.hsm = hsm  # a new demo's office keys in SoftHSM2 tokens; a resumed one keeps what it had
         self.say = say
         self.state_path = self.data_dir / STATE_FILE
         self.state: dict[str, Any] = {}
@@ -153,6 +155,7 @@ class Demo:
             env=self.env,
             gateway_program=self.gateway_program,
             stop=self.stopping,
+            hsm=self.hsm,
         )
 
     @property
@@ -190,8 +193,10 @@ class Demo:
             self._create()
         with _resumable():
             self.consortium.start()
+        hsm = self.consortium.hsm
         for code, office in self.consortium.offices.items():
-            self.say(f"office node {code} running at {office.url}")
+            held = f", keys in PKCS#11 token ipreg-{code} ({hsm.tokens})" if hsm else ""
+            self.say(f"office node {code} running at {office.url}{held}")
         self.say(f"gateway running at {self.gateway_url}")
         if not self.state.get("seeded"):
             self._seed()

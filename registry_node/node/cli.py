@@ -129,6 +129,9 @@ INIT_OPTIONS = {
     "listen_host": "--listen-host",
     "listen_port": "--listen-port",
     "public_url": "--public-url",
+    "pkcs11_module": "--pkcs11-module",
+    "signing_key": "--pkcs11",
+    "account_keystore": "--pkcs11",
 }
 
 
@@ -152,9 +155,25 @@ def node_init(
         str | None, typer.Option(help="Base URL of the public deep links (default: the listen address).")
     ] = None,
     password_file: PasswordFileOption = None,
+    pkcs11: Annotated[
+        str | None,
+        typer.Option(
+            help="Make the keys in this PKCS#11 token (an RFC 7512 URI, e.g. 'pkcs11:token=EP'): objects "
+            "'signing-key' and 'account'. The PIN: the URI's pin-source, else $IPREG_NODE_PKCS11_PIN, else "
+            "the node password."
+        ),
+    ] = None,
+    pkcs11_module: Annotated[
+        str | None, typer.Option(help="The token's PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so).")
+    ] = None,
+    account_in_keystore: Annotated[
+        bool,
+        typer.Option(help="With --pkcs11: keep the transaction account in a keystore file."),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Create a node: its encrypted account and signing key, node.toml, and an operator token shown once."""
+    """Create a node: its account and signing key (encrypted files, or in a PKCS#11 token), node.toml, and
+    an operator token shown once."""
     from registry_node.node.service import check_new_node, init_node, new_operator_token
     from registry_node.protocol.deployment import read_deployment
     from registry_node.protocol.keys import SigningAlgorithm
@@ -162,6 +181,7 @@ def node_init(
     token = new_operator_token()
     try:
         found = read_deployment(deployment) if deployment else None
+        key_locations = _token_key_locations(pkcs11, account_in_keystore)
         try:
             settings = NodeSettings(
                 office_code=office,
@@ -174,6 +194,8 @@ def node_init(
                 listen_host=listen_host,
                 listen_port=listen_port,
                 public_url=public_url or "",
+                pkcs11_module=pkcs11_module or "",
+                **key_locations,
             )
         except ConfigError as err:
             raise ConfigError(INIT_OPTIONS.get(err.field, err.field), err.reason) from None
@@ -217,6 +239,24 @@ def node_init(
     typer.echo(f"  {token}")
     typer.echo("next: have the consortium list the account as the office's, set contract_address in "
                "node.toml, then `ipreg node register-keys` and `ipreg node run`.")  # fmt: skip
+
+
+def _token_key_locations(uri: str | None, account_in_keystore: bool) -> dict[str, Any]:
+    """node.toml's key locations for `--pkcs11 URI`: both keys in the token, or the account in a file."""
+    if uri is None:
+        if account_in_keystore:
+            raise ConfigError("--account-in-keystore", "only means something with --pkcs11")
+        return {}
+    from registry_node.protocol.keys.pkcs11 import TokenUri
+
+    body, separator, query = uri.partition("?")
+    if "object=" not in body:
+        body += ";object=signing-key"
+    parsed = TokenUri.parse(body + separator + query, "--pkcs11")
+    locations: dict[str, Any] = {"signing_key": parsed.with_object("signing-key")}
+    if not account_in_keystore:
+        locations["account_keystore"] = parsed.with_object("account")
+    return locations
 
 
 @node_app.command("register-keys")

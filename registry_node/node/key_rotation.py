@@ -1,7 +1,8 @@
 """Rotating an office's document-signing key: a new key published, the old one revoked, node.toml updated.
 
 The order keeps the office able to sign at every moment and keeps history verifiable:
-1. a new encrypted key file is written beside the old one (`signing-key-<n>.pem`);
+1. a new key is made beside the old one: an encrypted file `signing-key-<n>.pem`, or, for a key in a
+   PKCS#11 token, a key pair labelled `signing-key-<n>` in the same token;
 2. the new key is published in OfficeRegistry (`addSigningKey`);
 3. the old key is revoked (`revokeSigningKey`), unless the operator keeps it valid for a while;
 4. node.toml names the new key file (written to a temporary file, synced, then renamed).
@@ -17,22 +18,28 @@ from __future__ import annotations
 import dataclasses
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 from web3 import Web3
 
-from registry_node.node.service import check_chain, load_keys
-from registry_node.node.settings import NodeSettings, settings_toml
+from registry_node.node.service import (
+    check_chain,
+    create_signing_key,
+    load_keys,
+    open_document_signer,
+    token_access,
+)
+from registry_node.node.settings import KeyLocation, NodeSettings, settings_toml
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.contract import load_artifact, office_bytes
-from registry_node.protocol.keys import SigningAlgorithm, generate_signing_key, load_signing_key
+from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.keys.pkcs11 import TokenUri, label_in_use
 
 
 @dataclass(frozen=True)
 class KeyRotation:
     previous_key_id: bytes
     key_id: bytes
-    key_file: Path
+    key_file: KeyLocation
     added_block: int | None  # None: the new key was already published (a rerun)
     revoked_block: int | None  # None: the previous key was kept valid (or was already revoked)
 
@@ -49,9 +56,9 @@ def rotate_signing_key(
     node's keys cannot be read or the chain refuses."""
     keys = load_keys(settings, password)
     previous = keys.signing_key
-    new_path = _next_key_path(settings.signing_key)
-    info = generate_signing_key(new_path, password, algorithm or previous.algorithm)
-    load_signing_key(new_path, password)  # the node can read what it will sign with
+    new_path = _next_key_location(settings, password)
+    info = create_signing_key(settings, new_path, password, algorithm or previous.algorithm)
+    open_document_signer(settings, new_path, password)  # the node can open what it will sign with
     contract = check_chain(settings, w3, keys.account)
     transactor = Transactor(w3, keys.account, load_artifact().abi)
     office = office_bytes(settings.office_code)
@@ -70,13 +77,28 @@ def rotate_signing_key(
     return KeyRotation(previous.key_id, info.key_id, new_path, added_block, revoked_block)
 
 
-def _next_key_path(current: Path) -> Path:
-    """`signing-key-2.pem` after `signing-key.pem`, then `-3`…: the first name not taken."""
-    stem = current.stem.rsplit("-", 1)[0] if current.stem.rsplit("-", 1)[-1].isdigit() else current.stem
+def _next_key_location(settings: NodeSettings, password: str) -> KeyLocation:
+    """`signing-key-2.pem` after `signing-key.pem`, then `-3`…: the first name not taken; in a token, the
+    first label not taken."""
+    current = settings.signing_key
+    if isinstance(current, TokenUri):
+        access = token_access(settings, current, password)
+        stem = _stem(current.object)
+        n = 2
+        while label_in_use(candidate := current.with_object(f"{stem}-{n}"), access):
+            n += 1
+        return candidate
+    stem = _stem(current.stem)
     n = 2
-    while (candidate := current.with_name(f"{stem}-{n}{current.suffix}")).exists():
+    while (path := current.with_name(f"{stem}-{n}{current.suffix}")).exists():
         n += 1
-    return candidate
+    return path
+
+
+def _stem(name: str) -> str:
+    """`signing-key` of `signing-key-3`: the name without its rotation number."""
+    base, _, number = name.rpartition("-")
+    return base if base and number.isdigit() else name
 
 
 def _write_settings(settings: NodeSettings) -> None:

@@ -21,7 +21,6 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
 
-from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
 from web3.contract import Contract
@@ -50,6 +49,7 @@ from registry_node.protocol.contract import (
     RightState,
     revert_data,
 )
+from registry_node.protocol.keys.account import TransactionSigner
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +157,7 @@ class OutboxWorker:
         store: Store,
         w3: Web3,
         contract: Contract,
-        account: LocalAccount,
+        account: TransactionSigner,
         confirmations: int | ConfirmationDepth = 1,
         backoff_max_s: float = 10.0,
         broadcast: Callable[[bytes], Any] | None = None,

@@ -15,11 +15,12 @@ import secrets
 import signal
 import socket
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import uvicorn
-from eth_account.signers.local import LocalAccount
 from eth_utils.address import is_address, to_checksum_address
 from web3 import Web3
 from web3.contract import Contract
@@ -28,7 +29,7 @@ from registry_node.node.api import create_app
 from registry_node.node.office import Office
 from registry_node.node.onchain import ContractChainView
 from registry_node.node.outbox import OutboxWorker
-from registry_node.node.settings import NodeSettings, settings_toml
+from registry_node.node.settings import PKCS11_PIN_ENV, KeyLocation, NodeSettings, settings_toml
 from registry_node.node.store import Store
 from registry_node.node.transactor import Transactor
 from registry_node.node.validators import ValidatorFollower
@@ -37,13 +38,22 @@ from registry_node.protocol.contract import load_artifact, office_bytes
 from registry_node.protocol.errors import ConfigError, RegistryError
 from registry_node.protocol.http.server_gc import settle_startup_heap
 from registry_node.protocol.keys import (
-    OfficeSigningKey,
+    DocumentSigner,
     SigningAlgorithm,
-    SigningKeyInfo,
     create_account_keystore,
     generate_signing_key,
     load_account,
     load_signing_key,
+)
+from registry_node.protocol.keys.account import TransactionSigner
+from registry_node.protocol.keys.pkcs11 import (
+    TokenAccess,
+    TokenUri,
+    check_label_free,
+    create_account_in_token,
+    create_signing_key_in_token,
+    open_account,
+    open_signing_key,
 )
 
 log = logging.getLogger(__name__)
@@ -66,15 +76,26 @@ def new_operator_token() -> str:
 
 
 @dataclass(frozen=True)
+class PublishedKey:
+    """A new document-signing key: what the office publishes on chain for it."""
+
+    algorithm: SigningAlgorithm
+    key_id: bytes
+    public_key: bytes
+
+
+@dataclass(frozen=True)
 class InitializedNode:
     settings: NodeSettings
     address: str
-    signing_key: SigningKeyInfo
+    signing_key: PublishedKey
 
 
 def check_new_node(settings: NodeSettings) -> None:
-    """Refuses a folder that already holds a node (or its keys), before anyone is asked for a password."""
-    for existing in (settings.settings_path, settings.account_keystore, settings.signing_key):
+    """Refuses a folder that already holds a node (or its key files), before anyone is asked for a
+    password. Keys in a token are checked by `init_node`, once it has the PIN."""
+    files = (settings.account_keystore, settings.signing_key)
+    for existing in (settings.settings_path, *(f for f in files if isinstance(f, Path))):
         if existing.exists():
             raise NodeError(
                 f"{existing} already exists: {settings.data_dir} holds a node; refusing to overwrite it "
@@ -82,19 +103,57 @@ def check_new_node(settings: NodeSettings) -> None:
             )
 
 
+def token_access(
+    settings: NodeSettings, uri: TokenUri, password: str, environ: Mapping[str, str] | None = None
+) -> TokenAccess:
+    """How the node opens the token of `uri`: the URI's module-path or `pkcs11_module`, and the PIN from
+    the URI's pin-source, else IPREG_NODE_PKCS11_PIN, else the node password."""
+    environ = os.environ if environ is None else environ
+    pin = environ.get(PKCS11_PIN_ENV) or password
+    return TokenAccess.resolve(uri, settings.pkcs11_module or None, pin, "pkcs11_module")
+
+
 def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm) -> InitializedNode:
-    """Creates the node's encrypted keys and its node.toml; refuses a folder that already holds a node."""
+    """Creates the node's keys (encrypted files, or keys in a PKCS#11 token) and its node.toml; refuses a
+    folder that already holds a node, and a token label already in use, before making anything."""
     check_new_node(settings)
     if not password:
         raise NodeError("the node password must not be empty")
+    for location in (settings.account_keystore, settings.signing_key):
+        if isinstance(location, TokenUri):
+            check_label_free(location, token_access(settings, location, password))
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    address = create_account_keystore(settings.account_keystore, password)
-    key_info = generate_signing_key(settings.signing_key, password, algorithm)
+    address = create_account(settings, settings.account_keystore, password)
+    key = create_signing_key(settings, settings.signing_key, password, algorithm)
     with settings.settings_path.open("x", encoding="utf-8") as out:
         out.write(settings_toml(settings))
         out.flush()
         os.fsync(out.fileno())
-    return InitializedNode(settings, address, key_info)
+    return InitializedNode(settings, address, key)
+
+
+def create_account(settings: NodeSettings, location: KeyLocation, password: str) -> str:
+    """A new transaction account at `location` (a keystore file, or a secp256k1 key in a token)."""
+    if isinstance(location, TokenUri):
+        return create_account_in_token(location, token_access(settings, location, password))
+    return create_account_keystore(location, password)
+
+
+def create_signing_key(
+    settings: NodeSettings, location: KeyLocation, password: str, algorithm: SigningAlgorithm
+) -> PublishedKey:
+    """A new document-signing key at `location` (an encrypted file, or a key pair in a token)."""
+    if isinstance(location, TokenUri):
+        made = create_signing_key_in_token(location, token_access(settings, location, password), algorithm)
+        return PublishedKey(made.algorithm, made.key_id, made.public_key)
+    info = generate_signing_key(location, password, algorithm)
+    return PublishedKey(info.algorithm, info.key_id, info.public_key)
+
+
+def open_document_signer(settings: NodeSettings, location: KeyLocation, password: str) -> DocumentSigner:
+    if isinstance(location, TokenUri):
+        return open_signing_key(location, token_access(settings, location, password))
+    return load_signing_key(location, password)
 
 
 # ------------------------------------------------------------ keys and chain
@@ -102,14 +161,19 @@ def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm
 
 @dataclass(frozen=True)
 class NodeKeys:
-    account: LocalAccount = field(repr=False)
-    signing_key: OfficeSigningKey = field(repr=False)
+    account: TransactionSigner = field(repr=False)
+    signing_key: DocumentSigner = field(repr=False)
 
 
 def load_keys(settings: NodeSettings, password: str) -> NodeKeys:
-    return NodeKeys(
-        load_account(settings.account_keystore, password), load_signing_key(settings.signing_key, password)
-    )
+    """Opens the node's two keys, from their files or their token."""
+    location = settings.account_keystore
+    account: TransactionSigner
+    if isinstance(location, TokenUri):
+        account = open_account(location, token_access(settings, location, password))
+    else:
+        account = load_account(location, password)
+    return NodeKeys(account, open_document_signer(settings, settings.signing_key, password))
 
 
 def registry_contract(settings: NodeSettings, w3: Web3) -> Contract:
@@ -117,7 +181,7 @@ def registry_contract(settings: NodeSettings, w3: Web3) -> Contract:
     return w3.eth.contract(address=address, abi=load_artifact().abi)
 
 
-def check_chain(settings: NodeSettings, w3: Web3, account: LocalAccount) -> Contract:
+def check_chain(settings: NodeSettings, w3: Web3, account: TransactionSigner) -> Contract:
     """The registry contract, once the chain is the configured one and the account speaks for the office."""
     contract = registry_contract(settings, w3)
     chain_id = w3.eth.chain_id

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from registry_node.protocol.errors import ConfigError
+from registry_node.protocol.keys.pkcs11 import TokenUri, is_token_uri
 from registry_node.protocol.settings import (
     MAJORITY,
     URL,
@@ -32,6 +33,7 @@ from registry_node.protocol.settings import (
 SETTINGS_FILE = "node.toml"
 ENV_PREFIX = "IPREG_NODE_"
 PASSWORD_ENV = "IPREG_NODE_PASSWORD"
+PKCS11_PIN_ENV = "IPREG_NODE_PKCS11_PIN"
 DEFAULT_RPC_URL = "http://127.0.0.1:8545"
 DEFAULT_LISTEN_HOST = "127.0.0.1"
 DEFAULT_LISTEN_PORT = 8101
@@ -46,6 +48,9 @@ MAX_ANCHOR_BATCH = 100_000
 
 # Keys `init` writes commented out when it does not know them yet, and that may stay unset.
 OPTIONAL_KEYS = ("contract_address", "chain_id", "st96_schema_dir")
+KEY_LOCATIONS = ("account_keystore", "signing_key")
+
+KeyLocation = Path | TokenUri  # a file in the data directory, or a key in a PKCS#11 token
 
 
 @dataclass(frozen=True)
@@ -69,8 +74,9 @@ class NodeSettings(ServiceSettings):
     public_url: str = ""  # base of deep links; empty: http://{listen_host}:{listen_port}
     max_body_bytes: int = MIB
     anchor_batch_size: int = DEFAULT_ANCHOR_BATCH  # records per Merkle root in an anchored import
-    account_keystore: Path = Path("account.json")
-    signing_key: Path = Path("signing-key.pem")
+    account_keystore: KeyLocation = Path("account.json")  # a keystore file, or a pkcs11: URI (secp256k1)
+    signing_key: KeyLocation = Path("signing-key.pem")  # an encrypted PKCS#8 file, or a pkcs11: URI
+    pkcs11_module: str = ""  # the PKCS#11 library of the token, unless a key's URI names its module-path
     st96_schema_dir: Path | None = None
 
     def __post_init__(self) -> None:
@@ -103,10 +109,10 @@ class NodeSettings(ServiceSettings):
             "anchor_batch_size",
             f"must be 1 to {MAX_ANCHOR_BATCH}, got {self.anchor_batch_size}",
         )
-        for name in ("account_keystore", "signing_key", "st96_schema_dir"):
-            path = getattr(self, name)
-            if path is not None:
-                object.__setattr__(self, name, self.data_dir / path)
+        for name in KEY_LOCATIONS:
+            object.__setattr__(self, name, _key_location(name, getattr(self, name), self.data_dir))
+        if self.st96_schema_dir is not None:
+            object.__setattr__(self, "st96_schema_dir", self.data_dir / self.st96_schema_dir)
         if self.st96_schema_dir is not None:
             require(
                 self.st96_schema_dir.is_dir(), "st96_schema_dir", f"no such folder: {self.st96_schema_dir}"
@@ -115,6 +121,20 @@ class NodeSettings(ServiceSettings):
     @property
     def store_path(self) -> Path:
         return self.data_dir / STORE_FILE
+
+    def location_text(self, location: KeyLocation) -> str:
+        """A key location as node.toml writes it: a path relative to the data directory, or the URI."""
+        return str(location) if isinstance(location, TokenUri) else self.relative(location)
+
+
+def _key_location(name: str, value: object, data_dir: Path) -> KeyLocation:
+    """A `pkcs11:` URI names a key in a token; anything else is a file, relative to the data directory."""
+    if isinstance(value, TokenUri):
+        return value
+    if is_token_uri(value):
+        return TokenUri.parse(str(value), name)
+    require(isinstance(value, str | Path) and str(value), name, "must be a file path or a pkcs11: URI")
+    return data_dir / Path(str(value))
 
 
 def token_digest(token: str) -> str:
@@ -131,7 +151,7 @@ _SCHEMA = SettingsSchema(
     ints=frozenset({"chain_id", "listen_port", "max_body_bytes", "anchor_batch_size"}),
     lists=frozenset({"rpc_urls"}),
     depths=frozenset({"confirmations"}),
-    paths=frozenset({"account_keystore", "signing_key", "st96_schema_dir"}),
+    paths=frozenset({"st96_schema_dir"}),  # key locations stay text: a pkcs11: URI is not a path
     optional=frozenset(OPTIONAL_KEYS),
 )
 
@@ -168,8 +188,13 @@ def settings_toml(settings: NodeSettings) -> str:
         toml_line("operator_token_sha256", settings.operator_token_sha256),
         "",
         "# keys, encrypted with the node password (IPREG_NODE_PASSWORD, --password-file or a prompt)",
-        toml_line("account_keystore", settings.relative(settings.account_keystore)),
-        toml_line("signing_key", settings.relative(settings.signing_key)),
+        "# (or in a PKCS#11 token: a pkcs11: URI, the module below, the PIN from the URI's pin-source,",
+        f"# {PKCS11_PIN_ENV} or the node password)",
+        toml_line("account_keystore", settings.location_text(settings.account_keystore)),
+        toml_line("signing_key", settings.location_text(settings.signing_key)),
+        toml_line("pkcs11_module", settings.pkcs11_module)
+        if settings.pkcs11_module
+        else '# pkcs11_module = "/usr/lib/softhsm/libsofthsm2.so"',
         "",
         "# ST.96 import: records per Merkle root in an anchored import, and the folder of WIPO's ST.96",
         "# schemas, to validate each file against its XSD",

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract.contract import ContractConstructor, ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError
@@ -13,6 +12,7 @@ from web3.types import Nonce, TxParams, TxReceipt
 from registry_node.protocol.chain import fee_fields, wait_final
 from registry_node.protocol.contract import ErrorDecoder, RevertReason, revert_data
 from registry_node.protocol.errors import RegistryError
+from registry_node.protocol.keys.account import TransactionSigner
 
 GAS_MARGIN = 1.25
 RECEIPT_TIMEOUT_S = 120.0
@@ -31,7 +31,7 @@ class TransactionReverted(RegistryError):
 class Transactor:
     """Signs transactions with a local key and sends them raw; never uses a node's unlocked accounts."""
 
-    def __init__(self, w3: Web3, account: LocalAccount, abi: list[dict[str, Any]]) -> None:
+    def __init__(self, w3: Web3, account: TransactionSigner, abi: list[dict[str, Any]]) -> None:
         self.w3 = w3
         self.account = account
         self.errors = ErrorDecoder(abi)
