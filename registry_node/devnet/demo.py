@@ -242,6 +242,7 @@ class Demo:
             "seedProgress": [],
             "deployment": described["deployment"],
             "gatewayDir": described["gatewayDir"],
+            "hsm": described["hsm"],
         }
         self._save_state()
 

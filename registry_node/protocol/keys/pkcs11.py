@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import hmac
 import re
 import threading
 from collections.abc import Mapping
@@ -173,9 +174,13 @@ class TokenAccess:
 class _TokenSession:
     """One logged-in session on one token, shared by every key of that token in this process."""
 
-    def __init__(self, session: Any) -> None:
+    def __init__(self, session: Any, pin: str) -> None:
         self.session = session
         self.lock = threading.Lock()
+        self._pin_digest = hashlib.sha256(pin.encode("utf-8")).digest()
+
+    def opened_with(self, pin: str) -> bool:
+        return hmac.compare_digest(self._pin_digest, hashlib.sha256(pin.encode("utf-8")).digest())
 
 
 _sessions: dict[tuple[str, str], _TokenSession] = {}
@@ -188,6 +193,8 @@ def _session(uri: TokenUri, access: TokenAccess) -> _TokenSession:
     key = (access.module, uri.token)
     with _sessions_lock:
         if key in _sessions:
+            if not _sessions[key].opened_with(access.pin):
+                raise TokenError(str(uri), "the token refused the PIN")
             return _sessions[key]
         try:
             library = pkcs11.lib(access.module)
@@ -198,7 +205,7 @@ def _session(uri: TokenUri, access: TokenAccess) -> _TokenSession:
                     raise
                 library.reinitialize()  # the module lists tokens as they were when it was loaded
                 token = library.get_token(token_label=uri.token)
-            opened = _TokenSession(token.open(user_pin=access.pin, rw=True))
+            opened = _TokenSession(token.open(user_pin=access.pin, rw=True), access.pin)
         except pkcs11.NoSuchToken:
             raise TokenError(str(uri), f"no token labelled {uri.token!r} in {access.module}") from None
         except pkcs11.PinIncorrect:
@@ -350,16 +357,16 @@ def open_signing_key(uri: TokenUri, access: TokenAccess) -> TokenSigningKey:
         key_type = private.key_type
         parameters = bytes(public[Attribute.EC_PARAMS]) if key_type is KeyType.EC else b""
         point = _ec_point(public)
-    if len(key_id) != KEY_ID_LENGTH:
-        raise TokenError(
-            str(uri), f"CKA_ID: must be the {KEY_ID_LENGTH}-byte key id, got {len(key_id)} bytes"
-        )
     if key_type is KeyType.EC_EDWARDS:
         algorithm = SigningAlgorithm.ED25519
     elif key_type is KeyType.EC and parameters == encode_named_curve_parameters("secp256r1"):
         algorithm = SigningAlgorithm.ECDSA_P256
     else:
         raise TokenError(str(uri), "not a document-signing key: it must be Ed25519 or ECDSA P-256")
+    if len(key_id) != KEY_ID_LENGTH:
+        raise TokenError(
+            str(uri), f"CKA_ID: must be the {KEY_ID_LENGTH}-byte key id, got {len(key_id)} bytes"
+        )
     return TokenSigningKey(uri, opened, private, algorithm, key_id, point)
 
 
