@@ -116,10 +116,10 @@ class LocalConsortium:
         env: Mapping[str, str] | None = None,
         gateway_program: Sequence[str] = GATEWAY_RUN,
         stop: threading.Event | None = None,
-        hsm: bool = False,
+        hsm: SoftHsm | None = None,
     ) -> None:
         self.folder = folder.resolve()
-        self.hsm = SoftHsm(self.folder / "softhsm") if hsm else None
+        self.hsm = hsm  # None: keys in encrypted files; else each office's keys in a token of its own
         self.chain = chain
         self.password = password or secrets.token_urlsafe(PASSWORD_BYTES)
         self.gateway_port = gateway_port
@@ -142,11 +142,12 @@ class LocalConsortium:
             self.hsm.create().activate()
         created: dict[str, NodeSettings] = {}
         accounts: dict[str, str] = {}
+        key_locations = {founder.code: self._token_keys(founder.code) for founder in founders}
         for founder in founders:
             token = founder.token or new_operator_token()
             own, *others = self.chain.office_rpc_urls(founder.code)
             settings = NodeSettings(
-                **self._token_keys(founder.code),
+                **key_locations[founder.code],
                 office_code=founder.code,
                 office_name=founder.name,
                 data_dir=self.folder / "nodes" / founder.code,
@@ -216,7 +217,7 @@ class LocalConsortium:
             "offices": {code: office.to_json() for code, office in self.offices.items()},
             "deployment": self.deployment.to_json() if self.deployment else None,
             "gatewayDir": str(self.gateway_dir) if self.gateway_dir else None,
-            "hsm": self.hsm is not None,
+            "hsm": str(self.hsm.folder) if self.hsm else None,
         }
 
     def restore(self, described: Mapping[str, Any]) -> None:
@@ -234,7 +235,7 @@ class LocalConsortium:
         self.password, self.offices, self.deployment = password, offices, deployment
         self.gateway_dir = Path(gateway_dir) if gateway_dir else None
         if described.get("hsm"):
-            self.hsm = SoftHsm(self.folder / "softhsm")
+            self.hsm = SoftHsm(Path(str(described["hsm"])))
             self.hsm.activate()
 
     # ------------------------------------------------------------ the child processes

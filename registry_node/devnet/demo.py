@@ -37,6 +37,7 @@ from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
 from registry_node.devnet.geth import GethError, ValidatorPorts, free_validator_base
 from registry_node.devnet.network import GethNetwork
 from registry_node.devnet.processes import Interrupted
+from registry_node.devnet.softhsm import SoftHsm
 from registry_node.node.client import NodeClient, ProblemError
 from registry_node.node.key_rotation import rotate_signing_key
 from registry_node.protocol.chain import connect
@@ -155,7 +156,7 @@ class Demo:
             env=self.env,
             gateway_program=self.gateway_program,
             stop=self.stopping,
-            hsm=self.hsm,
+            hsm=SoftHsm(self.data_dir / "softhsm") if self.hsm else None,
         )
 
     @property

@@ -12,6 +12,7 @@ import pytest
 from registry_node.devnet.chains import GanacheChain
 from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
+from registry_node.devnet.softhsm import SoftHsm
 from registry_node.experiment.collect import wait_gateway_caught_up
 from registry_node.node.client import right_path
 from registry_node.protocol.chain import connect
@@ -25,10 +26,18 @@ OUTBOX_S = 120.0
 
 
 @pytest.fixture(scope="module")
-def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalConsortium]:
+def consortium(
+    tmp_path_factory: pytest.TempPathFactory, softhsm_folder: SoftHsm
+) -> Iterator[LocalConsortium]:
+    """KR (ECDSA P-256) with its keys in a token of its own, in the SoftHSM2 folder of this test process
+    (the PKCS#11 module reads its configuration once per process)."""
     folder = tmp_path_factory.mktemp("hsm-consortium")
     made = LocalConsortium(
-        folder, GanacheChain(folder / "chain"), password=PASSWORD, gateway_port=free_port(), hsm=True
+        folder,
+        GanacheChain(folder / "chain"),
+        password=PASSWORD,
+        gateway_port=free_port(),
+        hsm=softhsm_folder,
     )
     try:
         made.create(
@@ -47,7 +56,7 @@ def test_each_office_keeps_both_keys_in_a_token_of_its_own_and_no_key_file(
     assert settings.signing_key == TokenUri("ipreg-KR", "signing-key")
     assert settings.account_keystore == TokenUri("ipreg-KR", "account")
     assert sorted(p.name for p in settings.data_dir.iterdir() if p.suffix in (".pem", ".json")) == []
-    assert consortium.to_json()["hsm"] is True
+    assert consortium.to_json()["hsm"] == str(consortium.hsm.folder if consortium.hsm else None)
 
 
 def test_a_record_signed_in_the_token_is_judged_authentic_by_the_gateway(consortium: LocalConsortium) -> None:

@@ -30,7 +30,7 @@ from tests.support.chain import (
     stop_process,
     wait_for_rpc,
 )
-from tests.support.softhsm import new_token, softhsm  # noqa: F401 - fixtures of the token tests
+from tests.support.softhsm import new_token, softhsm, softhsm_folder  # noqa: F401 - token tests
 
 __all__ = [
     "Consortium",

@@ -31,9 +31,16 @@ TokenFactory = Callable[[], Token]
 
 
 @pytest.fixture(scope="session")
-def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Token]]:
+def softhsm_folder(tmp_path_factory: pytest.TempPathFactory) -> SoftHsm:
+    """The one SoftHSM2 configuration of this test process (the module reads it once per process)."""
     hsm = SoftHsm(tmp_path_factory.mktemp("softhsm")).create()
     hsm.activate()
+    return hsm
+
+
+@pytest.fixture(scope="session")
+def softhsm(softhsm_folder: SoftHsm) -> Iterator[list[Token]]:
+    hsm = softhsm_folder
     tokens = []
     for n in range(TOKENS_PER_PROCESS):
         uri = hsm.init_token(f"test-token-{n}", PIN)

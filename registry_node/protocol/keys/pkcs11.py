@@ -201,9 +201,12 @@ def _session(uri: TokenUri, access: TokenAccess) -> _TokenSession:
             try:
                 token = library.get_token(token_label=uri.token)
             except pkcs11.NoSuchToken:
-                if any(module == access.module for module, _ in _sessions):
-                    raise
-                library.reinitialize()  # the module lists tokens as they were when it was loaded
+                # The module lists the tokens as they were when it was loaded. Starting it again finds a
+                # token made since, and ends this process's earlier sessions on it: a node has one token
+                # and finds it at once; only lab tools making tokens as they go get here.
+                for stale in [cached for cached in _sessions if cached[0] == access.module]:
+                    del _sessions[stale]
+                library.reinitialize()
                 token = library.get_token(token_label=uri.token)
             opened = _TokenSession(token.open(user_pin=access.pin, rw=True), access.pin)
         except pkcs11.NoSuchToken:
