@@ -19,6 +19,7 @@ from registry_node.protocol.chain import connect
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.keys.pkcs11 import TokenUri
 from tests.support.records import patent_right
+from tests.support.softhsm import softhsm_folder  # noqa: F401 - the fixture, shared with the token tests
 
 PASSWORD = "hsm consortium drill"
 RIGHT_ID = "KR:PAT:1020260088001"
@@ -27,7 +28,8 @@ OUTBOX_S = 120.0
 
 @pytest.fixture(scope="module")
 def consortium(
-    tmp_path_factory: pytest.TempPathFactory, softhsm_folder: SoftHsm
+    tmp_path_factory: pytest.TempPathFactory,
+    softhsm_folder: SoftHsm,  # noqa: F811 - the fixture imported above
 ) -> Iterator[LocalConsortium]:
     """KR (ECDSA P-256) with its keys in a token of its own, in the SoftHSM2 folder of this test process
     (the PKCS#11 module reads its configuration once per process)."""
