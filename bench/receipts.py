@@ -53,6 +53,7 @@ from web3 import Web3  # noqa: E402
 
 from bench.node_throughput import change_json, right_json  # noqa: E402
 from gateway.deep_links import OfficeDocuments  # noqa: E402
+from gateway.endpoint_policy import EndpointPolicy  # noqa: E402
 from gateway.verify.chain_reads import ChainReader  # noqa: E402
 from gateway.verify.receipt_evidence import check_receipt  # noqa: E402
 from gateway.verify.receipts import ReceiptUnavailable, build_receipt  # noqa: E402
@@ -239,7 +240,7 @@ def gather(folder: Path, offices: Sequence[str], per_office: int, report: Say = 
     password = secrets.token_urlsafe(16)
     network = GethNetwork(folder / "network", list(offices), password=password, period_s=PERIOD_S)
     consortium = LocalConsortium(folder / "consortium", network, password=password)
-    documents = OfficeDocuments()
+    documents = OfficeDocuments(policy=EndpointPolicy(allow_private=True))  # the offices serve on loopback
     started = time.monotonic()
     try:
         report(f"{len(offices)} validators ({','.join(offices)}): creating the consortium ...")

@@ -10,6 +10,7 @@ from web3 import Web3
 
 from gateway.api.app import create_app
 from gateway.deep_links import OfficeDocuments
+from gateway.endpoint_policy import EndpointPolicy
 from gateway.read_model.db import open_database
 from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import Index
@@ -33,7 +34,11 @@ def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tup
     address = settings.require_contract()
     engine = open_database(settings.database_url)
     abi = load_artifact().abi
-    documents = OfficeDocuments(timeout_s=settings.fetch_timeout_s, max_bytes=settings.fetch_max_bytes)
+    documents = OfficeDocuments(
+        timeout_s=settings.fetch_timeout_s,
+        max_bytes=settings.fetch_max_bytes,
+        policy=EndpointPolicy(allow_private=settings.deep_links_allow_private),
+    )
 
     def web3() -> Web3:
         return web3_for(settings.chain_urls, RPC_TIMEOUT_S)

@@ -77,6 +77,14 @@ def gateway_init(
         ),
     ] = "majority",
     password_file: PasswordFileOption = None,
+    allow_private_deep_links: Annotated[
+        bool,
+        typer.Option(
+            "--allow-private-deep-links",
+            help="Let deep-link fetches reach loopback and private addresses (deep_links_allow_private): "
+            "only for a consortium on one machine or one private network.",
+        ),
+    ] = False,
 ) -> None:
     """Create a gateway: gateway.toml and the gateway's own signing key (encrypted), which signs verdicts."""
     from gateway.settings import GatewaySettings, settings_toml
@@ -96,6 +104,7 @@ def gateway_init(
             listen_host=listen_host,
             listen_port=listen_port,
             confirmations=confirmations if confirmations == "majority" else _blocks(confirmations),
+            deep_links_allow_private=allow_private_deep_links,
         )
         if settings.settings_path.exists():
             raise ConfigError(str(settings.settings_path), "a gateway already lives here")

@@ -7,6 +7,12 @@ no redirects (a deep link answers itself or not at all). Every failure is an `Of
 what went wrong; a well-formed "not found" is `None`, so a verdict can tell "the office says it has no such
 published document" from "the office could not be asked".
 
+An endpoint may also point where no office lives: the gateway's own loopback, a metadata service, its
+private network. Each fetch first asks `endpoint_policy` where it may go: the host is resolved once, every
+address checked, and the request is sent to that checked address (`PinnedTarget.address_url`) with the
+registered host in its Host header and, over https, as the TLS server name the certificate is verified
+against. A refused endpoint is `OfficeUnreachable` with the policy's reason, and nothing is connected to.
+
 What comes back is checked only for shape here; whether it is authentic (hash, signature, chain state) is
 the verifier's job.
 """
@@ -15,15 +21,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import httpx
 
+from gateway.endpoint_policy import EndpointPolicy, EndpointRefused
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.signing import DetachedSignature, SignatureFormatError
 
@@ -64,23 +73,57 @@ class FetchedDocument:
         return parsed
 
 
+class PoolPerHost(httpx.BaseTransport):
+    """One connection pool per registered host, for requests sent to a pinned address.
+
+    A pool keys its connections by the address in the URL, so a single pool would hand a kept-alive
+    connection (and its TLS session, verified for one host name) to a request for another host that
+    resolved to the same address. One pool per Host header keeps each connection to the host it was made
+    for. There are as many pools as endpoint hosts the gateway has fetched from; an idle pool holds no
+    connection after `keepalive_expiry`.
+    """
+
+    def __init__(self, limits: httpx.Limits) -> None:
+        self._limits = limits
+        self._tls = httpx.create_ssl_context()  # loaded once, shared by every pool
+        self._pools: dict[tuple[str, str], httpx.HTTPTransport] = {}
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        key = (request.url.scheme, request.headers["host"])
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = self._pools[key] = httpx.HTTPTransport(verify=self._tls, limits=self._limits)
+        return pool.handle_request(request)
+
+    def close(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.close()
+
+
 class OfficeDocuments:
-    """A bounded HTTP client for offices' deep links; one per gateway, shared by threads."""
+    """A bounded HTTP client for offices' deep links; one per gateway, shared by threads. `policy`: where
+    deep links may go (by default, public addresses only). `transport` replaces the network (tests)."""
 
     def __init__(
         self,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         max_bytes: int = DEFAULT_MAX_BYTES,
         transport: httpx.BaseTransport | None = None,
+        policy: EndpointPolicy | None = None,
     ) -> None:
         self.timeout_s = timeout_s
         self.max_bytes = max_bytes
+        self.policy = policy or EndpointPolicy()
+        limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
         self._client = httpx.Client(
             timeout=httpx.Timeout(timeout_s, connect=min(timeout_s, 3.0)),
             follow_redirects=False,
-            transport=transport,
+            transport=transport or PoolPerHost(limits),
             headers={"Accept": "application/json", "User-Agent": "ipreg-gateway"},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=16),
         )
 
     def close(self) -> None:
@@ -127,10 +170,18 @@ class OfficeDocuments:
 
     def _get(self, endpoint: str, path: str) -> tuple[str, bytes | None]:
         """(url, body) of a 200; (url, None) of a 404; OfficeUnreachable for anything else."""
-        url = _join(endpoint, path)
+        url = endpoint.rstrip("/") + path
+        try:
+            target = self.policy.target(url)
+        except EndpointRefused as refused:
+            raise OfficeUnreachable(endpoint, refused.reason) from None
+        extensions = {"sni_hostname": target.sni_hostname} if target.sni_hostname else None
+        request = self._client.build_request(
+            "GET", target.address_url, headers={"Host": target.host_header}, extensions=extensions
+        )
         deadline = time.monotonic() + 2 * self.timeout_s
         try:
-            with self._client.stream("GET", url) as answer:
+            with contextlib.closing(self._client.send(request, stream=True)) as answer:
                 if answer.status_code == 404:
                     return url, None
                 if answer.is_redirect:
@@ -156,13 +207,6 @@ class OfficeDocuments:
             raise OfficeUnreachable(endpoint, f"no answer within {self.timeout_s:g} s") from None
         except httpx.HTTPError as err:
             raise OfficeUnreachable(endpoint, f"could not connect: {type(err).__name__}") from None
-
-
-def _join(endpoint: str, path: str) -> str:
-    parts = urlsplit(endpoint)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise OfficeUnreachable(endpoint, "the registered endpoint is not an http(s) URL")
-    return endpoint.rstrip("/") + path
 
 
 def _json_object(endpoint: str, body: bytes) -> dict[str, Any]:

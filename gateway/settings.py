@@ -67,6 +67,9 @@ class GatewaySettings(ServiceSettings):
     password_file: Path | None = None  # else IPREG_GATEWAY_PASSWORD
     fetch_timeout_s: float = 5.0
     fetch_max_bytes: int = 4 * MIB
+    # let deep links reach private-use addresses (loopback, RFC 1918, link-local…): only for a consortium on
+    # one machine or one private network; off, a registered endpoint that resolves to one is refused
+    deep_links_allow_private: bool = False
     max_upload_bytes: int = 8 * MIB
     max_page_size: int = 100
     rate_limit_per_s: float = 200.0  # per client IP; bursts of twice as many
@@ -96,6 +99,11 @@ class GatewaySettings(ServiceSettings):
             0.1 <= self.fetch_timeout_s <= 300,
             "fetch_timeout_s",
             f"must be 0.1 to 300 seconds, got {self.fetch_timeout_s}",
+        )
+        require(
+            isinstance(self.deep_links_allow_private, bool),
+            "deep_links_allow_private",
+            f"must be true or false, got {self.deep_links_allow_private!r}",
         )
         for name in ("fetch_max_bytes", "max_upload_bytes"):
             value = getattr(self, name)
@@ -151,6 +159,7 @@ _SCHEMA = SettingsSchema(
     lists=frozenset({"cors_origins", "rpc_urls"}),
     depths=frozenset({"confirmations"}),
     optional=frozenset(OPTIONAL_KEYS),
+    bools=frozenset({"deep_links_allow_private"}),
 )
 
 
@@ -190,6 +199,9 @@ def settings_toml(settings: GatewaySettings) -> str:
         "# fetching documents from offices' deep links",
         toml_line("fetch_timeout_s", settings.fetch_timeout_s),
         toml_line("fetch_max_bytes", settings.fetch_max_bytes),
+        "# true lets deep links reach loopback and private networks: only for a consortium on one machine",
+        "# or one private network (offices' endpoints are registered on chain, by any member)",
+        toml_line("deep_links_allow_private", settings.deep_links_allow_private),
         "",
         f"# the gateway's signing key, encrypted with {PASSWORD_ENV} or the password file",
         toml_line("signing_key", settings.relative(settings.signing_key)),

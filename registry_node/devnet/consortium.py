@@ -190,6 +190,8 @@ class LocalConsortium:
                     "--deployment", str(self.deployment_path), "--listen-port", str(self.gateway_port),
                     # the newest block a majority of validators sealed on (a single-process chain: its head)
                     "--confirmations", "majority",
+                    # every office of a local consortium serves its deep links on loopback
+                    "--allow-private-deep-links",
                 ],
                 self.env(),
             )  # fmt: skip

@@ -22,6 +22,8 @@ from registry_node.protocol.errors import ConfigError
 
 URL = re.compile(r"^https?://[^\s/?#]+(?:/[^\s?#]*)?\Z")
 MAJORITY = "majority"  # a confirmation depth that follows the chain's validators (protocol.chain)
+ENV_TRUE = frozenset({"true", "1", "yes", "on"})
+ENV_FALSE = frozenset({"false", "0", "no", "off"})
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class SettingsSchema:
     lists: frozenset[str] = frozenset()
     depths: frozenset[str] = frozenset()  # an integer, or the word "majority" (MAJORITY)
     optional: frozenset[str] = frozenset()
+    bools: frozenset[str] = frozenset()  # true or false (in the environment also 1/0, yes/no, on/off)
 
 
 def read_settings(
@@ -75,7 +78,9 @@ def require(condition: object, field: str, reason: str) -> None:
 
 def toml_line(key: str, value: Any) -> str:
     """`key = value` as `read_settings` reads it back."""
-    if isinstance(value, str):
+    if isinstance(value, bool):
+        shown = "true" if value else "false"
+    elif isinstance(value, str):
         shown = json.dumps(value, ensure_ascii=False)
     elif isinstance(value, tuple | list):
         shown = json.dumps(list(value), ensure_ascii=False)
@@ -86,6 +91,10 @@ def toml_line(key: str, value: Any) -> str:
 
 def _typed(schema: SettingsSchema, key: str, value: Any) -> Any:
     """The TOML value checked against the key's kind."""
+    if key in schema.bools:
+        if not isinstance(value, bool):
+            raise ConfigError(key, f"must be true or false, got {value!r}")
+        return value
     if key in schema.depths:
         if value == MAJORITY or (isinstance(value, int) and not isinstance(value, bool)):
             return value
@@ -116,6 +125,11 @@ def _from_env(schema: SettingsSchema, key: str, raw: str) -> Any:
     name = schema.env_prefix + key.upper()
     if raw == "" and key in schema.optional:
         return None
+    if key in schema.bools:
+        word = raw.strip().lower()
+        if word not in ENV_TRUE | ENV_FALSE:
+            raise ConfigError(key, f"{name} must be true or false, got {raw!r}")
+        return word in ENV_TRUE
     if key in schema.depths and raw.strip() == MAJORITY:
         return MAJORITY
     if key in schema.depths:

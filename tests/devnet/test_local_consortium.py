@@ -15,6 +15,7 @@ import httpx
 import pytest
 from web3 import Web3
 
+from gateway.settings import load_settings as load_gateway_settings
 from registry_node.devnet.chains import GanacheChain
 from registry_node.devnet.consortium import Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
@@ -95,6 +96,8 @@ def test_every_founder_runs_a_node_the_contract_knows_with_its_signing_key_publi
     assert err.value.status == 401
     status = httpx.get(f"{consortium.gateway_url}/v1/status", timeout=30)
     assert status.status_code == 200
+    assert consortium.gateway_dir is not None  # every office serves on loopback, so the gateway allows it
+    assert load_gateway_settings(consortium.gateway_dir / "gateway.toml").deep_links_allow_private
 
 
 def test_the_description_names_what_a_later_process_needs_and_holds_no_key(
@@ -150,6 +153,9 @@ def test_a_stopped_consortium_is_taken_up_from_its_folder_on_other_ports_with_it
         assert int(status["indexedBlock"]) >= head, status
         indexed = httpx.get(f"{again.gateway_url}/v1/rights/{right_path(RIGHT_ID)}", timeout=30).json()
         assert indexed["version"] == 1 and indexed["officeCode"] == "EP"
+        # its gateway may fetch the offices' deep links on loopback: the verdict rests on EP's signed record
+        verdict = httpx.get(f"{again.gateway_url}/v1/rights/{right_path(RIGHT_ID)}/verification", timeout=30)
+        assert verdict.json()["verdict"] == "authentic-current", verdict.text
     finally:
         again.stop()
 

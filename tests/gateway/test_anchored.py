@@ -49,7 +49,7 @@ def anchored(
         node.worker.drain()
         settings = GatewaySettings(
             data_dir=base / "gateway", rpc_url=registry.rpc_url, contract_address=registry.contract.address,
-            confirmations=0,
+            confirmations=0, deep_links_allow_private=True,  # the office serves on loopback
         )  # fmt: skip
         settings.data_dir.mkdir()
         app, indexer = build(settings, GatewaySigner.ephemeral())

@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from gateway.settings import GatewaySettings, load_settings, settings_toml
+from registry_node.cli.main import app as ipreg
 from registry_node.protocol.errors import ConfigError
 
 ADDRESS = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
@@ -37,6 +39,7 @@ def test_defaults(tmp_path: Path) -> None:
     assert settings.fetch_max_bytes == 4 * 1024 * 1024 and settings.max_upload_bytes == 8 * 1024 * 1024
     assert settings.signing_key == tmp_path.resolve() / "gateway-key.pem"
     assert settings.cors_origins == ()
+    assert settings.deep_links_allow_private is False
     with pytest.raises(ConfigError, match="contract_address: not set"):
         settings.require_contract()
 
@@ -52,6 +55,7 @@ def test_settings_written_read_back_the_same(tmp_path: Path) -> None:
         poll_interval_s=2.5,
         cors_origins=("https://auditor.example",),
         password_file=Path("pw.txt"),
+        deep_links_allow_private=True,
     )
     assert load_settings(write(tmp_path, settings_toml(settings)), environ={}) == settings
     assert settings.contract_address == ADDRESS
@@ -70,6 +74,36 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
     assert settings.listen_port == 9100 and settings.rate_limit_per_s == 5.5
     assert settings.cors_origins == ("https://a.example", "https://b.example")
     assert settings.database_url == "postgresql://gw@db/gateway"
+
+
+@pytest.mark.parametrize(
+    ("value", "allowed"), [("true", True), ("1", True), ("On", True), ("false", False), ("no", False)]
+)
+def test_the_environment_turns_private_deep_links_on_or_off(
+    tmp_path: Path, value: str, allowed: bool
+) -> None:
+    path = write(tmp_path, f"deep_links_allow_private = {str(not allowed).lower()}\n")
+    environ = {"IPREG_GATEWAY_DEEP_LINKS_ALLOW_PRIVATE": value}
+    assert load_settings(path, environ=environ).deep_links_allow_private is allowed
+
+
+@pytest.mark.parametrize(
+    ("flags", "written"),
+    [
+        ([], "deep_links_allow_private = false"),
+        (["--allow-private-deep-links"], "deep_links_allow_private = true"),
+    ],
+    ids=["off-by-default", "on-when-asked"],
+)
+def test_gateway_init_writes_whether_deep_links_may_reach_private_addresses(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flags: list[str], written: str
+) -> None:
+    monkeypatch.setenv("IPREG_GATEWAY_PASSWORD", "a password for the test")
+    answer = CliRunner().invoke(ipreg, ["gateway", "init", "--data-dir", str(tmp_path / "gw"), *flags])
+    assert answer.exit_code == 0, answer.output
+    text = (tmp_path / "gw" / "gateway.toml").read_text("utf-8")
+    assert written in text.splitlines()
+    assert load_settings(tmp_path / "gw" / "gateway.toml", environ={}).deep_links_allow_private is bool(flags)
 
 
 def test_the_password_comes_from_a_file_or_the_environment(tmp_path: Path) -> None:
@@ -107,6 +141,9 @@ def test_the_password_comes_from_a_file_or_the_environment(tmp_path: Path) -> No
         ("unknown_key = 1", {}, "unknown_key"),
         ("", {"IPREG_GATEWAY_LISTEN_PORT": "eighty"}, "listen_port"),
         ("", {"IPREG_GATEWAY_POLL_INTERVAL_S": "soon"}, "poll_interval_s"),
+        ('deep_links_allow_private = "yes"', {}, "deep_links_allow_private"),
+        ("deep_links_allow_private = 1", {}, "deep_links_allow_private"),
+        ("", {"IPREG_GATEWAY_DEEP_LINKS_ALLOW_PRIVATE": "maybe"}, "deep_links_allow_private"),
     ],
 )
 def test_bad_values_are_refused_by_name(

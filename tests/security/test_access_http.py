@@ -19,6 +19,7 @@ from fastapi.testclient import TestClient
 
 from gateway.app_factory import build
 from gateway.deep_links import OfficeDocuments
+from gateway.endpoint_policy import EndpointPolicy
 from gateway.settings import GatewaySettings
 from gateway.verify.signer import GatewaySigner
 from registry_node.node.api import create_app as create_node_app
@@ -72,7 +73,7 @@ class World:
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     base = tmp_path_factory.mktemp("access-http")
     factory = GanacheFactory(base)
-    documents = OfficeDocuments(timeout_s=2)
+    documents = OfficeDocuments(timeout_s=2, policy=EndpointPolicy(allow_private=True))
     try:
         fresh = deploy_fresh(factory)
         settings = NodeSettings(
@@ -95,7 +96,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         worker.drain()
         gateway_settings = GatewaySettings(
             data_dir=base / "gateway", rpc_url=fresh.chain.rpc_url, contract_address=fresh.contract.address,
-            confirmations=0,
+            confirmations=0, deep_links_allow_private=True,  # offices of the test chain are on loopback
         )  # fmt: skip
         gateway_settings.data_dir.mkdir()
         app, indexer = build(gateway_settings, GatewaySigner.ephemeral())

@@ -25,6 +25,7 @@ from web3 import Web3
 from web3.contract import Contract
 
 from gateway.deep_links import OfficeDocuments
+from gateway.endpoint_policy import EndpointPolicy
 from gateway.verify.chain_reads import ChainReader
 from gateway.verify.signer import GatewaySigner
 from gateway.verify.verifier import Verifier
@@ -260,7 +261,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         for code in OFFICES:
             nodes[code] = _node(tmp, fresh, code, abi, hostile=(code == "GB"))
         reader = ChainReader(fresh.w3, fresh.contract)
-        documents = OfficeDocuments(timeout_s=1.0, max_bytes=256 * 1024)
+        loopback_offices = EndpointPolicy(allow_private=True)
+        documents = OfficeDocuments(timeout_s=1.0, max_bytes=256 * 1024, policy=loopback_offices)
         verifier = Verifier(reader, documents, confirmations=0)
         world = World(
             fresh.w3, fresh.contract, fresh.chain.rpc_url, nodes, verifier, reader, GatewaySigner.ephemeral()
