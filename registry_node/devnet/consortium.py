@@ -254,6 +254,8 @@ class LocalConsortium:
             env |= {"IPREG_NODE_RPC_URL": self.chain.rpc_url, "IPREG_GATEWAY_RPC_URL": self.chain.rpc_url}
         if self.gateway_port is not None:
             env["IPREG_GATEWAY_LISTEN_PORT"] = str(self.gateway_port)
+            # every office serves on loopback; also for a folder whose gateway.toml predates the setting
+            env["IPREG_GATEWAY_DEEP_LINKS_ALLOW_PRIVATE"] = "true"
         if self.hsm is not None:
             env |= self.hsm.env()
         return env | self.extra_env
