@@ -1,0 +1,117 @@
+"""Re-encrypting a node's key files in place (`ipreg node rekey`): the signing key onto scrypt, and both keys
+under a new password when the operator changes it.
+
+A signing key written before scrypt came in is PBKDF2 at 2,048 rounds; `rekey` writes the same key again with
+scrypt at the account keystore's cost (N=2^18, r=8, p=1), so the key id, the public key the contract holds
+and every signature stay as they were. A file already on scrypt at that cost or more is left as it is, unless
+the password changes. With a new password both files are rewritten, since the node opens them with one
+password; the account keystore is otherwise left alone (it is scrypt at that cost already).
+
+Order and crashes: both files are opened before anything is written, so a wrong password changes nothing.
+Each file is replaced atomically (a checked temporary file renamed over it: `files.rewrite_…`). The signing
+key goes first; a crash before the keystore follows leaves the two files under different passwords, and the
+same command run again finishes the job: a file that already opens with the new password counts as done.
+Run it while the node is stopped or not: a running node holds its keys in memory and never rereads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from registry_node.node.settings import NodeSettings
+from registry_node.protocol.keys import (
+    KeyProtection,
+    ScryptCost,
+    WrongKeyPassword,
+    describe_account_protection,
+    describe_key_protection,
+    load_account,
+    load_signing_key,
+    rewrite_account_keystore,
+    rewrite_signing_key,
+)
+from registry_node.protocol.keys.pkcs8_scrypt import SCRYPT_N
+
+Opened = TypeVar("Opened")
+
+
+@dataclass(frozen=True)
+class KeyFileRekey:
+    """What `rekey` did to one key file: its protection before and after (`after` None: left as it was)."""
+
+    path: Path
+    before: KeyProtection
+    after: KeyProtection | None
+    new_password: bool  # the file is now under the new password (rewritten now, or by an interrupted run)
+
+    def message(self) -> str:
+        """One line for the operator, e.g. "signing-key.pem: re-encrypted with scrypt (N=2^18, r=8, p=1);
+        was PBKDF2-HMAC-SHA256, 2048 rounds"."""
+        under = " under the new password" if self.new_password else ""
+        if self.after is None:
+            return f"{self.path.name}: left as it is{under}: {self.before}"
+        return f"{self.path.name}: re-encrypted with {self.after}{under}; was {self.before}"
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "file": str(self.path),
+            "before": str(self.before),
+            "after": str(self.after) if self.after else None,
+            "rewritten": self.after is not None,
+            "newPassword": self.new_password,
+        }
+
+
+@dataclass(frozen=True)
+class NodeRekey:
+    signing_key: KeyFileRekey
+    account: KeyFileRekey
+
+
+def rekey_node(
+    settings: NodeSettings, password: str, new_password: str | None = None, scrypt_n: int | None = None
+) -> NodeRekey:
+    """Re-encrypts the node's signing key with scrypt (`scrypt_n` None: 2**18) and, with `new_password`,
+    both key files under it; raises RegistryError, having changed nothing, when a file does not open."""
+    changing = new_password is not None and new_password != password
+    target = new_password if changing and new_password is not None else password
+    signing_path, account_path = settings.signing_key, settings.account_keystore
+    signing_before = describe_key_protection(signing_path)
+    account_before = describe_account_protection(account_path)
+
+    key, key_password = _open(lambda pw: load_signing_key(signing_path, pw), password, target)
+    account = None
+    if changing:
+        account, account_password = _open(lambda pw: load_account(account_path, pw), password, target)
+
+    cost = ScryptCost(n=scrypt_n or SCRYPT_N)
+    signing_after = None
+    on_target = signing_before.scrypt is not None and signing_before.scrypt.at_least(cost)
+    if key_password != target or not on_target:
+        signing_after = rewrite_signing_key(signing_path, key, target, scrypt_n)
+    account_after = None
+    if account is not None and account_password != target:
+        account_after = rewrite_account_keystore(account_path, account, target, scrypt_n)
+    return NodeRekey(
+        KeyFileRekey(signing_path, signing_before, signing_after, changing),
+        KeyFileRekey(account_path, account_before, account_after, changing),
+    )
+
+
+def _open(load: Callable[[str], Opened], password: str, target: str) -> tuple[Opened, str]:
+    """What `load` opens with `password`, or else with `target` (the new password: the file was rewritten by
+    an interrupted rekey), and the password that opened it; WrongKeyPassword for `password` when neither
+    does."""
+    try:
+        return load(password), password
+    except WrongKeyPassword as wrong:
+        if target == password:
+            raise
+        first = wrong
+    try:
+        return load(target), target
+    except WrongKeyPassword:
+        raise first from None
