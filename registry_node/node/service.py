@@ -82,14 +82,18 @@ def check_new_node(settings: NodeSettings) -> None:
             )
 
 
-def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm) -> InitializedNode:
-    """Creates the node's encrypted keys and its node.toml; refuses a folder that already holds a node."""
+def init_node(
+    settings: NodeSettings, password: str, algorithm: SigningAlgorithm, scrypt_n: int | None = None
+) -> InitializedNode:
+    """Creates the node's encrypted keys and its node.toml; refuses a folder that already holds a node.
+
+    `scrypt_n` is scrypt's N for both key files: None keeps 2**18 (a second per open), as an office must."""
     check_new_node(settings)
     if not password:
         raise NodeError("the node password must not be empty")
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    address = create_account_keystore(settings.account_keystore, password)
-    key_info = generate_signing_key(settings.signing_key, password, algorithm)
+    address = create_account_keystore(settings.account_keystore, password, scrypt_n)
+    key_info = generate_signing_key(settings.signing_key, password, algorithm, scrypt_n=scrypt_n)
     with settings.settings_path.open("x", encoding="utf-8") as out:
         out.write(settings_toml(settings))
         out.flush()
