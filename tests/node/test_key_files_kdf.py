@@ -68,13 +68,11 @@ HOSTILE_FILES = {
     "scrypt_salt_of_65_bytes.pem": "scrypt salt: must be 8 to 64 bytes, got 65",
     "scrypt_key_length_16.pem": "scrypt keyLength: must be 32 (AES-256), got 16",
     "scrypt_params_not_a_sequence.pem": "scrypt parameters: not DER (RFC 7914 §7 scrypt-params)",
-    "kdf_unknown_oid.pem": (
-        "key derivation: unknown algorithm (OID 1.3.6.1.4.1.11591.4.99); scrypt or PBKDF2 expected"
-    ),
+    "kdf_unknown_oid.pem": "key derivation: unknown (OID 1.3.6.1.4.1.11591.4.99); scrypt or PBKDF2 expected",
     "cipher_aes_256_gcm.pem": "cipher: only AES-256-CBC is read with scrypt, not aes256_gcm",
     "cipher_unknown_oid.pem": "cipher: only AES-256-CBC is read with scrypt, not 1.2.3.4.5",
     "encryption_scheme_unknown_oid.pem": (
-        "encryption scheme: unknown algorithm (OID 1.2.840.113549.1.5.99); PBES2 expected"
+        "encryption scheme: unknown (OID 1.2.840.113549.1.5.99); PBES2 expected"
     ),
     "iv_of_8_bytes.pem": "AES-256-CBC IV: must be 16 bytes, got 8",
     "ciphertext_of_33_bytes.pem": "encrypted data: 33 bytes is not a whole number of AES blocks",

@@ -1,14 +1,15 @@
 """Encrypted PKCS#8 with scrypt: a signing-key file that makes every password guess cost memory and time.
 
-`cryptography` encrypts PKCS#8 with PBKDF2 at 2,048 rounds: whoever copies the file tries passwords by the
-million per core and second. PKCS#8 has a standard slot for a memory-hard function, though: PBES2 (RFC 8018)
-with scrypt as its key derivation (RFC 7914 §7, OID 1.3.6.1.4.1.11591.4.11, parameters salt, N, r, p and an
-optional keyLength). This module writes that form, with AES-256-CBC, at the parameters of the Ethereum
-keystore that holds the office's account (N=2^18, r=8, p=1: 256 MiB and about a second per guess), so both
-of the office's key files resist guessing alike. `cryptography` cannot write it, so the ASN.1 is built and
-read here with asn1crypto (whose KdfAlgorithm does not know scrypt: `ScryptParams` is defined below); the
-key comes from `hashlib.scrypt` and the cipher from `cryptography`. The plaintext is the unencrypted PKCS#8
-PrivateKeyInfo DER, so the file is an ordinary `-----BEGIN ENCRYPTED PRIVATE KEY-----` PEM.
+`cryptography` encrypts PKCS#8 with PBKDF2 at 2,048 rounds: whoever copies the file tries about a thousand
+passwords a second on one CPU core (bench/keys.py), and far more on GPUs, which PBKDF2 suits. PKCS#8 has a
+standard slot for a memory-hard function, though: PBES2 (RFC 8018) with scrypt as its key derivation
+(RFC 7914 §7, OID 1.3.6.1.4.1.11591.4.11, parameters salt, N, r, p and an optional keyLength). This module
+writes that form, with AES-256-CBC, at the parameters of the Ethereum keystore that holds the office's
+account (N=2^18, r=8, p=1: 256 MiB and about a second per guess), so both of the office's key files resist
+guessing alike. `cryptography` cannot write it, so the ASN.1 is built and read here with asn1crypto (whose
+KdfAlgorithm does not know scrypt: `ScryptParams` is defined below); the key comes from `hashlib.scrypt` and
+the cipher from `cryptography`. The plaintext is the unencrypted PKCS#8 PrivateKeyInfo DER, so the file is
+an ordinary `-----BEGIN ENCRYPTED PRIVATE KEY-----` PEM.
 
 Who else reads these files: `cryptography` (its `load_pem_private_key` opens PBES2/scrypt), and OpenSSL,
 within its memory limit. OpenSSL 3.0's PKCS#8 decoder gives scrypt at most 32 MiB (its built-in default,
@@ -180,7 +181,7 @@ def decrypt_pkcs8(pem: bytes, password: str) -> bytes:
     try:
         padded = decryptor.update(scheme.ciphertext) + decryptor.finalize()
         der = unpadder.update(padded) + unpadder.finalize()
-        keys.PrivateKeyInfo.load(der, strict=True)["private_key_algorithm"]["algorithm"].native  # noqa: B018
+        _ = keys.PrivateKeyInfo.load(der, strict=True)["private_key_algorithm"]["algorithm"].native
     except _PARSE_ERRORS:
         raise WrongPassword() from None
     return der
@@ -220,8 +221,7 @@ def _encrypted_private_key_info(pem: bytes) -> keys.EncryptedPrivateKeyInfo:
         raise Pkcs8Error("the PEM body is not base64") from None
     try:
         info = keys.EncryptedPrivateKeyInfo.load(der, strict=True)
-        info["encryption_algorithm"]["algorithm"].native  # noqa: B018 (parses the outer structure)
-        info["encrypted_data"].native  # noqa: B018
+        _ = info["encryption_algorithm"]["algorithm"].native, info["encrypted_data"].native  # parsed lazily
     except _PARSE_ERRORS:
         raise Pkcs8Error("not a DER EncryptedPrivateKeyInfo (truncated, or not PKCS#8)") from None
     return info
@@ -297,12 +297,12 @@ def _legacy_protection(info: keys.EncryptedPrivateKeyInfo) -> KeyProtection:
     scheme = algorithm["algorithm"].native
     if scheme != "pbes2" and not scheme.startswith(_LEGACY_SCHEMES):
         oid = algorithm["algorithm"].dotted
-        raise Pkcs8Error(f"encryption scheme: unknown algorithm (OID {oid}); PBES2 expected")
+        raise Pkcs8Error(f"encryption scheme: unknown (OID {oid}); PBES2 expected")
     try:
         kdf = algorithm.kdf
         if scheme == "pbes2" and kdf != "pbkdf2":
             oid = algorithm["parameters"]["key_derivation_func"]["algorithm"].dotted
-            raise Pkcs8Error(f"key derivation: unknown algorithm (OID {oid}); scrypt or PBKDF2 expected")
+            raise Pkcs8Error(f"key derivation: unknown (OID {oid}); scrypt or PBKDF2 expected")
         hmac, rounds = algorithm.kdf_hmac, algorithm.kdf_iterations
         cipher = scheme
         if scheme == "pbes2":
