@@ -36,7 +36,7 @@ export HOME := $(or $(HOME),$(CURDIR)/.home)
 help:
 	@echo "make demo    deploy the registry with three founding offices to a fresh local chain"
 	@echo "make test    install what is missing, then run every test"
-	@echo "make bench   gas, node, gateway and hostile-input benchmarks -> bench/results/"
+	@echo "make bench   gas, node, gateway, hostile-input and key-file benchmarks -> bench/results/"
 	@echo "make soak    the long reliability suite (load, faults, full disk) -> bench/results/reliability.json"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
@@ -140,6 +140,7 @@ bench: setup
 	$(BIN)/python bench/receipts.py
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/hostile_input.py
+	$(BIN)/python bench/keys.py
 
 # The long reliability suite: 10 min of gateway load, 1,000-change burst, 10 node kills, 30 s chain outage.
 soak: setup

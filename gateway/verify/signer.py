@@ -1,8 +1,8 @@
 """The gateway's own Ed25519 key: it signs every verdict and receipt, so a saved answer is evidence of what
 the gateway said.
 
-The key is kept encrypted at rest (PKCS#8, as `registry_node.protocol.keys` keeps an office's key) and
-generated on first use. A signature covers the RFC 8785 canonical JSON of the body without its
+The key is kept encrypted at rest (PKCS#8 with scrypt, as `registry_node.protocol.keys` keeps an office's
+key) and generated on first use. A signature covers the RFC 8785 canonical JSON of the body without its
 `gatewaySignature` field, so anyone holding the public key (published at GET /v1/keys) can check a saved
 answer.
 """

@@ -104,7 +104,10 @@ class LocalOffice:
 class LocalConsortium:
     """A consortium on this machine. `gateway_port` None: no gateway. `env`: extra environment of the child
     processes. `gateway_program` runs the gateway (`ipreg gateway run` by default; a benchmark serves the
-    same app with routes of its own beside it). Setting `stop` ends a start in progress (Interrupted)."""
+    same app with routes of its own beside it). Setting `stop` ends a start in progress (Interrupted).
+    `key_scrypt_n` is scrypt's N for the offices' two key files: None keeps an office's 2**18, about a
+    second per key each time a node opens its keys (when it is created, at every start); tests pass a small
+    N, their keys being opened over and over under a test password."""
 
     def __init__(
         self,
@@ -117,6 +120,7 @@ class LocalConsortium:
         gateway_program: Sequence[str] = GATEWAY_RUN,
         stop: threading.Event | None = None,
         hsm: SoftHsm | None = None,
+        key_scrypt_n: int | None = None,
     ) -> None:
         self.folder = folder.resolve()
         self.hsm = hsm  # None: keys in encrypted files; else each office's keys in a token of its own
@@ -126,6 +130,7 @@ class LocalConsortium:
         self.extra_env = dict(env or {})
         self.gateway_program = tuple(gateway_program)
         self.stopping = stop or threading.Event()
+        self.key_scrypt_n = key_scrypt_n
         self.offices: dict[str, LocalOffice] = {}
         self.deployment: Deployment | None = None
         self.gateway_dir: Path | None = None
@@ -156,7 +161,8 @@ class LocalConsortium:
                 rpc_urls=tuple(others),
                 listen_port=founder.port,
             )
-            accounts[founder.code] = init_node(settings, self.password, founder.algorithm).address
+            node = init_node(settings, self.password, founder.algorithm, self.key_scrypt_n)
+            accounts[founder.code] = node.address
             created[founder.code] = settings
             self.offices[founder.code] = LocalOffice(founder.code, settings.data_dir, founder.port, token)
         self.chain.start(funded=accounts.values())

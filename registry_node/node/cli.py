@@ -354,6 +354,56 @@ def node_rotate_key(
     typer.echo(f"node.toml now names {rotation.key_file}; start the node again to sign with it")
 
 
+@node_app.command("rekey")
+def node_rekey(
+    data_dir: DataDirOption,
+    new_password_file: Annotated[
+        Path | None, typer.Option(help="File holding a new password for both of the node's keys.")
+    ] = None,
+    change_password: Annotated[
+        bool, typer.Option(help="Ask for a new password for both keys (unless --new-password-file gives it).")
+    ] = False,
+    password_file: PasswordFileOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Re-encrypt the node's signing key with scrypt (N=2^18, r=8, p=1), and both keys under a new password.
+
+    The key stays the same: its id, its public key on chain and its signatures do not change. A key already on
+    scrypt is left as it is unless the password changes."""
+    from registry_node.node.rekey import rekey_node
+
+    try:
+        settings = _node_settings(data_dir)
+        password = read_password(PASSWORD_ENV, password_file, "Node password")
+        new_password = None
+        if new_password_file is not None:
+            try:
+                new_password = new_password_file.read_text("utf-8").rstrip("\n")
+            except OSError as err:
+                raise RegistryError(
+                    f"--new-password-file {new_password_file}: cannot read: {err.strerror}"
+                ) from None
+        elif change_password:
+            new_password = str(typer.prompt("New node password", hide_input=True, confirmation_prompt=True))
+        if new_password is not None and not new_password:
+            raise RegistryError("the new password must not be empty")
+        rekey = rekey_node(settings, password, new_password)
+    except RegistryError as err:
+        raise fail(err) from None
+    if as_json:
+        result = {
+            "signingKey": rekey.signing_key.to_json(),
+            "account": rekey.account.to_json() if rekey.account else None,
+        }
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(rekey.signing_key.message())
+    if rekey.account is not None:
+        typer.echo(rekey.account.message())
+    else:
+        typer.echo(f"{settings.account_keystore}: the account is in a PKCS#11 token; nothing to re-encrypt")
+
+
 @node_app.command("run")
 def node_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
     """Run the node: its API and the outbox worker that takes accepted changes to the chain."""

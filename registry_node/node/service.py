@@ -113,9 +113,13 @@ def token_access(
     return TokenAccess.resolve(uri, settings.pkcs11_module or None, pin, "pkcs11_module")
 
 
-def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm) -> InitializedNode:
+def init_node(
+    settings: NodeSettings, password: str, algorithm: SigningAlgorithm, scrypt_n: int | None = None
+) -> InitializedNode:
     """Creates the node's keys (encrypted files, or keys in a PKCS#11 token) and its node.toml; refuses a
-    folder that already holds a node, and a token label already in use, before making anything."""
+    folder that already holds a node, and a token label already in use, before making anything.
+
+    `scrypt_n` is scrypt's N for key files: None keeps 2**18 (a second per open), as an office must."""
     check_new_node(settings)
     if not password:
         raise NodeError("the node password must not be empty")
@@ -123,8 +127,8 @@ def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm
         if isinstance(location, TokenUri):
             check_label_free(location, token_access(settings, location, password))
     settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-    address = create_account(settings, settings.account_keystore, password)
-    key = create_signing_key(settings, settings.signing_key, password, algorithm)
+    address = create_account(settings, settings.account_keystore, password, scrypt_n)
+    key = create_signing_key(settings, settings.signing_key, password, algorithm, scrypt_n)
     with settings.settings_path.open("x", encoding="utf-8") as out:
         out.write(settings_toml(settings))
         out.flush()
@@ -132,21 +136,27 @@ def init_node(settings: NodeSettings, password: str, algorithm: SigningAlgorithm
     return InitializedNode(settings, address, key)
 
 
-def create_account(settings: NodeSettings, location: KeyLocation, password: str) -> str:
+def create_account(
+    settings: NodeSettings, location: KeyLocation, password: str, scrypt_n: int | None = None
+) -> str:
     """A new transaction account at `location` (a keystore file, or a secp256k1 key in a token)."""
     if isinstance(location, TokenUri):
         return create_account_in_token(location, token_access(settings, location, password))
-    return create_account_keystore(location, password)
+    return create_account_keystore(location, password, scrypt_n)
 
 
 def create_signing_key(
-    settings: NodeSettings, location: KeyLocation, password: str, algorithm: SigningAlgorithm
+    settings: NodeSettings,
+    location: KeyLocation,
+    password: str,
+    algorithm: SigningAlgorithm,
+    scrypt_n: int | None = None,
 ) -> PublishedKey:
     """A new document-signing key at `location` (an encrypted file, or a key pair in a token)."""
     if isinstance(location, TokenUri):
         made = create_signing_key_in_token(location, token_access(settings, location, password), algorithm)
         return PublishedKey(made.algorithm, made.key_id, made.public_key)
-    info = generate_signing_key(location, password, algorithm)
+    info = generate_signing_key(location, password, algorithm, scrypt_n=scrypt_n)
     return PublishedKey(info.algorithm, info.key_id, info.public_key)
 
 

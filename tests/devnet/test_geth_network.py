@@ -29,6 +29,7 @@ from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
 from registry_node.protocol.consensus.signers import ValidatorHistory
 from registry_node.protocol.contract import load_artifact
+from tests.support.keys import FAST_SCRYPT_N
 from tests.support.network import eventually, same_head_everywhere
 from tests.support.records import patent_right
 
@@ -41,7 +42,9 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalConsor
     folder = tmp_path_factory.mktemp("geth-consortium")
     password = secrets.token_urlsafe(16)
     network = GethNetwork(folder / "network", OFFICES, password=password, period_s=PERIOD_S)
-    running = LocalConsortium(folder, network, password=password, gateway_port=free_port())
+    running = LocalConsortium(
+        folder, network, password=password, gateway_port=free_port(), key_scrypt_n=FAST_SCRYPT_N
+    )
     try:
         running.create([Founder(code, f"Office {code}", free_port()) for code in OFFICES])
         running.start()

@@ -26,6 +26,7 @@ from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.keys import SigningAlgorithm
+from tests.support.keys import FAST_SCRYPT_N
 from tests.support.records import patent_right
 
 PASSWORD = "local consortium drill"
@@ -44,7 +45,11 @@ def consortium(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalConsor
     """EP (Ed25519) and KR (ECDSA P-256, a token of its own) and the gateway, started."""
     folder = tmp_path_factory.mktemp("consortium")
     made = LocalConsortium(
-        folder, GanacheChain(folder / "chain"), password=PASSWORD, gateway_port=free_port()
+        folder,
+        GanacheChain(folder / "chain"),
+        password=PASSWORD,
+        gateway_port=free_port(),
+        key_scrypt_n=FAST_SCRYPT_N,
     )
     try:
         made.create(

@@ -25,6 +25,7 @@ from registry_node.node.client import NodeClient, NodeUnreachable, ProblemError
 from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.records import chain_right_id
+from tests.support.keys import FAST_SCRYPT_N
 from tests.support.records import patent_right
 
 OUTBOX_S = 120.0
@@ -53,7 +54,9 @@ def new_right(code: str) -> dict[str, Any]:
 def broken(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Broken]:
     """EP and KR with the gateway; KR's data dir is the small disk of the disk-full case."""
     folder = tmp_path_factory.mktemp("consortium")
-    consortium = LocalConsortium(folder, GanacheChain(folder / "chain"), gateway_port=free_port())
+    consortium = LocalConsortium(
+        folder, GanacheChain(folder / "chain"), gateway_port=free_port(), key_scrypt_n=FAST_SCRYPT_N
+    )
     disk = FullDisk(folder / "nodes" / "KR")
     disk.prepare()
     try:

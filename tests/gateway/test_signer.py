@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from gateway.verify.signer import (
     check_gateway_signature,
     signed_bytes,
 )
+from registry_node.protocol.keys import ScryptCost, describe_key_protection
 
 VERDICT: dict[str, Any] = {
     "schema": "ipreg/verdict/1",
@@ -42,3 +44,12 @@ def test_a_signed_verdict_checks_out_and_any_change_to_it_does_not() -> None:
     assert not check_gateway_signature({**signed, "verdict": "tampered"}, signer.key.public_key)[0]
     assert not check_gateway_signature({**signed, "extra": None}, signer.key.public_key)[0]
     assert not check_gateway_signature({**signed, SIGNATURE_FIELD: {}}, signer.key.public_key)[0]
+
+
+def test_the_gateway_key_is_created_on_first_use_encrypted_with_scrypt_and_opens_again(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "gateway" / "signing-key.pem"
+    created = GatewaySigner.open(path, "gateway password")  # N=2**18: a second to write, one to open
+    assert describe_key_protection(path).scrypt == ScryptCost(n=2**18, r=8, p=1)
+    assert GatewaySigner.open(path, "gateway password").key == created.key

@@ -21,8 +21,9 @@ from registry_node.node.settings import NodeSettings, load_settings, settings_to
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect, fee_fields
 from registry_node.protocol.contract import load_artifact
-from registry_node.protocol.keys import SigningAlgorithm
+from registry_node.protocol.keys import ScryptCost, SigningAlgorithm, describe_key_protection
 from tests.support.chain import GanacheFactory
+from tests.support.keys import FAST_SCRYPT_N
 
 PASSWORD = "rotation test password"
 IPREG = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ipreg"
@@ -41,7 +42,7 @@ def test_rotation_publishes_the_new_key_revokes_the_old_from_then_on_and_the_nod
         operator_token_sha256=token_digest("token"),
         rpc_url=chain.rpc_url,
     )
-    node = init_node(settings, PASSWORD, SigningAlgorithm.ED25519)
+    node = init_node(settings, PASSWORD, SigningAlgorithm.ED25519, scrypt_n=FAST_SCRYPT_N)
     transactor = Transactor(w3, deployer, load_artifact().abi)
     w3.eth.wait_for_transaction_receipt(_fund(w3, deployer, node.address))
     config = ConsortiumConfig(
@@ -65,6 +66,7 @@ def test_rotation_publishes_the_new_key_revokes_the_old_from_then_on_and_the_nod
     assert contract.functions.isKeyValidAt(b"EP", rotation.key_id, revoked).call()
     reloaded = load_settings(settings.settings_path)
     assert reloaded.signing_key == rotation.key_file
+    assert describe_key_protection(rotation.key_file).scrypt == ScryptCost(n=2**18, r=8, p=1)
     assert load_keys(reloaded, PASSWORD).signing_key.key_id == rotation.key_id
 
     # the command does the same again, keeping the previous key valid when asked
@@ -93,7 +95,7 @@ def test_rotation_with_a_wrong_password_changes_nothing(tmp_path: Path) -> None:
         operator_token_sha256=token_digest("token"),
         contract_address="0x" + "11" * 20,
     )
-    init_node(settings, PASSWORD, SigningAlgorithm.ED25519)
+    init_node(settings, PASSWORD, SigningAlgorithm.ED25519, scrypt_n=FAST_SCRYPT_N)
     result = subprocess.run(
         [str(IPREG), "node", "rotate-key", "--data-dir", str(settings.data_dir)],
         env={**os.environ, "IPREG_NODE_PASSWORD": "wrong"},

@@ -31,7 +31,7 @@ from registry_node.protocol.signing import sign_document, verify_signature
 
 PASSWORD = "correct horse battery staple"
 WRONG_PASSWORD = "incorrect horse battery staple"
-FAST_SCRYPT_N = 2**4  # the default (2**18) takes a second per open; one test keeps it
+FAST_SCRYPT_N = 2**4  # the default (2**18) takes a second per open; one test of each file keeps it
 CONTRACT_INTERFACE = Path(__file__).resolve().parents[2] / "contracts" / "interfaces" / "IOfficeRegistry.sol"
 ALGORITHMS = list(SigningAlgorithm)
 
@@ -161,7 +161,7 @@ def test_algorithms_carry_the_contracts_key_algorithm_numbers() -> None:
 @pytest.mark.parametrize("algorithm", ALGORITHMS)
 def test_signing_key_round_trips_and_still_signs(tmp_path: Path, algorithm: SigningAlgorithm) -> None:
     path = tmp_path / "signing.pem"
-    info = generate_signing_key(path, PASSWORD, algorithm)
+    info = generate_signing_key(path, PASSWORD, algorithm, scrypt_n=FAST_SCRYPT_N)
     key = load_signing_key(path, PASSWORD)
     assert (info.path, info.metadata_path) == (path, signing_key_metadata_path(path))
     assert key.algorithm is info.algorithm is algorithm
@@ -176,7 +176,7 @@ def test_signing_key_files_are_encrypted_and_readable_by_their_owner_only(
     tmp_path: Path, algorithm: SigningAlgorithm
 ) -> None:
     path = tmp_path / "signing.pem"
-    info = generate_signing_key(path, PASSWORD, algorithm)
+    info = generate_signing_key(path, PASSWORD, algorithm, scrypt_n=FAST_SCRYPT_N)
     pem = path.read_bytes()
     metadata = info.metadata_path.read_bytes()
     assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
@@ -193,8 +193,12 @@ def test_signing_key_files_are_encrypted_and_readable_by_their_owner_only(
 
 
 def test_public_keys_have_the_form_the_contract_takes(tmp_path: Path) -> None:
-    ed25519 = generate_signing_key(tmp_path / "ed.pem", PASSWORD, SigningAlgorithm.ED25519)
-    p256 = generate_signing_key(tmp_path / "p256.pem", PASSWORD, SigningAlgorithm.ECDSA_P256)
+    ed25519 = generate_signing_key(
+        tmp_path / "ed.pem", PASSWORD, SigningAlgorithm.ED25519, scrypt_n=FAST_SCRYPT_N
+    )
+    p256 = generate_signing_key(
+        tmp_path / "p256.pem", PASSWORD, SigningAlgorithm.ECDSA_P256, scrypt_n=FAST_SCRYPT_N
+    )
     assert len(ed25519.public_key) == 32
     assert len(p256.public_key) == 65
     assert p256.public_key[0] == 0x04
@@ -205,7 +209,7 @@ def test_default_key_id_is_the_sha256_of_the_public_key_and_survives_reloads(
     tmp_path: Path, algorithm: SigningAlgorithm
 ) -> None:
     path = tmp_path / "signing.pem"
-    info = generate_signing_key(path, PASSWORD, algorithm)
+    info = generate_signing_key(path, PASSWORD, algorithm, scrypt_n=FAST_SCRYPT_N)
     assert info.key_id == hashlib.sha256(info.public_key).digest()
     assert load_signing_key(path, PASSWORD).key_id == info.key_id
     assert load_signing_key(path, PASSWORD).key_id == info.key_id
@@ -214,7 +218,9 @@ def test_default_key_id_is_the_sha256_of_the_public_key_and_survives_reloads(
 def test_an_explicit_key_id_is_kept(tmp_path: Path) -> None:
     path = tmp_path / "signing.pem"
     key_id = bytes.fromhex("ab" * 32)
-    info = generate_signing_key(path, PASSWORD, SigningAlgorithm.ECDSA_P256, key_id=key_id)
+    info = generate_signing_key(
+        path, PASSWORD, SigningAlgorithm.ECDSA_P256, key_id=key_id, scrypt_n=FAST_SCRYPT_N
+    )
     assert info.key_id == key_id
     assert load_signing_key(path, PASSWORD).key_id == key_id
 
@@ -230,7 +236,7 @@ def test_wrong_password_for_the_signing_key_is_a_key_store_error_that_hides_the_
     tmp_path: Path, algorithm: SigningAlgorithm
 ) -> None:
     path = tmp_path / "signing.pem"
-    generate_signing_key(path, PASSWORD, algorithm)
+    generate_signing_key(path, PASSWORD, algorithm, scrypt_n=FAST_SCRYPT_N)
     with pytest.raises(KeyStoreError) as caught:
         load_signing_key(path, WRONG_PASSWORD)
     assert caught.value.path == path
@@ -241,10 +247,10 @@ def test_wrong_password_for_the_signing_key_is_a_key_store_error_that_hides_the_
 
 def test_signing_key_is_never_overwritten(tmp_path: Path) -> None:
     path = tmp_path / "signing.pem"
-    info = generate_signing_key(path, PASSWORD)
+    info = generate_signing_key(path, PASSWORD, scrypt_n=FAST_SCRYPT_N)
     before = (path.read_bytes(), info.metadata_path.read_bytes())
     with pytest.raises(KeyFileExists) as caught:
-        generate_signing_key(path, PASSWORD, SigningAlgorithm.ECDSA_P256)
+        generate_signing_key(path, PASSWORD, SigningAlgorithm.ECDSA_P256, scrypt_n=FAST_SCRYPT_N)
     assert caught.value.path == path
     assert (path.read_bytes(), info.metadata_path.read_bytes()) == before
     assert load_signing_key(path, PASSWORD).key_id == info.key_id
@@ -255,15 +261,15 @@ def test_a_stray_metadata_file_blocks_a_new_key(tmp_path: Path) -> None:
     metadata_path = signing_key_metadata_path(path)
     metadata_path.write_text("{}")
     with pytest.raises(KeyFileExists) as caught:
-        generate_signing_key(path, PASSWORD)
+        generate_signing_key(path, PASSWORD, scrypt_n=FAST_SCRYPT_N)
     assert caught.value.path == metadata_path
     assert not path.exists()
     assert metadata_path.read_text() == "{}"
 
 
 def test_metadata_of_another_key_is_refused(tmp_path: Path) -> None:
-    first = generate_signing_key(tmp_path / "first.pem", PASSWORD)
-    second = generate_signing_key(tmp_path / "second.pem", PASSWORD)
+    first = generate_signing_key(tmp_path / "first.pem", PASSWORD, scrypt_n=FAST_SCRYPT_N)
+    second = generate_signing_key(tmp_path / "second.pem", PASSWORD, scrypt_n=FAST_SCRYPT_N)
     second.metadata_path.write_bytes(first.metadata_path.read_bytes())
     with pytest.raises(KeyStoreError, match="publicKey: does not match the key") as caught:
         load_signing_key(second.path, PASSWORD)
@@ -271,7 +277,7 @@ def test_metadata_of_another_key_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_key_without_its_metadata_is_refused(tmp_path: Path) -> None:
-    info = generate_signing_key(tmp_path / "signing.pem", PASSWORD)
+    info = generate_signing_key(tmp_path / "signing.pem", PASSWORD, scrypt_n=FAST_SCRYPT_N)
     info.metadata_path.unlink()
     with pytest.raises(KeyStoreError, match="no such file") as caught:
         load_signing_key(info.path, PASSWORD)

@@ -21,6 +21,7 @@ from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, depl
 from registry_node.node.key_rotation import rotate_signing_key
 from registry_node.node.office import Office
 from registry_node.node.outbox import OutboxWorker
+from registry_node.node.rekey import KeyInToken, rekey_node
 from registry_node.node.service import init_node, load_keys, register_signing_key
 from registry_node.node.settings import NodeSettings, load_settings, settings_toml, token_digest
 from registry_node.node.store import Store
@@ -278,3 +279,22 @@ def _fund(w3: Web3, sender: LocalAccount, to: str) -> Any:
     tx: Any = {"to": to, "value": 10**21, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
     tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
     return w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
+
+
+def test_rekey_refuses_a_signing_key_held_in_a_token_which_has_no_file(
+    tmp_path: Path, new_token: TokenFactory
+) -> None:
+    token = new_token()
+    settings = NodeSettings(
+        office_code="KR",
+        office_name="Korean Intellectual Property Office",
+        data_dir=tmp_path / "kr",
+        operator_token_sha256=token_digest("token"),
+        signing_key=token.uri,
+        account_keystore=token.uri.with_object("account"),
+        pkcs11_module=SOFTHSM,
+    )
+    init_node(settings, PIN, SigningAlgorithm.ED25519)
+    with pytest.raises(KeyInToken, match=r"is in the PKCS#11 token .* no file to re-encrypt"):
+        rekey_node(settings, PIN, "a new password")
+    assert sorted(p.name for p in settings.data_dir.iterdir()) == ["node.toml"]

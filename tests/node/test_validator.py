@@ -25,6 +25,7 @@ from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.keys import SigningAlgorithm
 from tests.support.chain import GanacheFactory
+from tests.support.keys import FAST_SCRYPT_N
 
 PASSWORD = "validator test password"
 IPREG = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "ipreg"
@@ -49,7 +50,7 @@ def ep_node(tmp_path: Path, start_ganache: GanacheFactory) -> NodeOnChain:
         data_dir=tmp_path / "ep",
         operator_token_sha256=token_digest("token"),
     )
-    init_node(settings, PASSWORD, SigningAlgorithm.ED25519)
+    init_node(settings, PASSWORD, SigningAlgorithm.ED25519, scrypt_n=FAST_SCRYPT_N)
     account = load_keys(settings, PASSWORD).account
     deployer: LocalAccount = Account.create()
     gb: LocalAccount = Account.create()

@@ -39,6 +39,7 @@ from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import create_account_keystore, load_signing_key
 from registry_node.protocol.records import canonical_bytes, chain_right_id
 from registry_node.protocol.signing import sign_document
+from tests.support.keys import FAST_SCRYPT_N
 from tests.support.records import patent_right
 
 PASSWORD = "key compromise drill"
@@ -108,7 +109,11 @@ class Drill:
 @pytest.fixture
 def drill(tmp_path: Path) -> Iterator[Drill]:
     consortium = LocalConsortium(
-        tmp_path, GanacheChain(tmp_path / "chain"), password=PASSWORD, gateway_port=free_port()
+        tmp_path,
+        GanacheChain(tmp_path / "chain"),
+        password=PASSWORD,
+        gateway_port=free_port(),
+        key_scrypt_n=FAST_SCRYPT_N,
     )
     try:
         consortium.create([Founder("EP", "European Patent Office", free_port(), token=TOKEN)])

@@ -47,6 +47,7 @@ from registry_node.protocol.consensus.anchor import ConsortiumAnchor, ValidatorT
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import load_signing_key
 from registry_node.protocol.signing import sign_document
+from tests.support.keys import FAST_SCRYPT_N
 from tests.support.network import eventually, same_head_everywhere
 from tests.support.records import assignment_json, patent_right
 
@@ -89,7 +90,7 @@ class Registry:
 def _start(folder: Path, offices: tuple[str, ...], isolate: bool) -> LocalConsortium:
     password = secrets.token_urlsafe(16)
     network = GethNetwork(folder / "network", offices, password=password, period_s=1, isolate=isolate)
-    consortium = LocalConsortium(folder, network, password=password)
+    consortium = LocalConsortium(folder, network, password=password, key_scrypt_n=FAST_SCRYPT_N)
     consortium.create([Founder(code, f"Office {code}", free_port()) for code in offices])
     consortium.start()
     return consortium
