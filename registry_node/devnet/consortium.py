@@ -101,13 +101,18 @@ class LocalOffice:
         return {"dataDir": str(self.data_dir), "port": self.port, "token": self.token}
 
 
+# scrypt's N for a local consortium's key files: 2**14, which the OpenSSL command line still opens (16 MiB)
+LAB_SCRYPT_N = 2**14
+
+
 class LocalConsortium:
     """A consortium on this machine. `gateway_port` None: no gateway. `env`: extra environment of the child
     processes. `gateway_program` runs the gateway (`ipreg gateway run` by default; a benchmark serves the
     same app with routes of its own beside it). Setting `stop` ends a start in progress (Interrupted).
-    `key_scrypt_n` is scrypt's N for the offices' two key files: None keeps an office's 2**18, about a
-    second per key each time a node opens its keys (when it is created, at every start); tests pass a small
-    N, their keys being opened over and over under a test password."""
+    `key_scrypt_n` is scrypt's N for the offices' two key files. An office's node uses 2**18, about a second
+    per key each time it opens them; a local consortium keeps its password beside its keys (`to_json`, in
+    the demo's state file), so a costly KDF would protect nothing here and only slow every start, and it
+    uses LAB_SCRYPT_N unless told otherwise (None: an office's cost)."""
 
     def __init__(
         self,
@@ -120,7 +125,7 @@ class LocalConsortium:
         gateway_program: Sequence[str] = GATEWAY_RUN,
         stop: threading.Event | None = None,
         hsm: SoftHsm | None = None,
-        key_scrypt_n: int | None = None,
+        key_scrypt_n: int | None = LAB_SCRYPT_N,
     ) -> None:
         self.folder = folder.resolve()
         self.hsm = hsm  # None: keys in encrypted files; else each office's keys in a token of its own
