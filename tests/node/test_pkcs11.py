@@ -68,14 +68,15 @@ def test_a_pkcs11_uri_reads_its_token_object_module_and_pin_source() -> None:
         ("pkcs11:object=signing-key", "token"),
         ("pkcs11:token=EP", "object"),
         ("pkcs11:token=EP;object=k;colour=blue", "colour: not a PKCS#11 URI attribute"),
+        ("pkcs11:token=EP;object=k;id=%01", "id: not a PKCS#11 URI attribute this node reads"),
         ("pkcs11:token=EP;object=k;type=public", "type: must name a private key"),
         ("pkcs11:token=EP;object=k?pin-value=1234", "pin-value: a PIN written in a setting is a secret"),
         ("pkcs11:token=EP;object=k?pin-source=https://pins.example/ep", "pin-source: only file:"),
         ("pkcs11:token=EP;token=GB;object=k", "token: given twice"),
         ("pkcs11:token=E\"P;object=k", "%-encoded"),
     ],
-    ids=["no-token", "no-object", "unknown-attribute", "public-key", "pin-in-uri", "pin-from-url",
-         "twice", "unencoded"],
+    ids=["no-token", "no-object", "unknown-attribute", "unmatched-id", "public-key", "pin-in-uri",
+         "pin-from-url", "twice", "unencoded"],
 )  # fmt: skip
 def test_a_bad_pkcs11_uri_is_refused_naming_the_setting_and_the_attribute(text: str, reason: str) -> None:
     with pytest.raises(ConfigError) as refused:

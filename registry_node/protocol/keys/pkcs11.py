@@ -46,8 +46,9 @@ SCHEME = "pkcs11:"
 SECP256K1_ORDER = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
 _CURVES = {SigningAlgorithm.ECDSA_P256: "secp256r1"}
 _ED25519_OID = "1.3.101.112"
-_PATH_ATTRIBUTES = ("token", "object", "manufacturer", "model", "serial", "id", "type")
-_QUERY_ATTRIBUTES = ("module-path", "pin-source", "pin-value", "module-name")
+# Only what the node matches on: an attribute it would ignore (id, serial, …) could select another key
+_PATH_ATTRIBUTES = ("token", "object", "type")
+_QUERY_ATTRIBUTES = ("module-path", "pin-source", "pin-value")
 _VALUE = re.compile(r"^[A-Za-z0-9\-._~%!$&'()*+,=:@/ ]*$")
 
 
