@@ -9,14 +9,13 @@ import json
 import os
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
-from web3 import Web3
 
+from registry_node.devnet.chains import fund
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.key_rotation import rotate_signing_key
 from registry_node.node.office import Office
@@ -26,7 +25,7 @@ from registry_node.node.service import init_node, load_keys, register_signing_ke
 from registry_node.node.settings import NodeSettings, load_settings, settings_toml, token_digest
 from registry_node.node.store import Store
 from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import connect, fee_fields
+from registry_node.protocol.chain import connect
 from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.keys import OfficeSigningKey, SigningAlgorithm
@@ -213,7 +212,7 @@ def test_a_node_with_its_keys_in_a_token_writes_to_a_real_chain_signs_records_an
     )
     node = init_node(settings, PIN, SigningAlgorithm.ECDSA_P256)
     assert sorted(p.name for p in settings.data_dir.iterdir()) == ["node.toml"]  # no key file at all
-    w3.eth.wait_for_transaction_receipt(_fund(w3, deployer, node.address))
+    fund(w3, deployer, node.address)
     deployment = deploy_consortium(
         Transactor(w3, deployer, load_artifact().abi),
         ConsortiumConfig([FoundingOffice("EP", settings.office_name, node.address, "https://ep.example")]),
@@ -274,12 +273,6 @@ def test_ipreg_node_init_pkcs11_makes_both_keys_in_the_token_and_names_them_in_n
     )  # fmt: skip
     assert again.returncode != 0 and "already holds an object labelled" in again.stderr
     assert not (tmp_path / "gb2" / "node.toml").exists()
-
-
-def _fund(w3: Web3, sender: LocalAccount, to: str) -> Any:
-    tx: Any = {"to": to, "value": 10**21, "gas": 21_000, "chainId": w3.eth.chain_id, **fee_fields(w3)}
-    tx["nonce"] = w3.eth.get_transaction_count(sender.address, "pending")
-    return w3.eth.send_raw_transaction(sender.sign_transaction(tx).raw_transaction)
 
 
 def test_rekey_refuses_a_signing_key_held_in_a_token_which_has_no_file(
