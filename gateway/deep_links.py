@@ -148,6 +148,14 @@ class OfficeDocuments:
             raise OfficeUnreachable(endpoint, "the anchor manifest has no list of items")
         return data
 
+    def probe(self, endpoint: str) -> str:
+        """Asks the office's deep links for a record hash no record has: an office that answers (HTTP 404, as
+        it should) is reachable, and the answer says so; OfficeUnreachable says why not."""
+        _url, body = self._get(endpoint, f"/v1/documents?recordHash={'0' * 64}")
+        if body is not None:
+            return "answered, but served a document for the all-zero record hash"
+        return "answered (no document for the all-zero record hash, as expected)"
+
     def _document(self, endpoint: str, path: str) -> FetchedDocument | None:
         url, body = self._get(endpoint, path)
         if body is None:

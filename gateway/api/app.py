@@ -17,6 +17,7 @@ from gateway.api.errors import install_gateway_error_handlers
 from gateway.api.middleware import RateLimit, SecurityHeaders
 from gateway.api.routes import (
     anchors,
+    changes,
     consortium,
     documents,
     keys,
@@ -26,6 +27,7 @@ from gateway.api.routes import (
     receipts,
     rights,
     status,
+    summary,
     verification,
 )
 from gateway.services import Services
@@ -51,6 +53,8 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(status.router)
     app.include_router(offices.router)
     app.include_router(network.router)
+    app.include_router(summary.router)
+    app.include_router(changes.router)
     app.include_router(consortium.router)
     # Routes under /v1/rights/{rightId}/… come before `rights`, whose `/v1/rights/{rightId}` (any characters,
     # `/` included: registry_node.protocol.http.path_convertors) would otherwise take their paths for right

@@ -68,12 +68,42 @@ class ConsortiumAnchorPublic(BaseModel):
     validators: list[ValidatorTermPublic]
 
 
+class StateWords(BaseModel):
+    code: str
+    name: str
+
+
+class StageWords(BaseModel):
+    code: int
+    name: str
+
+
+class KeyEventWords(BaseModel):
+    code: str = Field(description="ST.27 key event: category letter and two digits, e.g. H13")
+    category: str
+    categoryName: str
+    name: str | None = Field(description="The key event's own name, where the registry's tables have one")
+
+
+class StatusWords(BaseModel):
+    """A legal-status code in words (registry_node/protocol/legal_status.py cites the tables' sources)."""
+
+    code: str = Field(description="As on chain: state, stage, key event, e.g. T6H13")
+    standard: str = Field(description="ST.27 (patents, utility models), ST.61 (trademarks), ST.87 (designs)")
+    state: StateWords
+    stage: StageWords
+    keyEvent: KeyEventWords | None
+    text: str = Field(description="One line, e.g. 'Terminated (stage: terminated), key event H13: ...'")
+
+
 class KeyPublic(BaseModel):
     keyId: str
     algorithm: str
     publicKey: str = Field(description="hex")
     addedAtBlock: int
     revokedAtBlock: int | None
+    addedAt: str | None = Field(description="The time of the block that added it (ISO 8601, UTC)")
+    revokedAt: str | None = Field(description="The time of the block that revoked it; null: not revoked")
     valid: bool = Field(description="Not revoked: valid for records from addedAtBlock on.")
 
 
@@ -103,6 +133,7 @@ class RightPublic(BaseModel):
     version: int
     confidential: bool
     statusCode: str = Field(description="ST.27 state, stage and key event, e.g. A4F10")
+    status: StatusWords | None = Field(description="The status code in words")
     recordHash: str = Field(description="SHA-256 of the current signed record (its seal while confidential)")
     ownerCommitment: str
     owners: list[dict[str, Any]] | None = Field(description="From the published record, once fetched.")
@@ -113,7 +144,7 @@ class RightPublic(BaseModel):
 
 
 class RightStatePublic(RightPublic):
-    asOf: str = Field(description="The end of the requested day, UTC.")
+    asOf: str = Field(description="The end of the requested day, or the requested instant, UTC.")
 
 
 class RightPage(BaseModel):
@@ -125,11 +156,23 @@ class RightPage(BaseModel):
 class HistoryItem(BaseModel):
     version: int
     action: str = Field(description="registration | ownershipChange | legalStatusEvent | publication")
+    summary: str = Field(
+        description="What happened, in words: 'Assignment from A to B, effective 2023-10-16, recorded "
+        "2023-11-02 by GB'. A confidential version is told with what the chain shows alone."
+    )
     officeCode: str
     confidential: bool
     recordHash: str
     ownerCommitment: str
     statusCode: str
+    status: StatusWords | None = Field(description="The status after this version, in words")
+    owners: list[dict[str, Any]] | None = Field(
+        description="The owners after this version, from its published record; null while confidential or "
+        "not fetched yet"
+    )
+    ownersChecked: bool = Field(
+        description="The owners come from a record whose SHA-256 is the record hash on chain"
+    )
     blockNumber: int
     blockHash: str
     timestamp: str
@@ -137,6 +180,36 @@ class HistoryItem(BaseModel):
     logIndex: int
     conveyance: dict[str, Any] | None = None
     statusEvent: dict[str, Any] | None = None
+
+
+class ChangePublic(HistoryItem):
+    rightId: str | None
+    chainRightId: str
+
+
+class ChangeList(BaseModel):
+    items: list[ChangePublic] = Field(description="Newest first")
+
+
+class OfficeRights(BaseModel):
+    officeCode: str
+    total: int
+    kinds: dict[str, int] = Field(description="Rights of each kind (patent, trademark, ...)")
+
+
+class RegistrySummary(BaseModel):
+    total: int = Field(description="Rights on chain, as far as the index has followed it")
+    offices: list[OfficeRights]
+    kinds: dict[str, int]
+
+
+class OfficeHealth(BaseModel):
+    officeCode: str
+    endpoint: str
+    reachable: bool = Field(description="The office's deep-link endpoint answered")
+    latencyMs: float | None
+    checkedAt: str
+    detail: str | None = Field(description="Why it is unreachable, or what it answered")
 
 
 class HistoryPublic(BaseModel):

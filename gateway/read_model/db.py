@@ -199,6 +199,7 @@ records = Table(
     Column("owners", Text, nullable=False),  # JSON list of {name, addressText?, countryCode?}
     Column("title", Text),
     Column("source_xml_hash", HASH),  # SHA-256 of the source XML's Exclusive C14N form
+    Column("change", Text),  # JSON: the record's ownershipChange or legalStatusEvent; null for the others
     Column("fetched_at", Float, nullable=False),
     Index("records_source", "source_xml_hash"),
 )
@@ -268,10 +269,23 @@ def _migration_3(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE offices ADD COLUMN validator VARCHAR(42)"))
 
 
+def _migration_4(conn: Connection) -> None:
+    """The change each record carries (parties, recordal date, free text), for the history's story. Records
+    fetched before it are fetched again to fill it in (a fresh database has the column already)."""
+    if "change" not in {column["name"] for column in inspect(conn).get_columns("records")}:
+        conn.execute(text("ALTER TABLE records ADD COLUMN change TEXT"))
+        conn.execute(
+            fetch_queue.update()
+            .where(fetch_queue.c.target == "record")
+            .values(state="pending", next_attempt_at=0.0, attempts=0)
+        )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _migration_1),
     (2, _migration_2),
     (3, _migration_3),
+    (4, _migration_4),
 )
 
 

@@ -106,11 +106,15 @@ class Enricher:
             except St96Error:
                 source_hash = None
         right = record.right
+        made = record.ownershipChange or record.legalStatusEvent
+        change = json.dumps(made.to_json(), sort_keys=True) if made is not None else None
         with self.engine.begin() as conn:
             if conn.execute(
                 select(db.records.c.record_hash).where(db.records.c.record_hash == item["key"])
-            ).first():
-                pass
+            ).first():  # fetched before the change column existed: fill it in
+                conn.execute(
+                    update(db.records).where(db.records.c.record_hash == item["key"]).values(change=change)
+                )
             else:
                 conn.execute(
                     insert(db.records).values(
@@ -121,6 +125,7 @@ class Enricher:
                         owners=json.dumps([p.to_json() for p in right.ownerBag]),
                         title=right.inventionTitle or right.markVerbalElementText or right.designTitle,
                         source_xml_hash=source_hash,
+                        change=change,
                         fetched_at=time.time(),
                     )
                 )

@@ -16,8 +16,9 @@ from typing import Any
 from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.engine import Engine, RowMapping
 
-from gateway.read_model import db
+from gateway.read_model import db, story
 from gateway.read_model.indexer import IndexerStatus, read_status
+from registry_node.protocol.legal_status import status_words
 
 
 class BadCursor(ValueError):
@@ -83,8 +84,13 @@ class Index:
                 select(o).where(o.c.code == code if code else true()).order_by(o.c.code)
             ).mappings()
             found = [dict(r) for r in rows]
+            added, revoked = db.blocks.alias("added"), db.blocks.alias("revoked")
             key_rows = conn.execute(
-                select(k).where(k.c.office == code if code else true()).order_by(k.c.office, k.c.added_block)
+                select(k, added.c.timestamp.label("added_at"), revoked.c.timestamp.label("revoked_at"))
+                .outerjoin(added, added.c.number == k.c.added_block)
+                .outerjoin(revoked, revoked.c.number == k.c.revoked_block)
+                .where(k.c.office == code if code else true())
+                .order_by(k.c.office, k.c.added_block)
             ).mappings()
             keys: dict[str, list[dict[str, Any]]] = {}
             for key in key_rows:
@@ -95,6 +101,8 @@ class Index:
                         "publicKey": key["public_key"],
                         "addedAtBlock": key["added_block"],
                         "revokedAtBlock": key["revoked_block"],
+                        "addedAt": iso(key["added_at"]) if key["added_at"] is not None else None,
+                        "revokedAt": iso(key["revoked_at"]) if key["revoked_at"] is not None else None,
                         "valid": key["revoked_block"] is None,
                     }
                 )
@@ -176,16 +184,68 @@ class Index:
         return None if value is None else str(value)
 
     def history(self, chain_id: str) -> list[dict[str, Any]]:
-        e = db.events
+        """Every change of the right in chain order, each told in words, with the owners after it from
+        that version's published record (checked against its record hash when it was fetched)."""
+        e, rec = db.events, db.records
         with self.engine.connect() as conn:
             rows = conn.execute(
-                select(e).where(e.c.chain_right_id == chain_id).order_by(e.c.block_number, e.c.log_index)
+                select(e, rec.c.owners, rec.c.change)
+                .outerjoin(rec, rec.c.record_hash == e.c.record_hash)
+                .where(e.c.chain_right_id == chain_id)
+                .order_by(e.c.block_number, e.c.log_index)
             ).mappings()
-            return [_history_item(row) for row in rows]
+            items = []
+            kind = None
+            for row in rows:
+                kind = kind or row["kind"]
+                items.append(_history_item(row, kind))
+            return items
 
-    def state_at(self, chain_id: str, date: dt.date, right_id: str | None = None) -> dict[str, Any] | None:
-        """The right as it stood at the end of `date` (UTC), by block timestamp; None before it existed."""
-        end = int(dt.datetime.combine(date + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
+    def changes(self, limit: int) -> list[dict[str, Any]]:
+        """The latest changes across every office, newest first, each told in words."""
+        e, rec, ids, r = db.events, db.records, db.right_ids, db.rights
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(e, rec.c.owners, rec.c.change, ids.c.right_id, r.c.kind.label("right_kind"))
+                .outerjoin(rec, rec.c.record_hash == e.c.record_hash)
+                .outerjoin(ids, ids.c.chain_right_id == e.c.chain_right_id)
+                .outerjoin(r, r.c.chain_right_id == e.c.chain_right_id)
+                .order_by(e.c.block_number.desc(), e.c.log_index.desc())
+                .limit(limit)
+            ).mappings()
+            return [
+                {"rightId": row["right_id"], "chainRightId": row["chain_right_id"]}
+                | _history_item(row, row["right_kind"])
+                for row in rows
+            ]
+
+    def summary(self) -> dict[str, Any]:
+        """How many rights each office holds, of each kind."""
+        r = db.rights
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(r.c.office, r.c.kind, func.count()).group_by(r.c.office, r.c.kind)
+            ).all()
+        offices: dict[str, dict[str, Any]] = {}
+        kinds: dict[str, int] = {}
+        for office, kind, count in sorted(rows):
+            entry = offices.setdefault(str(office), {"officeCode": str(office), "total": 0, "kinds": {}})
+            entry["kinds"][str(kind)] = int(count)
+            entry["total"] += int(count)
+            kinds[str(kind)] = kinds.get(str(kind), 0) + int(count)
+        return {"total": sum(kinds.values()), "offices": list(offices.values()), "kinds": kinds}
+
+    def state_at(
+        self, chain_id: str, when: dt.date | dt.datetime, right_id: str | None = None
+    ) -> dict[str, Any] | None:
+        """The right as it stood at the end of the day `when` (UTC), or at the instant `when`, by block
+        timestamp; None before it existed."""
+        if isinstance(when, dt.datetime):
+            end = int(when.timestamp()) + 1  # the blocks of that second count
+        elif when == dt.date.max:
+            end = int(dt.datetime.combine(when, dt.time.max, dt.UTC).timestamp()) + 1
+        else:
+            end = int(dt.datetime.combine(when + dt.timedelta(days=1), dt.time(), dt.UTC).timestamp())
         e = db.events
         with self.engine.connect() as conn:
             rows = (
@@ -212,6 +272,7 @@ class Index:
             "version": last["version"],
             "confidential": bool(last["confidential"]),
             "statusCode": last["status"],
+            "status": _status(last["status"], first["kind"]),
             "recordHash": last["record_hash"],
             "ownerCommitment": last["owner_commitment"],
             "owners": json.loads(last["owners"]) if last["owners"] else None,
@@ -322,6 +383,7 @@ def _right(row: RowMapping) -> dict[str, Any]:
         "version": row["version"],
         "confidential": bool(row["confidential"]),
         "statusCode": row["status"],
+        "status": _status(row["status"], row["kind"]),
         "recordHash": row["record_hash"],
         "ownerCommitment": row["owner_commitment"],
         "owners": json.loads(row["owners"]) if row["owners"] else None,
@@ -332,8 +394,17 @@ def _right(row: RowMapping) -> dict[str, Any]:
     }
 
 
-def _history_item(row: RowMapping) -> dict[str, Any]:
+def _status(code: str | None, kind: str | None) -> dict[str, Any] | None:
+    words = status_words(code or "", kind)
+    return None if words is None else words.to_json()
+
+
+def _history_item(row: RowMapping, kind: str | None) -> dict[str, Any]:
+    """One change of a right: the chain's facts, completed from the version's published record (its owners,
+    the conveyance's parties and recordal date, the status event's dates and text) when enrichment has
+    fetched it; a record is only kept when it hashes to the record hash on chain."""
     details = json.loads(row["details"] or "{}")
+    from_record = json.loads(row["change"]) if row["change"] else {}
     item: dict[str, Any] = {
         "version": row["version"],
         "action": row["action"],
@@ -342,6 +413,9 @@ def _history_item(row: RowMapping) -> dict[str, Any]:
         "recordHash": row["record_hash"],
         "ownerCommitment": row["owner_commitment"],
         "statusCode": row["status"],
+        "status": _status(row["status"], kind),
+        "owners": json.loads(row["owners"]) if row["owners"] else None,
+        "ownersChecked": bool(row["owners"]),
         "blockNumber": row["block_number"],
         "blockHash": row["block_hash"],
         "timestamp": iso(row["timestamp"]),
@@ -349,9 +423,20 @@ def _history_item(row: RowMapping) -> dict[str, Any]:
         "logIndex": row["log_index"],
     }
     if "conveyance" in details:
-        item["conveyance"] = details["conveyance"]
+        parties = {
+            k: from_record[k]
+            for k in ("assignorBag", "assigneeBag", "recordalDate", "officeRecordIdentifier")
+            if k in from_record
+        }
+        item["conveyance"] = details["conveyance"] | parties
     if "statusEvent" in details:
-        item["statusEvent"] = details["statusEvent"]
+        told = {
+            k: from_record[k]
+            for k in ("eventDate", "publicationDate", "freeText", "standard")
+            if k in from_record
+        }
+        item["statusEvent"] = details["statusEvent"] | told
+    item["summary"] = story.summary(item, kind)
     return item
 
 

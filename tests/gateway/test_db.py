@@ -28,12 +28,34 @@ def test_a_read_model_at_version_2_gains_the_offices_validator_column(database_u
     db.migrate(engine)
     with engine.begin() as conn:  # the read model as schema version 2 left it
         conn.execute(text("ALTER TABLE offices DROP COLUMN validator"))
-        conn.execute(delete(db.schema_version).where(db.schema_version.c.version == 3))
+        conn.execute(delete(db.schema_version).where(db.schema_version.c.version >= 3))
 
-    assert db.migrate(engine) == 3
+    assert db.migrate(engine) == db.MIGRATIONS[-1][0]
     with engine.connect() as conn:
         columns = {column["name"] for column in inspect(conn).get_columns("offices")}
     assert "validator" in columns
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_a_read_model_at_version_3_gains_the_records_change_and_fetches_its_records_again(
+    database_url: str,
+) -> None:
+    engine = db.engine_for(database_url)
+    db.migrate(engine)
+    fetched = {"target": "record", "key": "ab" * 32, "office": "EP", "chain_right_id": "0x" + "cd" * 32,
+               "version": 2, "block_number": 7, "state": "done", "attempts": 1,
+               "next_attempt_at": 0.0}  # fmt: skip
+    with engine.begin() as conn:  # the read model as schema version 3 left it, one record fetched
+        conn.execute(text("ALTER TABLE records DROP COLUMN change"))
+        conn.execute(delete(db.schema_version).where(db.schema_version.c.version == 4))
+        conn.execute(insert(db.fetch_queue).values(**fetched))
+
+    assert db.migrate(engine) == 4
+    with engine.connect() as conn:
+        columns = {column["name"] for column in inspect(conn).get_columns("records")}
+        again = conn.execute(select(db.fetch_queue.c.state, db.fetch_queue.c.attempts)).one()
+    assert "change" in columns
+    assert tuple(again) == ("pending", 0)  # the enricher fetches it again, and fills the change in
 
 
 @pytest.mark.parametrize("database_url", DATABASES, indirect=True)

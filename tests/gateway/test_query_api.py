@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterator
 from pathlib import Path
@@ -26,6 +27,7 @@ from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.records import chain_right_id
 from tests.gateway.conftest import Registry
 from tests.gateway.test_indexer import EVIDENCE, life, patent
+from tests.support.records import assignment
 
 
 class World:
@@ -50,13 +52,16 @@ class World:
         contract = w3.eth.contract(address=registry.contract.address, abi=load_artifact().abi)
         # the offices serve their deep links on loopback
         self.documents = OfficeDocuments(timeout_s=2, policy=EndpointPolicy(allow_private=True))
-        indexer = Indexer(engine, w3, contract, self.documents, confirmations=0)
-        indexer.run_once()
-        indexer.enrich_once()
+        self.indexer = Indexer(engine, w3, contract, self.documents, confirmations=0)
+        self.catch_up()
         verifier = Verifier(ChainReader(w3, contract), self.documents, confirmations=0)
         validators = ValidatorsView(contract, w3, [registry.rpc_url])
         self.services = Services(self.settings, engine, w3, contract, Index(engine), verifier, validators)
         self.client = TestClient(create_app(self.services))
+
+    def catch_up(self) -> None:
+        self.indexer.run_once()
+        self.indexer.enrich_once()
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +99,7 @@ def test_offices_list_their_keys_and_validity(world: World) -> None:
     assert [o["officeCode"] for o in body["items"]] == ["EP", "GB", "KR"]
     ep = world.client.get("/v1/offices/EP").json()
     assert ep["keys"][0]["valid"] is True and ep["keys"][0]["revokedAtBlock"] is None
+    assert ep["keys"][0]["addedAt"].endswith("Z") and ep["keys"][0]["revokedAt"] is None
     problem(world.client.get("/v1/offices/XX"), 404, "officeCode")
     problem(world.client.get("/v1/offices/ep"), 400, "officeCode")
 
@@ -161,6 +167,109 @@ def test_history_lists_every_change(world: World) -> None:
     body = world.client.get(f"/v1/rights/{world.rights[2]}/history").json()
     assert [i["action"] for i in body["items"]] == ["registration", "ownershipChange", "legalStatusEvent"]
     assert body["items"][1]["conveyance"]["evidenceHash"] == EVIDENCE
+
+
+def test_history_tells_each_change_in_words_with_the_owners_after_it(world: World) -> None:
+    items = world.client.get(f"/v1/rights/{world.rights[2]}/history").json()["items"]
+    assert [i["summary"] for i in items] == [
+        "Registered by GB",
+        "Assignment from Acme Thermal GmbH to Nordic Heat AB, effective 2026-02-01, "
+        "recorded 2026-03-15 by GB",
+        "Lapsed (H13, cessation of the right): not active, stage terminated, effective 2026-04-01, "
+        "recorded by GB",
+    ]
+    assert [[o["name"] for o in i["owners"]] for i in items] == [
+        ["Acme Thermal GmbH"],
+        ["Nordic Heat AB"],
+        ["Nordic Heat AB"],
+    ]
+    assert all(i["ownersChecked"] for i in items)
+    conveyance = items[1]["conveyance"]
+    assert conveyance["assignorBag"] == [{"name": "Acme Thermal GmbH", "executionDate": "2026-02-01"}]
+    assert conveyance["recordalDate"] == "2026-03-15" and conveyance["conveyanceCategory"] == "assignment"
+    assert items[2]["statusEvent"]["eventDate"] == "2026-04-01"
+    assert items[0]["status"]["text"] == "Active (stage: grant), key event F10: grant, right granted"
+
+
+def test_a_right_s_status_reads_in_words(world: World) -> None:
+    status = world.client.get(f"/v1/rights/{world.rights[0]}").json()["status"]
+    assert status == {
+        "code": "N6H13",
+        "standard": "ST.27",
+        "state": {"code": "N", "name": "not active"},
+        "stage": {"code": 6, "name": "terminated"},
+        "keyEvent": {
+            "code": "H13",
+            "category": "H",
+            "categoryName": "cessation of the right",
+            "name": "lapsed",
+        },
+        "text": "Not active (stage: terminated), key event H13: cessation of the right, lapsed",
+    }
+
+
+def test_the_state_at_an_instant_shows_the_owner_of_that_moment(world: World) -> None:
+    node = world.registry.nodes["EP"]
+    right = patent()
+    node.office.register(right)
+    node.worker.drain()
+    world.registry.rpc("evm_increaseTime", 3600)
+    node.office.record_ownership_change(right.rightId, 1, assignment(right.rightId, "Thames Optics Ltd"))
+    node.worker.drain()
+    world.catch_up()
+    history = world.client.get(f"/v1/rights/{right.rightId}/history").json()["items"]
+    registered, transferred = history[0]["timestamp"], history[1]["timestamp"]
+    assert registered < transferred
+
+    before = world.client.get(f"/v1/rights/{right.rightId}/state", params={"at": registered}).json()
+    assert before["version"] == 1 and before["owners"][0]["name"] == "Acme Thermal GmbH"
+    assert before["updatedBlock"] == history[0]["blockNumber"] and before["status"]["code"] == "A4F10"
+    after = world.client.get(f"/v1/rights/{right.rightId}/state", params={"at": transferred}).json()
+    assert after["version"] == 2 and after["owners"][0]["name"] == "Thames Optics Ltd"
+    path = f"/v1/rights/{right.rightId}/state"
+    problem(world.client.get(path, params={"at": "2000-01-01T00:00:00Z"}), 404, "at")
+    problem(world.client.get(path, params={"at": "2026-12-04T10:00:00"}), 400, "at")  # no offset
+    problem(world.client.get(path, params={"at": registered, "date": "2026-01-01"}), 400, "date")
+    problem(world.client.get(path), 400, "date")
+
+
+def test_the_summary_counts_rights_by_office_and_kind(world: World) -> None:
+    summary = world.client.get("/v1/summary").json()
+    total = world.client.get("/v1/rights", params={"limit": 1}).json()["count"]
+    assert summary["total"] == total == sum(o["total"] for o in summary["offices"])
+    gb = next(o for o in summary["offices"] if o["officeCode"] == "GB")
+    assert gb["kinds"]["patent"] == world.client.get("/v1/rights?office=GB&kind=patent").json()["count"]
+    assert summary["kinds"]["patent"] >= 4
+
+
+def test_the_latest_changes_across_offices_come_newest_first_in_words(world: World) -> None:
+    changes = world.client.get("/v1/changes", params={"limit": 2}).json()["items"]
+    assert len(changes) == 2
+    order = [(c["blockNumber"], c["logIndex"]) for c in changes]
+    assert order == sorted(order, reverse=True)
+    newest = changes[0]
+    history = world.client.get(f"/v1/rights/{newest['chainRightId']}/history").json()["items"]
+    told = next(i for i in history if (i["blockNumber"], i["logIndex"]) == order[0])
+    assert newest["summary"] == told["summary"] and newest["rightId"] is not None
+    problem(world.client.get("/v1/changes", params={"limit": 3}), 400, "limit")
+
+
+def test_the_gateway_says_whether_each_office_s_deep_links_answer(world: World) -> None:
+    health = world.client.get("/v1/offices/EP/health").json()
+    assert health["reachable"] is True and health["latencyMs"] >= 0
+    assert health["endpoint"] == world.client.get("/v1/offices/EP").json()["endpoint"]
+    problem(world.client.get("/v1/offices/XX/health"), 404, "officeCode")
+    # a gateway that may not fetch from private addresses says why it cannot reach a loopback office
+    public_only = OfficeDocuments(timeout_s=2)
+    try:
+        reader = ChainReader(world.services.w3, world.services.contract)
+        verifier = Verifier(reader, public_only, confirmations=0)
+        strict = TestClient(create_app(dataclasses.replace(world.services, verifier=verifier)))
+        refused = strict.get("/v1/offices/EP/health").json()
+    finally:
+        public_only.close()
+    assert refused["reachable"] is False and refused["latencyMs"] is None
+    assert "private" in refused["detail"] or "loopback" in refused["detail"], refused["detail"]
 
 
 def test_state_at_a_date_before_the_right_existed_is_not_found(world: World) -> None:

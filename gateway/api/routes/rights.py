@@ -84,17 +84,35 @@ async def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
     operation_id="readRightState",
     response_model=RightStatePublic,
     responses=problem_responses(400, 404),
-    summary="A right as it stood at the end of a day (UTC, by block time)",
+    summary="A right as it stood at the end of a day, or at an instant (UTC, by block time)",
 )
 async def read_state(
     ref: RightRefDep,
     index: IndexDep,
-    date: Annotated[dt.date, Query(description="YYYY-MM-DD; the state at the end of that UTC day")],
+    date: Annotated[
+        dt.date | None, Query(description="YYYY-MM-DD: the state at the end of that UTC day")
+    ] = None,
+    at: Annotated[
+        dt.datetime | None,
+        Query(description="An instant with its offset (2026-12-04T16:30:05Z): the state at that moment"),
+    ] = None,
 ) -> RightStatePublic:
-    state = await run_in_threadpool(index.state_at, ref.chain_id, date, ref.right_id)
+    if (date is None) == (at is None):
+        raise InvalidParameter("date", "give a date (YYYY-MM-DD) or an instant (at=...), one of the two")
+    if at is not None and at.tzinfo is None:
+        raise InvalidParameter("at", "must carry its offset from UTC, e.g. 2026-12-04T16:30:05Z")
+    when: dt.date | dt.datetime = at if at is not None else date  # type: ignore[assignment]
+    state = await run_in_threadpool(index.state_at, ref.chain_id, when, ref.right_id)
     if state is None:
-        raise NotFound("date", f"the right did not exist on chain by the end of {date.isoformat()}")
+        field = "at" if at is not None else "date"
+        raise NotFound(field, f"the right did not exist on chain by {state_moment(when)}")
     return RightStatePublic.model_validate(state)
+
+
+def state_moment(when: dt.date | dt.datetime) -> str:
+    if isinstance(when, dt.datetime):
+        return when.isoformat().replace("+00:00", "Z")
+    return f"the end of {when.isoformat()}"
 
 
 @router.get(
