@@ -31,13 +31,14 @@ export PATH := $(CURDIR)/node_modules/.bin:$(BIN):$(PATH)
 # brownie keeps its settings under $HOME, which must exist.
 export HOME := $(or $(HOME),$(CURDIR)/.home)
 
-.PHONY: help setup system-packages test test-contracts test-python lint build artifacts demo bench soak lock clean
+.PHONY: help setup system-packages test test-contracts test-python lint build artifacts demo bench soak screenshots lock clean
 
 help:
 	@echo "make demo    deploy the registry with three founding offices to a fresh local chain"
 	@echo "make test    install what is missing, then run every test"
 	@echo "make bench   gas, node, gateway, hostile-input and key-file benchmarks -> bench/results/"
 	@echo "make soak    the long reliability suite (load, faults, full disk) -> bench/results/reliability.json"
+	@echo "make screenshots  the auditor page's main views, from its browser tests -> bench/results/screenshots/"
 	@echo "make setup   install Python (.venv) and npm (node_modules) packages"
 
 setup: system-packages $(GETH) $(STAMP_PY) $(STAMP_NODE) $(STAMP_ST)
@@ -145,6 +146,12 @@ bench: setup
 # The long reliability suite: 10 min of gateway load, 1,000-change burst, 10 node kills, 30 s chain outage.
 soak: setup
 	$(BIN)/python bench/reliability.py
+
+# The auditor page's main views, saved by its browser tests against a real demo consortium.
+screenshots: setup
+	mkdir -p bench/results/screenshots
+	IPREG_SCREENSHOTS=$(CURDIR)/bench/results/screenshots $(BIN)/pytest -p no:pytest-brownie -q \
+		tests/demo/test_demo.py -k "not ctrl_c and not taken_port"
 
 clean:
 	rm -rf build reports .demo .hypothesis .pytest_cache

@@ -13,6 +13,7 @@ import http.client
 import json
 import os
 import queue
+import re
 import shutil
 import signal
 import socket
@@ -20,22 +21,24 @@ import statistics
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
+from gateway.read_model.story import CONVEYANCES
 from registry_node.devnet.demo import GETH, DemoPorts
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
 READY_MARKER = "demo is up"
 READY_TIMEOUT_S = 600.0
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
 class DemoProcess:
@@ -215,6 +218,21 @@ def page(browser: Browser, tmp_path: Path) -> Iterator[Page]:
     context.close()
 
 
+@pytest.fixture
+def keep_screenshot(tmp_path: Path) -> Callable[[Page, str], Path]:
+    """Saves a full-page PNG of what the page shows, as `{name}.png`, into the folder named by
+    IPREG_SCREENSHOTS (bench/results/screenshots, for the README) or else into the test's tmp_path."""
+
+    def keep(page: Page, name: str) -> Path:
+        folder = Path(os.environ.get("IPREG_SCREENSHOTS") or tmp_path)
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return keep
+
+
 def a_transferred_right(demo: RunningDemo) -> dict[str, Any]:
     """A seeded right of EP with more than one version (so its history has an ownership change)."""
     items = httpx.get(f"{demo.gateway}/v1/rights", params={"limit": 100, "office": "EP"}, timeout=30).json()
@@ -224,7 +242,7 @@ def a_transferred_right(demo: RunningDemo) -> dict[str, Any]:
 def test_the_page_shows_each_offices_validator_and_the_blocks_it_sealed_lately(
     demo: RunningDemo, page: Page
 ) -> None:
-    page.goto(demo.gateway + "/")
+    page.goto(demo.gateway + "/#/offices")
     rows = page.locator("#validators tbody tr")
     expect(rows).to_have_count(3, timeout=30_000)
     for code in ("EP", "GB", "KR"):
@@ -232,6 +250,163 @@ def test_the_page_shows_each_offices_validator_and_the_blocks_it_sealed_lately(
         expect(row).to_contain_text("of the last", timeout=30_000)
         expect(row.locator("td").nth(3)).to_have_text("2", timeout=30_000)  # peered with the two others
     expect(page.locator("#network-summary")).to_contain_text("3 validators seal the chain")
+
+
+def test_the_home_page_says_what_the_registry_holds_and_what_changed_lately(
+    demo: RunningDemo, page: Page, keep_screenshot: Callable[[Page, str], Path]
+) -> None:
+    summary = httpx.get(f"{demo.gateway}/v1/summary", timeout=30).json()
+    changes = httpx.get(f"{demo.gateway}/v1/changes", params={"limit": 10}, timeout=30).json()["items"]
+    page.goto(demo.gateway + "/")
+    expect(page.locator("#holdings-total")).to_contain_text(f"{summary['total']} rights", timeout=30_000)
+    for office in summary["offices"]:
+        header = page.get_by_role("rowheader", name=office["officeCode"], exact=True)
+        row = page.locator("#holdings tbody tr").filter(has=header)
+        expect(row.locator("td").last).to_have_text(str(office["total"]))
+    expect(page.locator("#changes li")).to_have_count(len(changes), timeout=30_000)
+    expect(page.locator("#changes")).to_contain_text(changes[0]["summary"])
+    expect(page.locator("#chain-facts")).to_contain_text("Index lag")
+    keep_screenshot(page, "home")
+
+    page.get_by_label("Right id, application, publication or registration number").fill("ZZ 0000000")
+    page.keyboard.press("Enter")
+    results = page.locator("#search-results")
+    expect(results).to_contain_text("No right matches “ZZ 0000000”.", timeout=30_000)
+    expect(results).to_contain_text("EP:PAT:EP20190012345")
+    expect(results).to_contain_text("with or without spaces")
+    expect(results).to_contain_text("another office")
+
+
+def test_a_search_that_matches_several_rights_lists_them(demo: RunningDemo, page: Page) -> None:
+    """The seeded rights have numbers of their own, so the gateway's answer to the search is replaced by two
+    of its real rights (Playwright's page.route)."""
+    listed = httpx.get(f"{demo.gateway}/v1/rights", params={"limit": 2}, timeout=30).json()
+    several = json.dumps({"count": 2, "items": listed["items"], "next": None})
+    page.route(
+        re.compile(r"/v1/rights\?.*number="),
+        lambda route: route.fulfill(status=200, content_type="application/json", body=several),
+    )
+    page.goto(demo.gateway + "/")
+    page.get_by_label("Right id, application, publication or registration number").fill("3712345")
+    page.keyboard.press("Enter")
+    expect(page.locator("#search-results")).to_contain_text("2 rights match “3712345”.", timeout=30_000)
+    for item in listed["items"]:
+        expect(
+            page.get_by_role("link", name=item["rightId"] or item["chainRightId"], exact=True)
+        ).to_be_visible()
+
+
+def history_of(demo: RunningDemo, right_id: str) -> list[dict[str, Any]]:
+    answer = httpx.get(f"{demo.gateway}/v1/rights/{right_id}/history", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return list(answer.json()["items"])
+
+
+def names_of(owners: list[dict[str, Any]] | None) -> set[str]:
+    return {owner["name"] for owner in owners or [] if owner.get("name")}
+
+
+def told_ownership_changes(demo: RunningDemo) -> list[tuple[dict[str, Any], list[dict[str, Any]], int]]:
+    """Published rights whose history has an ownership change with both parties known from its record (the
+    gateway learns them once it has fetched the record, so this waits for one), registered in an earlier block
+    second than the change: (the right, its history, the index of the change in it)."""
+    deadline = time.monotonic() + 120
+    while True:
+        rights = httpx.get(f"{demo.gateway}/v1/rights", params={"limit": 100}, timeout=30).json()["items"]
+        found = []
+        for right in rights:
+            if right["version"] < 2 or not right["rightId"] or right["confidential"]:
+                continue
+            items = history_of(demo, right["rightId"])
+            for index, item in enumerate(items):
+                conveyance = item.get("conveyance") or {}
+                told = conveyance.get("assignorBag") and conveyance.get("assigneeBag")
+                if item["action"] == "ownershipChange" and told and items[0]["timestamp"] < item["timestamp"]:
+                    found.append((right, items, index))
+                    break
+        if found:
+            return found
+        if time.monotonic() > deadline:
+            pytest.fail("no seeded right has an ownership change whose parties the gateway knows")
+        time.sleep(2)
+
+
+def test_the_ownership_change_entry_names_the_category_both_parties_and_the_effective_date(
+    demo: RunningDemo, page: Page, keep_screenshot: Callable[[Page, str], Path]
+) -> None:
+    right, items, index = told_ownership_changes(demo)[0]
+    change = items[index]
+    conveyance = change["conveyance"]
+    page.goto(f"{demo.gateway}/#/rights/{right['rightId']}")
+    entry = page.locator("#timeline li").nth(index)
+    heading = entry.get_by_role("heading")
+    expect(heading).to_contain_text(CONVEYANCES[conveyance["conveyanceCategory"]], timeout=30_000)
+    for party in conveyance["assignorBag"] + conveyance["assigneeBag"]:
+        expect(heading).to_contain_text(party["name"])
+    expect(heading).to_contain_text(f"effective {conveyance['effectiveDate']}")
+    expect(heading).to_contain_text(f"by {change['officeCode']}")
+    owners = entry.locator(".owners")
+    for name in names_of(change["owners"]):
+        expect(owners).to_contain_text(name)
+    if change["ownersChecked"]:
+        expect(owners).to_contain_text("(checked against the record hash)")
+    expect(entry).to_contain_text(f"Block {change['blockNumber']} · transaction {change['transactionHash']}")
+    expect(entry.locator(".sig")).to_have_text("signature valid", timeout=60_000)
+    keep_screenshot(page, "right")
+
+
+def test_the_status_reads_in_words(demo: RunningDemo, page: Page) -> None:
+    right = a_transferred_right(demo)
+    status = httpx.get(f"{demo.gateway}/v1/rights/{right['rightId']}", timeout=30).json()["status"]
+    assert status["text"] != status["code"] and status["state"]["name"].lower() in status["text"].lower()
+    page.goto(f"{demo.gateway}/#/rights/{right['rightId']}")
+    status_fact = page.locator("#right-facts dt", has_text="Status").locator("xpath=following-sibling::dd[1]")
+    expect(status_fact).to_have_text(f"{status['text']} ({status['code']})", timeout=30_000)
+    last = history_of(demo, right["rightId"])[-1]
+    expect(page.locator("#timeline li").last.locator(".status")).to_have_text(
+        f"Status: {last['status']['text']} ({last['status']['code']})"
+    )
+
+
+def test_the_state_at_a_past_date_shows_the_owner_of_that_date(
+    demo: RunningDemo, page: Page, keep_screenshot: Callable[[Page, str], Path]
+) -> None:
+    right, items, _ = next(
+        (right, items, index)
+        for right, items, index in told_ownership_changes(demo)
+        if names_of(items[0]["owners"]) - names_of(items[-1]["owners"])
+        and names_of(items[-1]["owners"]) - names_of(items[0]["owners"])
+    )
+    first, original, current = items[0], names_of(items[0]["owners"]), names_of(items[-1]["owners"])
+    right_id = right["rightId"]
+
+    # a date before its registration, through the form
+    page.goto(f"{demo.gateway}/#/rights/{right_id}")
+    expect(page.locator("#right-title")).to_have_text(right_id, timeout=30_000)
+    page.get_by_label("Date (UTC)").fill("1990-01-01")
+    page.get_by_role("button", name="Show the right as it stood then").click()
+    expect(page).to_have_url(re.compile(r"\?at=1990-01-01$"))
+    expect(page.locator("#right-message")).to_have_text(
+        f"{right_id} did not exist yet on 1990-01-01.", timeout=30_000
+    )
+
+    # the instant of its first version: the original owner, not the current one
+    page.goto("about:blank")
+    page.goto(f"{demo.gateway}/#/rights/{right_id}?at={quote(first['timestamp'], safe='')}")
+    facts = page.locator("#right-facts")
+    for name in original:
+        expect(facts).to_contain_text(name, timeout=30_000)
+    for name in current - original:
+        expect(facts).not_to_contain_text(name)
+    expect(facts).to_contain_text(f"block {first['blockNumber']}")
+    expect(page.locator("#as-of")).to_contain_text("As it stood at")
+    expect(page.locator("#badge")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
+    expect(page.locator("#badge")).to_contain_text(f"at block {first['blockNumber']}")
+    keep_screenshot(page, "right-at-date")
+
+    page.get_by_role("link", name="Back to the current state").click()
+    for name in current:
+        expect(facts).to_contain_text(name, timeout=30_000)
 
 
 def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
@@ -254,30 +429,208 @@ def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
     page.screenshot(path=str(tmp_path / "right.png"), full_page=True)
 
 
-def test_an_auditor_drops_the_authentic_and_a_tampered_document(
-    demo: RunningDemo, page: Page, tmp_path: Path
+def signed_document(demo: RunningDemo, right_id: str, version: int) -> dict[str, Any]:
+    """A version's signed record from its office's deep link, as an auditor downloads it."""
+    office = right_id.split(":", 1)[0]
+    answer = httpx.get(f"{demo.node_url(office)}/v1/documents/{right_id}/{version}", timeout=30)
+    assert answer.status_code == 200, answer.text
+    return dict(answer.json())
+
+
+def test_each_verdict_the_demo_gives_reads_as_its_sentence(
+    demo: RunningDemo, page: Page, tmp_path: Path, keep_screenshot: Callable[[Page, str], Path]
 ) -> None:
     right = a_transferred_right(demo)
-    deep_link = f"{demo.node_url('EP')}/v1/documents/{right['rightId']}/{right['version']}"
-    document = httpx.get(deep_link, timeout=30).json()
-    authentic = tmp_path / "authentic.json"
-    authentic.write_text(json.dumps(document), "utf-8")
+    right_id, office = right["rightId"], right["officeCode"]
+    document = signed_document(demo, right_id, right["version"])
     record = json.loads(base64.b64decode(document["canonical"]))
     record["right"]["ownerBag"][0]["name"] += " (forged)"
     forged = json.dumps(record, separators=(",", ":"), sort_keys=True).encode()
-    tampered = tmp_path / "tampered.json"
-    tampered.write_text(json.dumps({**document, "canonical": base64.b64encode(forged).decode()}), "utf-8")
+    signature = document["signature"]["signature"]
+    flipped = signature[:-2] + f"{int(signature[-2:], 16) ^ 0xFF:02x}"
+    files = {
+        "authentic.json": json.dumps(document),
+        "older.json": json.dumps(signed_document(demo, right_id, 1)),
+        "tampered.json": json.dumps({**document, "canonical": base64.b64encode(forged).decode()}),
+        "bad-signature.json": json.dumps(
+            {**document, "signature": {**document["signature"], "signature": flipped}}
+        ),
+    }
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, "utf-8")
+    (tmp_path / "stray.bin").write_bytes(os.urandom(4096))
+    cases = [
+        ("authentic.json", "authentic-current",
+         f"This document is the authentic, current record of {right_id} (version {right['version']}): "
+         f"{office} signed it", "verify-authentic"),
+        ("tampered.json", "tampered",
+         f"This document has been altered: its content does not match what {office} recorded on the chain",
+         "verify-tampered"),
+        ("bad-signature.json", "bad-signature",
+         f"This document's signature is not valid: it was not signed with {office}'s registered key", None),
+        ("stray.bin", "unknown", "The registry does not know this document", None),
+        ("older.json", "authentic-superseded",
+         f"This document is an authentic record of {right_id}, but it is out of date: it is version 1, and "
+         f"version {right['version']} has replaced it.", None),
+    ]  # fmt: skip
 
-    page.goto(demo.gateway + "/")
-    page.locator("#file-input").set_input_files(str(authentic))
+    page.goto(demo.gateway + "/#/verify")
     verdict = page.locator("#verdict .badge")
-    expect(verdict).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
-    expect(page.locator("#verdict .checks li").first).to_be_visible()
-    page.screenshot(path=str(tmp_path / "authentic.png"), full_page=True)
+    for name, kind, sentence, screenshot in cases:
+        page.locator("#file-input").set_input_files(str(tmp_path / name))
+        expect(verdict).to_have_attribute("data-verdict", kind, timeout=60_000)
+        expect(page.locator("#verdict .verdict-sentence")).to_contain_text(sentence)
+        expect(page.locator("#verdict .checks li").first).to_be_visible()
+        expect(page.locator("#verdict details summary")).to_have_text("Technical detail")
+        if screenshot:
+            keep_screenshot(page, screenshot)
+    expect(page.locator("#verdict .checks")).to_contain_text("Whether it is the current version: passed")
+    page.get_by_role("link", name=f"See the current version of {right_id}").click()
+    expect(page.locator("#right-title")).to_have_text(right_id, timeout=30_000)
 
-    page.locator("#file-input").set_input_files(str(tampered))
-    expect(verdict).to_have_attribute("data-verdict", "tampered", timeout=60_000)
-    page.screenshot(path=str(tmp_path / "tampered.png"), full_page=True)
+
+def answering(body: str) -> Callable[[Route], None]:
+    """A route handler that answers with `body` as JSON, whatever was asked."""
+
+    def fulfil(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/json", body=body)
+
+    return fulfil
+
+
+def test_the_verdicts_the_running_demo_cannot_give_read_as_their_sentences(
+    demo: RunningDemo, page: Page, tmp_path: Path
+) -> None:
+    """key-revoked, confidential and office-unreachable need a record signed after its key's revocation, a
+    right still sealed, or a stopped office node, which the running demo does not offer: POST
+    /v1/verifications is intercepted (Playwright's page.route) and answered with a real verdict of the demo
+    whose `verdict`, and the checks that lead to it, are changed to those of each kind."""
+    right = a_transferred_right(demo)
+    right_id, office = right["rightId"], right["officeCode"]
+    document = json.dumps(signed_document(demo, right_id, right["version"])).encode()
+    real = httpx.post(
+        f"{demo.gateway}/v1/verifications",
+        files={"file": ("record.json", document, "application/json")},
+        timeout=60,
+    ).json()
+    assert real["verdict"] == "authentic-current", real
+    real.pop("gatewaySignature", None)
+    chain = [c for c in real["checks"] if c["name"] in ("chain-state", "office-standing")]
+
+    def check(name: str, result: str, detail: str) -> dict[str, str]:
+        return {"name": name, "result": result, "detail": detail}
+
+    revoked = [c for c in real["checks"] if c["name"] != "key-validity"] + [
+        check(
+            "key-validity", "fail", "the record's block 90 is not in the key's window (revoked at block 60)"
+        )
+    ]
+    sealed = check(
+        "confidential", "pass", f"version {right['version']} is confidential: only its seal is on chain"
+    )
+    unreachable = check(
+        "document-fetch", "fail", f"the office endpoint {demo.node_url(office)} could not be asked: refused"
+    )
+    cases = [
+        ({**real, "verdict": "key-revoked", "checks": revoked},
+         f"This document was signed with a key that {office} had already revoked when the record was made",
+         "The key was valid when the record was made: failed"),
+        ({**real, "verdict": "confidential", "checks": [*chain, sealed]},
+         f"{right_id} is confidential at this version: the chain holds only a seal of its record",
+         "Confidentiality: passed"),
+        ({**real, "verdict": "office-unreachable", "checks": [*chain, unreachable],
+          "stillChecked": [f"{c['name']}: {c['result']}" for c in chain]},
+         f"{office}'s endpoint could not be reached, so this document was only partly checked",
+         "The signed document from the office's endpoint: failed"),
+    ]  # fmt: skip
+
+    page.goto(demo.gateway + "/#/verify")
+    for number, (answer, sentence, said_check) in enumerate(cases):
+        page.route("**/v1/verifications", answering(json.dumps(answer)))
+        upload = tmp_path / f"record-{number}.json"
+        upload.write_bytes(document)
+        page.locator("#file-input").set_input_files(str(upload))
+        expect(page.locator("#verdict .badge")).to_have_attribute(
+            "data-verdict", answer["verdict"], timeout=30_000
+        )
+        expect(page.locator("#verdict .verdict-sentence")).to_contain_text(sentence)
+        expect(page.locator("#verdict .checks")).to_contain_text(said_check)
+        page.unroute("**/v1/verifications")
+
+
+def test_the_offices_page_lists_the_keys_and_the_revoked_one_as_revoked(
+    demo: RunningDemo, page: Page, keep_screenshot: Callable[[Page, str], Path]
+) -> None:
+    offices = httpx.get(f"{demo.gateway}/v1/offices", timeout=30).json()["items"]
+    gb_keys = next(o for o in offices if o["officeCode"] == "GB")["keys"]
+    assert sorted(k["revokedAtBlock"] is not None for k in gb_keys) == [False, True]  # GB rotated its key
+    page.goto(demo.gateway + "/#/offices")
+    for office in offices:
+        code = office["officeCode"]
+        card = page.locator("article.office").filter(has=page.locator(f"#office-{code}"))
+        expect(card.get_by_role("heading")).to_have_text(f"{code} — {office['name']}", timeout=30_000)
+        expect(card).to_contain_text(office["status"])
+        expect(card).to_contain_text("reachable (answered in", timeout=30_000)
+        expect(card).to_contain_text(f"{office['validator']} · sealing blocks", timeout=30_000)
+        rows = card.locator("table.keys tbody tr")
+        expect(rows).to_have_count(len(office["keys"]))
+        for key in office["keys"]:
+            cells = rows.filter(has_text=key["keyId"]).locator("td")
+            expect(cells.nth(2)).to_contain_text(f"block {key['addedAtBlock']}")
+            if key["revokedAtBlock"] is None:
+                expect(cells.nth(3)).to_have_text("still in force")
+                expect(cells.nth(4)).to_have_text("valid")
+                continue
+            expect(cells.nth(3)).to_contain_text(f"block {key['revokedAtBlock']}")
+            if key.get("revokedAt"):
+                expect(cells.nth(3)).to_contain_text(key["revokedAt"][:10])
+            expect(cells.nth(4)).to_have_text("revoked")
+    keep_screenshot(page, "offices")
+
+
+def serious_axe_violations(page: Page) -> list[dict[str, Any]]:
+    if page.evaluate("typeof axe") == "undefined":
+        page.add_script_tag(path=str(AXE))
+    violations = page.evaluate(
+        """async () => (await axe.run()).violations.map((v) => ({
+            id: v.id, impact: v.impact, help: v.help,
+            nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+        }))"""
+    )
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def test_axe_core_finds_no_serious_violation_on_any_view(
+    demo: RunningDemo, browser: Browser, tmp_path: Path
+) -> None:
+    right = a_transferred_right(demo)
+    authentic = tmp_path / "authentic.json"
+    authentic.write_text(json.dumps(signed_document(demo, right["rightId"], right["version"])), "utf-8")
+    # axe is added as a script of its own, which the page's Content-Security-Policy would refuse
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1100, "height": 900})
+    page = context.new_page()
+    found: dict[str, list[dict[str, Any]]] = {}
+    try:
+        for view, path, ready in (
+            ("home", "/", "#changes li a"),
+            ("a right", f"/#/rights/{right['rightId']}", "#timeline .sig.ok"),
+            ("offices", "/#/offices", "table.keys tbody tr"),
+            ("verify", "/#/verify", None),
+        ):
+            page.goto("about:blank")
+            page.goto(demo.gateway + path)
+            if ready:
+                expect(page.locator(ready).first).to_be_visible(timeout=60_000)
+            else:
+                page.locator("#file-input").set_input_files(str(authentic))
+                expect(page.locator("#verdict .badge")).to_have_attribute(
+                    "data-verdict", "authentic-current", timeout=60_000
+                )
+            if serious := serious_axe_violations(page):
+                found[view] = serious
+    finally:
+        context.close()
+    assert not found, "axe-core: " + json.dumps(found, indent=1, ensure_ascii=False)
 
 
 def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
@@ -336,8 +689,9 @@ def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(
     try:
         right = a_transferred_right(demo)
         phone.goto(demo.gateway + "/")
-        phone.keyboard.press("Tab")  # the skip link
         phone.keyboard.press("Tab")
+        assert phone.evaluate("document.activeElement.id") == "skip-link"
+        phone.keyboard.press("Enter")  # skips the header and the navigation
         phone.keyboard.press("Tab")
         focused = phone.evaluate("document.activeElement.id")
         assert focused == "search-input"
@@ -348,6 +702,21 @@ def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(
         assert width <= 390, f"the page scrolls sideways on a phone ({width}px)"
     finally:
         context.close()
+
+
+def test_the_offices_are_reached_from_the_keyboard(demo: RunningDemo, page: Page) -> None:
+    page.goto(demo.gateway + "/")
+    for _ in range(8):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Offices":
+            break
+    else:
+        pytest.fail("no link named Offices within eight Tab presses")
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(demo.gateway + "/#/offices")
+    expect(page.get_by_role("heading", name="Offices", exact=True)).to_be_focused()
+    expect(page.locator("nav a[aria-current=page]")).to_have_text("Offices")
+    expect(page.locator("table.keys").first).to_be_visible(timeout=30_000)
 
 
 def test_no_secret_reaches_a_log_or_the_console(demo: RunningDemo) -> None:
