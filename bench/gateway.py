@@ -18,6 +18,11 @@ bench/results/gateway.json:
                       kept-alive connection and one new connection per request (`Connection: close`) to
                       the gateway's /v1/offices and a node's deep link, and `clients` kept-alive
                       connections to GET /v1/rights/{id} and its bare twin
+  workers             `ipreg gateway serve --workers 1` and `--workers 2` on the same read model, the bare
+                      routes in every worker, through wrk: verifications/s and bare uploads/s per pool (the
+                      ratio each), `scaling` (2 workers / 1 worker, target >= 1.7), `bare_scaling` (the same
+                      for the bare endpoint: what the server stack alone gains from a second worker on
+                      this machine), and GET /v1/rights/{id} p50/p99 at `clients` connections on 2 workers
 
 Each pair is measured in alternating rounds, so drift on the machine falls on both sides alike. The chain
 mines no block during the measurement (ganache mines on transactions only), so the gateway's per-block
@@ -41,6 +46,7 @@ import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
 import shutil  # noqa: E402
+import statistics  # noqa: E402
 import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 import threading  # noqa: E402
@@ -56,6 +62,8 @@ import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 
 from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
+from registry_node.devnet.ganache import free_port  # noqa: E402
+from registry_node.devnet.processes import ChildProcess  # noqa: E402
 from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import right_path  # noqa: E402
 from registry_node.protocol.keys import SigningAlgorithm  # noqa: E402
@@ -64,7 +72,7 @@ from registry_node.protocol.signing import DetachedSignature, verify_signature  
 RESULTS = ROOT / "bench" / "results" / "gateway.json"
 BARE_UPLOAD = "/bench/bare-upload"
 BARE_RIGHT = "/bench/bare-right"
-TARGETS = {"verify_ratio": 0.5, "p99_ratio": 3.0}
+TARGETS = {"verify_ratio": 0.5, "p99_ratio": 3.0, "workers_scaling": 1.7}
 AUTHENTIC_CHECKS = ("chain-state", "record-hash", "signing-key", "signature", "key-validity")
 ROUNDS = 3  # alternating rounds of real and bare
 
@@ -291,13 +299,25 @@ class WrkLoad:
         }
 
 
-def wrk(url: str, connections: int, seconds: int, *, close: bool = False) -> WrkLoad:
+def wrk(
+    url: str, connections: int, seconds: int, *, close: bool = False, body: bytes | None = None
+) -> WrkLoad:
     """`connections` connections for `seconds` (one wrk thread: the machine's other core is the server's),
-    kept alive, or a new one for every request with `close`."""
+    kept alive, or a new one for every request with `close`; a POST of `body` when one is given."""
     program = shutil.which("wrk")
     if program is None:
         raise RuntimeError("wrk is not installed: run `make setup` (it installs Debian's wrk)")
+    posted = None
+    if body is not None:
+        with tempfile.NamedTemporaryFile("wb", suffix=".body", delete=False) as payload:
+            payload.write(body)
+        posted = payload.name
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        if posted is not None:
+            script.write(
+                f'local f = io.open("{posted}", "rb")\nwrk.body = f:read("*a")\nf:close()\n'
+                'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/octet-stream"\n'
+            )
         script.write(WRK_REPORT)
     command = [program, "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "-s", script.name]
     if close:
@@ -306,6 +326,8 @@ def wrk(url: str, connections: int, seconds: int, *, close: bool = False) -> Wrk
         done = subprocess.run([*command, url], capture_output=True, text=True, timeout=seconds + 120)
     finally:
         os.unlink(script.name)
+        if posted is not None:
+            os.unlink(posted)
     if done.returncode != 0:
         raise RuntimeError(f"wrk {url}: exit {done.returncode}: {done.stderr.strip()}")
     report = json.loads(done.stdout.strip().splitlines()[-1])
@@ -354,6 +376,103 @@ def measure_with_wrk(url: str, upload: Upload, clients: int, seconds: int) -> di
     }
 
 
+# ------------------------------------------------------------ API workers (`ipreg gateway serve --workers N`)
+
+
+def serve_workers(data_dir: Path, workers: int) -> None:
+    """The gateway of `data_dir` as `ipreg gateway serve --workers N` serves it, plus the bare routes in
+    every worker; the rate limit is raised above the load, as for `serve`."""
+    from gateway.cli import serve_gateway
+
+    os.environ["IPREG_GATEWAY_RATE_LIMIT_PER_S"] = "1000000"
+    serve_gateway(data_dir, workers, extend=add_bare_routes)
+
+
+@contextmanager
+def worker_pools(demo: Demo, counts: tuple[int, ...]) -> Iterator[dict[int, str]]:
+    """A `serve` process for each worker count, side by side on the demo's read model (the demo's own
+    gateway keeps indexing it); yields each one's URL. An idle pool takes no CPU from a measured one."""
+    assert demo.consortium.gateway_dir is not None
+    urls, children = {}, []
+    try:
+        for count in counts:
+            port = free_port()
+            env = demo.consortium.env() | {"IPREG_GATEWAY_LISTEN_PORT": str(port)}
+            children.append(
+                ChildProcess(
+                    f"gateway serve --workers {count}",
+                    [
+                        "serve-workers",
+                        "--workers",
+                        str(count),
+                        "--data-dir",
+                        str(demo.consortium.gateway_dir),
+                    ],
+                    demo.consortium.folder / "logs" / f"gateway-serve-{count}.log",
+                    env,
+                    program=(sys.executable, str(Path(__file__).resolve())),
+                )
+            )
+            urls[count] = f"http://127.0.0.1:{port}"
+        for child, url in zip(children, urls.values(), strict=True):
+            child.wait_ready(f"{url}/v1/status")
+        yield urls
+    finally:
+        for child in children:
+            child.stop()
+
+
+def measure_workers(
+    demo: Demo, upload: Upload, clients: int, seconds: int, counts: tuple[int, ...] = (1, 2)
+) -> dict[str, Any]:
+    """Verifications per second with 1 and 2 API workers, each against a bare upload endpoint served the
+    same way, in alternating rounds through wrk (C, one thread, so the load generator takes as little of
+    the two cores as it can); and GET /v1/rights/{id} at `clients` connections on the largest pool."""
+    figures: dict[int, dict[str, list[float]]] = {c: {"verify": [], "bare": []} for c in counts}
+    path = right_path(upload.right_id)
+    with worker_pools(demo, counts) as urls:
+        for url in urls.values():  # warm-up: each worker's per-block cache and connections
+            wrk(f"{url}/v1/verifications", clients, 1, body=upload.body)
+        for _ in range(ROUNDS):
+            for count, url in urls.items():
+                figures[count]["verify"].append(
+                    wrk(f"{url}/v1/verifications", clients, seconds, body=upload.body).per_s
+                )
+                figures[count]["bare"].append(
+                    wrk(f"{url}{BARE_UPLOAD}", clients, seconds, body=upload.body).per_s
+                )
+        largest = urls[max(counts)]
+        real = wrk(f"{largest}/v1/rights/{path}", clients, seconds)
+        bare = wrk(f"{largest}{BARE_RIGHT}/{path}", clients, seconds)
+    by_count = {}
+    for count in counts:
+        verify = statistics.median(figures[count]["verify"])
+        bare_upload = statistics.median(figures[count]["bare"])
+        by_count[str(count)] = {
+            "verify_per_s": round(verify, 1),
+            "bare_upload_per_s": round(bare_upload, 1),
+            "verify_ratio": round(verify / bare_upload, 3),
+            "rounds": {k: [round(v, 1) for v in values] for k, values in figures[count].items()},
+        }
+    low, high = min(counts), max(counts)
+    return {
+        "by_workers": by_count,
+        "scaling": round(by_count[str(high)]["verify_per_s"] / by_count[str(low)]["verify_per_s"], 3),
+        "bare_scaling": round(
+            by_count[str(high)]["bare_upload_per_s"] / by_count[str(low)]["bare_upload_per_s"], 3
+        ),
+        "get_right": {
+            "workers": high,
+            "connections": clients,
+            "real": real.figures(),
+            "bare": bare.figures(),
+            "p99_ratio": round(real.p99_ms / bare.p99_ms, 3),
+        },
+        "seconds_each": seconds,
+        "load": "wrk, one thread, kept-alive connections, the same signed document each time",
+    }
+
+
 # ------------------------------------------------------------ the run
 
 
@@ -369,6 +488,7 @@ def measure(
     get, bare_get = measure_reads(url, [u.right_id for u in uploads], reads_n, clients)
     get_p99, bare_p99 = percentile(get.latencies_ms, 0.99), percentile(bare_get.latencies_ms, 0.99)
     by_wrk = measure_with_wrk(url, uploads[0], clients, wrk_seconds)
+    workers = measure_workers(demo, uploads[0], clients, wrk_seconds)
     return {
         "verify_per_s": round(verify.per_s, 1),
         "bare_upload_per_s": round(bare_upload.per_s, 1),
@@ -383,6 +503,7 @@ def measure(
         "requests": {"uploads": uploads_n, "reads": reads_n, "crypto": crypto_n},
         "documents": len(uploads),
         "wrk": by_wrk,
+        "workers": workers,
     }
 
 
@@ -433,6 +554,9 @@ def main(argv: list[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command")
     server = commands.add_parser("serve", help="(internal) the gateway process of the benchmark")
     server.add_argument("--data-dir", type=Path, required=True)
+    pool = commands.add_parser("serve-workers", help="(internal) `serve --workers N` with the bare routes")
+    pool.add_argument("--data-dir", type=Path, required=True)
+    pool.add_argument("--workers", type=int, required=True)
     parser.add_argument("--uploads", type=int, default=1500, help="verification uploads, each way")
     parser.add_argument("--reads", type=int, default=3000, help="GET requests, each way")
     parser.add_argument("--crypto", type=int, default=3000, help="hash + signature checks in the bare loop")
@@ -443,6 +567,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve":
         serve(args.data_dir)
         return 0
+    if args.command == "serve-workers":
+        serve_workers(args.data_dir, args.workers)
+        return 0
     results = run(args.uploads, args.reads, args.crypto, args.clients, args.wrk_seconds)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
@@ -451,6 +578,10 @@ def main(argv: list[str] | None = None) -> int:
     one = results["wrk"]["one_connection"]
     summary = {k: results[k] for k in keys}
     summary |= {f"wrk_{name}_p50_ms": one[name]["kept_alive"]["p50_ms"] for name in one}
+    summary |= {"workers_scaling": results["workers"]["scaling"]}
+    summary |= {
+        f"verify_per_s_{n}_workers": w["verify_per_s"] for n, w in results["workers"]["by_workers"].items()
+    }
     print(json.dumps(summary))
     return 0
 

@@ -7,6 +7,8 @@ import contextlib
 import json
 import logging
 import signal
+import socket
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +21,8 @@ from registry_node.protocol.http.server_gc import settle_startup_heap
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
+
+    from gateway.settings import GatewaySettings
 
 gateway_app = typer.Typer(
     help="Set up and run the gateway: indexer, query API, verification.", no_args_is_help=True
@@ -130,63 +134,201 @@ def _blocks(value: str) -> int:
 
 @gateway_app.command("run")
 def gateway_run(data_dir: DataDirOption, password_file: PasswordFileOption = None) -> None:
-    """Run the gateway: the indexer follows the chain, the API answers queries and verifications."""
+    """Run the whole gateway in one process: the indexer follows the chain, the API answers queries and
+    verifications (the demo's way, and the embedded SQLite default's)."""
     run_gateway(data_dir, password_file)
 
 
-def run_gateway(
-    data_dir: Path, password_file: Path | None = None, extend: Callable[[FastAPI], None] | None = None
+@gateway_app.command("index")
+def gateway_index(data_dir: DataDirOption) -> None:
+    """Follow the chain into the read model, and nothing else: the one writer of a consortium gateway's
+    database (a second one is refused). `ipreg gateway serve` answers from what it writes."""
+    from gateway.app_factory import build_indexer
+    from gateway.read_model.db import open_database
+    from gateway.read_model.indexer_lock import sole_indexer
+
+    _log_to_stderr()
+    settings = _settings(data_dir)
+    try:
+        engine = open_database(settings.database_url)
+        with sole_indexer(engine):
+            indexer = build_indexer(settings, engine)
+            stopping = threading.Event()
+            _stop_on_signals(stopping.set)
+            typer.echo(f"gateway indexer following {settings.rpc_url} into the read model; Ctrl-C to stop")
+            indexer.run(stopping)
+    except RegistryError as err:
+        raise _fail(err) from None
+    typer.echo("gateway indexer stopped")
+
+
+@gateway_app.command("serve")
+def gateway_serve(
+    data_dir: DataDirOption,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="API worker processes behind the one listening socket.")
+    ] = 2,
+    password_file: PasswordFileOption = None,
 ) -> None:
-    """Serves the gateway of `data_dir` until SIGINT or SIGTERM. `extend` adds to the app before it is
-    served (the benchmark mounts its bare endpoints beside the real ones, behind the same middleware)."""
-    import uvicorn
+    """Answer queries and verifications with N stateless API worker processes on one listening socket; the
+    read model is written by `ipreg gateway index` (on PostgreSQL, any number of `serve` on any number of
+    machines read one database)."""
+    serve_gateway(data_dir, workers, password_file)
 
-    from gateway.app_factory import build
-    from gateway.settings import SETTINGS_FILE, load_settings
+
+def serve_gateway(
+    data_dir: Path,
+    workers: int,
+    password_file: Path | None = None,
+    extend: Callable[[FastAPI], None] | None = None,
+) -> None:
+    """Serves the gateway of `data_dir` with `workers` API processes until SIGINT or SIGTERM. `extend` adds
+    to each worker's app (the benchmark's bare endpoints)."""
+    import os
+    import shutil
+
+    from gateway.workers import MULTIPROCESS_ENV
+
+    _log_to_stderr()
+    settings = _settings(data_dir)
+    # Before prometheus-client is imported: every worker then writes its counts where a scrape finds them.
+    metrics_dir = settings.data_dir / f"metrics-{os.getpid()}"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(mode=0o700, parents=True)
+    already = "prometheus_client" in sys.modules  # then its value class ignores the folder: say so
+    os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
+    from prometheus_client import multiprocess
+
+    if already:
+        raise _fail(RuntimeError("prometheus_client was imported before its multiprocess folder was set"))
+
+    from gateway.app_factory import build_api
+    from gateway.read_model.db import open_database
     from gateway.verify.signer import GatewaySigner
-    from registry_node.protocol.http.listener import bind_listener
+    from gateway.workers import WorkerPool
 
+    listener = _listen(settings)
+    try:
+        try:
+            password = settings.signing_key_password() or _password(password_file)
+            signer = GatewaySigner.open(settings.signing_key, password)  # once; every worker inherits it
+            open_database(settings.database_url).dispose()  # migrated once here, no connection forked
+        except RegistryError as err:
+            raise _fail(err) from None
+        typer.echo(
+            f"gateway serving on {settings.local_url} with {workers} workers (auditor page at /, API at /v1, "
+            "metrics at /metrics); Ctrl-C to stop"
+        )
+
+        def make_app() -> FastAPI:
+            app = build_api(settings, signer)
+            if extend is not None:
+                extend(app)
+            settle_startup_heap()
+            return app
+
+        pool = WorkerPool(listener, workers, make_app, _serve, on_exit=multiprocess.mark_process_dead)
+        status = pool.run()
+    finally:
+        with contextlib.suppress(OSError):
+            listener.close()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+    typer.echo("gateway stopped")
+    if status:
+        raise typer.Exit(code=status)
+
+
+def _log_to_stderr() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _settings(data_dir: Path) -> GatewaySettings:
+    from gateway.settings import SETTINGS_FILE, load_settings
+
     try:
         settings = load_settings(data_dir / SETTINGS_FILE)
         settings.require_contract()
-        listener = bind_listener(
+    except RegistryError as err:
+        raise _fail(err) from None
+    return settings
+
+
+def _listen(settings: GatewaySettings) -> socket.socket:
+    from registry_node.protocol.http.listener import bind_listener
+
+    try:
+        return bind_listener(
             settings.listen_host,
             settings.listen_port,
             "listen_port in gateway.toml, or IPREG_GATEWAY_LISTEN_PORT",
         )
     except RegistryError as err:
         raise _fail(err) from None
-    try:
-        password = settings.signing_key_password() or _password(password_file)
-        app, indexer = build(settings, GatewaySigner.open(settings.signing_key, password))
-        if extend is not None:
-            extend(app)
-    except RegistryError as err:
-        listener.close()
-        raise _fail(err) from None
+
+
+def _stop_on_signals(stop: Callable[[], None]) -> None:
+    def handler(signum: int, frame: Any) -> None:
+        stop()
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, handler)
+
+
+def _serve(app: FastAPI, listener: socket.socket) -> None:
+    """Serves `app` on the bound `listener` until SIGINT or SIGTERM (uvicorn's own handlers)."""
+    import uvicorn
+
     server = uvicorn.Server(
         uvicorn.Config(app, log_level="info", server_header=False, timeout_graceful_shutdown=10)
     )
-    stopping = threading.Event()
+    server.run(sockets=[listener])
 
-    def stop(signum: int, frame: Any) -> None:
-        server.should_exit = True
-        stopping.set()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, stop)
-    thread = threading.Thread(target=indexer.run, args=(stopping,), name="indexer", daemon=True)
-    thread.start()
-    typer.echo(f"gateway serving on {settings.local_url} (auditor page at /, API at /v1); Ctrl-C to stop")
-    settle_startup_heap()
-    try:
-        server.run(sockets=[listener])
-    finally:
-        stopping.set()
-        thread.join(timeout=30)
-        with contextlib.suppress(OSError):
-            listener.close()
+def run_gateway(
+    data_dir: Path, password_file: Path | None = None, extend: Callable[[FastAPI], None] | None = None
+) -> None:
+    """Serves the gateway of `data_dir` (API and indexer in one process) until SIGINT or SIGTERM. `extend`
+    adds to the app before it is served (the benchmark mounts its bare endpoints beside the real ones,
+    behind the same middleware)."""
+    import uvicorn
+
+    from gateway.app_factory import build
+    from gateway.read_model.db import open_database
+    from gateway.read_model.indexer_lock import sole_indexer
+    from gateway.verify.signer import GatewaySigner
+
+    _log_to_stderr()
+    settings = _settings(data_dir)
+    listener = _listen(settings)
+    with contextlib.ExitStack() as cleanup:
+        cleanup.callback(listener.close)
+        try:
+            password = settings.signing_key_password() or _password(password_file)
+            cleanup.enter_context(sole_indexer(open_database(settings.database_url)))
+            app, indexer = build(settings, GatewaySigner.open(settings.signing_key, password))
+            if extend is not None:
+                extend(app)
+        except RegistryError as err:
+            raise _fail(err) from None
+        server = uvicorn.Server(
+            uvicorn.Config(app, log_level="info", server_header=False, timeout_graceful_shutdown=10)
+        )
+        stopping = threading.Event()
+
+        def stop() -> None:
+            server.should_exit = True
+            stopping.set()
+
+        _stop_on_signals(stop)
+        thread = threading.Thread(target=indexer.run, args=(stopping,), name="indexer", daemon=True)
+        thread.start()
+        typer.echo(f"gateway serving on {settings.local_url} (auditor page at /, API at /v1); Ctrl-C to stop")
+        settle_startup_heap()
+        try:
+            server.run(sockets=[listener])
+        finally:
+            stopping.set()
+            thread.join(timeout=30)
     typer.echo("gateway stopped")
 
 

@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from gateway.api.errors import install_gateway_error_handlers
+from gateway.api.metrics import Metrics, RequestMetrics
 from gateway.api.middleware import RateLimit, SecurityHeaders
 from gateway.api.routes import (
     anchors,
@@ -21,6 +22,7 @@ from gateway.api.routes import (
     consortium,
     documents,
     keys,
+    metrics,
     network,
     offices,
     page,
@@ -50,6 +52,7 @@ def create_app(services: Services) -> FastAPI:
         ),
     )
     app.state.services = services
+    app.state.metrics = Metrics(services.index)
     app.include_router(status.router)
     app.include_router(offices.router)
     app.include_router(network.router)
@@ -65,10 +68,12 @@ def create_app(services: Services) -> FastAPI:
     app.include_router(anchors.router)
     app.include_router(documents.router)
     app.include_router(page.router)
+    app.include_router(metrics.router)
     app.mount("/static", page.static, name="static")
     install_gateway_error_handlers(app)
     install_problem_openapi(app)
-    # The last added runs first: security headers on every answer, then the rate limit, CORS, body size.
+    # The last added runs first: request metrics, security headers on every answer, then the rate limit,
+    # CORS, body size.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_upload_bytes)
     if settings.cors_origins:
         app.add_middleware(
@@ -80,4 +85,5 @@ def create_app(services: Services) -> FastAPI:
         )
     app.add_middleware(RateLimit, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

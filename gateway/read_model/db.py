@@ -310,9 +310,26 @@ def engine_for(database_url: str) -> Engine:
     return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+# pg_advisory_lock keys of the read model (any 64-bit numbers, the same in every gateway of a consortium).
+MIGRATION_LOCK = 0x69707265_67000001  # "ipreg" + 1: one migrating process at a time
+INDEXER_LOCK = 0x69707265_67000002  # "ipreg" + 2: one indexer writes the read model
+
+
 def migrate(engine: Engine) -> int:
     """Applies the migrations not applied yet, each in its own transaction; returns the schema version.
-    Safe to run on every start."""
+    Safe to run on every start, and from several processes at once: on PostgreSQL they take turns (an
+    advisory lock); SQLite serialises writers itself."""
+    if engine.dialect.name != "postgresql":
+        return _migrate(engine)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+        try:
+            return _migrate(engine)
+        finally:
+            conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+
+
+def _migrate(engine: Engine) -> int:
     with engine.begin() as conn:
         schema_version.create(conn, checkfirst=True)
     applied = current_version(engine)
@@ -339,8 +356,18 @@ def current_version(engine: Engine) -> int:
                    .scalar() or 0)  # fmt: skip
 
 
-def open_database(database_url: str) -> Engine:
-    """The engine of a migrated read model."""
+def open_database(database_url: str, migrating: bool = True) -> Engine:
+    """The engine of a migrated read model. `migrating` False (an API worker, which another process
+    migrated for): a read model at another schema version than this gateway's is refused instead."""
     engine = engine_for(database_url)
-    migrate(engine)
+    if migrating:
+        migrate(engine)
+        return engine
+    found, known = current_version(engine), MIGRATIONS[-1][0]
+    if found != known:
+        engine.dispose()
+        raise DatabaseError(
+            f"the read model is at schema version {found}, this gateway's is {known}: start the indexer "
+            "(`ipreg gateway index`), which migrates it, or serve with the gateway that wrote it"
+        )
     return engine

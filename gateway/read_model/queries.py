@@ -68,6 +68,12 @@ class Index:
     def status(self, confirmations: int) -> IndexerStatus:
         return read_status(self.engine, confirmations)
 
+    def head_block(self) -> int | None:
+        """The chain head the indexer last recorded; None before its first pass."""
+        with self.engine.connect() as conn:
+            value = conn.execute(select(db.indexer_state.c.head_block)).scalar()
+        return None if value is None else int(value)
+
     # ------------------------------------------------------------ offices
 
     def offices(self) -> list[dict[str, Any]]:

@@ -27,3 +27,8 @@ def test_gateway_benchmark_measures_every_figure(tmp_path: Path) -> None:
     assert by_wrk["get_right"]["connections"] == 4
     for load in loads:
         assert load["requests"] > 0 and load["p50_ms"] > 0 and load["p99_ms"] >= load["p50_ms"], load
+    workers = results["workers"]  # `serve --workers 1` and `--workers 2` on the same read model
+    assert set(workers["by_workers"]) == {"1", "2"}
+    for pool in workers["by_workers"].values():
+        assert pool["verify_per_s"] > 0 and pool["bare_upload_per_s"] > 0 and pool["verify_ratio"] > 0
+    assert workers["scaling"] > 0 and workers["get_right"]["workers"] == 2

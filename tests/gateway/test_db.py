@@ -71,3 +71,11 @@ def test_a_read_model_from_a_newer_gateway_is_refused(database_url: str) -> None
 def test_a_plain_postgresql_url_gets_the_psycopg_driver() -> None:
     engine = db.engine_for("postgresql://u:p@127.0.0.1:1/x")
     assert engine.dialect.driver == "psycopg"
+
+
+@pytest.mark.parametrize("database_url", DATABASES, indirect=True)
+def test_an_api_worker_refuses_a_read_model_nobody_migrated_and_names_the_indexer(database_url: str) -> None:
+    with pytest.raises(db.DatabaseError, match="ipreg gateway index"):
+        db.open_database(database_url, migrating=False)
+    db.open_database(database_url).dispose()  # the indexer's way: migrates
+    db.open_database(database_url, migrating=False).dispose()

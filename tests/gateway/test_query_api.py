@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
 from web3 import Web3
 
 from gateway.api.app import create_app
@@ -270,6 +271,22 @@ def test_the_gateway_says_whether_each_office_s_deep_links_answer(world: World) 
         public_only.close()
     assert refused["reachable"] is False and refused["latencyMs"] is None
     assert "private" in refused["detail"] or "loopback" in refused["detail"], refused["detail"]
+
+
+def test_metrics_count_requests_and_verdicts_and_tell_the_indexer_s_lag(world: World) -> None:
+    world.client.get("/v1/offices")
+    assert world.client.get(f"/v1/rights/{world.rights[0]}/verification").status_code == 200
+    answer = world.client.get("/metrics")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/plain")
+    families = {f.name: f for f in text_string_to_metric_families(answer.text)}
+    requests = families["ipreg_gateway_requests"].samples
+    assert any(s.labels["route"] == "/v1/offices" and s.value >= 1 for s in requests)
+    routes = {s.labels["route"] for s in requests}
+    assert "/v1/rights/{rightId:right_id}/verification" in routes, routes  # templates, not raw paths
+    verdicts = families["ipreg_gateway_verdicts"].samples
+    assert any(s.labels == {"subject": "right", "verdict": "authentic-current"} for s in verdicts)
+    (lag,) = families["ipreg_gateway_indexer_lag_blocks"].samples
+    assert lag.value == 0
 
 
 def test_state_at_a_date_before_the_right_existed_is_not_found(world: World) -> None:

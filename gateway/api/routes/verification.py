@@ -46,7 +46,12 @@ class EmptyUpload(ApiError):
     title = "Nothing to verify"
 
 
-def _signed(services: Services, body: dict[str, Any]) -> dict[str, Any]:
+def _answer(request: Request, services: Services, subject: str, verdict: Verdict) -> dict[str, Any]:
+    """The verdict as served: counted for /metrics, and signed by the gateway key when it has one."""
+    body = verdict.to_json()
+    metrics = getattr(request.app.state, "metrics", None)  # None: an app of these routes alone (tests)
+    if metrics is not None:
+        metrics.verdict(subject, str(body["verdict"]))
     return services.signer.sign(body) if services.signer is not None else body
 
 
@@ -59,6 +64,7 @@ def _signed(services: Services, body: dict[str, Any]) -> dict[str, Any]:
     summary="Verify a right's current signed record against chain state at a stated block",
 )
 async def verify_right(
+    request: Request,
     right_id: RightIdPath,
     services: ServicesDep,
     block: StatedBlockQuery = None,
@@ -70,7 +76,7 @@ async def verify_right(
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
-    return _signed(services, judge(evidence).to_json())
+    return _answer(request, services, "right", judge(evidence))
 
 
 @router.post(
@@ -128,7 +134,7 @@ async def verify_document(
             evidence = await run_in_threadpool(gatherer.upload, body, content_type, filename, block)
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
-    return _signed(services, judge(evidence).to_json())
+    return _answer(request, services, "document", judge(evidence))
 
 
 def _gathered_from_cache(
