@@ -10,6 +10,9 @@ response validation to the pool again, two hand-offs where one is needed.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -42,7 +45,15 @@ API_VERSION = "1"
 def create_app(services: Services) -> FastAPI:
     """The gateway's API over `services`."""
     settings = services.settings
+    counted = Metrics(services.index)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with counted.watching():
+            yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="ipreg gateway",
         version=API_VERSION,
         description=(
@@ -52,7 +63,7 @@ def create_app(services: Services) -> FastAPI:
         ),
     )
     app.state.services = services
-    app.state.metrics = Metrics(services.index)
+    app.state.metrics = counted
     app.include_router(status.router)
     app.include_router(offices.router)
     app.include_router(network.router)
@@ -85,5 +96,5 @@ def create_app(services: Services) -> FastAPI:
         )
     app.add_middleware(RateLimit, rate_per_s=settings.rate_limit_per_s, burst=settings.rate_limit_burst)
     app.add_middleware(SecurityHeaders)
-    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
+    app.add_middleware(RequestMetrics, metrics=counted)
     return app

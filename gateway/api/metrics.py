@@ -1,5 +1,6 @@
-"""What the gateway tells Prometheus at /metrics: requests, their latency, verdicts by kind, and how far the
-indexer is behind the chain.
+"""What the gateway tells Prometheus at /metrics: requests, their latency, verdicts by kind, how far the
+indexer is behind the chain, and what stalls a worker: the event loop's lag (how late a timer fires: any
+request waiting then waits as long) and the garbage collector's pauses.
 
 One `Metrics` per app, with a registry of its own (tests build many apps in one process). Under
 `ipreg gateway serve`, the workers are separate processes: the parent points PROMETHEUS_MULTIPROC_DIR at a
@@ -10,9 +11,13 @@ the read model at each scrape, so it is the same whichever worker is asked.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -23,6 +28,7 @@ from gateway.read_model.queries import Index
 from gateway.workers import MULTIPROCESS_ENV
 
 LATENCY_BUCKETS_S = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+LAG_TICK_S = 0.05  # how often the loop-lag probe asks to be woken
 
 
 class IndexerCollector(Collector):
@@ -75,7 +81,46 @@ class Metrics:
             ["subject", "verdict"],
             registry=self.registry,
         )
+        self.loop_lag = Histogram(
+            "ipreg_gateway_event_loop_lag_seconds",
+            f"How late a {LAG_TICK_S * 1000:.0f} ms timer fires on the worker's event loop",
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.gc_pause = Histogram(
+            "ipreg_gateway_gc_pause_seconds",
+            "Garbage collections and how long each held the interpreter, by generation",
+            ["generation"],
+            buckets=LATENCY_BUCKETS_S,
+            registry=self.registry,
+        )
         self.registry.register(IndexerCollector(index))
+        self._gc_started = 0.0
+
+    @contextlib.asynccontextmanager
+    async def watching(self) -> AsyncIterator[None]:
+        """While the app serves: the loop-lag probe runs and garbage collections are timed."""
+        probe = asyncio.get_running_loop().create_task(self._probe_loop_lag())
+        gc.callbacks.append(self._on_gc)
+        try:
+            yield
+        finally:
+            gc.callbacks.remove(self._on_gc)
+            probe.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await probe
+
+    async def _probe_loop_lag(self) -> None:
+        while True:
+            asked = time.perf_counter()
+            await asyncio.sleep(LAG_TICK_S)
+            self.loop_lag.observe(max(0.0, time.perf_counter() - asked - LAG_TICK_S))
+
+    def _on_gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_started = time.perf_counter()
+        else:
+            self.gc_pause.labels(str(info["generation"])).observe(time.perf_counter() - self._gc_started)
 
     def verdict(self, subject: str, verdict: str) -> None:
         self.verdicts.labels(subject, verdict).inc()

@@ -289,6 +289,9 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
 )
 
 
+SQLITE_POOL_SIZE = 24  # SQLite connections are cheap; the API's thread pool runs up to 40 threads
+
+
 def engine_for(database_url: str) -> Engine:
     """An engine for `database_url`; SQLite gets WAL (readers never wait for the indexer) and a busy
     timeout, PostgreSQL the psycopg 3 driver when the URL names none."""
@@ -296,7 +299,13 @@ def engine_for(database_url: str) -> Engine:
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
     if database_url.startswith("sqlite"):
         engine = create_engine(
-            database_url, connect_args={"timeout": 30, "check_same_thread": False}, pool_pre_ping=False
+            database_url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_pre_ping=False,
+            # as many kept connections as the API's threads use at once under load: above pool_size each
+            # checkout opened a new connection (and ran the pragmas below) and closed it after one query
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
         )
 
         @event.listens_for(engine, "connect")

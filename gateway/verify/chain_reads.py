@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Mapping
+from concurrent.futures import Future
 from typing import Any, TypeVar
 
 from eth_utils.crypto import keccak
@@ -76,11 +77,18 @@ class NotCached(Exception):
 
 
 class BlockCache:
-    """Answers keyed by (block number, call): bounded, thread-safe, never expired by time."""
+    """Answers keyed by (block number, call): bounded, thread-safe, never expired by time.
+
+    A miss is computed once however many threads ask for it at the same moment: the first asks the chain,
+    the others wait for its answer (or its error). Without that, a cold cache (the first requests after a
+    start, and every new block) sent one identical chain read per waiting request, and the chain node's
+    queue became every request's latency.
+    """
 
     def __init__(self, size: int = CACHE_SIZE) -> None:
         self._size = size
         self._items: OrderedDict[Hashable, Any] = OrderedDict()
+        self._pending: dict[Hashable, Future[Any]] = {}
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -88,12 +96,43 @@ class BlockCache:
             if key in self._items:
                 self._items.move_to_end(key)
                 return self._items[key]  # type: ignore[no-any-return]
-        value = compute()
+            pending = self._pending.get(key)
+            first = pending is None
+            if pending is None:
+                pending = self._pending[key] = Future()
+        if not first:
+            return pending.result()  # type: ignore[no-any-return]
+        try:
+            value = compute()
+        except BaseException as err:
+            with self._lock:
+                del self._pending[key]
+            pending.set_exception(err)
+            raise
         with self._lock:
+            del self._pending[key]
             self._items[key] = value
             while len(self._items) > self._size:
                 self._items.popitem(last=False)
+        pending.set_result(value)
         return value
+
+    def held(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached answer, else `compute()` with no waiting and no sharing: for the cache-only reader,
+        which runs on the event loop (it must never wait for another thread's read) and whose `compute`
+        raises NotCached."""
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]  # type: ignore[no-any-return]
+        return compute()
+
+
+class _HeldOnly:
+    """A BlockCache seen by the cache-only reader: `get` is the cache's `held`."""
+
+    def __init__(self, cache: BlockCache) -> None:
+        self.get = cache.held
 
 
 class ChainReader:
@@ -401,7 +440,7 @@ class _CacheOnly(ChainReader):
         self.w3 = reader.w3
         self.contract = reader.contract
         self.start_block = reader.start_block
-        self.cache = reader.cache
+        self.cache = _HeldOnly(reader.cache)  # type: ignore[assignment]
         self._topics = reader._topics
 
     def cached(self) -> ChainReader:

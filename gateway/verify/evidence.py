@@ -26,6 +26,7 @@ import hashlib
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future
 from dataclasses import replace
 from typing import Any
 
@@ -78,21 +79,48 @@ Locate = Callable[[bytes], Iterable[Any]]
 
 class AnchorSource:
     """The consortium's trust anchor as this gateway reads it from the chain (`ValidatorHistory`), read again
-    at most every ANCHOR_CACHE_S; shared by a gatherer and its cache-only view."""
+    at most every ANCHOR_CACHE_S; shared by a gatherer and its cache-only view.
+
+    The chain is read outside the lock, by one thread at a time: while it reads, the others get the anchor
+    read before (no older than ANCHOR_CACHE_S plus one read), and only the very first read is waited for.
+    Reading under the lock made every verification, and the event loop's cache-only path with them, wait
+    for that thread's round trips to the chain every ANCHOR_CACHE_S.
+    """
 
     def __init__(self, reader: ChainReader) -> None:
         self.history = ValidatorHistory(reader.w3, reader.address)
         self._lock = threading.Lock()
         self._read: tuple[float, ConsortiumAnchor] | None = None
+        self._reading: Future[ConsortiumAnchor] | None = None
 
     def anchor(self, cache_only: bool = False) -> ConsortiumAnchor:
+        waiting: Future[ConsortiumAnchor] | None = None
         with self._lock:
-            if self._read is not None and (cache_only or time.monotonic() - self._read[0] < ANCHOR_CACHE_S):
-                return self._read[1]
+            read = self._read
+            if read is not None and (cache_only or time.monotonic() - read[0] < ANCHOR_CACHE_S):
+                return read[1]
             if cache_only:
                 raise NotCached("the trust anchor")
-            self._read = (time.monotonic(), self.history.anchor())
-            return self._read[1]
+            if self._reading is not None:  # another thread is reading the chain
+                if read is not None:
+                    return read[1]  # the last anchor meanwhile
+                waiting = self._reading  # the very first read: wait for it
+            else:
+                mine: Future[ConsortiumAnchor] = Future()
+                self._reading = mine
+        if waiting is not None:
+            return waiting.result()
+        try:
+            anchor = self.history.anchor()
+        except BaseException as err:
+            with self._lock:
+                self._reading = None
+            mine.set_exception(err)
+            raise
+        with self._lock:
+            self._read, self._reading = (time.monotonic(), anchor), None
+        mine.set_result(anchor)
+        return anchor
 
 
 class Gatherer:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
 from gateway.api.models import ConsortiumAnchorPublic
+from gateway.api.outbound import run_outbound
 from registry_node.protocol.chain import ChainError
 
 router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
@@ -27,8 +27,8 @@ router = APIRouter(prefix="/v1/consortium", tags=["consortium"])
     responses=problem_responses(502),
     summary="The trust anchor (ipreg/consortium-anchor/1): chain id, genesis, contract, validators by block",
 )
-async def read_anchor(services: ServicesDep) -> dict[str, Any]:
-    anchor = await run_in_threadpool(services.verifier.gatherer.anchor)
+async def read_anchor(request: Request, services: ServicesDep) -> dict[str, Any]:
+    anchor = await run_outbound(request, services.verifier.gatherer.anchor)
     if anchor is None:  # a verifier built without an anchor source (never the gateway's own)
         raise ChainError("this gateway reads no trust anchor")
     return anchor.to_json()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 
 from gateway.api.deps import ServicesDep
 from gateway.api.models import NetworkPublic, ValidatorNodePublic, ValidatorPublic
+from gateway.api.outbound import run_outbound
 
 router = APIRouter(prefix="/v1/network", tags=["network"])
 
@@ -17,8 +17,8 @@ router = APIRouter(prefix="/v1/network", tags=["network"])
     response_model=NetworkPublic,
     summary="The validators: their offices, heads, peers and the latest blocks each sealed",
 )
-async def read_network(services: ServicesDep) -> NetworkPublic:
-    seen = await run_in_threadpool(services.validators.read)
+async def read_network(request: Request, services: ServicesDep) -> NetworkPublic:
+    seen = await run_outbound(request, services.validators.read)
     return NetworkPublic(
         engine=seen.engine,
         headBlock=seen.head_number,

@@ -6,12 +6,13 @@ from __future__ import annotations
 import time
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import IndexDep, ServicesDep
 from gateway.api.errors import problem_responses
 from gateway.api.models import OfficeHealth, OfficeList, OfficePublic
+from gateway.api.outbound import run_outbound
 from gateway.api.routes.params import NotFound
 from gateway.deep_links import OfficeUnreachable
 from gateway.read_model.queries import iso
@@ -47,7 +48,9 @@ async def read_office(office_code: OfficeCodePath, index: IndexDep) -> OfficePub
     responses=problem_responses(400, 404),
     summary="Whether the office's deep links answer now (the gateway asks them)",
 )
-async def check_office_health(office_code: OfficeCodePath, services: ServicesDep) -> OfficeHealth:
+async def check_office_health(
+    request: Request, office_code: OfficeCodePath, services: ServicesDep
+) -> OfficeHealth:
     office = await run_in_threadpool(services.index.office, office_code)
     if office is None:
         raise NotFound("officeCode", f"no office {office_code} in the consortium")
@@ -56,7 +59,7 @@ async def check_office_health(office_code: OfficeCodePath, services: ServicesDep
     reachable, detail = False, "this gateway fetches no deep links"
     if documents is not None:
         try:
-            detail = await run_in_threadpool(documents.probe, office["endpoint"])
+            detail = await run_outbound(request, documents.probe, office["endpoint"])
             reachable = True
         except OfficeUnreachable as err:
             detail = err.reason

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter, Request
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
+from gateway.api.outbound import run_outbound
 from gateway.api.routes.params import RightIdPath, StatedBlockQuery
 from gateway.api.routes.verification import InvalidBlock, InvalidRightId
 from gateway.verify.chain_reads import BlockOutOfRange
@@ -39,13 +39,14 @@ class ReceiptProblem(ApiError):
     summary="Receipt of the right's current version (schema ipreg/receipt/2), signed by the gateway",
 )
 async def read_receipt(
+    request: Request,
     right_id: RightIdPath,
     services: ServicesDep,
     block: StatedBlockQuery = None,
 ) -> dict[str, Any]:
     gatherer = services.verifier.gatherer
     try:
-        return await run_in_threadpool(build_receipt, gatherer, right_id, block, services.signer)
+        return await run_outbound(request, build_receipt, gatherer, right_id, block, services.signer)
     except BadRightId as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:

@@ -13,10 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from starlette.concurrency import run_in_threadpool
 
 from gateway.api.deps import ServicesDep
 from gateway.api.errors import problem_responses
+from gateway.api.outbound import run_outbound
 from gateway.api.routes.params import RightIdPath, StatedBlockQuery
 from gateway.services import Services
 from gateway.verify.chain_reads import BlockOutOfRange, NotCached
@@ -71,7 +71,7 @@ async def verify_right(
 ) -> dict[str, Any]:
     gatherer = services.verifier.gatherer
     try:  # always in a worker thread: the office's deep link is fetched
-        evidence = await run_in_threadpool(gatherer.right, right_id, block)
+        evidence = await run_outbound(request, gatherer.right, right_id, block)
     except BadRightId as err:
         raise InvalidRightId("rightId", str(err)) from None
     except BlockOutOfRange as err:
@@ -131,7 +131,7 @@ async def verify_document(
     try:
         evidence = _gathered_from_cache(gatherer, body, content_type, filename, block)
         if evidence is None:
-            evidence = await run_in_threadpool(gatherer.upload, body, content_type, filename, block)
+            evidence = await run_outbound(request, gatherer.upload, body, content_type, filename, block)
     except BlockOutOfRange as err:
         raise InvalidBlock("block", err.reason) from None
     return _answer(request, services, "document", judge(evidence))

@@ -99,13 +99,13 @@ def loop_client(world: World, monkeypatch: pytest.MonkeyPatch) -> tuple[TestClie
     head = Head(world.w3.eth.block_number)
     verifier = Verifier(world.reader, world.verifier.documents, confirmations=0, known_head=head)
     threaded: list[str] = []
-    real = verification.run_in_threadpool
+    real = verification.run_outbound
 
-    async def counted(function: Callable[..., Any], *args: Any) -> Any:
+    async def counted(request: Any, function: Callable[..., Any], *args: Any) -> Any:
         threaded.append(function.__name__)
-        return await real(function, *args)
+        return await real(request, function, *args)
 
-    monkeypatch.setattr(verification, "run_in_threadpool", counted)
+    monkeypatch.setattr(verification, "run_outbound", counted)
     app = FastAPI()
     app.state.services = SimpleNamespace(
         settings=SimpleNamespace(max_upload_bytes=UPLOAD_LIMIT), verifier=verifier, signer=world.signer
