@@ -166,11 +166,12 @@ def gateway_index(data_dir: DataDirOption) -> None:
 def gateway_serve(
     data_dir: DataDirOption,
     workers: Annotated[
-        int, typer.Option(min=1, max=64, help="API worker processes behind the one listening socket.")
+        int,
+        typer.Option(min=1, max=64, help="API worker processes, each listening on the port (SO_REUSEPORT)."),
     ] = 2,
     password_file: PasswordFileOption = None,
 ) -> None:
-    """Answer queries and verifications with N stateless API worker processes on one listening socket; the
+    """Answer queries and verifications with N stateless API worker processes on one port; the
     read model is written by `ipreg gateway index` (on PostgreSQL, any number of `serve` on any number of
     machines read one database)."""
     serve_gateway(data_dir, workers, password_file)
@@ -207,7 +208,7 @@ def serve_gateway(
     from gateway.verify.signer import GatewaySigner
     from gateway.workers import WorkerPool
 
-    listener = _listen(settings)
+    listener = _listen(settings, reuse_port=True)  # the port reserved: each worker listens on its own
     try:
         try:
             password = settings.signing_key_password() or _password(password_file)
@@ -227,7 +228,13 @@ def serve_gateway(
             settle_startup_heap()
             return app
 
-        pool = WorkerPool(listener, workers, make_app, _serve, on_exit=multiprocess.mark_process_dead)
+        pool = WorkerPool(
+            lambda: _listen(settings, reuse_port=True),
+            workers,
+            make_app,
+            _serve,
+            on_exit=multiprocess.mark_process_dead,
+        )
         status = pool.run()
     finally:
         with contextlib.suppress(OSError):
@@ -253,7 +260,7 @@ def _settings(data_dir: Path) -> GatewaySettings:
     return settings
 
 
-def _listen(settings: GatewaySettings) -> socket.socket:
+def _listen(settings: GatewaySettings, reuse_port: bool = False) -> socket.socket:
     from registry_node.protocol.http.listener import bind_listener
 
     try:
@@ -261,6 +268,7 @@ def _listen(settings: GatewaySettings) -> socket.socket:
             settings.listen_host,
             settings.listen_port,
             "listen_port in gateway.toml, or IPREG_GATEWAY_LISTEN_PORT",
+            reuse_port,
         )
     except RegistryError as err:
         raise _fail(err) from None

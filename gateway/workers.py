@@ -1,11 +1,15 @@
-"""N API worker processes behind one listening socket (`ipreg gateway serve --workers N`).
+"""N API worker processes on one port (`ipreg gateway serve --workers N`).
 
-The parent binds the socket, opens what every worker shares (the gateway's signing key: opened once, and
-each worker inherits it) and forks the workers; the kernel hands each new connection to one worker that is
-waiting in accept(). A worker builds its own app after the fork (its own database pool, chain connection and
-per-block chain-read cache) and serves until told to stop. The parent restarts a worker that dies, so a
-killed worker costs only the requests it was answering at that moment: the others go on accepting, and the
-new one joins them. SIGINT or SIGTERM stops every worker gracefully (each finishes what it is answering).
+The parent reserves the port (a socket bound with SO_REUSEPORT that never listens, so a port another
+program holds is a clear error before anything starts), opens what every worker shares (the gateway's
+signing key: opened once, and each worker inherits it) and forks the workers. Each worker listens on a
+socket of its own on the port, with SO_REUSEPORT: the kernel spreads new connections evenly over the
+workers. (With one socket shared by all, the worker that woke first took a whole burst of connections, and
+kept-alive clients stayed with it: two workers measured 1.02 times one.) A worker builds its own app after
+the fork (its own database pool, chain connection and per-block chain-read cache) and serves until told to
+stop. The parent restarts a worker that dies, so a killed worker costs only the requests it had already
+taken: the others go on accepting, and the new one joins them. SIGINT or SIGTERM stops every worker
+gracefully (each finishes what it is answering).
 
 The parent starts no thread before it forks (a forked thread would be a copy without its owner), and the
 engine it migrated the read model with is disposed of first, so no database connection is shared.
@@ -41,7 +45,7 @@ class WorkerPool:
     """The workers of one `serve`: `make_app` builds a worker's app (called in the worker, after the fork),
     `serve` serves it on the listener until the worker is told to stop."""
 
-    listener: socket.socket
+    listen: Callable[[], socket.socket]  # a worker's own socket on the port (called in the worker)
     workers: int
     make_app: Callable[[], FastAPI]
     serve: Callable[[FastAPI, socket.socket], None]
@@ -74,7 +78,7 @@ class WorkerPool:
             try:
                 for signum in (signal.SIGINT, signal.SIGTERM):
                     signal.signal(signum, signal.SIG_DFL)  # the server installs its own
-                self.serve(self.make_app(), self.listener)
+                self.serve(self.make_app(), self.listen())
                 code = 0
             except BaseException:
                 log.exception("gateway worker %d failed", slot)

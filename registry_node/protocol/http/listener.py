@@ -19,12 +19,16 @@ class ListenerError(RegistryError):
     """The API cannot listen where it was told to; the message says where that is set."""
 
 
-def bind_listener(host: str, port: int, hint: str) -> socket.socket:
+def bind_listener(host: str, port: int, hint: str, reuse_port: bool = False) -> socket.socket:
     """A TCP socket bound to `host`:`port` (IPv6 when `host` has a colon), ready for uvicorn's `sockets=`;
-    `hint` says where the port is set, for the error when it is taken."""
+    `hint` says where the port is set, for the error when it is taken. `reuse_port`: SO_REUSEPORT, so that
+    several processes of this user each listen on a socket of their own on the port, and the kernel spreads
+    new connections over them."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host, port))
     except OSError as err:
