@@ -39,23 +39,46 @@ def test_each_validator_listens_on_its_own_namespace_address(isolated: GethNetwo
     assert all(Path(f"/run/netns/{spec.namespace}").exists() for spec in isolated.specs.values())
 
 
-def test_a_partitioned_validator_is_cut_off_and_once_healed_every_node_has_the_same_head(
-    isolated: GethNetwork,
-) -> None:
-    eventually(lambda: same_head_everywhere(isolated), "the three validators in step before the cut")
-    isolated.partition("KR")
+CUTS = 4  # partitions tried before the test fails
+SEALING_ON_S = 30.0  # for EP and GB to seal three blocks without KR, in one cut
+
+
+def sealed_on_without(isolated: GethNetwork, cut: str) -> bool:
+    """Cuts `cut` off, and tells whether the other two seal three more blocks within SEALING_ON_S; heals it
+    either way.
+
+    Two of three Clique signers can seal on, but they can also stall: when both seal an out-of-turn block
+    at the same height in the moment of the cut, the two blocks tie on difficulty, each node may keep its
+    own (geth chooses between equal difficulties once, when the other's block arrives), and neither may
+    sign the next block on a fork whose last block it signed. That is Clique's, not the network's: it lasts
+    until another block arrives, which the heal brings (seen once in the fresh-clone run of 497da11).
+    """
+    isolated.partition(cut)
     try:
         time.sleep(3)
         statuses = {s.office: s for s in network_status(isolated)}
-        assert statuses["KR"].error is not None  # unreachable from the host, as from the others
+        assert statuses[cut].error is not None  # unreachable from the host, as from the others
         ep_before = statuses["EP"].head_number
         assert ep_before is not None
-        eventually(
-            lambda: (network_status(isolated)[0].head_number or 0) >= ep_before + 3,
-            "EP and GB sealing on without KR",
-        )
+        deadline = time.monotonic() + SEALING_ON_S
+        while time.monotonic() < deadline:
+            if (network_status(isolated)[0].head_number or 0) >= ep_before + 3:
+                return True
+            time.sleep(0.5)
+        return False
     finally:
-        isolated.heal("KR")
+        isolated.heal(cut)
+
+
+def test_a_partitioned_validator_is_cut_off_and_once_healed_every_node_has_the_same_head(
+    isolated: GethNetwork,
+) -> None:
+    for _ in range(CUTS):
+        eventually(lambda: same_head_everywhere(isolated), "the three validators in step before the cut")
+        if sealed_on_without(isolated, "KR"):
+            break
+    else:
+        pytest.fail(f"EP and GB did not seal on without KR in any of {CUTS} cuts")
     eventually(lambda: same_head_everywhere(isolated), "KR back on the same head hash after the heal")
 
 
