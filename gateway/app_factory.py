@@ -120,11 +120,13 @@ def build_indexer(settings: GatewaySettings, engine: Engine | None = None) -> In
     )
 
 
-def build(settings: GatewaySettings, signer: GatewaySigner | None = None) -> tuple[FastAPI, Indexer]:
+def build(
+    settings: GatewaySettings, signer: GatewaySigner | None = None, engine: Engine | None = None
+) -> tuple[FastAPI, Indexer]:
     """The API app and the indexer of one single-process gateway, sharing one read model; a verification
     takes the head from the indexer's memory. `signer`: the gateway's key, opened by the caller (it needs
-    the password); None opens it from the settings."""
-    engine = open_database(settings.database_url)
+    the password); None opens it from the settings. `engine`: the read model (None opens and migrates it)."""
+    engine = engine if engine is not None else open_database(settings.database_url)
     indexer = build_indexer(settings, engine)
 
     def known_head() -> int | None:
@@ -152,6 +154,6 @@ class HeadFromReadModel:
         if now - self._read_at >= self.ttl_s:
             with self._lock:
                 if now - self._read_at >= self.ttl_s:
-                    self._head = self.index.head_block()
+                    self._head = self.index.status(0).head_block
                     self._read_at = now
         return self._head

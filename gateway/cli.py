@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from gateway.settings import GatewaySettings
+    from gateway.verify.signer import GatewaySigner
 
 gateway_app = typer.Typer(
     help="Set up and run the gateway: indexer, query API, verification.", no_args_is_help=True
@@ -192,6 +193,7 @@ def serve_gateway(
 
     _log_to_stderr()
     settings = _settings(data_dir)
+    listener = _listen(settings, reuse_port=True)  # the port reserved: each worker listens on its own
     # Before prometheus-client is imported: every worker then writes its counts where a scrape finds them.
     metrics_dir = settings.data_dir / f"metrics-{os.getpid()}"
     shutil.rmtree(metrics_dir, ignore_errors=True)
@@ -200,19 +202,15 @@ def serve_gateway(
     os.environ[MULTIPROCESS_ENV] = str(metrics_dir)
     from prometheus_client import multiprocess
 
-    if already:
-        raise _fail(RuntimeError("prometheus_client was imported before its multiprocess folder was set"))
-
     from gateway.app_factory import build_api
     from gateway.read_model.db import open_database
-    from gateway.verify.signer import GatewaySigner
     from gateway.workers import WorkerPool
 
-    listener = _listen(settings, reuse_port=True)  # the port reserved: each worker listens on its own
     try:
+        if already:
+            raise _fail(RuntimeError("prometheus_client was imported before its multiprocess folder was set"))
         try:
-            password = settings.signing_key_password() or _password(password_file)
-            signer = GatewaySigner.open(settings.signing_key, password)  # once; every worker inherits it
+            signer = _signer(settings, password_file)  # once; every worker inherits it
             open_database(settings.database_url).dispose()  # migrated once here, no connection forked
         except RegistryError as err:
             raise _fail(err) from None
@@ -243,6 +241,14 @@ def serve_gateway(
     typer.echo("gateway stopped")
     if status:
         raise typer.Exit(code=status)
+
+
+def _signer(settings: GatewaySettings, password_file: Path | None) -> GatewaySigner:
+    """The gateway's signing key, its password from the settings, else `password_file`, else a prompt."""
+    from gateway.verify.signer import GatewaySigner
+
+    password = settings.signing_key_password() or _password(password_file)
+    return GatewaySigner.open(settings.signing_key, password)
 
 
 def _log_to_stderr() -> None:
@@ -303,7 +309,6 @@ def run_gateway(
     from gateway.app_factory import build
     from gateway.read_model.db import open_database
     from gateway.read_model.indexer_lock import sole_indexer
-    from gateway.verify.signer import GatewaySigner
 
     _log_to_stderr()
     settings = _settings(data_dir)
@@ -311,9 +316,10 @@ def run_gateway(
     with contextlib.ExitStack() as cleanup:
         cleanup.callback(listener.close)
         try:
-            password = settings.signing_key_password() or _password(password_file)
-            cleanup.enter_context(sole_indexer(open_database(settings.database_url)))
-            app, indexer = build(settings, GatewaySigner.open(settings.signing_key, password))
+            signer = _signer(settings, password_file)
+            engine = open_database(settings.database_url)
+            cleanup.enter_context(sole_indexer(engine))
+            app, indexer = build(settings, signer, engine)
             if extend is not None:
                 extend(app)
         except RegistryError as err:

@@ -68,12 +68,6 @@ class Index:
     def status(self, confirmations: int) -> IndexerStatus:
         return read_status(self.engine, confirmations)
 
-    def head_block(self) -> int | None:
-        """The chain head the indexer last recorded; None before its first pass."""
-        with self.engine.connect() as conn:
-            value = conn.execute(select(db.indexer_state.c.head_block)).scalar()
-        return None if value is None else int(value)
-
     # ------------------------------------------------------------ offices
 
     def offices(self) -> list[dict[str, Any]]:
@@ -405,6 +399,14 @@ def _status(code: str | None, kind: str | None) -> dict[str, Any] | None:
     return None if words is None else words.to_json()
 
 
+# What the chain's event leaves out and the version's record tells: the conveyance's parties and recordal
+# date, the status event's dates and text.
+FROM_THE_RECORD = {
+    "conveyance": ("assignorBag", "assigneeBag", "recordalDate", "officeRecordIdentifier"),
+    "statusEvent": ("eventDate", "publicationDate", "freeText", "standard"),
+}
+
+
 def _history_item(row: RowMapping, kind: str | None) -> dict[str, Any]:
     """One change of a right: the chain's facts, completed from the version's published record (its owners,
     the conveyance's parties and recordal date, the status event's dates and text) when enrichment has
@@ -428,20 +430,9 @@ def _history_item(row: RowMapping, kind: str | None) -> dict[str, Any]:
         "transactionHash": row["tx_hash"],
         "logIndex": row["log_index"],
     }
-    if "conveyance" in details:
-        parties = {
-            k: from_record[k]
-            for k in ("assignorBag", "assigneeBag", "recordalDate", "officeRecordIdentifier")
-            if k in from_record
-        }
-        item["conveyance"] = details["conveyance"] | parties
-    if "statusEvent" in details:
-        told = {
-            k: from_record[k]
-            for k in ("eventDate", "publicationDate", "freeText", "standard")
-            if k in from_record
-        }
-        item["statusEvent"] = details["statusEvent"] | told
+    for change, fields in FROM_THE_RECORD.items():
+        if change in details:
+            item[change] = details[change] | {k: from_record[k] for k in fields if k in from_record}
     item["summary"] = story.summary(item, kind)
     return item
 

@@ -102,7 +102,7 @@ function when(iso) {
 
 function ownerNames(owners) {
   if (!Array.isArray(owners)) return null;
-  const names = owners.map((o) => (typeof o === "string" ? o : o && o.name)).filter(Boolean);
+  const names = owners.map((o) => o.name).filter(Boolean);
   return names.length ? names.join("; ") : null;
 }
 
@@ -220,9 +220,8 @@ async function showChanges() {
   }
   list.replaceChildren(...page.items.map((item) => {
     const id = item.rightId || item.chainRightId;
-    const said = item.summary || `${ACTIONS[item.action] || item.action}, version ${item.version}`;
     return el("li", {},
-      el("a", { href: rightHref(id), text: said }),
+      el("a", { href: rightHref(id), text: item.summary }),
       el("span", { class: "meta", text: ` · ${id} · office ${item.officeCode} · ${when(item.timestamp)}` }));
   }));
 }
@@ -396,21 +395,6 @@ async function showVerification(id, block) {
   }
 }
 
-// What happened at a version, in one sentence: the gateway's own, or one made of the fields it has.
-function summaryOf(item) {
-  if (item.summary) return item.summary;
-  const what = ACTIONS[item.action] || item.action;
-  const c = item.conveyance;
-  const s = item.statusEvent;
-  if (c) {
-    const category = c.conveyanceCategory || c.category || c.kind;
-    return [what + (category ? ` (${category})` : ""), c.effectiveDate ? `effective ${c.effectiveDate}` : ""]
-      .filter(Boolean).join(", ") + ` by ${item.officeCode}`;
-  }
-  if (s && s.statusCode) return `${what}: ${s.statusCode} by ${item.officeCode}`;
-  return `${what} by ${item.officeCode}`;
-}
-
 function ownersLine(item) {
   if (item.confidential) return "Owners: not shown — this version is confidential; only its seal is on chain.";
   const names = ownerNames(item.owners);
@@ -425,7 +409,7 @@ function timelineEntry(item) {
   const status = statusText(item.status, item.statusCode);
   const owners = ownersLine(item);
   const entry = el("li", {},
-    el("h4", { class: "what", text: summaryOf(item) }),
+    el("h4", { class: "what", text: item.summary }),
     el("p", { class: "version" }, `Version ${item.version} · ${ACTIONS[item.action] || item.action} · `, sig),
     corrects ? el("p", { class: "corrects", text: `Corrects version ${corrects}.` }) : null,
     owners ? el("p", { class: "owners", text: owners }) : null,
