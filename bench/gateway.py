@@ -45,6 +45,7 @@ import hashlib  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import platform  # noqa: E402
+import random  # noqa: E402
 import shutil  # noqa: E402
 import statistics  # noqa: E402
 import subprocess  # noqa: E402
@@ -60,9 +61,12 @@ from typing import Any  # noqa: E402
 import aiohttp  # noqa: E402
 import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
+from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
+from bench.open_loop import Call, Mix, offer  # noqa: E402
 from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
 from registry_node.devnet.ganache import free_port  # noqa: E402
+from registry_node.devnet.postgres import LocalPostgres  # noqa: E402
 from registry_node.devnet.processes import ChildProcess  # noqa: E402
 from registry_node.experiment.metrics import percentile  # noqa: E402
 from registry_node.node.client import right_path  # noqa: E402
@@ -72,7 +76,7 @@ from registry_node.protocol.signing import DetachedSignature, verify_signature  
 RESULTS = ROOT / "bench" / "results" / "gateway.json"
 BARE_UPLOAD = "/bench/bare-upload"
 BARE_RIGHT = "/bench/bare-right"
-TARGETS = {"verify_ratio": 0.5, "p99_ratio": 3.0, "workers_scaling": 1.7}
+TARGETS = {"verify_ratio": 0.5, "p99_ratio": 3.0, "workers_scaling": 1.7, "soak_p99_ms": 100.0}
 AUTHENTIC_CHECKS = ("chain-state", "record-hash", "signing-key", "signature", "key-validity")
 ROUNDS = 3  # alternating rounds of real and bare
 
@@ -473,13 +477,140 @@ def measure_workers(
     }
 
 
+# ------------------------------------------------------------ the soak (PostgreSQL, indexer apart, 2 workers)
+
+SOAK_WORKERS = 2
+SOAK_RATE = 200.0
+CAUGHT_UP_S = 300.0
+
+
+def as_bare(call: Call) -> Call:
+    """The same request on the bare endpoints: a GET on the bare GET, an upload on the bare upload."""
+    if call.method == "POST":
+        return Call("POST", BARE_UPLOAD, call.body)
+    return Call("GET", f"{BARE_RIGHT}/{call.path.removeprefix('/v1/')}")
+
+
+def caught_up(database_url: str, expected: list[dict[str, Any]]) -> bool:
+    """The read model at `database_url` holds every right of `expected` at its version, each published one
+    with the owners its record names (so the indexer has also fetched the records from the deep links)."""
+    from gateway.read_model.db import engine_for
+    from gateway.read_model.queries import Index, RightFilter
+
+    engine = engine_for(database_url)
+    try:
+        items = Index(engine).rights(RightFilter(), 100).items
+    except SQLAlchemyError:
+        return False  # not migrated yet
+    finally:
+        engine.dispose()
+    seen = {item["rightId"]: item for item in items}
+    return all(
+        right["rightId"] in seen
+        and seen[right["rightId"]]["version"] == right["version"]
+        and (right["confidential"] or seen[right["rightId"]]["owners"])
+        for right in expected
+        if right["rightId"]  # a right known by its hash only has no record to learn
+    )
+
+
+@contextmanager
+def scaled_gateway(demo: Demo, workers: int, say: Callable[[str], None]) -> Iterator[tuple[str, str]]:
+    """The gateway as a consortium runs it, on the demo's chain and nodes: a PostgreSQL server of its own,
+    one `ipreg gateway index` writing it and one `serve --workers N` (with the bare routes) reading it,
+    started once the indexer has caught up (as workers start on a running consortium's read model). The
+    demo's own gateway is stopped meanwhile (so only these processes serve and index), and started again
+    after. Yields the pool's URL and PostgreSQL's version."""
+    consortium = demo.consortium
+    assert consortium.gateway_dir is not None
+    expected = httpx.get(f"{demo.gateway_url}/v1/rights", params={"limit": 100}, timeout=30).json()["items"]
+    logs = consortium.folder / "logs"
+    consortium.stop_gateway()
+    children: list[ChildProcess] = []
+    try:
+        with LocalPostgres() as postgres:
+            database_url = postgres.create_database()
+            env = consortium.env() | {"IPREG_GATEWAY_DATABASE_URL": database_url}
+            data_dir = ["--data-dir", str(consortium.gateway_dir)]
+            children.append(
+                ChildProcess("gateway index", ["gateway", "index", *data_dir], logs / "gateway-idx.log", env)
+            )
+            deadline = time.monotonic() + CAUGHT_UP_S
+            while not caught_up(database_url, expected):
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"the indexer did not catch up within {CAUGHT_UP_S:.0f} s")
+                time.sleep(0.5)
+            port = free_port()
+            children.append(
+                ChildProcess(
+                    f"gateway serve --workers {workers}",
+                    ["serve-workers", "--workers", str(workers), *data_dir],
+                    logs / f"gateway-serve-{workers}-postgres.log",
+                    env | {"IPREG_GATEWAY_LISTEN_PORT": str(port)},
+                    program=(sys.executable, str(Path(__file__).resolve())),
+                )
+            )
+            url = f"http://127.0.0.1:{port}"
+            children[-1].wait_ready(f"{url}/v1/status")
+            say(f"PostgreSQL read model caught up; {workers} workers at {url}")
+            yield url, postgres.version()
+            for child in reversed(children):
+                child.stop()
+            children.clear()
+    finally:
+        for child in reversed(children):
+            child.stop()
+        consortium.start_gateway()
+
+
+def measure_soak(
+    demo: Demo, seconds: float, rate: float, seed: int, say: Callable[[str], None] = print
+) -> dict[str, Any]:
+    """The soak's open-loop mixed load (bench/open_loop.py) at `rate` requests/s for `seconds`, on the
+    gateway as a consortium runs it (scaled_gateway), then the same requests, in the same order and at the
+    same times, on the bare endpoints of the same workers. No warm-up: the load starts on fresh workers."""
+    offices = {code: office.url for code, office in demo.consortium.offices.items()}
+    with scaled_gateway(demo, SOAK_WORKERS, say) as (url, postgres_version):
+        mix = Mix.of(url, offices, random.Random(seed))
+        calls = [mix.call() for _ in range(int(rate * seconds))]
+        window_s = 60.0 if seconds >= 300 else 10.0
+        say(f"soak: {len(calls)} mixed requests at {rate:.0f}/s on {SOAK_WORKERS} workers")
+        figures = {}
+        for name, way in (("real", lambda call: call), ("bare", as_bare)):
+            picks = iter([(kind, way(call)) for kind, call in calls])
+            figures[name] = offer(url, rate, seconds, lambda: next(picks)).figures(window_s)  # noqa: B023
+            said = figures[name]
+            say(f"  {name}: p50 {said['p50_ms']} ms, p99 {said['p99_ms']} ms, p99.9 {said['p999_ms']} ms")
+    real_figures, bare_figures = figures["real"], figures["bare"]
+    return {
+        "seconds": seconds,
+        "offered_per_s": rate,
+        "workers": SOAK_WORKERS,
+        "database": f"PostgreSQL {postgres_version} (its own server, default durability)",
+        "indexer": "`ipreg gateway index`, a process of its own",
+        "real": real_figures,
+        "bare": bare_figures,
+        "p99_ratio": round(real_figures["p99_ms"] / bare_figures["p99_ms"], 3),
+        "lost": real_figures["unanswered"] + real_figures["errors"],
+        "load": "one asyncio process (aiohttp), open loop, keep-alive connections; bench/open_loop.py's mix",
+    }
+
+
 # ------------------------------------------------------------ the run
 
 
 def measure(
-    demo: Demo, uploads_n: int, reads_n: int, crypto_n: int, clients: int, wrk_seconds: int
+    demo: Demo,
+    uploads_n: int,
+    reads_n: int,
+    crypto_n: int,
+    clients: int,
+    wrk_seconds: int,
+    soak_seconds: float = 0.0,
+    soak_rate: float = SOAK_RATE,
+    say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
-    """Every figure of gateway.json, against a running consortium."""
+    """Every figure of gateway.json, against a running consortium (the soak when `soak_seconds`)."""
     url = demo.gateway_url
     uploads = authentic_uploads(demo)
     check_verdicts(url, uploads)
@@ -489,6 +620,7 @@ def measure(
     get_p99, bare_p99 = percentile(get.latencies_ms, 0.99), percentile(bare_get.latencies_ms, 0.99)
     by_wrk = measure_with_wrk(url, uploads[0], clients, wrk_seconds)
     workers = measure_workers(demo, uploads[0], clients, wrk_seconds)
+    soak = measure_soak(demo, soak_seconds, soak_rate, seed=2026, say=say) if soak_seconds else None
     return {
         "verify_per_s": round(verify.per_s, 1),
         "bare_upload_per_s": round(bare_upload.per_s, 1),
@@ -504,6 +636,7 @@ def measure(
         "documents": len(uploads),
         "wrk": by_wrk,
         "workers": workers,
+        "soak": soak,
     }
 
 
@@ -513,6 +646,8 @@ def run(
     crypto_n: int,
     clients: int,
     wrk_seconds: int,
+    soak_seconds: float,
+    soak_rate: float,
     say: Callable[[str], None] = print,
 ) -> dict[str, Any]:
     with (
@@ -520,7 +655,9 @@ def run(
         consortium(Path(tmp), say) as demo,
     ):
         started = time.perf_counter()
-        results = measure(demo, uploads_n, reads_n, crypto_n, clients, wrk_seconds)
+        results = measure(
+            demo, uploads_n, reads_n, crypto_n, clients, wrk_seconds, soak_seconds, soak_rate, say
+        )
         head = httpx.get(f"{demo.gateway_url}/v1/status", timeout=30).json()["headBlock"]
         client_version = httpx.post(
             demo.consortium.chain.rpc_url,
@@ -562,6 +699,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--crypto", type=int, default=3000, help="hash + signature checks in the bare loop")
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--wrk-seconds", type=int, default=10, help="each wrk measurement's duration")
+    parser.add_argument(
+        "--soak-seconds", type=float, default=600, help="the soak's duration, each way (0: no soak)"
+    )
+    parser.add_argument("--soak-rate", type=float, default=SOAK_RATE, help="the soak's requests per second")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -570,7 +711,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "serve-workers":
         serve_workers(args.data_dir, args.workers)
         return 0
-    results = run(args.uploads, args.reads, args.crypto, args.clients, args.wrk_seconds)
+    results = run(
+        args.uploads,
+        args.reads,
+        args.crypto,
+        args.clients,
+        args.wrk_seconds,
+        args.soak_seconds,
+        args.soak_rate,
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     keys = ["verify_per_s", "bare_upload_per_s", "verify_ratio", "raw_crypto_per_s", "get_p50_ms"]
@@ -579,6 +728,11 @@ def main(argv: list[str] | None = None) -> int:
     summary = {k: results[k] for k in keys}
     summary |= {f"wrk_{name}_p50_ms": one[name]["kept_alive"]["p50_ms"] for name in one}
     summary |= {"workers_scaling": results["workers"]["scaling"]}
+    if results["soak"]:
+        soak = results["soak"]
+        for way in ("real", "bare"):
+            summary |= {f"soak_{way}_{p}": soak[way][p] for p in ("p50_ms", "p99_ms", "p999_ms")}
+        summary |= {"soak_lost": soak["lost"]}
     summary |= {
         f"verify_per_s_{n}_workers": w["verify_per_s"] for n, w in results["workers"]["by_workers"].items()
     }

@@ -46,7 +46,6 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     sys.path[0] = str(ROOT)  # run as a script: bench/gateway.py would otherwise shadow the `gateway` package
 
 import argparse  # noqa: E402
-import asyncio  # noqa: E402
 import contextlib  # noqa: E402
 import dataclasses  # noqa: E402
 import itertools  # noqa: E402
@@ -58,28 +57,25 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 import traceback  # noqa: E402
-from collections import Counter, defaultdict  # noqa: E402
+from collections import Counter  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
 
-import aiohttp  # noqa: E402
-import httpx  # noqa: E402
-
 from bench.exactly_once import CaseFailed, Ledger, Target, Writer, status_event  # noqa: E402
+from bench.open_loop import LoadResult, Mix, offer  # noqa: E402
 from bench.validator_faults import PERIOD_S, NetworkProfile, ValidatorFaults  # noqa: E402
 from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
 from registry_node.devnet.geth import GETH_VERSION  # noqa: E402
 from registry_node.experiment.faults import ConsortiumFaults, FullDisk  # noqa: E402
-from registry_node.experiment.metrics import machine, percentile  # noqa: E402
-from registry_node.node.client import NodeClient, right_path  # noqa: E402
+from registry_node.experiment.metrics import machine  # noqa: E402
+from registry_node.node.client import NodeClient  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results" / "reliability.json"
 GATEWAY_RATE_LIMIT_PER_S = 1000.0  # five times the offered 200 requests/s (bursts of twice as many)
 DISK_OFFICE = "KR"  # its data dir is the small filesystem of the disk-full case
 DISK_SIZE = "64m"
-CLIENT_TIMEOUT_S = 60.0
 Say = Callable[[str], None]
 
 
@@ -113,99 +109,6 @@ SOAK = Profile(
 PARTS = ("ganache", "geth")  # the demo consortium's cases, and the three-validator network's
 
 
-# ------------------------------------------------------------ offered load on the gateway
-
-
-@dataclass(frozen=True)
-class Call:
-    method: str
-    path: str
-    body: bytes | None = None
-    verdict: str | None = None  # the verdict the answer must carry
-
-
-@dataclass
-class LoadResult:
-    offered: int = 0
-    answered: int = 0
-    statuses: Counter[int] = field(default_factory=Counter)
-    unanswered: list[str] = field(default_factory=list)
-    wrong_verdicts: list[str] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)
-    by_kind: Counter[str] = field(default_factory=Counter)
-    latencies_by_kind: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
-    duration_s: float = 0.0
-
-    @property
-    def errors(self) -> int:
-        return sum(n for status, n in self.statuses.items() if status >= 400) + len(self.wrong_verdicts)
-
-    def figures(self) -> dict[str, Any]:
-        return {
-            "requests": self.offered,
-            "answered": self.answered,
-            "achieved_per_s": round(self.answered / self.duration_s, 1) if self.duration_s else 0.0,
-            "errors": self.errors,
-            "statuses": {str(k): v for k, v in sorted(self.statuses.items())},
-            "unanswered": len(self.unanswered),
-            "wrong_verdicts": len(self.wrong_verdicts),
-            "p50_ms": _ms(self.latencies_ms, 0.50),
-            "p99_ms": _ms(self.latencies_ms, 0.99),
-            "max_ms": round(max(self.latencies_ms), 1) if self.latencies_ms else None,
-            "mix": dict(self.by_kind),
-            "p99_ms_by_kind": {k: _ms(v, 0.99) for k, v in sorted(self.latencies_by_kind.items())},
-            "examples": (self.unanswered + self.wrong_verdicts)[:5],
-        }
-
-
-def _ms(latencies_ms: list[float], share: float) -> float | None:
-    """The percentile in milliseconds to 0.1, None when nothing was answered."""
-    return round(percentile(latencies_ms, share), 1) if latencies_ms else None
-
-
-async def _offer(
-    url: str, rate: float, duration_s: float, pick: Callable[[], tuple[str, Call]]
-) -> LoadResult:
-    """Open loop: request i leaves at i/rate seconds whatever the answers before it, so a slow gateway
-    shows as latency (and, past the client timeout, as unanswered requests) instead of a lower rate."""
-    result = LoadResult()
-    timeout = aiohttp.ClientTimeout(total=CLIENT_TIMEOUT_S)
-    connector = aiohttp.TCPConnector(limit=512)
-    async with aiohttp.ClientSession(url, connector=connector, timeout=timeout) as session:
-
-        async def one(kind: str, call: Call) -> None:
-            started = time.perf_counter()
-            try:
-                async with session.request(call.method, call.path, data=call.body) as answer:
-                    data = await answer.read()
-                    status = answer.status
-            except (aiohttp.ClientError, TimeoutError) as err:
-                result.unanswered.append(f"{kind} {call.path}: {type(err).__name__} {err}"[:200])
-                return
-            result.latencies_ms.append((time.perf_counter() - started) * 1000)
-            result.latencies_by_kind[kind].append(result.latencies_ms[-1])
-            result.answered += 1
-            result.statuses[status] += 1
-            if status == 200 and call.verdict is not None:
-                verdict = json.loads(data).get("verdict")
-                if verdict != call.verdict:
-                    result.wrong_verdicts.append(f"{kind} {call.path}: {verdict}, not {call.verdict}")
-
-        tasks = []
-        clock = time.monotonic()
-        for i in range(int(rate * duration_s)):
-            delay = clock + i / rate - time.monotonic()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            kind, call = pick()
-            result.offered += 1
-            result.by_kind[kind] += 1
-            tasks.append(asyncio.create_task(one(kind, call)))
-        await asyncio.gather(*tasks)
-        result.duration_s = time.monotonic() - clock
-    return result
-
-
 # ------------------------------------------------------------ the suite
 
 
@@ -227,8 +130,7 @@ class Suite:
             "IPREG_GATEWAY_POLL_INTERVAL_S": "0.2",
         }
         self.demo = Demo(work_dir / "demo", DemoPorts.free(GANACHE), say, env=env)
-        self.pool: list[str] = []  # published rights the load verifies
-        self.uploads: list[tuple[str, bytes]] = []  # their signed documents, as the deep links serve them
+        self.mix = Mix(self.rng)  # the load's rights and documents, once the demo has started
         self.environment: dict[str, Any] = {}
         self.network = ValidatorFaults(work_dir / "network", profile.network, say, env)
         self._target: Target | None = None
@@ -336,7 +238,7 @@ class Suite:
 
     def load_gateway(self) -> dict[str, Any]:
         rate, duration = self.profile.load_rate, self.profile.load_s
-        result = asyncio.run(_offer(self.demo.gateway_url, rate, duration, self._mixed_call))
+        result = offer(self.demo.gateway_url, rate, duration, self.mix.call)
         self.ledger.request(result.offered)
         figures = result.figures()
         self._count_server_errors("gateway load", result)
@@ -449,8 +351,8 @@ class Suite:
 
         thread = threading.Thread(target=restart_gateway, daemon=True)
         thread.start()
-        calls = itertools.cycle([self._verification_call() for _ in range(200)])
-        result = asyncio.run(_offer(self.demo.gateway_url, 40, 10, lambda: next(calls)))
+        calls = itertools.cycle([self.mix.verification_call() for _ in range(200)])
+        result = offer(self.demo.gateway_url, 40, 10, lambda: next(calls))
         thread.join()
         self.ledger.request(result.offered)
         self._count_server_errors("gateway restart", result)
@@ -458,7 +360,7 @@ class Suite:
             {"kind": "kill -9 + restart", "target": "gateway", "down_s": round(restart["down_s"], 2)}
         )
         failed = self.settle(["GB"])
-        after = asyncio.run(_offer(self.demo.gateway_url, 40, 2, lambda: next(calls)))
+        after = offer(self.demo.gateway_url, 40, 2, lambda: next(calls))
         self.ledger.request(after.offered)
         self._count_server_errors("gateway after restart", after)
         figures = result.figures()
@@ -527,44 +429,8 @@ class Suite:
 
     def _load_pool(self) -> None:
         """The published rights of the seeded history and their signed documents from the deep links."""
-        with httpx.Client(base_url=self.demo.gateway_url, timeout=30) as gateway:
-            items = gateway.get("/v1/rights", params={"limit": 100}).raise_for_status().json()["items"]
-        for item in items:
-            if item["confidential"] or not item["rightId"]:
-                continue
-            node = self.demo.consortium.offices[item["officeCode"]].url
-            url = f"{node}/v1/documents/{right_path(item['rightId'])}/{item['version']}"
-            self.pool.append(item["rightId"])
-            self.uploads.append((item["rightId"], httpx.get(url, timeout=30).raise_for_status().content))
-        if not self.pool:
-            raise CaseFailed("the seeded consortium has no published right")
-        self._today = datetime.now(UTC).date().isoformat()
-
-    def _mixed_call(self) -> tuple[str, Call]:
-        kind = self.rng.choices(
-            ["right", "history", "state", "offices", "page", "verify-right", "verify-upload"],
-            [20, 15, 10, 10, 10, 20, 15],
-        )[0]
-        right = right_path(self.rng.choice(self.pool))
-        if kind == "right":
-            return kind, Call("GET", f"/v1/rights/{right}")
-        if kind == "history":
-            return kind, Call("GET", f"/v1/rights/{right}/history")
-        if kind == "state":
-            return kind, Call("GET", f"/v1/rights/{right}/state?date={self._today}")
-        if kind == "offices":
-            return kind, Call("GET", "/v1/offices")
-        if kind == "page":
-            return kind, Call("GET", f"/v1/rights?limit={self.rng.choice([10, 50, 100])}")
-        return self._verification_call(kind)
-
-    def _verification_call(self, kind: str | None = None) -> tuple[str, Call]:
-        kind = kind or self.rng.choice(["verify-right", "verify-upload"])
-        if kind == "verify-right":
-            right = right_path(self.rng.choice(self.pool))
-            return kind, Call("GET", f"/v1/rights/{right}/verification", verdict="authentic-current")
-        _, document = self.rng.choice(self.uploads)
-        return kind, Call("POST", "/v1/verifications", document, verdict="authentic-current")
+        offices = {code: office.url for code, office in self.demo.consortium.offices.items()}
+        self.mix = Mix.of(self.demo.gateway_url, offices, self.rng)
 
     def _count_server_errors(self, where: str, result: LoadResult) -> None:
         for status, n in result.statuses.items():

@@ -204,6 +204,7 @@ def serve_gateway(
 
     from gateway.app_factory import build_api
     from gateway.read_model.db import open_database
+    from gateway.warm_up import warm_up
     from gateway.workers import WorkerPool
 
     try:
@@ -220,9 +221,11 @@ def serve_gateway(
         )
 
         def make_app() -> FastAPI:
+            """A worker's app, warmed up: the worker listens only once this returns."""
             app = build_api(settings, signer)
             if extend is not None:
                 extend(app)
+            warm_up(app.state.services)
             settle_startup_heap()
             return app
 
@@ -309,6 +312,7 @@ def run_gateway(
     from gateway.app_factory import build
     from gateway.read_model.db import open_database
     from gateway.read_model.indexer_lock import sole_indexer
+    from gateway.warm_up import warm_up
 
     _log_to_stderr()
     settings = _settings(data_dir)
@@ -336,6 +340,7 @@ def run_gateway(
         _stop_on_signals(stop)
         thread = threading.Thread(target=indexer.run, args=(stopping,), name="indexer", daemon=True)
         thread.start()
+        warm_up(app.state.services)  # requests wait in the listener's backlog meanwhile
         typer.echo(f"gateway serving on {settings.local_url} (auditor page at /, API at /v1); Ctrl-C to stop")
         settle_startup_heap()
         try:

@@ -176,6 +176,20 @@ class Index:
         item["rightId"] = item["rightId"] or right_id
         return item
 
+    def recently_changed(self, limit: int) -> list[str]:
+        """The ids of the `limit` published rights changed last, newest first (those an auditor is likeliest
+        to ask about)."""
+        r, ids = db.rights, db.right_ids
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(ids.c.right_id)
+                .join(r, r.c.chain_right_id == ids.c.chain_right_id)
+                .where(r.c.confidential.is_(False))
+                .order_by(r.c.updated_block.desc(), r.c.chain_right_id)
+                .limit(limit)
+            ).scalars()
+            return [str(right_id) for right_id in rows]
+
     def right_id_of(self, chain_id: str) -> str | None:
         with self.engine.connect() as conn:
             value = conn.execute(

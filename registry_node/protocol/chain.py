@@ -111,6 +111,7 @@ class FailoverProvider(HTTPProvider):
         self._current = 0
         self._next_probe_at = 0.0
         self._lock = threading.Lock()
+        self._chain_id_answer: RPCResponse | None = None
 
     @property
     def current_url(self) -> str:
@@ -151,7 +152,21 @@ class FailoverProvider(HTTPProvider):
         raise last
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        if method == "eth_chainId":
+            return self._chain_id()
         return cast(RPCResponse, self._send(lambda node: node.make_request(method, params)))
+
+    def _chain_id(self) -> RPCResponse:
+        """eth_chainId, asked once: web3 asks it before every eth_call, eth_estimateGas and transaction it
+        sends (to validate a chainId field), which doubled the round trips of every contract read; a
+        chain's id never changes."""
+        answer = self._chain_id_answer
+        if answer is None:
+            ask = RPCEndpoint("eth_chainId")
+            answer = cast(RPCResponse, self._send(lambda node: node.make_request(ask, [])))
+            if "result" in answer:
+                self._chain_id_answer = answer
+        return answer
 
     def make_batch_request(
         self, batch_requests: list[tuple[RPCEndpoint, Any]]

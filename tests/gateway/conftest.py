@@ -9,18 +9,11 @@ these tests rather than skipping them, so the PostgreSQL code path is never sile
 from __future__ import annotations
 
 import contextlib
-import os
-import secrets
-import shutil
-import subprocess
-import tempfile
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -33,6 +26,7 @@ from gateway.deep_links import OfficeDocuments
 from gateway.endpoint_policy import EndpointPolicy
 from gateway.read_model.db import engine_for, migrate
 from gateway.read_model.indexer import Indexer
+from registry_node.devnet.postgres import LocalPostgres
 from registry_node.node.api.app import create_app as create_node_app
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.office import Office
@@ -47,96 +41,15 @@ from registry_node.protocol.keys import OfficeSigningKey
 from tests.support.chain import OFFICES, VOTING_PERIOD_DAYS, GanacheFactory, free_port
 from tests.support.served import OfficeNode, ServedApp
 
-PG_BIN = Path(os.environ.get("IPREG_PG_BIN", "/usr/lib/postgresql/15/bin"))
-PG_READY_TIMEOUT_S = 60.0
-
-
 # ------------------------------------------------------------ PostgreSQL
 
 
-@dataclass(frozen=True)
-class PostgresServer:
-    host: str
-    port: int
-    user: str
-    password: str
-
-    def url(self, database: str) -> str:
-        return f"postgresql+psycopg://{self.user}:{self.password}@{self.host}:{self.port}/{database}"
-
-    def create_database(self) -> str:
-        """A new empty database; returns its SQLAlchemy URL."""
-        name = f"gw_{secrets.token_hex(6)}"
-        with psycopg.connect(
-            host=self.host, port=self.port, user=self.user, password=self.password, dbname="postgres",
-            autocommit=True,
-        ) as conn:  # fmt: skip
-            conn.execute(f'CREATE DATABASE "{name}"')
-        return self.url(name)
-
-
-def _run(command: list[str]) -> None:
-    done = subprocess.run(command, capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.fail(f"{Path(command[-1] if command[-1] != 'start' else 'pg_ctl').name} failed: "
-                    f"{done.stdout}{done.stderr}")  # fmt: skip
-
-
-def _as_postgres_user() -> list[str]:
-    """initdb and postgres refuse to run as root: as root, run them as the `postgres` system user."""
-    if os.geteuid() != 0:
-        return []
-    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", "--"]
-
-
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    """A PostgreSQL server on a free loopback port, with a random superuser password, for the session.
-    Its folder is a fresh one under the system's temporary directory (pytest's own is private to root,
-    where the server, run as `postgres`, could not reach it)."""
-    initdb, pg_ctl = PG_BIN / "initdb", PG_BIN / "pg_ctl"
-    if not initdb.exists() and shutil.which("initdb") is None:
-        pytest.fail(f"PostgreSQL server binaries are missing ({initdb}): run `make setup`")
-    if not initdb.exists():
-        initdb, pg_ctl = Path(shutil.which("initdb") or ""), Path(shutil.which("pg_ctl") or "")
-    base = Path(tempfile.mkdtemp(prefix="ipreg-postgres-"))
-    data, socket_dir = base / "data", base / "socket"
-    socket_dir.mkdir()
-    password = secrets.token_urlsafe(24)
-    pwfile = base / "pwfile"
-    pwfile.write_text(password, "utf-8")
-    if os.geteuid() == 0:
-        shutil.chown(base, "postgres", "postgres")
-        shutil.chown(socket_dir, "postgres", "postgres")
-        shutil.chown(pwfile, "postgres", "postgres")
-    run_as = _as_postgres_user()
-    _run(
-        [*run_as, str(initdb), "-D", str(data), "-U", "gateway", "--auth=scram-sha-256",
-         f"--pwfile={pwfile}", "-E", "UTF8", "--no-sync", "--locale=C"],
-    )  # fmt: skip
-    port = free_port()
-    options = f"-k {socket_dir} -h 127.0.0.1 -p {port} -c fsync=off -c synchronous_commit=off"
-    log = base / "postgres.log"
-    _run([*run_as, str(pg_ctl), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"])
-    server = PostgresServer("127.0.0.1", port, "gateway", password)
-    try:
-        deadline = time.monotonic() + PG_READY_TIMEOUT_S
-        while True:
-            try:
-                psycopg.connect(
-                    host=server.host, port=port, user=server.user, password=password, dbname="postgres"
-                ).close()
-                break
-            except psycopg.OperationalError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"PostgreSQL did not answer: {log.read_text('utf-8', 'replace')}")
-                time.sleep(0.1)
+def postgres() -> Iterator[LocalPostgres]:
+    """A PostgreSQL server on a free loopback port, with a random superuser password, for the session (fsync
+    off: a test's database is thrown away)."""
+    with LocalPostgres(durable=False) as server:
         yield server
-    finally:
-        subprocess.run(
-            [*run_as, str(pg_ctl), "-D", str(data), "-m", "fast", "-w", "stop"], capture_output=True
-        )
-        shutil.rmtree(base, ignore_errors=True)
 
 
 DATABASES = ["sqlite", "postgres"]
@@ -148,7 +61,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     kind = getattr(request, "param", "sqlite")
     if kind == "sqlite":
         return f"sqlite:///{tmp_path / 'gateway.sqlite'}"
-    server: PostgresServer = request.getfixturevalue("postgres")
+    server: LocalPostgres = request.getfixturevalue("postgres")
     return server.create_database()
 
 

@@ -29,8 +29,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from registry_node.devnet.chains import GanacheChain
 from registry_node.devnet.consortium import IPREG, Founder, LocalConsortium
 from registry_node.devnet.ganache import free_port
+from registry_node.devnet.postgres import LocalPostgres
 from registry_node.devnet.processes import ChildProcess
-from tests.gateway.conftest import PostgresServer
 from tests.support.keys import FAST_SCRYPT_N
 from tests.support.records import patent_right
 
@@ -80,7 +80,7 @@ def caught_up(url: str, rights: list[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def scaled(postgres: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
+def scaled(postgres: LocalPostgres, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Scaled]:
     folder = tmp_path_factory.mktemp("scaled")
     database_url = postgres.create_database()
     consortium = LocalConsortium(
@@ -229,6 +229,9 @@ def test_a_killed_worker_loses_no_request_another_could_answer(scaled: Scaled) -
     wait_until(lambda: len(scaled.workers()) == WORKERS, "the pool did not replace the killed worker", 60)
     assert victim.pid not in {w.pid for w in scaled.workers()}
     assert fresh_get(f"{scaled.url}/v1/rights/{scaled.rights[1]}").status_code == 200
+    log = (scaled.consortium.folder / "logs" / "gateway.log").read_text("utf-8")
+    # the new worker verified the indexed rights into its cache before it listened
+    assert f"{len(scaled.rights)} rights verified (0 failed)" in log, log[-2000:]
 
 
 def test_a_second_indexer_is_refused(scaled: Scaled) -> None:
