@@ -23,6 +23,12 @@ bench/results/gateway.json:
                       ratio each), `scaling` (2 workers / 1 worker, target >= 1.7), `bare_scaling` (the same
                       for the bare endpoint: what the server stack alone gains from a second worker on
                       this machine), and GET /v1/rights/{id} p50/p99 at `clients` connections on 2 workers
+  soak                the gateway as a consortium runs it: a PostgreSQL server of its own, `ipreg gateway
+                      index` apart and `serve --workers 2` started once it has caught up, under the soak's
+                      open-loop mixed load (bench/open_loop.py: queries and verifications, every verdict
+                      checked) at 200 requests/s for 10 minutes (--soak-seconds, --soak-rate), then the same
+                      requests at the same times on the bare endpoints of the same workers: p50, p99, p99.9,
+                      the worst, the p99 of each minute and the slowest requests with when they left
 
 Each pair is measured in alternating rounds, so drift on the machine falls on both sides alike. The chain
 mines no block during the measurement (ganache mines on transactions only), so the gateway's per-block

@@ -15,7 +15,10 @@ KEYS = (
 
 def test_gateway_benchmark_measures_every_figure(tmp_path: Path) -> None:
     with gateway_bench.consortium(tmp_path / "consortium", say=lambda line: None) as demo:
-        results = gateway_bench.measure(demo, uploads_n=40, reads_n=40, crypto_n=20, clients=4, wrk_seconds=1)
+        results = gateway_bench.measure(
+            demo, uploads_n=40, reads_n=40, crypto_n=20, clients=4, wrk_seconds=1,
+            soak_seconds=3, soak_rate=40, say=lambda line: None,
+        )  # fmt: skip
     assert results["clients"] == 4
     assert results["documents"] >= 40  # the seeded rights' current signed documents, each verified first
     for key in KEYS:
@@ -32,3 +35,11 @@ def test_gateway_benchmark_measures_every_figure(tmp_path: Path) -> None:
     for pool in workers["by_workers"].values():
         assert pool["verify_per_s"] > 0 and pool["bare_upload_per_s"] > 0 and pool["verify_ratio"] > 0
     assert workers["scaling"] > 0 and workers["get_right"]["workers"] == 2
+    soak = results["soak"]  # PostgreSQL of its own, `gateway index` apart, `serve --workers 2`, open loop
+    assert soak["workers"] == 2 and soak["database"].startswith("PostgreSQL 15")
+    for way in ("real", "bare"):
+        load = soak[way]
+        assert load["requests"] == load["answered"] == 120 and load["errors"] == load["unanswered"] == 0, load
+        assert 0 < load["p50_ms"] <= load["p99_ms"] <= load["p999_ms"] <= load["max_ms"], load
+        assert sum(load["mix"].values()) == 120 and len(load["by_window"]["p99_ms"]) == 1
+    assert soak["lost"] == 0 and soak["real"]["mix"] == soak["bare"]["mix"]  # the same requests both ways
