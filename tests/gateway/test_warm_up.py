@@ -100,5 +100,5 @@ def test_a_chain_that_does_not_answer_does_not_stop_the_start(
 
     done = warm_up(services, rights=3, budget_s=20)
 
-    assert done.finished and done.rights == 3 and done.failed == 3
+    assert done.finished and done.rights == 1 and done.failed == 1  # the first failed: the others not tried
     assert done.connections == services.engine.pool.size()  # type: ignore[attr-defined]
