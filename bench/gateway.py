@@ -28,7 +28,8 @@ bench/results/gateway.json:
                       open-loop mixed load (bench/open_loop.py: queries and verifications, every verdict
                       checked) at 200 requests/s for 10 minutes (--soak-seconds, --soak-rate), then the same
                       requests at the same times on the bare endpoints of the same workers: p50, p99, p99.9,
-                      the worst, the p99 of each minute and the slowest requests with when they left
+                      the worst, the p99 of each minute and the slowest requests with when they left, and
+                      the workers' own count of garbage collections and event-loop lateness meanwhile
 
 Each pair is measured in alternating rounds, so drift on the machine falls on both sides alike. The chain
 mines no block during the measurement (ganache mines on transactions only), so the gateway's per-block
@@ -569,6 +570,38 @@ def scaled_gateway(demo: Demo, workers: int, say: Callable[[str], None]) -> Iter
         consortium.start_gateway()
 
 
+SLOW_S = (0.05, 0.1)  # the pause lengths worker_pauses counts
+
+
+def worker_pauses(url: str) -> dict[str, dict[str, int]]:
+    """What the workers' own /metrics count so far (every worker's added up): garbage collections by
+    generation and the event loop's lateness, each as how many, and how many longer than each of SLOW_S."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = httpx.get(f"{url}/metrics", timeout=30).raise_for_status().text
+    buckets: dict[str, dict[float, float]] = {}  # what -> upper bound -> how many at most that long
+    for family in text_string_to_metric_families(text):
+        if family.name not in ("ipreg_gateway_gc_pause_seconds", "ipreg_gateway_event_loop_lag_seconds"):
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_bucket"):
+                generation = sample.labels.get("generation")
+                what = "loop_lag" if generation is None else f"gc_generation_{generation}"
+                buckets.setdefault(what, {})[float(sample.labels["le"])] = sample.value
+    return {
+        what: {"count": int(counted[float("inf")])}
+        | {f"over_{int(t * 1000)}_ms": int(counted[float("inf")] - counted[t]) for t in SLOW_S}
+        for what, counted in buckets.items()
+    }
+
+
+def _pauses_during(before: dict[str, dict[str, int]], after: dict[str, dict[str, int]]) -> dict[str, Any]:
+    return {
+        what: {key: value - before.get(what, {}).get(key, 0) for key, value in entry.items()}
+        for what, entry in sorted(after.items())
+    }
+
+
 def measure_soak(
     demo: Demo, seconds: float, rate: float, seed: int, say: Callable[[str], None] = print
 ) -> dict[str, Any]:
@@ -584,7 +617,9 @@ def measure_soak(
         figures = {}
         for name, way in (("real", lambda call: call), ("bare", as_bare)):
             picks = iter([(kind, way(call)) for kind, call in calls])
+            before = worker_pauses(url)
             figures[name] = offer(url, rate, seconds, lambda: next(picks)).figures(window_s)  # noqa: B023
+            figures[name]["worker_pauses"] = _pauses_during(before, worker_pauses(url))
             said = figures[name]
             say(f"  {name}: p50 {said['p50_ms']} ms, p99 {said['p99_ms']} ms, p99.9 {said['p999_ms']} ms")
     real_figures, bare_figures = figures["real"], figures["bare"]

@@ -42,4 +42,6 @@ def test_gateway_benchmark_measures_every_figure(tmp_path: Path) -> None:
         assert load["requests"] == load["answered"] == 120 and load["errors"] == load["unanswered"] == 0, load
         assert 0 < load["p50_ms"] <= load["p99_ms"] <= load["p999_ms"] <= load["max_ms"], load
         assert sum(load["mix"].values()) == 120 and len(load["by_window"]["p99_ms"]) == 1
+        assert load["worker_pauses"]["loop_lag"]["count"] > 0  # the workers' own probe, from /metrics
+        assert load["load_generator"]["loop_lag_max_ms"] is not None  # and the load generator's
     assert soak["lost"] == 0 and soak["real"]["mix"] == soak["bare"]["mix"]  # the same requests both ways
