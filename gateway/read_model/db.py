@@ -290,7 +290,7 @@ MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
 
 
 SQLITE_POOL_SIZE = 24  # SQLite connections are cheap; the API's thread pool runs up to 40 threads
-POSTGRES_POOL_SIZE = 16  # per process: N workers and an indexer on one server take N * 16 + 2 connections
+POSTGRES_POOL_SIZE = 16  # per process: N workers on one database keep N * 16 connections; the indexer a few
 
 
 def engine_for(database_url: str) -> Engine:
