@@ -60,7 +60,7 @@ import tempfile  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import ExitStack, contextmanager  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 from datetime import UTC, datetime  # noqa: E402
 from typing import Any  # noqa: E402
@@ -70,7 +70,7 @@ import httpx  # noqa: E402
 from fastapi import FastAPI, Request  # noqa: E402
 from sqlalchemy.exc import SQLAlchemyError  # noqa: E402
 
-from bench.open_loop import Call, Mix, offer  # noqa: E402
+from bench.open_loop import Call, Mix, offer, published_documents  # noqa: E402
 from registry_node.devnet.demo import GANACHE, Demo, DemoPorts  # noqa: E402
 from registry_node.devnet.ganache import free_port  # noqa: E402
 from registry_node.devnet.postgres import LocalPostgres  # noqa: E402
@@ -136,30 +136,21 @@ def consortium(folder: Path, say: Callable[[str], None] = print) -> Iterator[Dem
         demo.stop()
 
 
-def deep_link(demo: Demo, office: str, right_id: str, version: int) -> str:
-    return f"{demo.consortium.offices[office].url}/v1/documents/{right_path(right_id)}/{version}"
-
-
 def authentic_uploads(demo: Demo) -> list[Upload]:
     """The current signed document of every published right, fetched from its office's deep link."""
+    offices = {code: office.url for code, office in demo.consortium.offices.items()}
     uploads = []
-    with httpx.Client(base_url=demo.gateway_url, timeout=30) as gateway:
-        rights = gateway.get("/v1/rights", params={"limit": 100}).raise_for_status().json()["items"]
-        for right in rights:
-            if right["confidential"] or not right["rightId"]:
-                continue
-            url = deep_link(demo, right["officeCode"], right["rightId"], right["version"])
-            answer = httpx.get(url, timeout=30).raise_for_status()
-            document = answer.json()
-            uploads.append(
-                Upload(
-                    right["rightId"],
-                    url,
-                    answer.content,
-                    base64.b64decode(document["canonical"]),
-                    DetachedSignature.from_json(document["signature"]),
-                )
+    for right_id, url, body in published_documents(demo.gateway_url, offices):
+        document = json.loads(body)
+        uploads.append(
+            Upload(
+                right_id,
+                url,
+                body,
+                base64.b64decode(document["canonical"]),
+                DetachedSignature.from_json(document["signature"]),
             )
+        )
     if not uploads:
         raise RuntimeError("the consortium has no published right to verify")
     return uploads
@@ -399,38 +390,34 @@ def serve_workers(data_dir: Path, workers: int) -> None:
     serve_gateway(data_dir, workers, extend=add_bare_routes)
 
 
+def serve_pool(demo: Demo, workers: int, log_name: str, env: dict[str, str]) -> tuple[ChildProcess, str]:
+    """`serve-workers --workers N` (below) on the demo's gateway folder, on a free port, with `env`; returns
+    the process and its URL (the caller waits for it)."""
+    assert demo.consortium.gateway_dir is not None
+    port = free_port()
+    child = ChildProcess(
+        f"gateway serve --workers {workers}",
+        ["serve-workers", "--workers", str(workers), "--data-dir", str(demo.consortium.gateway_dir)],
+        demo.consortium.folder / "logs" / log_name,
+        env | {"IPREG_GATEWAY_LISTEN_PORT": str(port)},
+        program=(sys.executable, str(Path(__file__).resolve())),
+    )
+    return child, f"http://127.0.0.1:{port}"
+
+
 @contextmanager
 def worker_pools(demo: Demo, counts: tuple[int, ...]) -> Iterator[dict[int, str]]:
     """A `serve` process for each worker count, side by side on the demo's read model (the demo's own
     gateway keeps indexing it); yields each one's URL. An idle pool takes no CPU from a measured one."""
-    assert demo.consortium.gateway_dir is not None
-    urls, children = {}, []
-    try:
-        for count in counts:
-            port = free_port()
-            env = demo.consortium.env() | {"IPREG_GATEWAY_LISTEN_PORT": str(port)}
-            children.append(
-                ChildProcess(
-                    f"gateway serve --workers {count}",
-                    [
-                        "serve-workers",
-                        "--workers",
-                        str(count),
-                        "--data-dir",
-                        str(demo.consortium.gateway_dir),
-                    ],
-                    demo.consortium.folder / "logs" / f"gateway-serve-{count}.log",
-                    env,
-                    program=(sys.executable, str(Path(__file__).resolve())),
-                )
-            )
-            urls[count] = f"http://127.0.0.1:{port}"
+    with ExitStack() as running:
+        urls, children = {}, []
+        for count in counts:  # started side by side, then waited for
+            child, urls[count] = serve_pool(demo, count, f"gateway-serve-{count}.log", demo.consortium.env())
+            running.callback(child.stop)
+            children.append(child)
         for child, url in zip(children, urls.values(), strict=True):
             child.wait_ready(f"{url}/v1/status")
         yield urls
-    finally:
-        for child in children:
-            child.stop()
 
 
 def measure_workers(
@@ -531,42 +518,30 @@ def scaled_gateway(demo: Demo, workers: int, say: Callable[[str], None]) -> Iter
     consortium = demo.consortium
     assert consortium.gateway_dir is not None
     expected = httpx.get(f"{demo.gateway_url}/v1/rights", params={"limit": 100}, timeout=30).json()["items"]
-    logs = consortium.folder / "logs"
     consortium.stop_gateway()
-    children: list[ChildProcess] = []
     try:
-        with LocalPostgres() as postgres:
+        # the processes stop first (the ExitStack), then PostgreSQL
+        with LocalPostgres() as postgres, ExitStack() as running:
             database_url = postgres.create_database()
             env = consortium.env() | {"IPREG_GATEWAY_DATABASE_URL": database_url}
-            data_dir = ["--data-dir", str(consortium.gateway_dir)]
-            children.append(
-                ChildProcess("gateway index", ["gateway", "index", *data_dir], logs / "gateway-idx.log", env)
+            indexer = ChildProcess(
+                "gateway index",
+                ["gateway", "index", "--data-dir", str(consortium.gateway_dir)],
+                consortium.folder / "logs" / "gateway-idx.log",
+                env,
             )
+            running.callback(indexer.stop)
             deadline = time.monotonic() + CAUGHT_UP_S
             while not caught_up(database_url, expected):
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"the indexer did not catch up within {CAUGHT_UP_S:.0f} s")
                 time.sleep(0.5)
-            port = free_port()
-            children.append(
-                ChildProcess(
-                    f"gateway serve --workers {workers}",
-                    ["serve-workers", "--workers", str(workers), *data_dir],
-                    logs / f"gateway-serve-{workers}-postgres.log",
-                    env | {"IPREG_GATEWAY_LISTEN_PORT": str(port)},
-                    program=(sys.executable, str(Path(__file__).resolve())),
-                )
-            )
-            url = f"http://127.0.0.1:{port}"
-            children[-1].wait_ready(f"{url}/v1/status")
+            pool, url = serve_pool(demo, workers, f"gateway-serve-{workers}-postgres.log", env)
+            running.callback(pool.stop)
+            pool.wait_ready(f"{url}/v1/status")
             say(f"PostgreSQL read model caught up; {workers} workers at {url}")
             yield url, postgres.version()
-            for child in reversed(children):
-                child.stop()
-            children.clear()
     finally:
-        for child in reversed(children):
-            child.stop()
         consortium.start_gateway()
 
 

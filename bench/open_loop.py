@@ -222,15 +222,9 @@ class Mix:
     def of(cls, gateway_url: str, node_urls: dict[str, str], rng: random.Random) -> Mix:
         """The mix of the rights the gateway lists (up to 100), fetching their documents from the nodes."""
         mix = cls(rng)
-        with httpx.Client(base_url=gateway_url, timeout=30) as gateway:
-            items = gateway.get("/v1/rights", params={"limit": 100}).raise_for_status().json()["items"]
-        for item in items:
-            if item["confidential"] or not item["rightId"]:
-                continue
-            node = node_urls[item["officeCode"]]
-            url = f"{node}/v1/documents/{right_path(item['rightId'])}/{item['version']}"
-            mix.pool.append(item["rightId"])
-            mix.uploads.append((item["rightId"], httpx.get(url, timeout=30).raise_for_status().content))
+        for right_id, _deep_link, body in published_documents(gateway_url, node_urls):
+            mix.pool.append(right_id)
+            mix.uploads.append((right_id, body))
         if not mix.pool:
             raise RuntimeError("the consortium's gateway lists no published right")
         return mix
@@ -257,3 +251,19 @@ class Mix:
             return kind, Call("GET", f"/v1/rights/{right}/verification", verdict="authentic-current")
         _, document = self.rng.choice(self.uploads)
         return kind, Call("POST", "/v1/verifications", document, verdict="authentic-current")
+
+
+def published_documents(gateway_url: str, node_urls: dict[str, str]) -> list[tuple[str, str, bytes]]:
+    """Each published right the gateway lists (up to 100): its id, its current version's deep link at its
+    office's node (`node_urls` by office code) and the signed document that link serves."""
+    with httpx.Client(base_url=gateway_url, timeout=30) as gateway:
+        items = gateway.get("/v1/rights", params={"limit": 100}).raise_for_status().json()["items"]
+    documents = []
+    with httpx.Client(timeout=30) as nodes:
+        for item in items:
+            if item["confidential"] or not item["rightId"]:
+                continue
+            right = right_path(item["rightId"])
+            url = f"{node_urls[item['officeCode']]}/v1/documents/{right}/{item['version']}"
+            documents.append((item["rightId"], url, nodes.get(url).raise_for_status().content))
+    return documents
