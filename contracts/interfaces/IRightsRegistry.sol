@@ -2,15 +2,20 @@
 pragma solidity 0.8.28;
 
 /// @title The register of IP rights
-/// @notice One entry per right (patent, utility model, trademark, design), changed only by its competent,
-/// active office. Every change names the version it expects and emits one event carrying everything
-/// needed to rebuild the right's full history off chain.
+/// @notice One entry per right (patent, utility model, trademark, design, geographical indication), changed
+/// only by its competent, active office. Every change names the version it expects and emits one event
+/// carrying everything needed to rebuild the right's full history off chain. WIPO's International Bureau
+/// (`WO`) designates offices on its international registrations (Madrid trademarks, Hague designs); each
+/// designation is an entry of its own, on which the designated office alone records its decisions.
 interface IRightsRegistry {
+    /// @notice What a right is. `GeographicalIndication` (WIPO ST.96 `GIApplication`, Lisbon system) comes
+    /// last so that the kinds stored before it keep their values.
     enum RightKind {
         Patent,
         UtilityModel,
         Trademark,
-        Design
+        Design,
+        GeographicalIndication
     }
 
     /// @notice Conveyance types recorded against a right (USPTO assignment categories).
@@ -87,6 +92,27 @@ interface IRightsRegistry {
         StatusEvent statusEvent;
     }
 
+    /// @notice The International Bureau's designation of an office on an international registration (IR).
+    /// @param rightId The IR, e.g. keccak256 of `WO:TM:1234567`.
+    /// @param expectedVersion The version the International Bureau expects the IR to have now.
+    /// @param current The IR's state now; must match the chain.
+    /// @param recordHash The hash of the Bureau's new signed record of the IR, which lists the designation
+    /// (or its seal while the IR is confidential).
+    /// @param designationId keccak256 of the designation's id, the IR's id `@` the designated office's code
+    /// (`WO:TM:1234567@GB`), and the id of the designation's own entry. The contract sees only hashes, so it
+    /// cannot check that derivation; the Bureau's signed record and the event bind the two.
+    /// @param designatedOffice The ST.3 code of the designated office.
+    /// @param designationDate yyyymmdd, as in `Conveyance`.
+    struct Designation {
+        bytes32 rightId;
+        uint32 expectedVersion;
+        RightState current;
+        bytes32 recordHash;
+        bytes32 designationId;
+        bytes2 designatedOffice;
+        uint32 designationDate;
+    }
+
     /// @notice A right's on-chain entry, packed into one storage slot.
     /// @param stateDigest `bytes24(keccak256(abi.encode(state)))` of the `RightState`: the changing fields are proven
     /// against it, and come in full with the events.
@@ -111,8 +137,15 @@ interface IRightsRegistry {
     error RightsRegistryInvalidCorrection(bytes32 rightId, uint32 correctsVersion, uint32 currentVersion);
     error RightsRegistryNotConfidential(bytes32 rightId);
     error RightsRegistrySealMismatch(bytes32 rightId);
+    error RightsRegistryNotInternationalBureau(bytes2 caller);
+    error RightsRegistryNotDesignatable(bytes32 rightId, RightKind kind);
+    error RightsRegistryInvalidDesignatedOffice(bytes32 rightId, bytes2 designatedOffice);
+    error RightsRegistryAlreadyDesignated(bytes32 designationId);
+    error RightsRegistryNotDesignatedOffice(bytes32 rightId, bytes2 designatedOffice, bytes2 caller);
+    error RightsRegistryInvalidDecision(bytes32 rightId);
 
-    /// @notice A right was registered at version 1 by its competent office.
+    /// @notice A right was registered at version 1 by its competent office. For a designation of an
+    /// international registration, this is the designated office's first decision on it.
     event RightRegistered(
         bytes32 indexed rightId, bytes2 indexed office, RightKind kind, bool confidential, RightState state
     );
@@ -131,13 +164,28 @@ interface IRightsRegistry {
     );
     /// @notice A confidential right was published: its seal opened to `recordHash` with `salt`.
     event RightPublished(bytes32 indexed rightId, bytes2 indexed office, uint32 version, bytes32 recordHash, bytes32 salt);
+    /// @notice The International Bureau (`office`) designated `designatedOffice` on its international
+    /// registration `rightId`, which moved to `version` with record `recordHash`; the IR's owner commitment
+    /// and status are unchanged. `designationId` is reserved for the designated office's decision.
+    event Designated(
+        bytes32 indexed rightId,
+        bytes2 indexed office,
+        bytes2 indexed designatedOffice,
+        bytes32 designationId,
+        uint32 version,
+        bytes32 recordHash,
+        uint32 designationDate
+    );
 
     /// @notice Registers a right for the caller's office.
-    /// @dev Callable by an active office's account; the caller's office becomes the competent office.
+    /// @dev Callable by an active office's account; the caller's office becomes the competent office. A
+    /// designation of an international registration (see `designate`) is registered this way by the
+    /// designated office alone, as its first decision on it, with the IR's kind and not confidential.
     /// @param registration The right.
     function register(Registration calldata registration) external;
 
     /// @notice Registers many rights for the caller's office in one transaction; all or none.
+    /// @dev As `register`, for each right in order.
     /// @param registrations The rights.
     function registerBatch(Registration[] calldata registrations) external;
 
@@ -183,8 +231,26 @@ interface IRightsRegistry {
         bytes32 salt
     ) external;
 
-    /// @notice Reads a right's entry; `version == 0` means not registered.
-    /// @param rightId The right.
+    /// @notice Designates an office on an international registration of the caller: the IR moves to its
+    /// next version with the Bureau's new record (owner commitment and status carry over), and the
+    /// designation's entry is reserved for the designated office's decision.
+    /// @dev Only the International Bureau (`WO`), while active, on its own Madrid trademark or Hague design
+    /// registration. The designated office must be a member (of any status) other than the Bureau, and
+    /// `designationId` must be a fresh id: nothing registered or designated under it.
+    /// @param designation The IR, its expected version and current state, the new record hash, and the
+    /// designation.
+    function designate(Designation calldata designation) external;
+
+    /// @notice Designates offices on international registrations in one transaction; all or none.
+    /// @dev As `designate`, for each designation in order (an IR may appear more than once, each entry naming
+    /// the version the one before it produced).
+    /// @param designations The designations.
+    function designateBatch(Designation[] calldata designations) external;
+
+    /// @notice Reads a right's entry; `version == 0` means not registered. `version == 0` with an `office`
+    /// is a designation of an international registration to that office, with no decision yet: `kind` is
+    /// the IR's, and the designated office's first decision registers it.
+    /// @param rightId The right (or designation).
     function rightOf(bytes32 rightId) external view returns (Right memory);
 
     /// @notice Whether `state` is the right's current state on chain.

@@ -1,4 +1,5 @@
-"""Fixtures for the contract tests: a three-office consortium on ganache, and factories for rights."""
+"""Fixtures for the contract tests: a three-office consortium on ganache (a test module may found another by
+overriding `founding_offices`), and factories for rights."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ GRANTED = b"A4F10"  # active, grant stage, key event F10
 LAPSED = b"N6H13"  # not active, terminated stage, lapsed (H13)
 NO_STATUS = b"U0\0\0\0"  # unspecified, no key event
 
-KIND = {"Patent": 0, "UtilityModel": 1, "Trademark": 2, "Design": 3}
+KIND = {"Patent": 0, "UtilityModel": 1, "Trademark": 2, "Design": 3, "GeographicalIndication": 4}
 CONVEYANCE = {
     "Assignment": 0, "Merger": 1, "NameChange": 2, "Licence": 3, "SecurityInterest": 4,
     "SecurityRelease": 5, "CourtOrder": 6, "Correction": 7, "GovernmentInterest": 8, "Other": 9,
@@ -111,8 +112,14 @@ class RightFactory:
 
 
 @pytest.fixture(scope="module")
-def offices():
-    return {c: Office(c, accounts[i + 1], name) for i, (c, name) in enumerate(OFFICES.items())}
+def founding_offices():
+    """ST.3 code -> name of the founding offices; their accounts are accounts[1], accounts[2], ..."""
+    return OFFICES
+
+
+@pytest.fixture(scope="module")
+def offices(founding_offices):
+    return {c: Office(c, accounts[i + 1], name) for i, (c, name) in enumerate(founding_offices.items())}
 
 
 @pytest.fixture(scope="module")

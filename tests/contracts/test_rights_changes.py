@@ -117,14 +117,16 @@ def test_ownership_change_needs_a_record_hash(registry, registered, ep):
         registry.recordOwnershipChange(rid, 1, current, b"\0" * 32, h("o"), ASSIGNMENT, {"from": ep})
 
 
-@pytest.mark.parametrize("date", [0, 20261301, 20260132, 20260015, 9991231, 100000000])
+@pytest.mark.parametrize(
+    "date", [0, 20261301, 20260132, 20260015, 9991231, 100000000, 20240230, 20230229, 19000229, 20260431]
+)
 def test_invalid_effective_date_is_refused(registry, registered, ep, date):
     rid, current = registered
     with reverts_with("RightsRegistryInvalidDate", rid, date):
         assign(registry, rid, 1, current, ep, conveyance=(0, False, date, h("deed")))
 
 
-@pytest.mark.parametrize("date", [20260000, 19880500, 20240229, 10000101])
+@pytest.mark.parametrize("date", [20260000, 19880500, 20240229, 20000229, 20260430, 20261231, 10000101])
 def test_partial_dates_are_accepted(registry, registered, ep, date):
     rid, current = registered
     assign(registry, rid, 1, current, ep, conveyance=(0, False, date, h("deed")))

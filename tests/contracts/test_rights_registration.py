@@ -38,7 +38,7 @@ def test_every_kind_of_right_can_be_registered(registry, rights, ep, kind):
 def test_unknown_kind_is_refused(registry, rights, ep):
     rid, _, confidential, state = rights.registration("EP")
     with brownie.reverts():
-        registry.register((rid, 4, confidential, state), {"from": ep})
+        registry.register((rid, len(KIND), confidential, state), {"from": ep})
     assert registry.rightOf(rid)["version"] == 0
 
 
