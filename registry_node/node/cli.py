@@ -565,6 +565,86 @@ def node_publish(
     _send_change(node, data_dir, as_json, lambda client: client.publish(right_id, expected_version))
 
 
+@node_app.command("designate")
+def node_designate(
+    right_id: Annotated[str, typer.Argument(help="The international registration (WO:TM:… or WO:DES:…).")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The designation (JSON: designatedOfficeCode, designationCategory, designationDate)."
+        ),
+    ],
+    expected_version: ExpectedVersionOption,
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Designate an office on an international registration (the International Bureau's node only)."""
+    _send_change(
+        node, data_dir, as_json, lambda client: client.designate(right_id, expected_version, _read_json(file))
+    )
+
+
+@node_app.command("decide")
+def node_decide(
+    designation_id: Annotated[str, typer.Argument(help="The designation, e.g. WO:TM:1234567@GB.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="The decision (JSON: decisionCategory, scopeCategory, "
+            "classificationBag, decisionDate, standard, status, ...)."
+        ),
+    ],
+    expected_version: Annotated[
+        int, typer.Option(help="The designation's current version at this office: 0 for its first decision.")
+    ],
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Record this office's decision on its designation by an international registration."""
+    _send_change(
+        node,
+        data_dir,
+        as_json,
+        lambda client: client.record_decision(designation_id, expected_version, _read_json(file)),
+    )
+
+
+@node_app.command("import-transaction")
+def node_import_transaction(
+    file: Annotated[Path, typer.Argument(help="A WIPO ST.96 Madrid or Hague transaction (XML).")],
+    node: NodeOption = None,
+    data_dir: ClientDataDirOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Import a Madrid or Hague transaction: each item is recorded, or refused alone with the reason."""
+    try:
+        with _client(node, data_dir) as client:
+            answer = client.import_transaction(str(file), file.read_bytes())
+    except (RegistryError, OSError) as err:
+        _refused(RegistryError(str(err)) if isinstance(err, OSError) else err, as_json)
+    if as_json:
+        typer.echo(json.dumps(answer, indent=2))
+    else:
+        typer.echo(f"{answer['name']}: {answer['root']} ({answer['standard']})")
+        for item in answer["items"]:
+            if item["accepted"]:
+                versions = ", ".join(
+                    f"version {c['version']} (outbox {c['outboxId']})" for c in item["changes"]
+                )
+                typer.echo(f"  {item['index']}: {item['item']} {item['rightId']}: accepted, {versions}")
+            else:
+                error = item["error"]
+                typer.secho(
+                    f"  {item['index']}: {item['item']} {item['rightId']}: refused: {error['field']}: "
+                    f"{error['reason']}",
+                    err=True,
+                )
+    if answer["refused"]:
+        raise typer.Exit(code=1)
+
+
 IMPORT_REQUEST_BYTES = 512 * 1024  # files per request stay well under the node's default body limit
 
 

@@ -82,6 +82,19 @@ class NodeClient:
         body = {"expectedVersion": expected_version}
         return self._call("POST", f"/v1/rights/{right_path(right_id)}/publication", body)
 
+    def designate(self, right_id: str, expected_version: int, designation: Any) -> dict[str, Any]:
+        body = {"expectedVersion": expected_version, "designation": designation}
+        return self._call("POST", f"/v1/rights/{right_path(right_id)}/designations", body)
+
+    def record_decision(self, designation_id: str, expected_version: int, decision: Any) -> dict[str, Any]:
+        body = {"expectedVersion": expected_version, "decision": decision}
+        return self._call("POST", f"/v1/rights/{right_path(designation_id)}/decisions", body)
+
+    def import_transaction(self, name: str, data: bytes) -> dict[str, Any]:
+        """Imports one ST.96 Madrid or Hague transaction; the answer lists each item's outcome."""
+        body = {"file": {"name": name, "content": base64.b64encode(data).decode()}}
+        return self._call("POST", "/v1/imports/transactions", body)
+
     def import_st96(self, files: list[tuple[str, bytes]], mode: str = "register") -> dict[str, Any]:
         """Imports ST.96 files (name, exact bytes), each right registered or (mode `anchor`) anchored; the
         answer lists each file's outcome and the anchors queued."""

@@ -31,7 +31,12 @@ from registry_node.protocol.contract import RightState, text_bytes
 from registry_node.protocol.errors import RegistryError
 from registry_node.protocol.keys import DocumentSigner
 from registry_node.protocol.records import (
+    DESIGNATABLE_KINDS,
+    INTERNATIONAL_BUREAU,
     ConveyanceCategory,
+    Designation,
+    DesignationDecision,
+    DesignationRecord,
     LegalStatusEvent,
     OwnershipChange,
     Right,
@@ -39,9 +44,11 @@ from registry_node.protocol.records import (
     canonical_bytes,
     chain_right_id,
     date_to_chain,
+    designation_id,
     owner_commitment,
     record_hash,
     seal,
+    split_designation_id,
 )
 from registry_node.protocol.signing import sign_document
 
@@ -105,6 +112,11 @@ class QueuedAnchor:
     count: int
     manifest_hash: bytes
     outbox_id: int
+
+
+# A designation has no owners of its own (they are the international registration's): its entry on chain
+# commits to none.
+NO_OWNER_COMMITMENT = bytes(32)
 
 
 @dataclass(frozen=True)
@@ -320,6 +332,102 @@ class Office:
         )  # fmt: skip
         return self._store(change)
 
+    def designate(self, right_id: str, expected_version: int, designation: Designation) -> Accepted:
+        """Records the designation of an office on an international registration (the International Bureau
+        only): a new version of the registration whose record lists the designation, and, on chain, the
+        designation's entry reserved for the designated office's decisions."""
+        if self.code != INTERNATIONAL_BUREAU:
+            raise NotCompetent(
+                "rightId", f"only the International Bureau ({INTERNATIONAL_BUREAU}) designates offices; "
+                f"this node acts for {self.code}",
+            )  # fmt: skip
+        previous, current = self._current(right_id, expected_version)
+        right = previous.right
+        if right.rightKindCategory not in DESIGNATABLE_KINDS:
+            raise OfficeError(
+                "rightId",
+                f"{right_id} is a {right.rightKindCategory.value}: only Madrid trademarks and Hague designs "
+                "designate offices",
+            )
+        if current.state["confidential"]:
+            raise OfficeError("rightId", f"{right_id} is confidential: publish it before designating offices")
+        designated = [d.designatedOfficeCode for d in right.designationBag or []]
+        if designation.designatedOfficeCode in designated:
+            raise OfficeError(
+                "designatedOfficeCode", f"{right_id} already designates {designation.designatedOfficeCode}"
+            )
+        right = right.model_copy(update={"designationBag": [*(right.designationBag or []), designation]})
+        signed = self._sign(self._next(previous, current, right, "designation", designation=designation))
+        chain_state, state = self._chain_state(
+            signed, False, owner_salt=bytes.fromhex(current.state["ownerSalt"])
+        )
+        entry_id = designation_id(right_id, designation.designatedOfficeCode)
+        args = [(
+            chain_right_id(right_id),
+            expected_version,
+            stored_chain_state(current).as_tuple(),
+            chain_state.record_hash,
+            chain_right_id(entry_id),
+            designation.designatedOfficeCode.encode("ascii"),
+            date_to_chain(designation.designationDate),
+        )]  # fmt: skip
+        return self._store(self._change(signed, "designate", args, chain_state, state, False))
+
+    def record_decision(
+        self, entry_id: str, expected_version: int, decision: DesignationDecision, kind: Any
+    ) -> Accepted:
+        """Records this office's decision on its designation by an international registration of `kind`
+        (its first decision registers the designation's entry; the chain must already hold the
+        designation, which the caller checks). Only the designated office decides."""
+        split = split_designation_id(entry_id)
+        if split is None:
+            raise OfficeError("designationId", f"{entry_id} is not a designation (WO:TM:1234567@GB)")
+        _, designated = split
+        if designated != self.code:
+            raise NotCompetent(
+                "designationId", f"{entry_id} designates {designated}; this node acts for {self.code}"
+            )
+        latest = self.store.latest(entry_id)
+        actual = latest.version if latest else 0
+        if actual != expected_version:
+            raise VersionConflict(entry_id, expected_version, actual)
+        record = DesignationRecord(
+            version=expected_version + 1,
+            designationId=entry_id,
+            decision=decision,
+            previousRecordHash=latest.record_hash.hex() if latest else None,
+        )
+        canonical = canonical_bytes(record)
+        digest = hashlib.sha256(canonical).digest()
+        signature = sign_document(canonical, self.signing_key, self.code).to_json()
+        chain_state = RightState(digest, NO_OWNER_COMMITMENT, decision.status.to_chain())
+        rid = chain_right_id(entry_id)
+        if latest is None:
+            action, args = "register", [(rid, kind.chain_value, False, chain_state.as_tuple())]
+        else:
+            event = (
+                decision.status.to_chain(),
+                decision.previousStageCode,
+                text_bytes(decision.detailedEventCode or "", 16),
+                date_to_chain(decision.decisionDate),
+                0,
+            )
+            action = "recordStatusEvent"
+            args = [(rid, expected_version, stored_chain_state(latest).as_tuple(), digest, event)]
+        state = {
+            "chainState": chain_state.hex_fields(),
+            "recordHash": digest.hex(),
+            "ownerSalt": NO_OWNER_COMMITMENT.hex(),
+            "sealSalt": None,
+            "confidential": False,
+        }
+        change = AcceptedChange(
+            right_id=entry_id, kind=kind.value, version=record.version, change_kind="decision",
+            record_hash=digest, canonical=canonical, signature=signature, action=action,
+            payload=_payload(args, entry_id, record.version, chain_state), state=state,
+        )  # fmt: skip
+        return self._store(change)
+
     # ------------------------------------------------------------ internals
 
     def _check_competent(self, right_id: str, office: str) -> None:
@@ -329,6 +437,10 @@ class Office:
             )
 
     def _current(self, right_id: str, expected_version: int) -> tuple[RightRecord, StoredVersion]:
+        if split_designation_id(right_id) is not None:
+            raise OfficeError(
+                "rightId", f"{right_id} is a designation: its office records decisions on it, nothing else"
+            )
         self._check_competent(right_id, right_id.split(":", 1)[0])
         current = self.store.latest(right_id)
         if current is None:

@@ -12,8 +12,8 @@ from web3.contract import Contract
 from web3.exceptions import Web3Exception
 
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
-from registry_node.protocol.contract import RightState
-from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.contract import RightState, office_code
+from registry_node.protocol.records import RightKind, chain_right_id
 
 
 @dataclass(frozen=True)
@@ -25,10 +25,24 @@ class OnChainRight:
     state_matches: bool
 
 
+@dataclass(frozen=True)
+class OnChainEntry:
+    """An entry's slot as the contract keeps it: version (0: not registered), office (for a designation at
+    version 0: the office it is reserved for; empty: nothing there) and kind."""
+
+    version: int
+    office: str
+    kind: RightKind | None
+
+
 class ChainView(Protocol):
     def right(self, right_id: str, state: RightState) -> OnChainRight:
         """The right's on-chain version and whether `state` is its current state; ChainError when the
         chain cannot be asked."""
+        ...
+
+    def entry(self, right_id: str) -> OnChainEntry:
+        """The entry's slot (a right's, or a designation's); ChainError when the chain cannot be asked."""
         ...
 
 
@@ -48,3 +62,12 @@ class ContractChainView:
         except (*CHAIN_DOWN, Web3Exception) as err:
             raise ChainError(f"the chain did not answer: {type(err).__name__}") from None
         return OnChainRight(version, matches)
+
+    def entry(self, right_id: str) -> OnChainEntry:
+        try:
+            version, office, kind, *_ = self.contract.functions.rightOf(chain_right_id(right_id)).call()
+        except (*CHAIN_DOWN, Web3Exception) as err:
+            raise ChainError(f"the chain did not answer: {type(err).__name__}") from None
+        code = office_code(office) if any(office) else ""
+        kinds = list(RightKind)
+        return OnChainEntry(int(version), code, kinds[int(kind)] if code and int(kind) < len(kinds) else None)

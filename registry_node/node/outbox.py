@@ -60,6 +60,7 @@ GAS_LIMITS = {
     "recordStatusEvent": 120_000,
     "publish": 120_000,
     "anchor": 120_000,
+    "designate": 140_000,
 }
 GAS_PER_BATCHED_RIGHT = 45_000  # registerBatch and recordStatusEvents: per item, on top of 100,000
 
@@ -71,7 +72,7 @@ def gas_limit(action: str, items: int) -> int:
 
 
 ACTIONS = frozenset({"register", "registerBatch", "recordOwnershipChange", "recordStatusEvent",
-                     "recordStatusEvents", "publish", "anchor"})  # fmt: skip
+                     "recordStatusEvents", "publish", "anchor", "designate"})  # fmt: skip
 
 
 def encode_args(value: Any) -> Any:

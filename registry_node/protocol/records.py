@@ -23,7 +23,13 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 # \Z, not $, for Python's re: there "$" also accepts a trailing newline.
 APPLICATION_NUMBER = r"[A-Z0-9][A-Z0-9./-]{0,39}"
-RIGHT_ID = re.compile(rf"^(?P<office>[A-Z]{{2}}):(?P<type>PAT|UM|TM|DES):(?P<number>{APPLICATION_NUMBER})\Z")
+# An entry of the register: a right (`EP:PAT:EP20190012345`), or the designation of an international
+# registration in a designated office (`WO:TM:1234567@GB`), which that office decides on.
+RIGHT_ID = re.compile(
+    rf"^(?P<office>[A-Z]{{2}}):(?P<type>PAT|UM|TM|DES|GI):(?P<number>{APPLICATION_NUMBER})"
+    r"(?:@(?P<designated>[A-Z]{2}))?\Z"
+)
+INTERNATIONAL_BUREAU = "WO"  # WIPO's International Bureau, the office of international registrations
 OFFICE_CODE = re.compile(r"^[A-Z]{2}\Z")
 PARTIAL_DATE = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2})(?:-(?P<day>\d{2}))?)?\Z")
 KEY_EVENT = r"^[A-HK-NP-WY]\d{2}$"  # a pydantic (Rust) pattern, where $ is the end of the text
@@ -54,6 +60,7 @@ class RightKind(ChainEnum):
     UTILITY_MODEL = "utilityModel"
     TRADEMARK = "trademark"
     DESIGN = "design"
+    GEOGRAPHICAL_INDICATION = "geographicalIndication"
 
 
 RIGHT_TYPE_OF_KIND = {
@@ -61,7 +68,11 @@ RIGHT_TYPE_OF_KIND = {
     RightKind.UTILITY_MODEL: "UM",
     RightKind.TRADEMARK: "TM",
     RightKind.DESIGN: "DES",
+    RightKind.GEOGRAPHICAL_INDICATION: "GI",
 }
+KIND_OF_RIGHT_TYPE = {right_type: kind for kind, right_type in RIGHT_TYPE_OF_KIND.items()}
+# Madrid (trademarks) and Hague (designs): the kinds an international registration designates offices for.
+DESIGNATABLE_KINDS = (RightKind.TRADEMARK, RightKind.DESIGN)
 
 
 class ConveyanceCategory(ChainEnum):
@@ -79,19 +90,61 @@ class ConveyanceCategory(ChainEnum):
     OTHER = "other"
 
 
-def _check_right_id(value: str) -> str:
+def _check_entry_id(value: str) -> str:
     if not RIGHT_ID.match(value):
         raise ValueError(
             "must be OFFICE:TYPE:APPLICATION_NUMBER, e.g. EP:PAT:EP20190012345 "
-            "(ST.3 office code; type PAT, UM, TM or DES; capitals and digits)"
+            "(ST.3 office code; type PAT, UM, TM, DES or GI; capitals and digits), or an international "
+            "registration's designation, e.g. WO:TM:1234567@GB"
         )
     return value
+
+
+def _check_right_id(value: str) -> str:
+    match = RIGHT_ID.match(value)
+    if not match or match["designated"]:
+        raise ValueError(
+            "must be OFFICE:TYPE:APPLICATION_NUMBER, e.g. EP:PAT:EP20190012345 "
+            "(ST.3 office code; type PAT, UM, TM, DES or GI; capitals and digits)"
+        )
+    return value
+
+
+def _check_designation_id(value: str) -> str:
+    match = RIGHT_ID.match(value)
+    if not match or not match["designated"]:
+        raise ValueError("must be an international registration's designation, e.g. WO:TM:1234567@GB")
+    if match["office"] != INTERNATIONAL_BUREAU or match["type"] not in ("TM", "DES"):
+        raise ValueError("must designate a Madrid (WO:TM:…) or Hague (WO:DES:…) international registration")
+    if match["designated"] == INTERNATIONAL_BUREAU:
+        raise ValueError("the International Bureau (WO) is not a designated office")
+    return value
+
+
+def designation_id(international_registration: str, designated_office: str) -> str:
+    """The id of an international registration's designation of an office: `WO:TM:1234567@GB`."""
+    return _check_designation_id(f"{international_registration}@{designated_office}")
+
+
+def split_designation_id(value: str) -> tuple[str, str] | None:
+    """(international registration, designated office) of a designation id; None for a right's id."""
+    match = RIGHT_ID.match(value)
+    if not match or not match["designated"]:
+        return None
+    return value.rsplit("@", 1)[0], match["designated"]
 
 
 def _check_office_code(value: str) -> str:
     if not OFFICE_CODE.match(value):
         raise ValueError("must be a WIPO ST.3 code: two capital letters")
     return value
+
+
+def _days_in(year: int, month: int) -> int:
+    """Days of a Gregorian month, as the contract checks a date."""
+    if month == 2:
+        return 29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28
+    return 30 if month in (4, 6, 9, 11) else 31
 
 
 def _check_partial_date(value: str) -> str:
@@ -101,8 +154,10 @@ def _check_partial_date(value: str) -> str:
     month, day = match["month"], match["day"]
     if month is not None and not 1 <= int(month) <= 12:
         raise ValueError("month must be 01 to 12")
-    if day is not None and not 1 <= int(day) <= 31:
-        raise ValueError("day must be 01 to 31")
+    if day is not None and not 1 <= int(day) <= _days_in(int(match["year"]), int(month or 1)):
+        raise ValueError(
+            f"day must be 01 to {_days_in(int(match['year']), int(month or 1)):02d} in that month"
+        )
     if int(match["year"]) < 1000:
         raise ValueError("year must have four digits")
     return value
@@ -115,6 +170,8 @@ def _check_sha256(value: str) -> str:
 
 
 RightIdText = Annotated[str, AfterValidator(_check_right_id)]
+EntryIdText = Annotated[str, AfterValidator(_check_entry_id)]
+DesignationIdText = Annotated[str, AfterValidator(_check_designation_id)]
 OfficeCode = Annotated[str, AfterValidator(_check_office_code)]
 PartialDate = Annotated[str, AfterValidator(_check_partial_date)]
 Sha256Hex = Annotated[str, AfterValidator(_check_sha256)]
@@ -139,18 +196,122 @@ class Record(BaseModel):
         return self.model_dump(mode="json", exclude_none=True)
 
 
+class PartyRole(StrEnum):
+    """What a party is to a right. ST.96 names most roles by the bag that holds the party; US offices put
+    the role of each entry of a trademark's applicant bag in its comment text (`OWNER AT PUBLICATION`)."""
+
+    APPLICANT = "applicant"
+    OWNER = "owner"
+    REGISTRANT = "registrant"
+    HOLDER = "holder"  # of an international registration (Madrid, Hague)
+    REPRESENTATIVE = "representative"
+    INVENTOR = "inventor"
+    BENEFICIARY = "beneficiary"  # of a geographical indication (Lisbon)
+
+
+def _distinct_roles(roles: list[PartyRole] | None) -> list[PartyRole] | None:
+    if roles is not None and len(set(roles)) != len(roles):
+        raise ValueError("lists a role more than once")
+    return roles
+
+
 class Party(Record):
+    """A person or organisation. In `partyBag` it carries every role it holds (`roleBag`); in `ownerBag`
+    and `representativeBag` the bag says the role and `roleBag` is left out."""
+
     name: Text
     addressText: Text | None = None
     countryCode: OfficeCode | None = None
+    roleBag: Annotated[
+        list[PartyRole] | None,
+        Field(min_length=1, max_length=len(PartyRole)),
+        AfterValidator(_distinct_roles),
+    ] = None
+
+    @property
+    def identity(self) -> tuple[str, str | None, str | None]:
+        """What makes two mentions the same party: name, address and country, with case and spacing folded."""
+        return (
+            " ".join(self.name.casefold().split()),
+            " ".join(self.addressText.casefold().split()) if self.addressText else None,
+            self.countryCode,
+        )
+
+
+class FamilyRelation(StrEnum):
+    """What the linked right is to the right whose record holds the link. The gateway shows each link from
+    the other side too, under `INVERSE_RELATION`."""
+
+    PRIORITY_CLAIM = "priorityClaim"  # the linked application is this right's priority
+    PCT_INTERNATIONAL_APPLICATION = "pctInternationalApplication"  # this right is its national/regional phase
+    PARENT_OF_DIVISIONAL = "parentOfDivisional"  # this right is a divisional of the linked one
+    PARENT_OF_CONTINUATION = "parentOfContinuation"  # this right continues the linked one
+    VALIDATED_REGIONAL_RIGHT = (
+        "validatedRegionalRight"  # this national right validates the linked regional one
+    )
+    INTERNATIONAL_REGISTRATION = (
+        "internationalRegistration"  # this right designates, or protects, the linked IR
+    )
+
+
+INVERSE_RELATION = {
+    FamilyRelation.PRIORITY_CLAIM: "priorityOf",
+    FamilyRelation.PCT_INTERNATIONAL_APPLICATION: "pctNationalPhase",
+    FamilyRelation.PARENT_OF_DIVISIONAL: "divisional",
+    FamilyRelation.PARENT_OF_CONTINUATION: "continuation",
+    FamilyRelation.VALIDATED_REGIONAL_RIGHT: "validation",
+    FamilyRelation.INTERNATIONAL_REGISTRATION: "designatedProtection",
+}
+
+
+class FamilyLink(Record):
+    """A link from a right to another: the relation, the other application's office, number and date, and its
+    right id in this registry where it can be derived (the same office, type and application number)."""
+
+    relationCategory: FamilyRelation
+    ipOfficeCode: OfficeCode
+    applicationNumberText: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[\x21-\x7e]+$")]
+    filingDate: PartialDate | None = None
+    rightId: RightIdText | None = None
+
+    @model_validator(mode="after")
+    def _right_id_is_the_link(self) -> FamilyLink:
+        if self.rightId is not None and not self.rightId.startswith(f"{self.ipOfficeCode}:"):
+            raise ValueError(f"rightId {self.rightId} is not of office {self.ipOfficeCode}")
+        return self
+
+
+class Designation(Record):
+    """An office designated by an international registration (Madrid, Hague), as the International Bureau
+    records it; the designated office's decisions are kept under `designationId`."""
+
+    designatedOfficeCode: OfficeCode
+    designationCategory: Literal["original", "subsequent"] = "original"
+    designationDate: PartialDate
+
+    @model_validator(mode="after")
+    def _not_the_bureau(self) -> Designation:
+        if self.designatedOfficeCode == INTERNATIONAL_BUREAU:
+            raise ValueError("the International Bureau (WO) is not a designated office")
+        return self
 
 
 class Publication(Record):
-    """A publication of the right (ST.37 key: office, number, ST.16 kind code, date)."""
+    """A publication of the right: by its ST.37 key (office, number, ST.16 kind code, date), or, for a mark or
+    design published in a gazette, by the gazette's identifier as the office gives it (never a number)."""
 
-    publicationNumber: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9]+$")]
+    publicationNumber: Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Z0-9]+$")] | None = (
+        None
+    )
+    gazetteIdentifier: Text | None = None
     kindCode: Annotated[str, Field(pattern=r"^[A-Z][0-9]?$")] | None = None
     publicationDate: PartialDate | None = None
+
+    @model_validator(mode="after")
+    def _names_the_publication(self) -> Publication:
+        if self.publicationNumber is None and self.gazetteIdentifier is None:
+            raise ValueError("needs a publicationNumber or a gazetteIdentifier")
+        return self
 
 
 class LegalStatus(Record):
@@ -182,13 +343,23 @@ class Right(Record):
     classificationBag: list[Annotated[str, Field(min_length=1, max_length=40)]] = Field(
         default_factory=list, max_length=200
     )
+    giNameText: Text | None = None
+    productText: Text | None = None
+    geographicRegionDescriptionText: Text | None = None
     ownerBag: list[Party] = Field(min_length=1, max_length=100)
     representativeBag: list[Party] = Field(default_factory=list, max_length=20)
+    partyBag: Annotated[list[Party] | None, Field(min_length=1, max_length=200)] = None
+    familyLinkBag: Annotated[list[FamilyLink] | None, Field(min_length=1, max_length=200)] = None
+    designationBag: Annotated[list[Designation] | None, Field(min_length=1, max_length=200)] = None
     legalStatus: LegalStatus
 
     @property
     def ipOfficeCode(self) -> str:
         return self.rightId.split(":", 1)[0]
+
+    @property
+    def title(self) -> str | None:
+        return self.inventionTitle or self.markVerbalElementText or self.designTitle or self.giNameText
 
     @model_validator(mode="after")
     def _kind_matches_id(self) -> Right:
@@ -197,6 +368,24 @@ class Right(Record):
             raise ValueError(f"rightKindCategory {self.rightKindCategory.value} does not match {right_type}")
         if number != self.applicationNumberText:
             raise ValueError("rightId must end with applicationNumberText")
+        if self.partyBag is not None:
+            if any(p.roleBag is None for p in self.partyBag):
+                raise ValueError("each party of partyBag names its roles (roleBag)")
+            identities = [p.identity for p in self.partyBag]
+            if len(set(identities)) != len(identities):
+                raise ValueError("partyBag names a party more than once: list it once, with all its roles")
+        if any(p.roleBag is not None for p in [*self.ownerBag, *self.representativeBag]):
+            raise ValueError(
+                "ownerBag and representativeBag hold parties without roleBag (the bag is the role)"
+            )
+        if self.designationBag is not None:
+            if self.ipOfficeCode != INTERNATIONAL_BUREAU or self.rightKindCategory not in DESIGNATABLE_KINDS:
+                raise ValueError(
+                    "only an international registration (WO:TM:…, WO:DES:…) has a designationBag"
+                )
+            offices = [d.designatedOfficeCode for d in self.designationBag]
+            if len(set(offices)) != len(offices):
+                raise ValueError("designationBag designates an office more than once")
         return self
 
 
@@ -240,7 +429,7 @@ class LegalStatusEvent(Record):
         return self
 
 
-ChangeKind = Literal["registration", "ownershipChange", "legalStatusEvent", "publication"]
+ChangeKind = Literal["registration", "ownershipChange", "legalStatusEvent", "publication", "designation"]
 
 
 class RightRecord(Record):
@@ -255,10 +444,15 @@ class RightRecord(Record):
     changeKind: ChangeKind
     ownershipChange: OwnershipChange | None = None
     legalStatusEvent: LegalStatusEvent | None = None
+    designation: Designation | None = None
     previousRecordHash: Sha256Hex | None = None
 
     def to_json(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    @property
+    def rightId(self) -> str:
+        return self.right.rightId
 
     @model_validator(mode="after")
     def _change_is_consistent(self) -> RightRecord:
@@ -274,6 +468,96 @@ class RightRecord(Record):
             raise ValueError("the ownership change does not cover this right")
         if self.legalStatusEvent and self.legalStatusEvent.status != self.right.legalStatus:
             raise ValueError("right.legalStatus must be the status the event sets")
+        if (self.changeKind == "designation") != (self.designation is not None):
+            raise ValueError("designation is required for, and only for, changeKind designation")
+        if self.designation and self.designation not in (self.right.designationBag or []):
+            raise ValueError("right.designationBag must hold the designation this version records")
+        return self
+
+
+class DecisionCategory(StrEnum):
+    """A designated office's decision on its designation of an international registration (the Madrid and
+    Hague office-to-IB transactions)."""
+
+    PROVISIONAL_REFUSAL = "provisionalRefusal"
+    GRANT_OF_PROTECTION = "grantOfProtection"
+    FINAL_DECISION = "finalDecision"  # confirmation or withdrawal of a refusal, after its review
+    INVALIDATION = "invalidation"
+
+
+class DesignationDecision(Record):
+    """One decision: what it says (total or partial, with the classes or goods it concerns), its date, and
+    the ST.61 (Madrid) or ST.87 (Hague) status it gives the designation."""
+
+    decisionCategory: DecisionCategory
+    scopeCategory: Literal["total", "partial"] | None = None
+    classificationBag: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=40)]] | None, Field(min_length=1, max_length=200)
+    ] = None
+    goodsServicesText: Text | None = None
+    decisionDate: PartialDate
+    standard: Literal["ST.61", "ST.87"]
+    status: LegalStatus
+    previousStageCode: Annotated[int, Field(ge=0, le=6)] = 0
+    detailedEventCode: DetailedEventCode | None = None
+    officeReferenceText: Annotated[str, Field(min_length=1, max_length=100)] | None = None
+    freeText: Text | None = None
+    sourceDocumentHash: Sha256Hex | None = None
+
+    @model_validator(mode="after")
+    def _scope_is_stated(self) -> DesignationDecision:
+        if self.scopeCategory == "partial" and not (self.classificationBag or self.goodsServicesText):
+            raise ValueError("a partial decision names the classes (classificationBag) or goods it concerns")
+        if self.scopeCategory != "partial" and self.classificationBag:
+            raise ValueError("classificationBag is for a partial decision (scopeCategory partial)")
+        needs_scope = self.decisionCategory in (
+            DecisionCategory.PROVISIONAL_REFUSAL,
+            DecisionCategory.INVALIDATION,
+        )
+        if needs_scope and self.scopeCategory is None:
+            raise ValueError(f"a {self.decisionCategory.value} is total or partial (scopeCategory)")
+        if (self.status.keyEventCode or "").startswith("Y"):
+            raise ValueError("a decision is not a correction: record a new decision instead")
+        return self
+
+
+class DesignationRecord(Record):
+    """The signed document of one version of a designation: the designated office's latest decision on it.
+
+    The international registration's owner and goods are the International Bureau's record; this one says
+    only what the designated office decided. `previousRecordHash` chains the decisions.
+    """
+
+    schema_: Literal["ipreg/designation-record/1"] = Field(
+        default="ipreg/designation-record/1", alias="schema"
+    )
+    version: Annotated[int, Field(ge=1)]
+    designationId: DesignationIdText
+    decision: DesignationDecision
+    previousRecordHash: Sha256Hex | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+    @property
+    def rightId(self) -> str:
+        return self.designationId
+
+    @property
+    def internationalRegistrationId(self) -> str:
+        return self.designationId.rsplit("@", 1)[0]
+
+    @property
+    def designatedOfficeCode(self) -> str:
+        return self.designationId.rsplit("@", 1)[1]
+
+    @model_validator(mode="after")
+    def _chained(self) -> DesignationRecord:
+        if (self.version == 1) != (self.previousRecordHash is None):
+            raise ValueError("previousRecordHash is required after version 1, and only then")
+        standard = "ST.61" if ":TM:" in self.designationId else "ST.87"
+        if self.decision.standard != standard:
+            raise ValueError(f"a {'Madrid' if standard == 'ST.61' else 'Hague'} decision uses {standard}")
         return self
 
 
@@ -333,8 +617,9 @@ def keccak256(data: bytes) -> bytes:
 
 @lru_cache(maxsize=4096)
 def chain_right_id(right_id: str) -> bytes:
-    """The right's on-chain key: keccak256 of its id string (cached: one change derives it several times)."""
-    return keccak256(_check_right_id(right_id).encode())
+    """The on-chain key of a right or of a designation: keccak256 of its id string (cached: one change
+    derives it several times)."""
+    return keccak256(_check_entry_id(right_id).encode())
 
 
 def owner_commitment(owners: list[Party], salt: bytes) -> bytes:

@@ -493,6 +493,7 @@ def test_openapi_names_every_operation_and_documents_problems(node: Node) -> Non
     assert {op["operationId"] for op in operations.values()} == {
         "createRight", "recordOwnershipChange", "recordStatusEvent", "publishRight", "readRight",
         "listOutbox", "readOutboxEntry", "readDocument", "findDocument", "importSt96", "readAnchor",
+        "designateOffice", "recordDecision", "importSt96Transaction",
     }  # fmt: skip
     for (method, path), op in operations.items():
         success = "202" if method == "post" else "200"

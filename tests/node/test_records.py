@@ -96,7 +96,8 @@ def test_office_code_comes_from_the_id() -> None:
 
 
 def test_kinds_and_conveyances_follow_the_contracts_enum_order() -> None:
-    assert [k.chain_value for k in RightKind] == [0, 1, 2, 3]
+    assert [k.chain_value for k in RightKind] == [0, 1, 2, 3, 4]
+    assert RightKind.GEOGRAPHICAL_INDICATION.chain_value == 4
     assert ConveyanceCategory.ASSIGNMENT.chain_value == 0
     assert ConveyanceCategory.OTHER.chain_value == 9
 

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from registry_node.node.international import ChainUnavailable
 from registry_node.node.office import NotCompetent, OfficeError, UnknownRight, VersionConflict
 from registry_node.protocol.http.problems import (
     ApiError,
@@ -57,6 +58,7 @@ _OFFICE_PROBLEMS: dict[type[OfficeError], tuple[str, str]] = {
     NotCompetent: ("not-competent", "Another office is competent for this right"),
     UnknownRight: ("unknown-right", "Unknown right"),
     VersionConflict: ("version-conflict", "Version conflict"),
+    ChainUnavailable: ("chain-unavailable", "The chain could not be read; nothing was stored"),
     OfficeError: ("refused-change", "Change refused"),
 }
 
@@ -99,7 +101,7 @@ _NODE_PROBLEMS = {
     409: "The right is not at the expected version",
     413: "Request body over the node's limit",
     422: "Invalid body; `errors` names each field",
-    503: "The office's store cannot write; the change was not accepted",
+    503: "The office's store cannot write, or the chain could not be read; the change was not accepted",
     507: "The office's store is full; the change was not accepted",
 }
 

@@ -11,7 +11,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from registry_node.node.store import OutboxState
 from registry_node.protocol.http.problems import FieldError
 from registry_node.protocol.keys import SigningAlgorithm
-from registry_node.protocol.records import LegalStatusEvent, OwnershipChange, Right
+from registry_node.protocol.records import (
+    Designation,
+    DesignationDecision,
+    LegalStatusEvent,
+    OwnershipChange,
+    Right,
+)
 
 MAX_VERSION = 2**32 - 1  # the contract keeps versions as uint32
 
@@ -50,6 +56,24 @@ class StatusEventCreate(RequestModel):
 
 class PublicationCreate(RequestModel):
     expectedVersion: ExpectedVersion
+
+
+class DesignationCreate(RequestModel):
+    """The International Bureau designates an office on one of its international registrations."""
+
+    expectedVersion: ExpectedVersion
+    designation: Designation
+
+
+class DecisionCreate(RequestModel):
+    """A designated office's decision on its designation."""
+
+    expectedVersion: Annotated[
+        int,
+        Field(strict=True, ge=0, le=MAX_VERSION, description="The designation's current version at this "
+              "office: 0 for its first decision; 409 if it moved on."),
+    ]  # fmt: skip
+    decision: DesignationDecision
 
 
 class ChangeAccepted(BaseModel):
@@ -189,6 +213,36 @@ class ImportCreate(BaseModel):
                 "publication; import it with mode register"
             )
         return confidential
+
+
+class TransactionImportCreate(BaseModel):
+    """A WIPO ST.96 Madrid or Hague transaction (IB to office at WO's node, office to IB at the designated
+    office's node), as its exact bytes."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: ImportFile
+
+
+class TransactionItemPublic(BaseModel):
+    """One item of a transaction, accepted whole (its changes queued for the chain) or refused whole."""
+
+    index: int = Field(description="The item's position in the transaction, from 0.")
+    item: str = Field(description="internationalRegistration, designation, holderChange or decision.")
+    rightId: str = Field(description="The international registration or the designation it changes.")
+    accepted: bool
+    changes: list[ChangeAccepted] = Field(default_factory=list)
+    error: FieldError | None = None
+
+
+class TransactionAccepted(BaseModel):
+    name: str
+    root: str = Field(description="The transaction's root element.")
+    standard: str = Field(description="ST.61 (Madrid) or ST.87 (Hague).")
+    validated: bool
+    accepted: int
+    refused: int
+    items: list[TransactionItemPublic]
 
 
 class ImportOutcomePublic(BaseModel):

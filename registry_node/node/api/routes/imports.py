@@ -17,18 +17,23 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends
 
-from registry_node.node.api.deps import OfficeDep, SettingsDep, require_operator
+from registry_node.node.api.deps import ChainViewDep, OfficeDep, SettingsDep, StoreDep, require_operator
 from registry_node.node.api.errors import problem_responses
 from registry_node.node.api.models import (
     AnchorQueuedPublic,
     ImportAccepted,
     ImportCreate,
     ImportOutcomePublic,
+    TransactionAccepted,
+    TransactionImportCreate,
+    TransactionItemPublic,
 )
-from registry_node.node.office import Accepted
+from registry_node.node.api.routes.rights import change_accepted
+from registry_node.node.international import apply_transaction
+from registry_node.node.office import Accepted, OfficeError
 from registry_node.protocol.http.problems import FieldError
 from registry_node.protocol.records import Right
-from registry_node.protocol.st96 import ParsePool, SchemaSet, St96Document, St96Error
+from registry_node.protocol.st96 import ParsePool, SchemaSet, St96Document, St96Error, parse_transaction
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"], dependencies=[Depends(require_operator)])
 
@@ -38,6 +43,11 @@ def parse_pool(folder: Path | None) -> ParsePool:
     """One ParsePool per schema folder for the process's life: its workers start at the first import big
     enough to need them and stay, and each XSD is loaded once per process that validates."""
     return ParsePool(SchemaSet(folder) if folder is not None else None)
+
+
+@lru_cache(maxsize=4)
+def _schemas(folder: Path | None) -> SchemaSet | None:
+    return SchemaSet(folder) if folder is not None else None
 
 
 @router.post(
@@ -98,6 +108,45 @@ def import_st96(body: ImportCreate, office: OfficeDep, settings: SettingsDep) ->
     return ImportAccepted(
         accepted=accepted, refused=len(outcomes) - accepted, items=outcomes, anchors=anchors
     )
+
+
+@router.post(
+    "/transactions",
+    status_code=202,
+    operation_id="importSt96Transaction",
+    response_model=TransactionAccepted,
+    responses=problem_responses(400, 401, 413, 422),
+    summary="Import a WIPO ST.96 Madrid or Hague transaction: registrations, designations, holder changes "
+    "(at WO's node) or decisions (at the designated office's node), item by item",
+)
+def import_transaction(
+    body: TransactionImportCreate,
+    office: OfficeDep,
+    store: StoreDep,
+    settings: SettingsDep,
+    chain_view: ChainViewDep,
+) -> TransactionAccepted:
+    try:
+        data = base64.b64decode(body.file.content, validate=True)
+    except (binascii.Error, ValueError):
+        raise OfficeError("file.content", "not base64") from None
+    try:
+        transaction = parse_transaction(data, _schemas(settings.st96_schema_dir))
+    except St96Error as err:  # the whole transaction is refused: nothing of it is kept
+        raise OfficeError(err.element, err.reason) from None
+    items = [
+        TransactionItemPublic(
+            index=o.index, item=o.item, rightId=o.right_id, accepted=o.error is None,
+            changes=[change_accepted(a, store) for a in o.accepted],
+            error=FieldError(field=o.error.field, reason=o.error.reason) if o.error else None,
+        )
+        for o in apply_transaction(office, chain_view, transaction)
+    ]  # fmt: skip
+    accepted = sum(1 for item in items if item.accepted)
+    return TransactionAccepted(
+        name=body.file.name, root=transaction.root, standard=transaction.standard,
+        validated=transaction.validated, accepted=accepted, refused=len(items) - accepted, items=items,
+    )  # fmt: skip
 
 
 def refused(name: str, field: str, reason: str) -> ImportOutcomePublic:

@@ -21,6 +21,8 @@ from registry_node.node.api.deps import (
 from registry_node.node.api.errors import problem_responses
 from registry_node.node.api.models import (
     ChangeAccepted,
+    DecisionCreate,
+    DesignationCreate,
     OnChainPublic,
     OwnershipChangeCreate,
     PublicationCreate,
@@ -29,6 +31,7 @@ from registry_node.node.api.models import (
     StatusEventCreate,
 )
 from registry_node.node.api.routes.params import RightIdPath
+from registry_node.node.international import record_decision
 from registry_node.node.office import Accepted, UnknownRight, stored_chain_state
 from registry_node.node.store import OutboxState, Store
 from registry_node.protocol.chain import ChainError
@@ -41,6 +44,10 @@ WRITE_PROBLEMS = problem_responses(400, 401, 403, 404, 409, 413, 422)
 
 def _accepted(accepted: Accepted, store: Store, response: Response) -> ChangeAccepted:
     response.headers["Location"] = f"/v1/outbox/{accepted.outbox_id}"
+    return change_accepted(accepted, store)
+
+
+def change_accepted(accepted: Accepted, store: Store) -> ChangeAccepted:
     entry = store.outbox_entry(accepted.outbox_id)
     return ChangeAccepted(
         rightId=accepted.right_id,
@@ -105,6 +112,40 @@ def publish_right(
     right_id: RightIdPath, body: PublicationCreate, office: OfficeDep, store: StoreDep, response: Response
 ) -> ChangeAccepted:
     return _accepted(office.publish(right_id, body.expectedVersion), store, response)
+
+
+@router.post(
+    f"/{RIGHT_ID_SEGMENT}/designations",
+    status_code=202,
+    operation_id="designateOffice",
+    response_model=ChangeAccepted,
+    responses=WRITE_PROBLEMS,
+    summary="Designate an office on an international registration (the International Bureau, WO, only)",
+)
+def designate_office(
+    right_id: RightIdPath, body: DesignationCreate, office: OfficeDep, store: StoreDep, response: Response
+) -> ChangeAccepted:
+    return _accepted(office.designate(right_id, body.expectedVersion, body.designation), store, response)
+
+
+@router.post(
+    f"/{RIGHT_ID_SEGMENT}/decisions",
+    status_code=202,
+    operation_id="recordDecision",
+    response_model=ChangeAccepted,
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
+    summary="Record this office's decision on its designation (`WO:TM:1234567@GB`): refusal, grant, ...",
+)
+def record_designation_decision(
+    right_id: RightIdPath,
+    body: DecisionCreate,
+    office: OfficeDep,
+    store: StoreDep,
+    chain_view: ChainViewDep,
+    response: Response,
+) -> ChangeAccepted:
+    accepted = record_decision(office, chain_view, right_id, body.expectedVersion, body.decision)
+    return _accepted(accepted, store, response)
 
 
 @router.get(

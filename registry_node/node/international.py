@@ -1,0 +1,167 @@
+"""International registrations (Madrid trademarks, Hague designs) at an office's node: the International
+Bureau's side and the designated office's side.
+
+WIPO's International Bureau is the office `WO`. Its node registers an international registration, records
+each designation of an office on it (the chain then reserves the designation's entry for that office), and
+records a change of holder as an ownership change of the registration, which every designation shares.
+A designated office's node records its decisions on its own designation: the first registers the
+designation's entry, the later ones are status events on it. The contract enforces who may record what;
+this module checks it first, so an operator gets the refusal at once, naming the field, instead of a
+failed transaction later.
+
+A decision is accepted only once the chain shows the designation reserved for this office: before that,
+its registration would make an ordinary right of the designation's id, and the Bureau's designation would
+then be refused.
+
+`apply_transaction` takes a whole ST.96 Madrid or Hague transaction, item by item in document order; each
+item is accepted whole or refused whole, and a refused item does not stop the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from registry_node.node.office import Accepted, NotCompetent, Office, OfficeError, UnknownRight
+from registry_node.node.onchain import ChainView
+from registry_node.protocol.chain import ChainError
+from registry_node.protocol.records import (
+    INTERNATIONAL_BUREAU,
+    Assignor,
+    ConveyanceCategory,
+    DesignationDecision,
+    OwnershipChange,
+    split_designation_id,
+)
+from registry_node.protocol.st96.document import (
+    DesignationAdded,
+    HolderChange,
+    InternationalRegistration,
+    OfficeDecision,
+    St96Transaction,
+)
+
+
+class ChainUnavailable(OfficeError):
+    """What a change needs to know from the chain could not be read: nothing was stored; try again."""
+
+    status = 503
+
+
+def record_decision(
+    office: Office, chain: ChainView, entry_id: str, expected_version: int, decision: DesignationDecision
+) -> Accepted:
+    """Records `office`'s decision on its designation `entry_id`, once the chain holds the designation."""
+    split = split_designation_id(entry_id)
+    if split is None:
+        raise OfficeError("designationId", f"{entry_id} is not a designation (e.g. WO:TM:1234567@GB)")
+    registration, designated = split
+    if designated != office.code:
+        raise NotCompetent(
+            "designationId", f"{entry_id} designates {designated}; this node acts for {office.code}"
+        )
+    try:
+        slot = chain.entry(entry_id)
+    except ChainError as err:
+        raise ChainUnavailable(
+            "designationId", f"whether {registration} designates {designated} could not be read: {err}"
+        ) from None
+    if slot.office != office.code or slot.kind is None:
+        raise UnknownRight(
+            "designationId",
+            f"the chain holds no designation of {designated} by {registration} yet; the International "
+            f"Bureau records it first",
+        )
+    return office.record_decision(entry_id, expected_version, decision, slot.kind)
+
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One item of a transaction: what it was, and the changes it made or the refusal."""
+
+    index: int
+    item: str
+    right_id: str
+    accepted: list[Accepted]
+    error: OfficeError | None = None
+
+
+def apply_transaction(office: Office, chain: ChainView, transaction: St96Transaction) -> list[ItemOutcome]:
+    """Applies a Madrid or Hague transaction at `office`'s node, item by item."""
+    outcomes: list[ItemOutcome] = []
+    for index, item in enumerate(transaction.items):
+        evidence = transaction.c14n_sha256.hex()
+        try:
+            if isinstance(item, InternationalRegistration):
+                outcomes.append(ItemOutcome(index, "internationalRegistration", item.right.rightId,
+                                            _register(office, item)))  # fmt: skip
+            elif isinstance(item, DesignationAdded):
+                _bureau_only(office)
+                version = _version(office, item.internationalRegistrationId)
+                accepted = office.designate(item.internationalRegistrationId, version, item.designation)
+                outcomes.append(
+                    ItemOutcome(index, "designation", item.internationalRegistrationId, [accepted])
+                )
+            elif isinstance(item, HolderChange):
+                _bureau_only(office)
+                rid = item.internationalRegistrationId
+                change = _ownership_change(item, evidence)
+                accepted = office.record_ownership_change(rid, _version(office, rid), change)
+                outcomes.append(ItemOutcome(index, "holderChange", rid, [accepted]))
+            elif isinstance(item, OfficeDecision):
+                latest = office.store.right_version(item.designationId)
+                accepted = record_decision(office, chain, item.designationId, latest, item.decision)
+                outcomes.append(ItemOutcome(index, "decision", item.designationId, [accepted]))
+            else:  # pragma: no cover - the parser yields only the items above
+                raise OfficeError("items", f"item {index} is of no kind this node records")
+        except OfficeError as err:
+            outcomes.append(ItemOutcome(index, type(item).__name__, _subject(item), [], err))
+    return outcomes
+
+
+def _register(office: Office, item: InternationalRegistration) -> list[Accepted]:
+    """The registration, then each designation it names, as versions of its own (the chain reserves each
+    designation's entry when it records it)."""
+    _bureau_only(office)
+    designations = item.right.designationBag or []
+    accepted = [office.register(item.right.model_copy(update={"designationBag": None}))]
+    for designation in designations:
+        accepted.append(office.designate(item.right.rightId, accepted[-1].version, designation))
+    return accepted
+
+
+def _bureau_only(office: Office) -> None:
+    if office.code != INTERNATIONAL_BUREAU:
+        raise NotCompetent(
+            "rightId",
+            f"the International Bureau ({INTERNATIONAL_BUREAU}) records international registrations, their "
+            f"designations and changes of holder; this node acts for {office.code}",
+        )
+
+
+def _version(office: Office, right_id: str) -> int:
+    version = office.store.right_version(right_id)
+    if not version:
+        raise UnknownRight("rightId", f"{right_id} is not registered by this office")
+    return version
+
+
+def _ownership_change(item: HolderChange, evidence: str) -> OwnershipChange:
+    return OwnershipChange(
+        conveyanceCategory=ConveyanceCategory.ASSIGNMENT,
+        transferCategory="partial" if item.partial else "full",
+        assignorBag=[Assignor(name=p.name) for p in item.previousHolders],
+        assigneeBag=[p.model_copy(update={"roleBag": None}) for p in item.newHolders],
+        effectiveDate=item.effectiveDate,
+        recordalDate=item.recordalDate,
+        rightIdBag=[item.internationalRegistrationId],
+        evidenceDocumentHash=evidence,
+    )
+
+
+def _subject(item: object) -> str:
+    for name in ("designationId", "internationalRegistrationId"):
+        value = getattr(item, name, None)
+        if isinstance(value, str):
+            return value
+    right = getattr(item, "right", None)
+    return str(getattr(right, "rightId", ""))
