@@ -32,6 +32,8 @@ EVENT_OF_KIND = {
     "ownershipChange": "OwnershipChanged",
     "statusEvent": "LegalStatusChanged",
     "publication": "RightPublished",
+    "designation": "Designated",
+    "decision": "LegalStatusChanged",  # a designated office's first decision registers: RightRegistered
 }
 SHOWN = 10  # problems listed by name in the results; the counts are complete
 
@@ -54,7 +56,7 @@ def check_exactly_once(records: list[OpRecord], events: list[ChainEvent]) -> dic
         if op.kind not in EVENT_OF_KIND or op.version is None:
             continue
         slot = ("0x" + chain_right_id(op.right_id).hex(), op.version)
-        found = [e for e in on_chain.get(slot, []) if e.name == EVENT_OF_KIND[op.kind]]
+        found = [e for e in on_chain.get(slot, []) if e.name == _event_name(op.kind, op.version)]
         if record.anchor_root and record.outcome in (ACCEPTED, CONFIRMED):
             # anchored: proven by its root; its own state appears (once) only when it is first changed
             accepted += 1
@@ -117,6 +119,10 @@ def check_exactly_once(records: list[OpRecord], events: list[ChainEvent]) -> dic
         "refused_but_on_chain": len(refused_landed),
         "examples": (missing + duplicated + wrong + unexplained + refused_landed)[:SHOWN],
     }
+
+
+def _event_name(kind: str, version: int) -> str:
+    return "RightRegistered" if kind == "decision" and version == 1 else EVENT_OF_KIND[kind]
 
 
 def state_digest(record_hash: str, owner_commitment: str, status_code: str) -> str:

@@ -16,7 +16,7 @@ from registry_node.experiment.observations import ChainEvent, ChainFacts
 from registry_node.protocol.chain import rpc_batch
 from registry_node.protocol.contract import office_code
 
-RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
+RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished", "Designated")
 BATCH = 100
 
 

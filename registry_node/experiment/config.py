@@ -13,6 +13,9 @@ workload:
   operations: 30           # or duration_s: 60
   mix: {registration: 40, ownershipChange: 25, statusEvent: 15, confidentialFiling: 5,
         publication: 5, verification: 10}
+                           # designation, decision: the International Bureau (WO) joins the run as one
+                           # more office, registers Madrid and Hague international registrations and
+                           # designates the others, which record their decisions on their designations
   conveyances: {assignment: 38, securityInterest: 22, ...}   # default: DESIGN.md's mix
   conflicts: 0.05          # share of ownership changes and status events that name a stale version on
                            # purpose (default 0): the nodes must refuse them; the report counts them apart
@@ -39,7 +42,7 @@ from typing import Any, Literal
 import yaml
 
 from registry_node.protocol.errors import ConfigError
-from registry_node.protocol.records import ConveyanceCategory
+from registry_node.protocol.records import INTERNATIONAL_BUREAU, ConveyanceCategory
 
 OFFICE_CODES = (
     "EP",
@@ -82,7 +85,12 @@ OPERATION_KINDS = (
     "confidentialFiling",
     "publication",
     "verification",
+    "designation",
+    "decision",
 )
+# The kinds that need the International Bureau (WO) as an office of the run: WIPO designates the others on its
+# international registrations, and they decide on their designations.
+INTERNATIONAL_KINDS = ("designation", "decision")
 CHANGE_KINDS = ("ownershipChange", "statusEvent")  # the kinds a deliberate conflict can take
 DEFAULT_MIX = {
     "registration": 35,
@@ -181,6 +189,13 @@ class ExperimentConfig:
 
     @property
     def office_codes(self) -> tuple[str, ...]:
+        """The run's offices: the first `offices` national ones, and the International Bureau (WO) after
+        them when the workload designates offices."""
+        international = any(dict(self.workload.mix).get(kind, 0) > 0 for kind in INTERNATIONAL_KINDS)
+        return OFFICE_CODES[: self.offices] + ((INTERNATIONAL_BUREAU,) if international else ())
+
+    @property
+    def national_office_codes(self) -> tuple[str, ...]:
         return OFFICE_CODES[: self.offices]
 
     def to_json(self) -> dict[str, Any]:
@@ -273,6 +288,8 @@ def config_from_dict(data: dict[str, Any]) -> ExperimentConfig:
     workload = _workload(_table(data, "workload"))
     load = _load(_table(data, "load"))
     codes = OFFICE_CODES[:offices]
+    if any(dict(workload.mix).get(kind, 0) > 0 for kind in INTERNATIONAL_KINDS):
+        codes += (INTERNATIONAL_BUREAU,)
     faults = _faults(data.get("faults", []), codes, chain)
     settle = _number(data, "settle_timeout_s", 180.0, "settle_timeout_s", minimum=1.0)
     if not gateway and dict(workload.mix).get("verification", 0) > 0:

@@ -276,13 +276,13 @@ class WorkloadDriver:
     def _wait_dependency(self, record: OpRecord) -> bool:
         op = record.op
         assert op.after is not None
-        events = self._settled_evt if op.kind == "verification" else self._accepted_evt
+        events = self._settled_evt if op.waits_for_chain else self._accepted_evt
         while not events[op.after].wait(0.1):
             if self.stop.is_set():
                 return False
         before = self.records[op.after]
         if before.outcome not in (ACCEPTED, CONFIRMED) or (
-            op.kind == "verification" and before.outcome != CONFIRMED
+            op.waits_for_chain and before.outcome != CONFIRMED
         ):
             record.waited_on = op.after
             record.error = f"operation {op.after} on this right did not get through ({before.outcome})"
@@ -299,6 +299,10 @@ class WorkloadDriver:
             return client.record_ownership_change(op.right_id, op.expected_version, body["change"])
         if op.kind == "statusEvent":
             return client.record_status(op.right_id, op.expected_version, body["event"])
+        if op.kind == "designation":
+            return client.designate(op.right_id, op.expected_version, body["designation"])
+        if op.kind == "decision":
+            return client.record_decision(op.right_id, op.expected_version, body["decision"])
         return client.publish(op.right_id, op.expected_version)
 
     def _verify(self, record: OpRecord) -> None:

@@ -16,7 +16,15 @@ from registry_node.experiment.heads import POLL_S as HEAD_POLL_S
 from registry_node.experiment.heads import HeadLog
 from registry_node.experiment.observations import CONFIRMED, ChainFacts, OpRecord
 
-WRITE_KINDS = ("registration", "ownershipChange", "statusEvent", "confidentialFiling", "publication")
+WRITE_KINDS = (
+    "registration",
+    "ownershipChange",
+    "statusEvent",
+    "confidentialFiling",
+    "publication",
+    "designation",
+    "decision",
+)
 
 
 def machine() -> dict[str, Any]:

@@ -11,6 +11,12 @@ events): such a change is marked `conflict`, names the version before the right'
 the change that passed it, and leaves the right's chain alone. A node must refuse it; the report counts
 those refusals apart, as intended.
 
+With `designation` and `decision` in the mix, the International Bureau (WO) is an office of the run. A
+designation designates one more national office on one of WO's international registrations (registering a
+new one, as a `registration` at WO, when every registration designates every office). A decision is that
+office's next decision on one of its designations: the first waits until the designation is confirmed on
+chain (the chain must hold the designation before the office may decide), the later ones chain on it.
+
 In anchors mode a registration also carries its right as a WIPO ST.96 file (`body["st96"]`), the input of
 the node's anchored import; confidential filings stay per right (a sealed record is never anchored).
 """
@@ -26,6 +32,7 @@ from xml.sax.saxutils import escape
 
 from registry_node.devnet.demo_data import DESIGN, PATENT, TRADEMARK
 from registry_node.experiment.config import ExperimentConfig
+from registry_node.protocol.records import INTERNATIONAL_BUREAU, designation_id
 
 KIND_TYPES = {"patent": "PAT", "trademark": "TM", "design": "DES"}
 STANDARDS = {"patent": "ST.27", "trademark": "ST.61", "design": "ST.87"}
@@ -49,6 +56,13 @@ STATUS_EVENTS = [
     ("T", 6, "H13", "lapsed: renewal fee not paid"),
     ("A", 4, "R14", "transfer of ownership recorded"),
 ]
+# A designated office's decisions, in the order an office takes them: (category, scope, state, stage, key)
+DECISIONS = [
+    ("provisionalRefusal", "partial", "A", 2, "D10"),
+    ("finalDecision", None, "A", 4, "F10"),
+    ("grantOfProtection", None, "A", 4, "F10"),
+    ("invalidation", "total", "T", 6, "N10"),
+]
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,12 @@ class Operation:
     after: int | None = None  # the previous operation on this right
     detail: str = ""  # conveyance category or key event code
     conflict: bool = False  # deliberately names a stale version: a node must refuse it
+
+    @property
+    def waits_for_chain(self) -> bool:
+        """Whether the operation it follows must be confirmed on chain, not only accepted: a verification,
+        and an office's first decision on a designation (the chain must hold the designation)."""
+        return self.kind == "verification" or (self.kind == "decision" and self.expected_version == 0)
 
     @property
     def version(self) -> int | None:
@@ -81,6 +101,15 @@ class _Right:
     owner: tuple[str, str]
     confidential: bool
     last_op: int
+    designated: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Designation:
+    designation_id: str
+    office: str
+    version: int
+    last_op: int
 
 
 class Workload:
@@ -98,6 +127,9 @@ class Workload:
         self._public: list[_Right] = []  # rights anyone may see (registered openly or published)
         self._sealed: list[_Right] = []  # confidential rights not yet published
         self._serial: dict[str, int] = {}
+        self._national = config.national_office_codes
+        self._registrations: list[_Right] = []  # WO's international registrations
+        self._designations: list[_Designation] = []
 
     def __iter__(self) -> Iterator[Operation]:
         index = 0
@@ -111,6 +143,12 @@ class Workload:
             kind = "registration"
         if kind == "publication" and not self._sealed:
             kind = "confidentialFiling" if "confidentialFiling" in self._kinds else "registration"
+        if kind == "decision" and not self._designations:
+            kind = "designation"
+        if kind == "designation":
+            return self._designate(index)
+        if kind == "decision":
+            return self._decide(index, self._rng.choice(self._designations))
         if kind in ("registration", "confidentialFiling"):
             return self._register(index, confidential=kind == "confidentialFiling")
         if kind == "publication":
@@ -131,9 +169,12 @@ class Workload:
             return self._transfer(index, right)
         return self._status(index, right)
 
-    def _register(self, index: int, confidential: bool) -> Operation:
-        office = self._rng.choice(self.config.office_codes)
-        kind = self._rng.choices(["patent", "trademark", "design"], [60, 30, 10])[0]
+    def _register(self, index: int, confidential: bool, office: str | None = None) -> Operation:
+        """A national right, or (office WO) a Madrid or Hague international registration."""
+        international = office == INTERNATIONAL_BUREAU
+        office = office or self._rng.choice(self._national)
+        kinds, weights = (["trademark", "design"], [70, 30]) if international else (KIND_TYPES, [60, 30, 10])
+        kind = self._rng.choices(list(kinds), weights)[0]
         serial = self._serial.get(office, 0) + 1
         self._serial[office] = serial
         number = f"{office}{2026_000_000 + serial}" if kind == "patent" else f"{40_000_000 + serial}"
@@ -152,6 +193,11 @@ class Workload:
             {"patent": "inventionTitle", "trademark": "markVerbalElementText", "design": "designTitle"}[kind]
         ] = title
         state = _Right(right_id, office, kind, 1, owner, confidential, index)
+        if international:
+            self._registrations.append(state)
+            return Operation(
+                index, "registration", office, right_id, None, {"right": right, "confidential": False}
+            )
         self._rights.append(state)
         (self._sealed if confidential else self._public).append(state)
         op_kind = "confidentialFiling" if confidential else "registration"
@@ -180,6 +226,48 @@ class Workload:
             city="Geneva",
             country=owner[1],
         )
+
+    def _designate(self, index: int) -> Operation:
+        """Designates an office not yet designated on an international registration (a new registration
+        first when there is none left to designate on)."""
+        open_ = [r for r in self._registrations if len(r.designated) < len(self._national)]
+        if not open_:
+            return self._register(index, confidential=False, office=INTERNATIONAL_BUREAU)
+        registration = self._rng.choice(open_)
+        office = self._rng.choice([o for o in self._national if o not in registration.designated])
+        registration.designated.append(office)
+        designation = {
+            "designatedOfficeCode": office,
+            "designationCategory": "original" if registration.version == 1 else "subsequent",
+            "designationDate": self._date(2025, 2026),
+        }
+        op = self._change(index, registration, "designation", {"designation": designation}, office)
+        self._designations.append(
+            _Designation(designation_id(registration.right_id, office), office, 0, index)
+        )
+        return op
+
+    def _decide(self, index: int, designation: _Designation) -> Operation:
+        """The designated office's next decision on its designation (the last one repeats: a grant may be
+        stated again after a review)."""
+        category, scope, state, stage, key_event = DECISIONS[min(designation.version, len(DECISIONS) - 1)]
+        madrid = ":TM:" in designation.designation_id
+        decision: dict[str, Any] = {
+            "decisionCategory": category,
+            "decisionDate": self._date(2025, 2026),
+            "standard": "ST.61" if madrid else "ST.87",
+            "status": {"stateCode": state, "stageCode": stage, "keyEventCode": key_event},
+        }
+        if scope is not None:
+            decision["scopeCategory"] = scope
+        if scope == "partial":
+            decision["classificationBag"] = ["Nice 09"] if madrid else ["Locarno 07-01"]
+        body = {"expectedVersion": designation.version, "decision": decision}
+        op = Operation(index, "decision", designation.office, designation.designation_id, designation.version,
+                       body, designation.last_op, category)  # fmt: skip
+        designation.version += 1
+        designation.last_op = index
+        return op
 
     def _change(
         self, index: int, right: _Right, kind: str, body: dict[str, Any], detail: str, conflict: bool = False

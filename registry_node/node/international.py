@@ -28,6 +28,7 @@ from registry_node.protocol.records import (
     INTERNATIONAL_BUREAU,
     Assignor,
     ConveyanceCategory,
+    Designation,
     DesignationDecision,
     OwnershipChange,
     split_designation_id,
@@ -45,6 +46,27 @@ class ChainUnavailable(OfficeError):
     """What a change needs to know from the chain could not be read: nothing was stored; try again."""
 
     status = 503
+
+
+def designate(
+    office: Office, chain: ChainView, right_id: str, expected_version: int, designation: Designation
+) -> Accepted:
+    """Records the Bureau's designation of an office that is a member of the consortium (the contract
+    refuses any other, so accepting it would only queue a refusal)."""
+    code = designation.designatedOfficeCode
+    try:
+        status = chain.office_status(code)
+    except ChainError as err:
+        raise ChainUnavailable(
+            "designatedOfficeCode", f"whether {code} is a member could not be read: {err}"
+        ) from None
+    if status == "none":
+        raise OfficeError(
+            "designatedOfficeCode",
+            f"{code} is not a member office of the consortium: its designation stays in the International "
+            "Bureau's own register",
+        )
+    return office.designate(right_id, expected_version, designation)
 
 
 def record_decision(
@@ -86,21 +108,24 @@ class ItemOutcome:
 
 
 def apply_transaction(office: Office, chain: ChainView, transaction: St96Transaction) -> list[ItemOutcome]:
-    """Applies a Madrid or Hague transaction at `office`'s node, item by item."""
+    """Applies a Madrid or Hague transaction at `office`'s node, item by item. An international
+    registration is one outcome for its registration and one for each office it designates, so a
+    designation the chain would refuse (an office outside the consortium) is reported alone."""
     outcomes: list[ItemOutcome] = []
+    evidence = transaction.c14n_sha256.hex()
     for index, item in enumerate(transaction.items):
-        evidence = transaction.c14n_sha256.hex()
         try:
             if isinstance(item, InternationalRegistration):
-                outcomes.append(ItemOutcome(index, "internationalRegistration", item.right.rightId,
-                                            _register(office, item)))  # fmt: skip
+                _bureau_only(office)
+                rid = item.right.rightId
+                accepted = office.register(item.right.model_copy(update={"designationBag": None}))
+                outcomes.append(ItemOutcome(index, "internationalRegistration", rid, [accepted]))
+                for designation in item.right.designationBag or []:
+                    outcomes.append(_designation(office, chain, index, rid, designation))
             elif isinstance(item, DesignationAdded):
                 _bureau_only(office)
-                version = _version(office, item.internationalRegistrationId)
-                accepted = office.designate(item.internationalRegistrationId, version, item.designation)
-                outcomes.append(
-                    ItemOutcome(index, "designation", item.internationalRegistrationId, [accepted])
-                )
+                rid = item.internationalRegistrationId
+                outcomes.append(_designation(office, chain, index, rid, item.designation))
             elif isinstance(item, HolderChange):
                 _bureau_only(office)
                 rid = item.internationalRegistrationId
@@ -114,19 +139,27 @@ def apply_transaction(office: Office, chain: ChainView, transaction: St96Transac
             else:  # pragma: no cover - the parser yields only the items above
                 raise OfficeError("items", f"item {index} is of no kind this node records")
         except OfficeError as err:
-            outcomes.append(ItemOutcome(index, type(item).__name__, _subject(item), [], err))
+            outcomes.append(ItemOutcome(index, _ITEM_NAMES.get(type(item), "item"), _subject(item), [], err))
     return outcomes
 
 
-def _register(office: Office, item: InternationalRegistration) -> list[Accepted]:
-    """The registration, then each designation it names, as versions of its own (the chain reserves each
-    designation's entry when it records it)."""
-    _bureau_only(office)
-    designations = item.right.designationBag or []
-    accepted = [office.register(item.right.model_copy(update={"designationBag": None}))]
-    for designation in designations:
-        accepted.append(office.designate(item.right.rightId, accepted[-1].version, designation))
-    return accepted
+_ITEM_NAMES: dict[type, str] = {
+    InternationalRegistration: "internationalRegistration",
+    DesignationAdded: "designation",
+    HolderChange: "holderChange",
+    OfficeDecision: "decision",
+}
+
+
+def _designation(
+    office: Office, chain: ChainView, index: int, right_id: str, designation: Designation
+) -> ItemOutcome:
+    subject = f"{right_id}@{designation.designatedOfficeCode}"
+    try:
+        accepted = designate(office, chain, right_id, _version(office, right_id), designation)
+    except OfficeError as err:
+        return ItemOutcome(index, "designation", subject, [], err)
+    return ItemOutcome(index, "designation", subject, [accepted])
 
 
 def _bureau_only(office: Office) -> None:
@@ -146,6 +179,8 @@ def _version(office: Office, right_id: str) -> int:
 
 
 def _ownership_change(item: HolderChange, evidence: str) -> OwnershipChange:
+    if not item.previousHolders or not item.newHolders:
+        raise OfficeError("HolderChangeBag", "a change of holder names the previous and the new holders")
     return OwnershipChange(
         conveyanceCategory=ConveyanceCategory.ASSIGNMENT,
         transferCategory="partial" if item.partial else "full",

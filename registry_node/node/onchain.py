@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from web3.contract import Contract
-from web3.exceptions import Web3Exception
+from web3.exceptions import ContractLogicError, Web3Exception
 
 from registry_node.protocol.chain import CHAIN_DOWN, ChainError
-from registry_node.protocol.contract import RightState, office_code
+from registry_node.protocol.contract import OfficeView, RightState, office_bytes, office_code
 from registry_node.protocol.records import RightKind, chain_right_id
 
 
@@ -45,6 +45,11 @@ class ChainView(Protocol):
         """The entry's slot (a right's, or a designation's); ChainError when the chain cannot be asked."""
         ...
 
+    def office_status(self, code: str) -> str:
+        """The office's standing in the consortium: active, suspended, or none (not a member); ChainError
+        when the chain cannot be asked."""
+        ...
+
 
 class ContractChainView:
     """A ChainView over the deployed SharedIPRegistry."""
@@ -71,3 +76,12 @@ class ContractChainView:
         code = office_code(office) if any(office) else ""
         kinds = list(RightKind)
         return OnChainEntry(int(version), code, kinds[int(kind)] if code and int(kind) < len(kinds) else None)
+
+    def office_status(self, code: str) -> str:
+        try:
+            raw = self.contract.functions.office(office_bytes(code)).call()
+        except ContractLogicError:  # the registry refuses to describe an office it does not know
+            return "none"
+        except (*CHAIN_DOWN, Web3Exception) as err:
+            raise ChainError(f"the chain did not answer: {type(err).__name__}") from None
+        return OfficeView.from_call(raw).status

@@ -11,7 +11,13 @@ from hypothesis import strategies as st
 
 from registry_node.experiment.config import CHANGE_KINDS, OPERATION_KINDS, config_from_dict
 from registry_node.experiment.workload import Operation, Workload
-from registry_node.protocol.records import LegalStatusEvent, OwnershipChange, Right
+from registry_node.protocol.records import (
+    Designation,
+    DesignationDecision,
+    LegalStatusEvent,
+    OwnershipChange,
+    Right,
+)
 
 
 def operations(n: int, **config: object) -> list[Operation]:
@@ -80,10 +86,15 @@ def test_each_right_s_changes_name_the_version_the_previous_one_produced(
     assume(sum(weights) > 0)
     assume(not conflicts or any(mix[kind] for kind in CHANGE_KINDS))
     ops = operations(count, seed=seed, offices=offices, workload={"mix": mix, "conflicts": conflicts})
+    by_index = {op.index: op for op in ops}
     for right_id, chain in chains_of(ops).items():
         first, *rest = chain
-        assert first.kind in ("registration", "confidentialFiling"), right_id
-        assert (first.expected_version, first.after, first.version) == (None, None, 1)
+        if "@" in right_id:  # a designation: its office's first decision follows the Bureau's designation
+            assert first.kind == "decision" and (first.expected_version, first.version) == (0, 1)
+            assert first.after is not None and by_index[first.after].kind == "designation"
+        else:
+            assert first.kind in ("registration", "confidentialFiling"), right_id
+            assert (first.expected_version, first.after, first.version) == (None, None, 1)
         version, last = 1, first.index
         for op in rest:
             assert op.after == last, f"{op.index} {right_id} points at {op.after}, not {last}"
@@ -108,3 +119,38 @@ def test_the_conflict_share_is_the_configured_share_of_changes() -> None:
     changes = [op for op in ops if op.kind in CHANGE_KINDS]
     share = sum(op.conflict for op in changes) / len(changes)
     assert 0.07 < share < 0.13
+
+
+def test_designations_and_decisions_bring_in_the_bureau_and_chain_on_the_designation() -> None:
+    mix = {"registration": 1, "designation": 2, "decision": 3}
+    config = config_from_dict({"name": "w", "offices": 3, "workload": {"mix": mix}})
+    assert config.office_codes == ("EP", "GB", "KR", "WO")
+    designated: dict[str, set[str]] = defaultdict(set)
+    decisions: dict[str, int] = {}
+    designation_op: dict[str, int] = {}
+    ops = list(itertools.islice(Workload(config), 400))
+    for op in ops:
+        if op.kind == "registration" and op.office == "WO":
+            assert Right.model_validate(op.body["right"]).rightKindCategory in ("trademark", "design")
+        elif op.kind == "designation":
+            assert op.office == "WO" and op.right_id.startswith("WO:")
+            designation = Designation.model_validate(op.body["designation"])
+            assert designation.designatedOfficeCode not in designated[op.right_id]  # each office once
+            designated[op.right_id].add(designation.designatedOfficeCode)
+            designation_op[f"{op.right_id}@{designation.designatedOfficeCode}"] = op.index
+        elif op.kind == "decision":
+            ir, office = op.right_id.rsplit("@", 1)
+            assert op.office == office and office in designated[ir]
+            DesignationDecision.model_validate(op.body["decision"])
+            expected = decisions.get(op.right_id, 0)
+            assert op.expected_version == expected
+            if expected == 0:  # the first decision waits until the designation is on chain
+                assert op.after == designation_op[op.right_id] and op.waits_for_chain
+            decisions[op.right_id] = expected + 1
+    kinds = Counter(op.kind for op in ops)
+    assert kinds["designation"] > 50 and kinds["decision"] > 50
+    assert {o for offices in designated.values() for o in offices} == {"EP", "GB", "KR"}
+
+
+def test_without_designations_in_the_mix_the_bureau_is_not_an_office() -> None:
+    assert config_from_dict({"name": "w", "offices": 3}).office_codes == ("EP", "GB", "KR")

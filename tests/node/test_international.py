@@ -13,7 +13,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
-from registry_node.node.international import record_decision
+from registry_node.node.international import designate, record_decision
 from registry_node.node.office import NotCompetent, Office, OfficeError, UnknownRight, VersionConflict
 from registry_node.node.onchain import ContractChainView
 from registry_node.node.outbox import OutboxWorker
@@ -247,3 +247,14 @@ def test_a_holder_change_at_the_bureau_changes_the_owner_every_designation_shows
     record = RightRecord.model_validate_json(latest.canonical)
     assert [p.name for p in record.right.ownerBag] == ["Nordic Heat AB"]
     assert international.chain_entry(IR)[0] == 3
+
+
+def test_only_member_offices_are_designated_on_the_shared_registry(international: International) -> None:
+    wo = international.offices["WO"]
+    wo.register(madrid_registration())
+    with pytest.raises(OfficeError) as refused:
+        designate(wo, international.view, IR, 1, designating("CH"))
+    assert refused.value.field == "designatedOfficeCode"
+    assert "CH is not a member office" in refused.value.reason
+    assert wo.store.right_version(IR) == 1  # nothing stored
+    assert designate(wo, international.view, IR, 1, designating("KR")).version == 2

@@ -31,7 +31,7 @@ from registry_node.node.api.models import (
     StatusEventCreate,
 )
 from registry_node.node.api.routes.params import RightIdPath
-from registry_node.node.international import record_decision
+from registry_node.node.international import designate, record_decision
 from registry_node.node.office import Accepted, UnknownRight, stored_chain_state
 from registry_node.node.store import OutboxState, Store
 from registry_node.protocol.chain import ChainError
@@ -119,13 +119,19 @@ def publish_right(
     status_code=202,
     operation_id="designateOffice",
     response_model=ChangeAccepted,
-    responses=WRITE_PROBLEMS,
+    responses=problem_responses(400, 401, 403, 404, 409, 413, 422, 503),
     summary="Designate an office on an international registration (the International Bureau, WO, only)",
 )
 def designate_office(
-    right_id: RightIdPath, body: DesignationCreate, office: OfficeDep, store: StoreDep, response: Response
+    right_id: RightIdPath,
+    body: DesignationCreate,
+    office: OfficeDep,
+    store: StoreDep,
+    chain_view: ChainViewDep,
+    response: Response,
 ) -> ChangeAccepted:
-    return _accepted(office.designate(right_id, body.expectedVersion, body.designation), store, response)
+    accepted = designate(office, chain_view, right_id, body.expectedVersion, body.designation)
+    return _accepted(accepted, store, response)
 
 
 @router.post(
