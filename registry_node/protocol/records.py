@@ -346,9 +346,9 @@ class Right(Record):
     giNameText: Text | None = None
     productText: Text | None = None
     geographicRegionDescriptionText: Text | None = None
-    ownerBag: list[Party] = Field(min_length=1, max_length=100)
+    ownerBag: list[Party] = Field(min_length=1, max_length=1000)
     representativeBag: list[Party] = Field(default_factory=list, max_length=20)
-    partyBag: Annotated[list[Party] | None, Field(min_length=1, max_length=200)] = None
+    partyBag: Annotated[list[Party] | None, Field(min_length=1, max_length=2000)] = None
     familyLinkBag: Annotated[list[FamilyLink] | None, Field(min_length=1, max_length=200)] = None
     designationBag: Annotated[list[Designation] | None, Field(min_length=1, max_length=200)] = None
     legalStatus: LegalStatus

@@ -2,8 +2,9 @@
 
 One document goes through the hardened parser, names its kind by its root element (`DOCUMENT_TYPES`), is
 validated when schemas are given, is mapped by its kind's mapper, and becomes a `Right` with the id
-`{office}:{PAT|TM|DES}:{application number}` and its Exclusive C14N hash as evidence. Every refusal is an
+`{office}:{PAT|TM|DES|GI}:{application number}` and its Exclusive C14N hash as evidence. Every refusal is an
 St96Error and nothing of a refused document is kept; in a batch each file is accepted or refused alone.
+A Madrid or Hague transaction is not a document: `parse_st96` refuses it and names `parse_transaction`.
 """
 
 from __future__ import annotations
@@ -13,20 +14,20 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
-from pydantic import ValidationError
-
-from registry_node.protocol.records import RIGHT_TYPE_OF_KIND, Right, RightKind
+from registry_node.protocol.records import RightKind
 from registry_node.protocol.st96.design import map_design
 from registry_node.protocol.st96.document import (
     DOCUMENT,
     DOCUMENT_TYPES,
+    TRANSACTION_TYPES,
     DocumentType,
     ImportOutcome,
     St96Document,
     St96Error,
 )
+from registry_node.protocol.st96.gi import map_gi
 from registry_node.protocol.st96.patent import map_patent
-from registry_node.protocol.st96.reader import Mapped, Reader, reasons
+from registry_node.protocol.st96.reader import Reader, right_of
 from registry_node.protocol.st96.schema import NOT_VALIDATED_NOTE, SchemaSet
 from registry_node.protocol.st96.trademark import map_trademark
 from registry_node.protocol.st96.xml import (
@@ -34,7 +35,6 @@ from registry_node.protocol.st96.xml import (
     MAX_DOCUMENT_BYTES,
     NAMESPACES,
     c14n,
-    element_path,
     parse_hardened,
     qualified,
 )
@@ -43,6 +43,7 @@ _MAPPERS: Final = {
     RightKind.PATENT: map_patent,
     RightKind.TRADEMARK: map_trademark,
     RightKind.DESIGN: map_design,
+    RightKind.GEOGRAPHICAL_INDICATION: map_gi,
 }
 
 
@@ -51,29 +52,13 @@ def _document_type(root: Any) -> DocumentType:
     for document_type in DOCUMENT_TYPES:
         if document_type.root == name:
             return document_type
+    if any(t.root == name for t in TRANSACTION_TYPES):
+        raise St96Error(
+            name, "is a Madrid or Hague transaction, not a document: parse_transaction imports it"
+        )
     expected = ", ".join(t.root for t in DOCUMENT_TYPES)
-    namespaces = ", ".join(f"{p} = {NAMESPACES[p]}" for p in ("pat", "tmk", "dgn"))
+    namespaces = ", ".join(f"{p} = {NAMESPACES[p]}" for p in ("pat", "tmk", "dgn", "gin"))
     raise St96Error(name, f"is not a root this registry imports; expected one of {expected} ({namespaces})")
-
-
-def _right(kind: RightKind, mapped: Mapped, reader: Reader) -> tuple[Right, str]:
-    number = reader.number(mapped.number_element)
-    fields = {
-        "rightId": f"{mapped.office}:{RIGHT_TYPE_OF_KIND[kind]}:{number}",
-        "rightKindCategory": kind,
-        "applicationNumberText": number,
-        **{k: v for k, v in mapped.fields.items() if v is not None},
-    }
-    try:
-        right = Right.model_validate(fields)
-    except ValidationError as exc:
-        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
-        source = mapped.sources.get(field)
-        if field in ("rightId", "applicationNumberText"):
-            source = mapped.number_element
-        element = (element_path(source) or qualified(source.tag)) if source is not None else DOCUMENT
-        raise St96Error(element, reasons(exc)) from None
-    return right, reader.text(mapped.number_element) or number
 
 
 def parse_st96(data: bytes, schemas: SchemaSet | None = None) -> St96Document:
@@ -88,7 +73,7 @@ def parse_st96(data: bytes, schemas: SchemaSet | None = None) -> St96Document:
     else:
         note, validated = NOT_VALIDATED_NOTE, False
     reader = Reader(root)
-    right, original_number = _right(document_type.kind, _MAPPERS[document_type.kind](reader), reader)
+    right, original_number = right_of(document_type.kind, _MAPPERS[document_type.kind](reader), reader)
     return St96Document(
         kind=document_type.kind,
         right=right,

@@ -6,19 +6,45 @@
   pat:RelatedDocumentBag/pat:RelatedPublication, oldest first; registration from
   pat:PatentGrantIdentification; title: the English pat:InventionTitle (its com:languageCode, else the
   document's), else the first; classifications: IPCR, IPC, then CPC symbols not already listed
-  ("H01L 21/30"), and Locarno; owners: pat:OwnerBag, else pat:AssigneeBag, else pat:ApplicantBag (in a US
-  grant the applicants are often the inventors and the assignees own the patent); representatives:
-  pat:RegisteredPractitionerBag.
+  ("H01L 21/30"), and Locarno.
+- Parties (pat:PartyBag), each once with its roles, in document order: pat:ApplicantBag/pat:Applicant is
+  an applicant (and an inventor too when its pat:ApplicantCategory is Applicant_Inventor);
+  pat:InventorBag/pat:Inventor and pat:DeceasedInventor inventors; pat:OwnerBag/pat:Owner and
+  pat:AssigneeBag/pat:Assignee owners (both are INID 73, the proprietor: an assignee received the right
+  from its owner of record, so in a US grant the assignees own the patent while the applicants are often
+  its inventors); pat:RegisteredPractitionerBag/pat:RegisteredPractitioner (agent, attorney or common
+  representative) representatives. Examiners are not parties to the right and are left out.
+- Current owners (ownerBag): the parties with the owner role, else the applicants.
+- Family links: each pat:PriorityClaimBag/pat:PriorityClaim (priorityClaim); pat:InternationalFilingData,
+  INID 86, the PCT application this right is the national or regional phase of
+  (pctInternationalApplication); pat:RegionalFilingData, INID 96, the regional application (an EP) this
+  national right validates (validatedRegionalRight); in pat:RelatedDocumentBag the pat:ParentDocument of a
+  pat:Division (parentOfDivisional) or of a pat:Continuation or pat:PartialContinuation
+  (parentOfContinuation), and of a pat:Conversion "PCT to national patent" or "Regional patent to national
+  patent" (as INID 86 or 96). A parent is linked by its pat:ApplicationIdentification; one given only by
+  its publication or grant number has no application number to link to and is left out, and so is a
+  priority claim without com:ApplicationNumber. A parent's own pat:PCTDocumentParent is the parent's PCT
+  application, not this right's, and is not linked.
 - Legal status: the patent rows of the table in `status`.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
-from registry_node.protocol.records import LegalStatus
+from registry_node.protocol.records import FamilyLink, FamilyRelation, LegalStatus, PartyRole, RightKind
 from registry_node.protocol.st96.document import St96Error
-from registry_node.protocol.st96.reader import Mapped, Reader, dated_order, locarno, unique
+from registry_node.protocol.st96.reader import (
+    Mapped,
+    PartyRoles,
+    Reader,
+    application_number_element,
+    dated_order,
+    distinct_links,
+    family_link,
+    locarno,
+    unique,
+)
 from registry_node.protocol.st96.status import (
     APPLICATION_PUBLISHED,
     CEASED,
@@ -26,7 +52,7 @@ from registry_node.protocol.st96.status import (
     GRANTED,
     UNKNOWN,
 )
-from registry_node.protocol.st96.xml import below, element_path
+from registry_node.protocol.st96.xml import below, element_path, qualified
 
 
 def map_patent(reader: Reader) -> Mapped:
@@ -61,9 +87,9 @@ def map_patent(reader: Reader) -> Mapped:
         raise St96Error(element_path(titles[0]), "is empty")
 
     party_bag = reader.require(bib, "pat:PartyBag")
-    owner_paths = ("pat:OwnerBag/pat:Owner", "pat:AssigneeBag/pat:Assignee", "pat:ApplicantBag/pat:Applicant")
-    owner_path = next((p for p in owner_paths if reader.find(party_bag, p) is not None), None)
-    if owner_path is None:
+    parties = _parties(reader, party_bag)
+    owners = parties.holding(PartyRole.OWNER) or parties.holding(PartyRole.APPLICANT)
+    if not owners:
         raise St96Error(
             element_path(party_bag),
             "names no owner: none of pat:OwnerBag, pat:AssigneeBag or pat:ApplicantBag holds a party",
@@ -76,10 +102,10 @@ def map_patent(reader: Reader) -> Mapped:
         "registrationDate": reader.first_date(grant, "pat:GrantDate"),
         "inventionTitle": reader.text(title),
         "classificationBag": _patent_classifications(reader, classification_bag),
-        "ownerBag": reader.parties(party_bag, owner_path),
-        "representativeBag": reader.parties(
-            party_bag, "pat:RegisteredPractitionerBag/pat:RegisteredPractitioner"
-        ),
+        "ownerBag": owners,
+        "representativeBag": parties.holding(PartyRole.REPRESENTATIVE),
+        "partyBag": parties.bag(),
+        "familyLinkBag": _family_links(reader, bib),
         "legalStatus": _patent_status(reader, bib, main, grant),
     }
     sources = {
@@ -87,9 +113,106 @@ def map_patent(reader: Reader) -> Mapped:
         "classificationBag": classification_bag,
         "ownerBag": party_bag,
         "representativeBag": party_bag,
+        "partyBag": party_bag,
+        "familyLinkBag": bib,
         "publicationBag": main,
     }
     return Mapped(office, number_element, fields, sources)
+
+
+_APPLICANT_INVENTOR: Final = "Applicant_Inventor"  # a pat:ApplicantCategory value
+_PARTY_ROLES: Final = {
+    "pat:ApplicantBag": {"pat:Applicant": PartyRole.APPLICANT},
+    "pat:InventorBag": {"pat:Inventor": PartyRole.INVENTOR, "pat:DeceasedInventor": PartyRole.INVENTOR},
+    "pat:OwnerBag": {"pat:Owner": PartyRole.OWNER},
+    "pat:AssigneeBag": {"pat:Assignee": PartyRole.OWNER},
+    "pat:RegisteredPractitionerBag": {"pat:RegisteredPractitioner": PartyRole.REPRESENTATIVE},
+}
+
+
+def _parties(reader: Reader, party_bag: Any) -> PartyRoles:
+    """The parties of pat:PartyBag in document order (one pass: a bulk import reads thousands of these)."""
+    parties = PartyRoles()
+    for bag in party_bag.iterchildren("{*}*"):
+        roles = _PARTY_ROLES.get(qualified(bag.tag))
+        if roles is None:
+            continue
+        for element in bag.iterchildren("{*}*"):
+            role = roles.get(qualified(element.tag))
+            if role is None:
+                continue
+            party = reader.party(element)
+            parties.add(party, role)
+            category = (
+                reader.optional_text(element, "pat:ApplicantCategory")
+                if role is PartyRole.APPLICANT
+                else None
+            )
+            if category == _APPLICANT_INVENTOR:
+                parties.add(party, PartyRole.INVENTOR)
+    return parties
+
+
+_PARENTS: Final = (
+    ("pat:Division", FamilyRelation.PARENT_OF_DIVISIONAL),
+    ("pat:Continuation", FamilyRelation.PARENT_OF_CONTINUATION),
+    ("pat:PartialContinuation", FamilyRelation.PARENT_OF_CONTINUATION),
+)
+_CONVERSIONS: Final = {
+    "PCT to national patent": FamilyRelation.PCT_INTERNATIONAL_APPLICATION,
+    "Regional patent to national patent": FamilyRelation.VALIDATED_REGIONAL_RIGHT,
+}
+
+
+def _family_links(reader: Reader, bib: Any) -> list[FamilyLink] | None:
+    links: list[FamilyLink] = []
+    for claim in reader.find_all(bib, "pat:PriorityClaimBag/pat:PriorityClaim"):
+        application = reader.find(claim, "com:ApplicationNumber")
+        number = application_number_element(reader, application)
+        if number is not None:
+            office = reader.office(reader.require(claim, "com:IPOfficeCode"))
+            date = reader.first_date(claim, "pat:FilingDate")
+            links.append(
+                family_link(reader, FamilyRelation.PRIORITY_CLAIM, office, number, date, RightKind.PATENT)
+            )
+    filings = (
+        ("pat:InternationalFilingData", FamilyRelation.PCT_INTERNATIONAL_APPLICATION),
+        ("pat:RegionalFilingData", FamilyRelation.VALIDATED_REGIONAL_RIGHT),
+    )
+    for path, relation in filings:
+        application = reader.find(bib, f"{path}/pat:ApplicationIdentification")
+        if application is not None:
+            links.append(_application_link(reader, relation, application))
+    related = reader.find(bib, "pat:RelatedDocumentBag")
+    if related is not None:
+        for path, relation in _PARENTS:
+            for parent in reader.find_all(related, f"{path}/pat:ParentDocument"):
+                links += _parent_links(reader, relation, parent)
+        for conversion in reader.find_all(related, "pat:Conversion"):
+            converted = _CONVERSIONS.get(reader.optional_text(conversion, "pat:ConversionCategory") or "")
+            if converted is not None:
+                links += _parent_links(reader, converted, reader.find(conversion, "pat:ParentDocument"))
+    return distinct_links(links)
+
+
+def _parent_links(reader: Reader, relation: FamilyRelation, parent: Any) -> list[FamilyLink]:
+    return [
+        _application_link(reader, relation, application)
+        for application in reader.find_all(
+            parent, "pat:PatentDocumentIdentification/pat:ApplicationIdentification"
+        )
+    ]
+
+
+def _application_link(reader: Reader, relation: FamilyRelation, application: Any) -> FamilyLink:
+    """A link to the application a pat:ApplicationIdentification names."""
+    office = reader.office(reader.require(application, "com:IPOfficeCode"))
+    number_holder = reader.require(application, "com:ApplicationNumber")
+    number = application_number_element(reader, number_holder)
+    if number is None:
+        raise St96Error(below(number_holder, "com:ApplicationNumberText"), "missing")
+    date = reader.first_date(application, "pat:FilingDate")
+    return family_link(reader, relation, office, number, date, RightKind.PATENT)
 
 
 def _patent_classifications(reader: Reader, bag: Any) -> list[str]:

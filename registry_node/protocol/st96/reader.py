@@ -1,6 +1,6 @@
 """The element reader every kind's mapper uses, and the mapping rules the kinds share.
 
-Paths are written with the ST.96 prefixes (pat, com, tmk, dgn: see `NAMESPACES`) below the root; a value
+Paths are written with the ST.96 prefixes (pat, com, tmk, dgn, gin: see `NAMESPACES`) below the root; a value
 the record needs that is missing or unusable is an St96Error naming its element.
 
 - Numbers (application and publication) are normalised so that one number written two ways keys one
@@ -15,7 +15,19 @@ the record needs that is missing or unusable is an St96Error naming its element.
   first given), else com:LegalEntityName; address and country from the structured or free-text postal
   address. A party given only by a com:PartyIdentifier cannot be named and is refused.
 - Trademarks and designs key their right by com:ApplicationNumber, with the office from its
-  com:IPOfficeCode, else from com:RegistrationOfficeCode, and take their owners from an applicant bag.
+  com:IPOfficeCode, else from com:RegistrationOfficeCode.
+- A party appears once (`PartyRoles`): two mentions are one party when their names are the same with case
+  and spacing folded and their addresses and countries do not differ (one may lack what the other gives).
+  The merged party keeps the first mention's name and, of each of address and country, the first given,
+  so a party named bare in one bag and with its address in another keeps its address. It holds every
+  role its mentions give it, in the order first given.
+- A gazette is not a number: a com:PublicationIdentifier with no digit, or with a word of four or more
+  letters ("Official Gazette", "Bulletin 2019/23", "TMOG 2020-01-07"), is the publication's
+  `gazetteIdentifier`, as written; any other (EUIPO's "2019/187", KIPO's "30-1123456") is a number,
+  normalised as above. Patent publication numbers are always numbers.
+- Family links (`FamilyLink`): the other application's office, number (normalised as above) and filing
+  date, and its right id `{office}:{type}:{number}` in the type of the linking right (a patent's priority
+  is taken to be a patent): the id this registry gives that application if it holds it.
 """
 
 from __future__ import annotations
@@ -30,8 +42,17 @@ from typing import Any, Final, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from registry_node.protocol.records import Party, Publication
-from registry_node.protocol.st96.document import St96Error
+from registry_node.protocol.records import (
+    RIGHT_TYPE_OF_KIND,
+    FamilyLink,
+    FamilyRelation,
+    Party,
+    PartyRole,
+    Publication,
+    Right,
+    RightKind,
+)
+from registry_node.protocol.st96.document import DOCUMENT, St96Error
 from registry_node.protocol.st96.xml import NAMESPACES, below, element_path, qualified
 
 MAX_NUMBER_CHARS: Final = 40
@@ -39,6 +60,20 @@ MAX_NUMBER_CHARS: Final = 40
 _M = TypeVar("_M", bound=BaseModel)
 _TRANSLITERATION: Final = f"{{{NAMESPACES['com']}}}TransliterationName"
 _DATE: Final = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?(?:T[0-9:.]+)?(?:Z|[+-]\d{2}:\d{2})?$")
+_WORD: Final = re.compile(r"[^\W\d_]{4,}")  # four or more letters in a row, in any script
+_COM: Final = f"{{{NAMESPACES['com']}}}"
+_CONTACT: Final = f"{_COM}Contact"
+_PUBLICATION_CONTACT: Final = f"{_COM}PublicationContact"
+_LEGAL_ENTITY_NAME: Final = f"{_COM}LegalEntityName"
+_NAME_PARTS: Final = tuple(
+    f"{_COM}{part}"
+    for part in ("NamePrefix", "FirstName", "MiddleName", "LastName", "SecondLastName", "NameSuffix")
+)
+_ADDRESS_LINE, _POSTAL_CODE, _CITY, _REGION, _COUNTRY = (
+    f"{_COM}{part}"
+    for part in ("AddressLineText", "PostalCode", "CityName", "GeographicRegionName", "CountryCode")
+)
+_ADDRESS_PARTS: Final = frozenset({_ADDRESS_LINE, _POSTAL_CODE, _CITY, _REGION, _COUNTRY})
 
 
 class Reader:
@@ -104,6 +139,13 @@ class Reader:
             raise St96Error(element_path(element), f"{_quote(value)} is not a calendar date") from None
         return "-".join(part for part in (year, month, day) if part)
 
+    def require_date(self, parent: Any, path: str) -> str:
+        element = self.require(parent, path)
+        value = self.date(element)
+        if value is None:
+            raise St96Error(element_path(element), "is empty")
+        return value
+
     def first_date(self, parent: Any, *paths: str) -> str | None:
         for path in paths:
             element = self.find(parent, path)
@@ -162,13 +204,20 @@ class Reader:
         return [self.party(element) for element in self.find_all(parent, path)]
 
     def party(self, element: Any) -> Party:
-        contact = self.find(element, "com:Contact")
+        contact = publication_contact = legal_name = None
+        for child in element.iterchildren():  # one pass: a bulk import reads a party per bag entry
+            if child.tag == _CONTACT and contact is None:
+                contact = child
+            elif child.tag == _PUBLICATION_CONTACT and publication_contact is None:
+                publication_contact = child
+            elif child.tag == _LEGAL_ENTITY_NAME and legal_name is None:
+                legal_name = child
         if contact is None:
-            contact = self.find(element, "com:PublicationContact")
+            contact = publication_contact
         name = None
         if contact is not None:
             name = self.name(self.find(contact, "com:Name")) or self.optional_text(contact, "com:ContactText")
-        name = name or self.optional_text(element, "com:LegalEntityName")
+        name = name or self.text(legal_name)
         if name is None:
             raise St96Error(
                 element_path(element),
@@ -187,9 +236,8 @@ class Reader:
                 structured = self.find(choice, "com:PersonStructuredName")
                 if structured is None:
                     return self.optional_text(choice, "com:PersonFullName")
-                parts = ("NamePrefix", "FirstName", "MiddleName", "LastName", "SecondLastName", "NameSuffix")
-                words = [self.optional_text(structured, f"com:{part}") for part in parts]
-                return " ".join(w for w in words if w) or None
+                parts = self._texts_by_tag(structured, _NAME_PARTS)
+                return " ".join(parts[part][0] for part in _NAME_PARTS if part in parts) or None
             if tag == "com:OrganizationName":
                 return self.optional_text(choice, "com:OrganizationStandardName")
             if tag == "com:EntityName":
@@ -199,31 +247,47 @@ class Reader:
     def address(self, contact: Any) -> tuple[str | None, str | None]:
         if contact is None:
             return None, None
-        if qualified(contact.tag) == "com:PublicationContact":
-            lines = [self._place(contact)]
-            country = self.find(contact, "com:CountryCode")
+        if contact.tag == _PUBLICATION_CONTACT:
+            lines = self._texts_by_tag(contact, _ADDRESS_PARTS)
         else:
-            postal = self.find(contact, "com:PostalAddressBag/com:PostalAddress")
+            postal = self.find(self.find(contact, "com:PostalAddressBag"), "com:PostalAddress")
             if postal is None:
                 return None, None
             structured = self.find(postal, "com:PostalStructuredAddress")
             if structured is None:
                 return ", ".join(self.texts(postal, "com:PostalAddressText")) or None, None
-            lines = [*self.texts(structured, "com:AddressLineText"), self._place(structured)]
-            country = self.find(structured, "com:CountryCode")
-        return ", ".join(line for line in lines if line) or None, self.text(country)
+            lines = self._texts_by_tag(structured, _ADDRESS_PARTS)
+        postcode_city = " ".join(lines.get(_POSTAL_CODE, []) + lines.get(_CITY, []))
+        place = ", ".join([postcode_city, *lines.get(_REGION, [])]).strip(", ")
+        address = ", ".join(line for line in [*lines.get(_ADDRESS_LINE, []), place] if line)
+        return address or None, lines.get(_COUNTRY, [None])[0]
 
-    def _place(self, element: Any) -> str:
-        postcode_city = " ".join(self.texts(element, "com:PostalCode") + self.texts(element, "com:CityName"))
-        return ", ".join([postcode_city, *self.texts(element, "com:GeographicRegionName")]).strip(", ")
+    def _texts_by_tag(self, element: Any, tags: frozenset[str] | tuple[str, ...]) -> dict[str, list[str]]:
+        """The non-empty texts of `element`'s children of `tags` (Clark names), by tag, in one pass."""
+        found: dict[str, list[str]] = {}
+        for child in element.iterchildren():
+            if child.tag in tags and (value := self.text(child)):
+                found.setdefault(child.tag, []).append(value)
+        return found
 
     def texts(self, parent: Any, path: str) -> list[str]:
         return [t for e in self.find_all(parent, path) if (t := self.text(e))]
 
     # publications
 
-    def publication(self, element: Any, number_path: str, right_office: str) -> Publication:
+    def publication(
+        self, element: Any, number_path: str, right_office: str, gazette: bool = False
+    ) -> Publication:
+        """The publication `element` describes; with `gazette`, its identifier may name a gazette rather
+        than a number (see the module docstring)."""
         number_element = self.require(element, number_path)
+        if gazette and is_gazette_name(written := self.text(number_element) or ""):
+            return self.model(
+                Publication,
+                element,
+                gazetteIdentifier=written,
+                publicationDate=self.first_date(element, "com:PublicationDate"),
+            )
         number = self.number(number_element)
         office_element = self.find(element, "com:IPOfficeCode")
         if office_element is not None and (office := self.office(office_element)) != right_office:
@@ -287,8 +351,205 @@ class Mapped:
     sources: dict[str, Any]
 
 
+def right_of(kind: RightKind, mapped: Mapped, reader: Reader) -> tuple[Right, str]:
+    """The Right `mapped` describes, with id `{office}:{type}:{number}`, and its number as written; a value
+    the record model refuses is an St96Error naming the element it came from."""
+    number = reader.number(mapped.number_element)
+    fields = {
+        "rightId": f"{mapped.office}:{RIGHT_TYPE_OF_KIND[kind]}:{number}",
+        "rightKindCategory": kind,
+        "applicationNumberText": number,
+        **{k: v for k, v in mapped.fields.items() if v is not None},
+    }
+    try:
+        right = Right.model_validate(fields)
+    except ValidationError as exc:
+        field = str(exc.errors()[0]["loc"][0]) if exc.errors()[0]["loc"] else ""
+        source = mapped.sources.get(field)
+        if field in ("rightId", "applicationNumberText"):
+            source = mapped.number_element
+        element = (element_path(source) or qualified(source.tag)) if source is not None else DOCUMENT
+        raise St96Error(element, reasons(exc)) from None
+    return right, reader.text(mapped.number_element) or number
+
+
+@dataclass
+class _Mention:
+    """One party of `PartyRoles` as merged so far."""
+
+    number: int  # its place in the order parties were first named
+    party: Party
+    address: str | None  # folded as Party.identity folds it
+    roles: list[PartyRole]
+
+
+def _folded(text: str | None) -> str | None:
+    return " ".join(text.casefold().split()) if text else None
+
+
+class PartyRoles:
+    """The parties a document names, each once with every role it holds (merging rule in the module
+    docstring); `bag()` is the Right's partyBag, `holding(role)` the parties of a role as ownerBag and
+    representativeBag list them (without roleBag)."""
+
+    def __init__(self) -> None:
+        self._by_name: dict[str, list[_Mention]] = {}
+        self._order: list[_Mention] = []
+
+    def add(self, party: Party, role: PartyRole) -> int:
+        """Records that `party` holds `role`; returns the number of the party it was merged into."""
+        name, address = _folded(party.name) or "", _folded(party.addressText)
+        for mention in self._by_name.get(name, ()):
+            known = mention.party
+            if (address is None or mention.address is None or address == mention.address) and (
+                party.countryCode is None
+                or known.countryCode is None
+                or party.countryCode == known.countryCode
+            ):
+                if (known.addressText is None and party.addressText) or (
+                    known.countryCode is None and party.countryCode
+                ):
+                    mention.party = known.model_copy(
+                        update={
+                            "addressText": known.addressText or party.addressText,
+                            "countryCode": known.countryCode or party.countryCode,
+                        }
+                    )
+                    mention.address = mention.address or address
+                if role not in mention.roles:
+                    mention.roles.append(role)
+                return mention.number
+        mention = _Mention(len(self._order), party, address, [role])
+        self._by_name.setdefault(name, []).append(mention)
+        self._order.append(mention)
+        return mention.number
+
+    def add_all(self, parties: Iterable[Party], role: PartyRole) -> list[int]:
+        return [self.add(party, role) for party in parties]
+
+    def bag(self) -> list[Party] | None:
+        """partyBag: every party once, with its roles, in the order first named; None when there is none."""
+        return [m.party.model_copy(update={"roleBag": list(m.roles)}) for m in self._order] or None
+
+    def holding(self, *roles: PartyRole) -> list[Party]:
+        """The parties that hold any of `roles`, in the order first named, without roleBag."""
+        return [m.party for m in self._order if any(role in m.roles for role in roles)]
+
+    def parties(self, numbers: Iterable[int]) -> list[Party]:
+        """The parties `add` numbered, each once, in the order first named, without roleBag."""
+        return [self._order[n].party for n in sorted(set(numbers))]
+
+
+# --- family links ------------------------------------------------------------------------------------
+
+
+def application_number_element(reader: Reader, application: Any) -> Any:
+    """The number element of a com:ApplicationNumberType element (its text, else its ST.13 number)."""
+    number = reader.find(application, "com:ApplicationNumberText")
+    return number if number is not None else reader.find(application, "com:ST13ApplicationNumber")
+
+
+def family_link(
+    reader: Reader,
+    relation: FamilyRelation,
+    office: str,
+    number_element: Any,
+    filing_date: str | None,
+    kind: RightKind | None,
+) -> FamilyLink:
+    """A link to the application `number_element` numbers, with its right id when `kind` is known."""
+    number = reader.number(number_element)
+    return reader.model(
+        FamilyLink,
+        number_element,
+        relationCategory=relation,
+        ipOfficeCode=office,
+        applicationNumberText=number,
+        filingDate=filing_date,
+        rightId=f"{office}:{RIGHT_TYPE_OF_KIND[kind]}:{number}" if kind is not None else None,
+    )
+
+
+def priority_links(reader: Reader, priorities: list[Any], kind: RightKind) -> list[FamilyLink]:
+    """priorityClaim links of trademark, design and GI priorities (com:PriorityCountryCode, the
+    com:ApplicationNumber, com:PriorityApplicationFilingDate); a priority that gives no number is left out:
+    there is nothing to link to."""
+    links = []
+    for priority in priorities:
+        application = reader.find(priority, "com:ApplicationNumber")
+        number = application_number_element(reader, application)
+        if number is None:
+            continue
+        office_element = reader.find(application, "com:IPOfficeCode")
+        if office_element is None:
+            office_element = reader.require(priority, "com:PriorityCountryCode")
+        links.append(
+            family_link(
+                reader,
+                FamilyRelation.PRIORITY_CLAIM,
+                reader.office(office_element),
+                number,
+                reader.first_date(priority, "com:PriorityApplicationFilingDate"),
+                kind,
+            )
+        )
+    return links
+
+
+def distinct_links(links: Iterable[FamilyLink]) -> list[FamilyLink] | None:
+    """Each link once (by relation, office and number), in document order; None when there is none."""
+    found: dict[tuple[str, str, str], FamilyLink] = {}
+    for link in links:
+        found.setdefault((link.relationCategory, link.ipOfficeCode, link.applicationNumberText), link)
+    return list(found.values()) or None
+
+
+def nice(reader: Reader, goods: Any) -> list[str]:
+    """The Nice classes ("Nice 09") of a tmk:GoodsServicesBag (or any element holding tmk:GoodsServices)."""
+    numbers: list[str] = []
+    for classification in reader.find_all(
+        goods, "tmk:GoodsServices/tmk:GoodsServicesClassificationBag/tmk:GoodsServicesClassification"
+    ):
+        if (reader.optional_text(classification, "tmk:ClassificationKindCode") or "").lower() == "nice":
+            numbers += reader.texts(classification, "tmk:ClassNumber")
+    numbers += reader.texts(
+        goods, "tmk:GoodsServices/tmk:ClassDescriptionBag/tmk:ClassDescription/tmk:ClassNumber"
+    )
+    return unique(nice_class(n) for n in numbers)
+
+
+def nice_class(number: str) -> str:
+    return f"Nice {int(number):02d}" if number.isdigit() else f"Nice {number}"
+
+
+MAX_TEXT_CHARS: Final = 2000  # the record's Text limit
+
+
+def clipped(text: str | None, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """`text` cut to `limit` characters, ending in "…" when cut (the source document keeps the whole)."""
+    if text is None or len(text) <= limit:
+        return text
+    return text[: limit - 1] + "…"
+
+
+def is_gazette_name(text: str) -> bool:
+    """Whether a publication identifier names a gazette rather than gives a number (module docstring)."""
+    return not any(c.isdigit() for c in text) or _WORD.search(text) is not None
+
+
 def dated_order(publications: list[Publication]) -> list[Publication]:
-    distinct = list({(p.publicationNumber, p.kindCode): p for p in publications}.values())
+    """Distinct publications, oldest first: a number once per kind code, a gazette once per date."""
+    distinct = list(
+        {
+            (
+                p.publicationNumber,
+                p.kindCode,
+                p.gazetteIdentifier,
+                p.gazetteIdentifier and p.publicationDate,
+            ): p
+            for p in publications
+        }.values()
+    )
     return sorted(distinct, key=lambda p: (p.publicationDate is None, p.publicationDate or ""))
 
 

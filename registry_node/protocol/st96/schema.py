@@ -1,7 +1,8 @@
 """Validation against WIPO's ST.96 V6_0 XML Schemas, when the operator names a folder of them.
 
 Validation is optional (a node without the schemas imports and says so, `NOT_VALIDATED_NOTE`); a schema
-takes seconds to load, so a `SchemaSet` loads each kind's schema once, at its first document, and keeps it.
+takes seconds to load, so a `SchemaSet` loads each schema once, at the first document (of its kind of right)
+or transaction (of its root) that needs it, and keeps it.
 A schema folder that cannot serve is a ConfigError, not a refusal of the document: no document could pass.
 A document that fails is refused with the first failing element, named as the rest of the package names
 elements, and libxml2's line and message.
@@ -18,7 +19,7 @@ from lxml import etree  # type: ignore[import-untyped]  # lxml ships no type inf
 
 from registry_node.protocol.errors import ConfigError
 from registry_node.protocol.records import RightKind
-from registry_node.protocol.st96.document import DOCUMENT, DOCUMENT_TYPES, St96Error
+from registry_node.protocol.st96.document import DOCUMENT, DOCUMENT_TYPES, St96Error, TransactionType
 from registry_node.protocol.st96.xml import PREFIX_OF, element_path, new_parser, qualified
 
 NOT_VALIDATED_NOTE: Final = "no ST.96 schema folder configured: not validated"
@@ -37,7 +38,8 @@ def _load_schema(path: Path) -> Any:
 
 
 class SchemaSet:
-    """WIPO's ST.96 V6_0 schemas in `folder`, each loaded the first time a document needs it, then reused.
+    """WIPO's ST.96 V6_0 schemas in `folder`, each loaded the first time a document or transaction needs
+    it, then reused.
 
     Safe to share between threads: loading and validating take a lock (an lxml schema keeps its error
     log on the instance).
@@ -48,24 +50,28 @@ class SchemaSet:
         if not folder.is_dir():
             raise ConfigError("st96 schema folder", f"{folder} is not a directory")
         self.folder = folder
-        self._schemas: dict[RightKind, Any] = {}
-        self._loads: Counter[RightKind] = Counter()
+        self._schemas: dict[str, Any] = {}
+        self._loads: Counter[RightKind | str] = Counter()
         self._lock = threading.Lock()
 
     @property
-    def load_counts(self) -> dict[RightKind, int]:
-        """How many times each kind's schema was loaded (at most once)."""
+    def load_counts(self) -> dict[RightKind | str, int]:
+        """How many times each schema was loaded (at most once): a document schema under its kind of right,
+        a transaction schema under its root (`tmk:MadridIBToOfficeTransaction`)."""
         return dict(self._loads)
 
-    def validate(self, tree: Any, kind: RightKind) -> str:
-        """A note saying which schema the document is valid against; an St96Error naming the first
-        failing element otherwise."""
-        schema_file = _TYPE_OF_KIND[kind].schema_file
+    def validate(self, tree: Any, of: RightKind | TransactionType) -> str:
+        """A note saying which schema the document (of a kind of right) or transaction is valid against; an
+        St96Error naming the first failing element otherwise."""
+        if isinstance(of, TransactionType):
+            schema_file, counted = of.schema_file, of.root
+        else:
+            schema_file, counted = _TYPE_OF_KIND[of].schema_file, of
         with self._lock:
-            schema = self._schemas.get(kind)
+            schema = self._schemas.get(schema_file)
             if schema is None:
-                schema = self._schemas[kind] = _load_schema(self.folder / schema_file)
-                self._loads[kind] += 1
+                schema = self._schemas[schema_file] = _load_schema(self.folder / schema_file)
+                self._loads[counted] += 1
             if schema.validate(tree):
                 return f"valid against WIPO ST.96 {schema_file}"
             first = schema.error_log[0]

@@ -12,7 +12,7 @@ Evidence: the SHA-256 of the document's W3C Exclusive XML Canonicalization 1.0 w
 are not used, line ends) keeps its hash and any change of content changes it.
 
 Element names: an element is named by its path below the root with the ST.96 prefixes of `NAMESPACES`
-(pat, com, tmk, dgn), whatever prefixes the document itself declares, so a refusal reads the same for any
+(pat, com, tmk, dgn, gin), whatever prefixes the document itself declares, so a refusal reads the same for any
 serialisation of one document.
 """
 
@@ -36,6 +36,7 @@ NAMESPACES: Final = {
     "com": "http://www.wipo.int/standards/XMLSchema/ST96/Common",
     "tmk": "http://www.wipo.int/standards/XMLSchema/ST96/Trademark",
     "dgn": "http://www.wipo.int/standards/XMLSchema/ST96/Design",
+    "gin": "http://www.wipo.int/standards/XMLSchema/ST96/GeographicalIndication",
 }
 PREFIX_OF: Final = {uri: prefix for prefix, uri in NAMESPACES.items()}
 
