@@ -23,7 +23,9 @@ from gateway.api.routes import (
     anchors,
     changes,
     consortium,
+    designations,
     documents,
+    family,
     keys,
     metrics,
     network,
@@ -73,7 +75,7 @@ def create_app(services: Services) -> FastAPI:
     # Routes under /v1/rights/{rightId}/… come before `rights`, whose `/v1/rights/{rightId}` (any characters,
     # `/` included: registry_node.protocol.http.path_convertors) would otherwise take their paths for right
     # ids.
-    for router in (verification.router, receipts.router, keys.router):
+    for router in (verification.router, receipts.router, designations.router, family.router, keys.router):
         app.include_router(router)
     app.include_router(rights.router)
     app.include_router(anchors.router)

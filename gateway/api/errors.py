@@ -19,7 +19,8 @@ from registry_node.protocol.http.problems import (
 _GATEWAY_PROBLEMS = {
     400: "Malformed path, query, body or cursor; `errors` names each field",
     404: "No such right, version, office, anchor or document in the index or on chain",
-    409: "The right is confidential: only its seal is on chain, so no receipt can be issued",
+    409: "No receipt yet: the right is confidential (only its seal is on chain), the designation has no "
+    "decision yet, or the stated block is not final",
     413: "Request body over the gateway's limit",
     502: "The competent office's deep link did not give the signed document the receipt needs",
     503: "The chain node did not answer; try again after Retry-After",

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from gateway.verify.models import Verdict
+
 
 class StatusPublic(BaseModel):
     chainId: int | None
@@ -125,22 +127,46 @@ class OfficeList(BaseModel):
     items: list[OfficePublic]
 
 
+class GeographicalIndicationPublic(BaseModel):
+    """A geographical indication's name, product and area (ST.96 GIApplication)."""
+
+    name: str | None = Field(description="giNameText")
+    product: str | None = Field(description="productText")
+    area: str | None = Field(description="geographicRegionDescriptionText")
+
+
+class EntryRef(BaseModel):
+    rightId: str | None = Field(description="The string id, null until learned from a published record.")
+    chainRightId: str
+
+
 class RightPublic(BaseModel):
     rightId: str | None = Field(description="The string id, null until learned from a published record.")
     chainRightId: str
     officeCode: str
-    kind: str = Field(description="patent | utilityModel | trademark | design")
+    kind: str = Field(description="patent | utilityModel | trademark | design | geographicalIndication")
     version: int
     confidential: bool
     statusCode: str = Field(description="ST.27 state, stage and key event, e.g. A4F10")
     status: StatusWords | None = Field(description="The status code in words")
     recordHash: str = Field(description="SHA-256 of the current signed record (its seal while confidential)")
     ownerCommitment: str
-    owners: list[dict[str, Any]] | None = Field(description="From the published record, once fetched.")
+    owners: list[dict[str, Any]] | None = Field(
+        description="From the published record, once fetched; a designation's are its international "
+        "registration's."
+    )
     title: str | None
     registeredBlock: int
     updatedBlock: int
     updatedAt: str
+    geographicalIndication: GeographicalIndicationPublic | None = Field(
+        default=None, description="A geographical indication's name, product and area."
+    )
+    internationalRegistration: EntryRef | None = Field(
+        default=None,
+        description="For a designation (`WO:TM:1234567@GB`): the international registration it designates "
+        "the office on, whose owners and title it shows.",
+    )
 
 
 class RightStatePublic(RightPublic):
@@ -155,7 +181,10 @@ class RightPage(BaseModel):
 
 class HistoryItem(BaseModel):
     version: int
-    action: str = Field(description="registration | ownershipChange | legalStatusEvent | publication")
+    action: str = Field(
+        description="registration | ownershipChange | legalStatusEvent | publication | designation "
+        "(an international registration designating an office)"
+    )
     summary: str = Field(
         description="What happened, in words: 'Assignment from A to B, effective 2023-10-16, recorded "
         "2023-11-02 by GB'. A confidential version is told with what the chain shows alone."
@@ -180,6 +209,13 @@ class HistoryItem(BaseModel):
     logIndex: int
     conveyance: dict[str, Any] | None = None
     statusEvent: dict[str, Any] | None = None
+    designation: dict[str, Any] | None = Field(
+        default=None, description="For a designation: the office designated, the designation's chain id, date"
+    )
+    decision: dict[str, Any] | None = Field(
+        default=None,
+        description="A designation's version: the designated office's decision, from its record once fetched",
+    )
 
 
 class ChangePublic(HistoryItem):
@@ -258,3 +294,105 @@ class KnownAs(BaseModel):
 class DocumentPublic(BaseModel):
     sha256: str
     knownAs: list[KnownAs]
+
+
+# ------------------------------------------------------------ across offices
+
+
+class DecisionPublic(BaseModel):
+    """A designated office's latest decision on its designation: what the chain holds (version, status, record
+    hash) and, once its signed record is fetched and checked against that hash, what it says."""
+
+    version: int = Field(description="The designation's version: its office's decisions, from 1")
+    decisionCategory: str | None = Field(
+        default=None,
+        description="provisionalRefusal | grantOfProtection | finalDecision | invalidation; absent until the "
+        "decision record is fetched",
+    )
+    scopeCategory: str | None = Field(default=None, description="total | partial")
+    classificationBag: list[str] | None = Field(
+        default=None, description="The classes a partial decision concerns (Nice: marks; Locarno: designs)"
+    )
+    goodsServicesText: str | None = None
+    decisionDate: str | None = None
+    statusCode: str = Field(description="ST.61 (marks) or ST.87 (designs) status on chain, e.g. A4")
+    status: StatusWords | None = None
+    recordHash: str
+    recordChecked: bool = Field(description="The decision's words come from a record hashing to recordHash")
+    blockNumber: int
+    timestamp: str
+    summary: str = Field(description="'Protected in GB since 2024-05-02', 'Provisionally refused in KR ...'")
+
+
+class DesignationPublic(BaseModel):
+    """One office designated by an international registration, with its latest decision and the verdict on
+    it (on the designation itself while no decision is recorded)."""
+
+    designatedOfficeCode: str
+    designationId: str | None = Field(
+        default=None, description="`WO:TM:1234567@GB`; absent until the registration's record is fetched"
+    )
+    chainDesignationId: str = Field(description="keccak256 of the designation id: its entry on chain")
+    designationCategory: str | None = Field(default=None, description="original | subsequent")
+    designationDate: str | None = None
+    designatedInVersion: int = Field(description="The registration's version that designated the office")
+    blockNumber: int
+    transactionHash: str
+    timestamp: str
+    summary: str = Field(description="The designation's state in words")
+    latestDecision: DecisionPublic | None = Field(default=None, description="Absent: no decision yet")
+    verification: Verdict | None = Field(
+        default=None,
+        description="The verdict GET /v1/rights/{designationId}/verification gives: on the latest decision, "
+        "or, with none yet, on the registration's version that designated the office. Absent when the "
+        "chain could not be asked.",
+    )
+    receipt: str = Field(
+        description="Where the receipt is: the latest decision's, or with none yet the registration's at the "
+        "block that designated the office"
+    )
+
+
+class DesignationList(BaseModel):
+    rightId: str | None = None
+    chainRightId: str
+    items: list[DesignationPublic]
+
+
+class FamilyMember(BaseModel):
+    """A right or application linked to the asked right, directly or through other members."""
+
+    relation: str = Field(
+        description="What the member is to `via` (to the asked right when `depth` is 1): priorityClaim, "
+        "pctInternationalApplication, parentOfDivisional, parentOfContinuation, validatedRegionalRight, "
+        "internationalRegistration, or their inverses priorityOf, pctNationalPhase, divisional, "
+        "continuation, validation, designatedProtection; `designation` for an international registration's "
+        "designation"
+    )
+    depth: int = Field(description="Links between the asked right and the member")
+    via: str | None = Field(default=None, description="The member it is linked through; absent at depth 1")
+    officeCode: str | None = None
+    applicationNumber: str | None = Field(default=None, description="As the linking record gives it")
+    filingDate: str | None = None
+    rightId: str | None = Field(default=None, description="Absent when the member is not in the registry")
+    chainRightId: str | None = None
+    inRegistry: bool
+    decided: bool = Field(description="False for a designation on which its office has decided nothing yet")
+    kind: str | None = None
+    title: str | None = None
+    owners: list[dict[str, Any]] | None = Field(
+        default=None, description="A designation's are its international registration's"
+    )
+    statusCode: str | None = None
+    status: StatusWords | None = None
+    verification: Verdict | None = Field(
+        default=None, description="The verdict on the member's current version (registry members only)"
+    )
+
+
+class FamilyList(BaseModel):
+    rightId: str | None = None
+    chainRightId: str
+    maxDepth: int = Field(description="How many links away members are looked for")
+    maxMembers: int = Field(description="How many members are listed at most")
+    items: list[FamilyMember]

@@ -27,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    and_,
     create_engine,
     event,
     inspect,
@@ -113,7 +114,7 @@ rights = Table(
     metadata,
     Column("chain_right_id", HASH, primary_key=True),
     Column("office", String(2), nullable=False),
-    Column("kind", String(16), nullable=False),
+    Column("kind", String(32), nullable=False),  # geographicalIndication: 22 characters
     Column("confidential", Boolean, nullable=False),
     Column("version", Integer, nullable=False),
     Column("record_hash", HASH, nullable=False),
@@ -136,7 +137,7 @@ events = Table(
     Column("version", Integer, nullable=False),
     Column("action", String(20), nullable=False),  # registration|ownershipChange|legalStatusEvent|publication
     Column("office", String(2), nullable=False),
-    Column("kind", String(16)),  # registration only
+    Column("kind", String(32)),  # registration only
     Column("confidential", Boolean, nullable=False),  # the right after this event
     Column("record_hash", HASH, nullable=False),  # as on chain: a seal while confidential
     Column("owner_commitment", HASH),  # set by registration and ownership change
@@ -188,6 +189,29 @@ documents = Table(
     Column("block_number", BigInteger, nullable=False),
 )
 
+# The designations of international registrations, one row per `Designated` event: the registration
+# (`ir_chain_right_id`), its version that designated the office, and the entry the chain reserves for the
+# designated office's decisions (`designation_chain_id`). Chain facts only: the designation's string id and
+# its category (original, subsequent) are content, read with it from `right_ids` and the registration's
+# record of that version (`records.change`), so a rollback that deletes a row loses nothing learned.
+designations = Table(
+    "designations",
+    metadata,
+    Column("designation_chain_id", HASH, primary_key=True),
+    Column("ir_chain_right_id", HASH, nullable=False),
+    Column("office", String(2), nullable=False),  # the registration's (the International Bureau)
+    Column("designated_office", String(2), nullable=False),
+    Column("version", Integer, nullable=False),  # the registration's version that designated the office
+    Column("record_hash", HASH, nullable=False),  # that version's record, which lists the designation
+    Column("designation_date", String(10)),  # ISO 8601, as partial as the chain's yyyymmdd
+    Column("block_number", BigInteger, nullable=False),
+    Column("log_index", Integer, nullable=False),
+    Column("block_hash", HASH, nullable=False),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("tx_hash", HASH, nullable=False),
+    Index("designations_ir", "ir_chain_right_id", "designated_office"),
+)
+
 # Content learned from offices' published records, checked against the chain: kept across rollbacks.
 records = Table(
     "records",
@@ -199,9 +223,35 @@ records = Table(
     Column("owners", Text, nullable=False),  # JSON list of {name, addressText?, countryCode?}
     Column("title", Text),
     Column("source_xml_hash", HASH),  # SHA-256 of the source XML's Exclusive C14N form
-    Column("change", Text),  # JSON: the record's ownershipChange or legalStatusEvent; null for the others
+    # JSON: the record's ownershipChange, legalStatusEvent or designation, or a designation record's decision;
+    # null for the others
+    Column("change", Text),
     Column("fetched_at", Float, nullable=False),
+    # JSON {name, product, area} of a geographical indication (giNameText, productText,
+    # geographicRegionDescriptionText); null for the other kinds
+    Column("geographical_indication", Text),
     Index("records_source", "source_xml_hash"),
+)
+
+# The links a right's newest fetched record states to other applications (familyLinkBag): priority claims,
+# PCT national phases, divisionals, continuations, validations. Each is stored once, as the stating right's
+# record says it (`relation` is what the linked application is to the stating right); queries read it from
+# both sides. The linked application is named by office and number (`number` normalised as `right_numbers`
+# are), and by its right id when the record derives one.
+family_links = Table(
+    "family_links",
+    metadata,
+    Column("chain_right_id", HASH, primary_key=True),  # the right whose record states the link
+    Column("relation", String(40), primary_key=True),  # records.FamilyRelation
+    Column("linked_office", String(2), primary_key=True),
+    Column("linked_number", String(64), primary_key=True),  # normal_number(applicationNumberText)
+    Column("application_number", Text, nullable=False),  # as the record gives it
+    Column("filing_date", String(10)),
+    Column("linked_right_id", Text),
+    Column("linked_chain_right_id", HASH),  # keccak256 of linked_right_id
+    Column("version", Integer, nullable=False),  # of the record that states it
+    Index("family_links_linked", "linked_chain_right_id"),
+    Index("family_links_number", "linked_office", "linked_number"),
 )
 
 # The numbers a right is known by (application, publication, registration), from its published records,
@@ -245,7 +295,9 @@ fetch_queue = Table(
 )
 
 # Tables a rebuilt index must reproduce exactly (the rest is bookkeeping of how it got there).
-INDEX_TABLES = (offices, office_events, keys, rights, events, anchors, anchored_records, documents)
+INDEX_TABLES = (
+    offices, office_events, keys, rights, events, anchors, anchored_records, documents, designations,
+)  # fmt: skip
 
 
 class DatabaseError(RegistryError):
@@ -281,11 +333,37 @@ def _migration_4(conn: Connection) -> None:
         )
 
 
+def _migration_5(conn: Connection) -> None:
+    """Rights across offices (issue 15): the designations of international registrations, family links, a
+    geographical indication's product and area (a fresh database has them from migration 1 already), and a
+    right's kind long enough for `geographicalIndication`.
+
+    Records an older gateway refused are fetched again: it could not read a designated office's decision
+    record, nor a right record with a family link, a party bag or a geographical indication, so it settled
+    them as rejected. (A read model follows one contract, so none holds a `Designated` event it skipped: an
+    older gateway's ABI could only follow a registry that had none.)"""
+    designations.create(conn, checkfirst=True)
+    family_links.create(conn, checkfirst=True)
+    if (
+        conn.dialect.name == "postgresql"
+    ):  # "geographicalIndication" is longer than VARCHAR(16); SQLite has no limit
+        for table in ("rights", "events"):
+            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN kind TYPE VARCHAR(32)"))
+    if "geographical_indication" not in {column["name"] for column in inspect(conn).get_columns("records")}:
+        conn.execute(text("ALTER TABLE records ADD COLUMN geographical_indication TEXT"))
+    conn.execute(
+        fetch_queue.update()
+        .where(and_(fetch_queue.c.target == "record", fetch_queue.c.state == "rejected"))
+        .values(state="pending", next_attempt_at=0.0, attempts=0, last_error=None)
+    )
+
+
 MIGRATIONS: tuple[tuple[int, Callable[[Connection], None]], ...] = (
     (1, _migration_1),
     (2, _migration_2),
     (3, _migration_3),
     (4, _migration_4),
+    (5, _migration_5),
 )
 
 

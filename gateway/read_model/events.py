@@ -1,6 +1,10 @@
 """The registry's events as the read model stores them: a decoded log, folded into the right's current row,
 its event row, the documents it names and what enrichment must fetch; office events applied to the offices
 table. Pure functions over rows, apart from the two that read or write through the connection they are given.
+
+An international registration's `Designated` is a version of the registration (a new record; its owners and
+status carry over) and a row of its own in `designations`; the designated office's decisions are the
+`RightRegistered` and `LegalStatusChanged` of the designation's entry, folded as any right's.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ ACTIONS = {
     "OwnershipChanged": "ownershipChange",
     "LegalStatusChanged": "legalStatusEvent",
     "RightPublished": "publication",
+    "Designated": "designation",
 }
 ZERO32 = "0" * 64
 
@@ -132,11 +137,37 @@ def event_row(entry: Log, current: dict[str, Any] | None, timestamp: int) -> dic
             "status": status_event["statusCode"],
             "details": json.dumps({"statusEvent": status_event}, sort_keys=True),
         }
+    if entry.name == "Designated":
+        designation = {
+            "designatedOfficeCode": office_code(args["designatedOffice"]),
+            "designationChainId": hex0x(args["designationId"]),
+            "designationDate": chain_date(int(args["designationDate"])),
+        }
+        return {**common, "details": json.dumps({"designation": designation}, sort_keys=True)}
     # RightPublished: the seal is opened; the record hash is the published record's.
     return {
         **common,
         "confidential": False,
         "details": json.dumps({"salt": bytes(args["salt"]).hex()}, sort_keys=True),
+    }
+
+
+def designation_row(entry: Log, event: dict[str, Any]) -> dict[str, Any]:
+    """The designations row of a `Designated` log; `event` is its events row (the registration's version)."""
+    args = entry.args
+    return {
+        "designation_chain_id": hex0x(args["designationId"]),
+        "ir_chain_right_id": event["chain_right_id"],
+        "office": event["office"],
+        "designated_office": office_code(args["designatedOffice"]),
+        "version": event["version"],
+        "record_hash": event["record_hash"],
+        "designation_date": chain_date(int(args["designationDate"])),
+        "block_number": entry.block_number,
+        "log_index": entry.log_index,
+        "block_hash": entry.block_hash,
+        "timestamp": event["timestamp"],
+        "tx_hash": entry.tx_hash,
     }
 
 

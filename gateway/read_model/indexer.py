@@ -34,6 +34,7 @@ from gateway.read_model.events import (
     ZERO32,
     Log,
     apply_office_event,
+    designation_row,
     document_row,
     event_row,
     event_signature,
@@ -52,7 +53,9 @@ from registry_node.protocol.errors import ConfigError
 log = logging.getLogger(__name__)
 
 DEFAULT_RANGE = 2000  # blocks per eth_getLogs
-RIGHT_EVENTS = frozenset({"RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished"})
+RIGHT_EVENTS = frozenset(
+    {"RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished", "Designated"}
+)
 OFFICE_EVENTS = frozenset(
     {"OfficeAdmitted", "OfficeSuspended", "OfficeReinstated", "SigningKeyAdded", "SigningKeyRevoked",
      "EndpointChanged", "OfficeRenamed", "AccountRotated", "ValidatorChanged"}
@@ -269,6 +272,7 @@ class Indexer:
         ]
         for table in (
             db.events,
+            db.designations,
             db.documents,
             db.office_events,
             db.anchored_records,
@@ -358,6 +362,7 @@ class Indexer:
             ).mappings():
                 current[stored["chain_right_id"]] = dict(stored)
         event_rows: list[dict[str, Any]] = []
+        designation_rows: list[dict[str, Any]] = []
         document_rows: list[dict[str, Any]] = []
         fetches: list[dict[str, Any]] = []
         for entry in logs:
@@ -366,6 +371,8 @@ class Indexer:
                 row = event_row(entry, current.get(hex0x(entry.args["rightId"])), timestamp)
                 event_rows.append(row)
                 current[row["chain_right_id"]] = fold_event(current.get(row["chain_right_id"]), row)
+                if entry.name == "Designated":
+                    designation_rows.append(designation_row(entry, row))
                 if not row["confidential"]:
                     document_rows.append(document_row(row["record_hash"], "record", row))
                     fetches.append(fetch_row("record", row["record_hash"], row))
@@ -414,6 +421,8 @@ class Indexer:
                 )
         if event_rows:
             conn.execute(insert(db.events), event_rows)
+        if designation_rows:
+            conn.execute(insert(db.designations), designation_rows)
         for chunk in _chunks(list(current)):
             conn.execute(delete(db.rights).where(db.rights.c.chain_right_id.in_(chunk)))
         if current:

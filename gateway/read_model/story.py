@@ -5,6 +5,11 @@ Pure functions over a history item as the query API gives it (gateway/read_model
 the recordal date and the free text come from the version's published record, once enrichment has fetched
 it and found it hashes to the record hash on chain; a confidential version, or one not fetched yet, is told
 with what the chain shows alone (the conveyance category and effective date, the status code and its date).
+
+An international registration's designations are told from both sides: "Designated KR (original designation
+of 2024-03-01), recorded by WO" in the registration's history, and each decision of the designated office in
+the designation's ("Provisionally refused in KR for Nice class 09, on 2024-06-10"), which the designations of
+a registration are summed up by.
 """
 
 from __future__ import annotations
@@ -58,7 +63,64 @@ def summary(item: dict[str, Any], kind: str | None = None) -> str:
         return _ownership_change(item.get("conveyance") or {}, office)
     if action == "legalStatusEvent":
         return _status_event(item.get("statusEvent") or {}, office, kind)
+    if action == "designation":
+        return _designation(item.get("designation") or {}, office)
     return f"{action} by {office}"
+
+
+def _designation(designation: dict[str, Any], office: str) -> str:
+    """ "Designated KR (subsequent designation of 2024-03-01), recorded by WO"."""
+    words = f"Designated {designation.get('designatedOfficeCode') or 'an office'}"
+    date = designation.get("designationDate")
+    category = designation.get("designationCategory")
+    if category or date:
+        words += f" ({category or 'a'} designation" + (f" of {date})" if date else ")")
+    return f"{words}, recorded by {office}"
+
+
+# What a decision's classes are numbered by: Madrid marks by the Nice classes, Hague designs by Locarno's.
+CLASSIFICATIONS = {"trademark": "Nice", "design": "Locarno"}
+
+
+def decision(decision: dict[str, Any] | None, office: str, kind: str | None, status_code: str | None) -> str:
+    """A designated office's decision in one sentence: "Protected in GB since 2024-05-02", "Provisionally
+    refused in KR for Nice class 09, on 2024-06-10". `decision` None: its record is not fetched yet, so the
+    status on chain tells it."""
+    if not decision:
+        status = status_words(str(status_code or ""), kind)
+        said = status.to_json()["text"] if status is not None else (status_code or "no status")
+        return f"Decision recorded by {office}: {said}"
+    category = str(decision.get("decisionCategory"))
+    date = decision.get("decisionDate")
+    on = f", on {date}" if date else ""
+    scope = _scope(decision, kind)
+    state = str((decision.get("status") or {}).get("stateCode") or "")
+    if category == "grantOfProtection":
+        return f"Protected in {office}{' ' + scope if scope else ''}" + (f" since {date}" if date else "")
+    if category == "provisionalRefusal":
+        return f"Provisionally refused in {office} {scope or 'in whole'}{on}"
+    if category == "invalidation":
+        return f"Invalidated in {office} {scope or 'in whole'}{on}"
+    if category == "finalDecision":
+        if state == "A":
+            outcome = f"protected except {scope.removeprefix('for ')}" if scope else "protected"
+        else:
+            outcome = f"refused {scope}" if scope else "refused"
+        return f"Final decision in {office}" + (f" of {date}" if date else "") + f": {outcome}"
+    return f"Decision ({category}) recorded by {office}{on}"
+
+
+def _scope(decision: dict[str, Any], kind: str | None) -> str:
+    """ "for Nice class 09", "for Nice classes 09 and 25", "in part" (goods named in words), or "" for a
+    decision on the whole registration."""
+    if decision.get("scopeCategory") != "partial":
+        return ""
+    classes = [str(c) for c in decision.get("classificationBag") or []]
+    if not classes:
+        return "in part"
+    system = CLASSIFICATIONS.get(kind or "", "")
+    listed = classes[0] if len(classes) == 1 else ", ".join(classes[:-1]) + " and " + classes[-1]
+    return f"for {system + ' ' if system else ''}class{'es' if len(classes) > 1 else ''} {listed}"
 
 
 def _ownership_change(conveyance: dict[str, Any], office: str) -> str:

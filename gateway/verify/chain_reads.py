@@ -9,6 +9,9 @@ raises NotCached where it would have to ask the chain.
 A right's history comes straight from `eth_getLogs` filtered by the right's id topic and decoded with the
 contract's ABI. `RightRegistered` carries the whole state; later events carry what they change, so the
 full `RightState` after every version is rebuilt here and can be proven with `matchesState` at the block.
+An international registration's `Designated` is one of its versions (a new record, owners and status kept);
+the designation it reserves is an entry of its own, whose history is the designated office's
+`RightRegistered` (its first decision) and `LegalStatusChanged` (the later ones), read the same way.
 """
 
 from __future__ import annotations
@@ -46,12 +49,13 @@ from registry_node.protocol.contract import (
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.records import ConveyanceCategory, RightKind
 
-RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished")
+RIGHT_EVENTS = ("RightRegistered", "OwnershipChanged", "LegalStatusChanged", "RightPublished", "Designated")
 ACTIONS = {
     "RightRegistered": "registration",
     "OwnershipChanged": "ownershipChange",
     "LegalStatusChanged": "legalStatusEvent",
     "RightPublished": "publication",
+    "Designated": "designation",
 }
 CACHE_SIZE = 65_536
 
@@ -261,6 +265,9 @@ class ChainReader:
             elif name == "LegalStatusChanged":
                 status = bytes(_fields(args["statusEvent"], 5)[0])
                 state = RightState(bytes(args["recordHash"]), state.owner_commitment, status)
+                version = int(args["version"])
+            elif name == "Designated":  # the IR's new record; its owners and status carry over
+                state = RightState(bytes(args["recordHash"]), state.owner_commitment, state.status)
                 version = int(args["version"])
             else:
                 state = RightState(bytes(args["recordHash"]), state.owner_commitment, state.status)
@@ -490,7 +497,7 @@ def _json_fields(name: str, args: Mapping[str, Any]) -> dict[str, Any]:
     for key, value in args.items():
         if key == "rightId":
             out[key] = bytes(value).hex()
-        elif key == "office":
+        elif key in ("office", "designatedOffice"):
             out[key] = office_code(value)
         elif key == "kind" and name == "RightRegistered":
             out[key] = RightKind.chain_name(value)

@@ -11,8 +11,16 @@ chain the same way. The index is never trusted: a `locate(hash)` hook may only p
 which are then read from the chain.
 
 The reads stop where the judge will stop (a right not on chain, a state the chain does not hold, a
-confidential version), so a verification asks no more than its verdict needs. Only a chain that cannot be
-read raises (ChainError; BlockOutOfRange for a block the registry cannot be read at).
+confidential version), so a verification asks no more than its verdict needs.
+
+A designation of an international registration (`WO:TM:1234567@GB`) is an entry of the designated office:
+once that office has decided, it is gathered as any right (its history, its office's signed
+`DesignationRecord`). Before that, the chain only reserves the entry (version 0, the designated office), and
+the evidence is the international registration's version that designated the office: its `Designated`
+event and the International Bureau's signed record of that version, which lists the designation.
+
+Only a chain that cannot be read raises (ChainError; BlockOutOfRange for a block the registry cannot be read
+at).
 
 `cached()` gives the same gatherer answering from the chain reader's per-block cache alone: a read it does
 not hold, a deep-link fetch or an index look-up raises NotCached. The API gathers a light upload that way on
@@ -38,12 +46,14 @@ from gateway.verify.facts import (
     BlockRef,
     CandidateEvidence,
     ChainState,
+    DesignationEvidence,
     Fetched,
     FileEvidence,
     KeyEvidence,
     KeyProof,
     OfficeStanding,
     RecordEvidence,
+    RightEntry,
     RightEvidence,
     SealEvidence,
     SignedDocument,
@@ -52,6 +62,7 @@ from gateway.verify.facts import (
     Unreachable,
     UploadEvidence,
     XmlEvidence,
+    designating_version,
     evidence_version,
     matching_version,
     parse_right_id,
@@ -66,7 +77,7 @@ from registry_node.protocol.consensus.finality import majority_depth
 from registry_node.protocol.consensus.headers import header_fields
 from registry_node.protocol.consensus.signers import ValidatorHistory
 from registry_node.protocol.contract import office_bytes
-from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.records import chain_right_id, split_designation_id
 from registry_node.protocol.signing import DetachedSignature
 from registry_node.protocol.st96 import St96Error, canonical_xml, parse_st96
 
@@ -233,6 +244,9 @@ class Gatherer:
         number = block.number
         text, chain_rid = parse_right_id(requested)
         entry = self.reader.right_of(chain_rid, number)
+        if entry.version == 0 and entry.office:  # reserved: a designation with no decision yet
+            designation = self._designation(text, chain_rid, entry, number)
+            return RightEvidence(block, requested, text, chain_rid, None, designation=designation)
         if entry.version == 0:
             anchored = None
             if text is not None:
@@ -257,6 +271,31 @@ class Gatherer:
             signing = signing_block(current, chain.history)
             key = self._key(current.office, document.signature, signing, number, proofs)
         return RightEvidence(block, requested, text, chain_rid, chain, office, document, key)
+
+    def _designation(
+        self, text: str | None, chain_rid: bytes, entry: RightEntry, block: int
+    ) -> DesignationEvidence:
+        """A designation reserved on chain with no decision yet: the international registration's version
+        that designated the office, and its signed record from the International Bureau's deep link."""
+        split = split_designation_id(text) if text is not None else None
+        if split is None:  # named by its chain id: the registration it belongs to is not known
+            return DesignationEvidence(entry, None)
+        international_registration = split[0]
+        ir_rid = chain_right_id(international_registration)
+        ir_version = self.reader.right_of(ir_rid, block).version
+        chain = self._chain_state(ir_rid, ir_version, block)
+        evidence = DesignationEvidence(entry, international_registration, chain)
+        designated = designating_version(chain.history, chain_rid)
+        if not chain.rebuilt or chain.matches is False or designated is None:
+            return replace(evidence, designated=designated)
+        office = self._standing(designated.office, block)
+        document = self._by_version(_endpoint(office), international_registration, designated.version)
+        key = None
+        if isinstance(document, SignedDocument):
+            key = self._key(
+                designated.office, document.signature, signing_block(designated, chain.history), block
+            )
+        return replace(evidence, designated=designated, office=office, document=document, key=key)
 
     # ------------------------------------------------------------ an upload
 

@@ -242,6 +242,21 @@ class AnchoredRecord:
 
 
 @dataclass(frozen=True)
+class DesignationEvidence:
+    """A designation of an international registration (IR) the chain reserves for the designated office's
+    decision, none recorded yet: the IR's versions, the one whose `Designated` event reserved it, and that
+    version's signed record, which lists the designation."""
+
+    entry: RightEntry  # rightOf(designation) at the block: version 0, the designated office, the IR's kind
+    international_registration: str | None  # the IR's id; None: the designation was named by its 0x chain id
+    chain: ChainState | None = None  # the IR's state at the block; None: not read
+    designated: RightVersion | None = None  # the IR's version whose Designated event names this designation
+    office: OfficeStanding | None = None  # the IR's office (the International Bureau)
+    document: Fetched = None  # the signed record of `designated`
+    key: KeyEvidence | None = None
+
+
+@dataclass(frozen=True)
 class RightEvidence:
     """A right's current version at the stated block: its chain state, its office, its signed record."""
 
@@ -255,6 +270,7 @@ class RightEvidence:
     key: KeyEvidence | None = None
     anchored: AnchoredRecord | Unreachable | None = None  # no per-right state: what its office serves
     seals: SealEvidence | None = None  # who sealed the stated block and built on it; None: no validators
+    designation: DesignationEvidence | None = None  # no per-right state: a designation with no decision yet
 
 
 @dataclass(frozen=True)
@@ -343,11 +359,12 @@ Evidence = RightEvidence | UploadEvidence
 
 
 class BadRightId(ValueError):
-    """Neither a right id (OFFICE:TYPE:NUMBER) nor a 0x chain id."""
+    """Neither a right id (OFFICE:TYPE:NUMBER), a designation id (WO:TM:NUMBER@OFFICE) nor a 0x chain id."""
 
 
 def parse_right_id(value: str) -> tuple[str | None, bytes]:
-    """(string id or None, chain id) from `EP:PAT:…` or a 0x-prefixed 64-hex chain id; BadRightId else."""
+    """(string id or None, chain id) from `EP:PAT:…`, a designation `WO:TM:…@GB` or a 0x-prefixed 64-hex
+    chain id; BadRightId else."""
     if value.startswith("0x") and len(value) == 66:
         try:
             return None, bytes.fromhex(value[2:])
@@ -355,7 +372,10 @@ def parse_right_id(value: str) -> tuple[str | None, bytes]:
             pass
     elif RIGHT_ID.match(value):
         return value, chain_right_id(value)
-    raise BadRightId(f"{value!r} is neither a right id (OFFICE:TYPE:NUMBER) nor a 0x chain id")
+    raise BadRightId(
+        f"{value!r} is neither a right id (OFFICE:TYPE:NUMBER), a designation (WO:TM:NUMBER@OFFICE) nor a 0x "
+        "chain id"
+    )
 
 
 def signing_block(target: RightVersion, history: Sequence[RightVersion]) -> int:
@@ -371,6 +391,19 @@ def signing_block(target: RightVersion, history: Sequence[RightVersion]) -> int:
 def matching_version(history: Sequence[RightVersion], digest: bytes) -> RightVersion | None:
     """The latest published version whose record hash is `digest`."""
     return next((v for v in reversed(history) if not v.sealed and v.record_hash == digest), None)
+
+
+def designating_version(history: Sequence[RightVersion], designation: bytes) -> RightVersion | None:
+    """The international registration's version whose `Designated` event reserved `designation` (its chain
+    id)."""
+    return next(
+        (
+            v
+            for v in history
+            if v.event == "Designated" and v.fields.get("designationId") == designation.hex()
+        ),
+        None,
+    )
 
 
 def evidence_version(history: Sequence[RightVersion], digest: bytes) -> RightVersion | None:

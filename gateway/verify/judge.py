@@ -16,6 +16,7 @@ an auditor reads in one place what each verdict means and what it rests on.
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,7 @@ from gateway.verify.facts import (
     AnchorInfo,
     BlockRef,
     ChainState,
+    DesignationEvidence,
     Evidence,
     FileEvidence,
     KeyEvidence,
@@ -61,7 +63,7 @@ from registry_node.protocol.consensus.finality import Finality, finality
 from registry_node.protocol.contract import office_bytes, status_code
 from registry_node.protocol.keys import SigningAlgorithm
 from registry_node.protocol.merkle import verify as merkle_verify
-from registry_node.protocol.records import chain_right_id
+from registry_node.protocol.records import chain_right_id, split_designation_id
 from registry_node.protocol.signing import DetachedSignature, verify_signature
 
 CURRENT = VerdictKind.AUTHENTIC_CURRENT
@@ -135,6 +137,8 @@ def _sealed(run: _Run, seals: SealEvidence | None) -> _Run:
 def _right(ev: RightEvidence) -> Verdict:
     run = _sealed(_Run(ev.block, {"type": "right", "rightId": ev.requested}), ev.seals)
     run.right_id, run.chain_right_id = ev.right_id, ev.chain_right_id
+    if ev.chain is None and ev.designation is not None:
+        return _undecided(run, ev.designation)
     if ev.chain is None:
         if isinstance(ev.anchored, AnchoredRecord):
             return _served_anchored(run, ev.anchored)
@@ -169,6 +173,112 @@ def _right(ev: RightEvidence) -> Verdict:
     return _document(
         run, fetched.canonical, fetched.signature, current, history, ev.key, claims(fetched.canonical)[0]
     )
+
+
+# ------------------------------------------------------------ a designation with no decision yet
+
+
+def _undecided(run: _Run, ev: DesignationEvidence) -> Verdict:
+    """A designation the chain reserves for the designated office, which has decided nothing yet. What there
+    is to verify is the designation itself: the international registration's version whose `Designated`
+    event reserved it, and the International Bureau's signed record of that version, which lists it. Its
+    verdict is the designation's: authentic and current while that record is authentic, whatever the
+    registration did since (its later versions keep its designations)."""
+    designated_office = ev.entry.office
+    run.current_version = 0
+    run.subject["designation"] = {"designatedOfficeCode": designated_office, "decided": False}
+    ir = ev.international_registration
+    if ir is None:
+        run.check(
+            "designation",
+            False,
+            f"the entry is reserved for {designated_office}'s decision on a designation ({ev.entry.kind}), "
+            "with no decision recorded yet; name it by its id (WO:TM:NUMBER@OFFICE) to verify it",
+        )
+        return run.done(UNKNOWN)
+    run.subject["designation"]["internationalRegistrationId"] = ir
+    if ev.chain is None or not _chain_state(run, ev.chain, chain_right_id(ir)):
+        if ev.chain is not None and not ev.chain.history:
+            run.check("designation", False, f"{ir} has no history at block {run.block.number}")
+        return run.done(UNKNOWN)
+    target = ev.designated
+    if target is None:
+        run.check(
+            "designation",
+            False,
+            f"the chain reserves the entry for {designated_office}, but no Designated event of {ir} names it",
+        )
+        return run.done(UNKNOWN)
+    named = target.fields.get("designatedOffice")
+    date = _chain_date(target.fields.get("designationDate"))
+    if not run.check(
+        "designation",
+        named == designated_office,
+        f"{target.office} designated {named} on {ir} in its version {target.version} (block "
+        f"{target.block_number}{', designation date ' + date if date else ''}); "
+        + (
+            f"{designated_office} has recorded no decision on it yet"
+            if named == designated_office
+            else f"but the entry is reserved for {designated_office}"
+        ),
+    ):
+        return run.done(TAMPERED)
+    run.subject["designation"]["designationVersion"] = target.version
+    _office_standing(run, target.office, ev.office)
+    fetched = ev.document
+    if isinstance(fetched, Unreachable):
+        return _unreachable(run, fetched)
+    if fetched is None:
+        run.check(
+            "document-fetch",
+            False,
+            f"{target.office} serves no published record of {ir} version {target.version}",
+        )
+        return run.done(UNKNOWN)
+    run.check("document-fetch", True, _origin(fetched))
+    canonical = fetched.canonical
+    digest = hashlib.sha256(canonical).digest()
+    run.check(
+        "record-hash",
+        digest == target.record_hash,
+        f"SHA-256 of the canonical bytes {digest.hex()}; on chain for version {target.version} of {ir}: "
+        f"{target.record_hash.hex()}",
+    )
+    claimed_id = claims(canonical)[0]
+    run.check("right-id", claimed_id == ir, f"the record names {claimed_id}, the international registration")
+    recorded = _recorded_designation(canonical)
+    run.check(
+        "designation-record",
+        recorded is not None and recorded.get("designatedOfficeCode") == designated_office,
+        f"the record of version {target.version} designates {recorded.get('designatedOfficeCode')} "
+        f"({recorded.get('designationCategory', 'original')}, {recorded.get('designationDate')})"
+        if recorded is not None
+        else f"the record of version {target.version} records no designation",
+    )
+    failure = _signature(run, canonical, fetched.signature, ev.key)
+    if run.failed("record-hash") or run.failed("right-id") or run.failed("designation-record"):
+        return run.done(TAMPERED)
+    if failure:
+        return run.done(failure)
+    return run.done(CURRENT)
+
+
+def _recorded_designation(canonical: bytes) -> dict[str, Any] | None:
+    """The designation a right record's version records (`changeKind` designation), or None."""
+    try:
+        data = json.loads(canonical)
+        designation = data["designation"] if data.get("changeKind") == "designation" else None
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return designation if isinstance(designation, dict) else None
+
+
+def _chain_date(value: Any) -> str | None:
+    """yyyymmdd (00 for an unknown month or day) as an ISO 8601 date, as far as it is known."""
+    if not isinstance(value, int) or value <= 0:
+        return None
+    year, month, day = value // 10_000, value // 100 % 100, value % 100
+    return f"{year:04d}" + (f"-{month:02d}" if month else "") + (f"-{day:02d}" if month and day else "")
 
 
 # ------------------------------------------------------------ an upload
@@ -441,9 +551,16 @@ def _document(
         claimed_id is not None and chain_right_id(claimed_id) == run.chain_right_id,
         f"the record names {claimed_id}",
     )
+    split = split_designation_id(claimed_id) if claimed_id is not None else None
+    if split is not None:
+        run.check(
+            "designated-office",
+            split[1] == target.office,
+            f"{claimed_id} designates {split[1]}; version {target.version} was recorded by {target.office}",
+        )
     run.version = target.version
     failure = _signature(run, canonical, signature, key)
-    if run.failed("record-hash") or run.failed("right-id"):
+    if run.failed("record-hash") or run.failed("right-id") or run.failed("designated-office"):
         return run.done(TAMPERED)
     if failure:
         return run.done(failure)
@@ -558,9 +675,10 @@ def _proven_key(
     return key
 
 
-def _chain_state(run: _Run, ev: ChainState) -> bool:
+def _chain_state(run: _Run, ev: ChainState, chain_rid: bytes | None = None) -> bool:
     """The right's state at the block: its events rebuild the version the chain holds, and a node's
-    `matchesState` or a storage proof shows that state is the one on chain. False ends the judgement."""
+    `matchesState` or a storage proof shows that state is the one on chain. False ends the judgement.
+    `chain_rid`: the entry the state is of, when it is not the verdict's (a designation's registration)."""
     block = run.block.number
     if not ev.rebuilt:
         run.check(
@@ -579,7 +697,7 @@ def _chain_state(run: _Run, ev: ChainState) -> bool:
             f"{state.record_hash.hex()}, status {status_code(state.status)}"
         )
     if ev.proof is not None:
-        proven, detail = _right_slot(run, ev, current)
+        proven, detail = _right_slot(run, ev, current, chain_rid or run.chain_right_id)
         ok = ok and proven
         said.append(detail)
     if not said:
@@ -588,11 +706,13 @@ def _chain_state(run: _Run, ev: ChainState) -> bool:
     return run.check("chain-state", ok, "; ".join(said))
 
 
-def _right_slot(run: _Run, ev: ChainState, current: RightVersion) -> tuple[bool, str]:
+def _right_slot(
+    run: _Run, ev: ChainState, current: RightVersion, chain_rid: bytes | None
+) -> tuple[bool, str]:
     assert ev.proof is not None
-    assert run.chain_right_id is not None
+    assert chain_rid is not None
     try:
-        word = _proven_word(run, ev.proof, right_slot(run.chain_right_id))
+        word = _proven_word(run, ev.proof, right_slot(chain_rid))
     except ProofError as err:
         return False, f"the storage proof does not hold: {err}"
     packed = unpack_right(word)

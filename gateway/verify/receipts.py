@@ -28,6 +28,11 @@ Schema `ipreg/receipt/2` (README documents it; `gateway.verify.models.Receipt` p
 A receipt is checked against the consortium's trust anchor (`ipreg verify --anchor`): the seals bind its
 block, and through the block's state root everything else, to the validators the auditor trusts.
 
+A designation of an international registration (`WO:TM:1234567@GB`) has the receipt of its designated
+office's latest decision, as any right has (its record a `DesignationRecord`). While that office has decided
+nothing there is none (409): the designation is proven by the registration's receipt at the block of its
+`Designated` event, whose record lists it.
+
 Bytes are 0x-hex except the canonical record (base64).
 """
 
@@ -98,6 +103,8 @@ def _seals_json(ev: RightEvidence) -> dict[str, Any] | None:
 def receipt_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, Any]:
     """The unsigned receipt written from the evidence of a right (gathered with its proofs)."""
     chain = ev.chain
+    if chain is None and ev.designation is not None:
+        raise ReceiptUnavailable(409, _undecided(ev))
     if chain is None:
         return _anchored_json(ev, chain_id, contract)
     if not chain.rebuilt:
@@ -138,6 +145,20 @@ def receipt_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, A
         "officeKeyProof": _key_proof_json(ev.key),
         "seals": _seals_json(ev),
     }
+
+
+def _undecided(ev: RightEvidence) -> str:
+    """Why a designation with no decision has no receipt of its own, and where the designation's is."""
+    assert ev.designation is not None
+    office, registration = ev.designation.entry.office, ev.designation.international_registration
+    said = f"{ev.requested} is designated to {office}, which has recorded no decision on it yet"
+    designated = ev.designation.designated
+    if registration is None or designated is None:
+        return said
+    return (
+        f"{said}: the designation is proven by the receipt of {registration} at block "
+        f"{designated.block_number} (version {designated.version})"
+    )
 
 
 def _anchored_json(ev: RightEvidence, chain_id: int, contract: str) -> dict[str, Any]:

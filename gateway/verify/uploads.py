@@ -1,6 +1,9 @@
 """What an uploaded document is: a node's signed document JSON, a bare record JSON, an ST.96 XML or any other
-file; and what a record claims to be (its right id and version). Plain data in, plain data out: the
-evidence gatherer reads the upload with these, and the judge reads records with `claims`.
+file; and what a record claims to be (its right id and version: a right record names its right under
+`right.rightId`, a designated office's decision record its designation under `designationId`).
+
+Plain data in, plain data out: the evidence gatherer reads the upload with these, and the judge reads records
+with `claims`.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from gateway.verify.facts import Candidate
-from registry_node.protocol.records import RIGHT_ID, canonical_bytes, chain_right_id
+from registry_node.protocol.records import RIGHT_ID, canonical_bytes, chain_right_id, split_designation_id
 from registry_node.protocol.signing import DetachedSignature, SignatureFormatError
 from registry_node.protocol.st96 import St96Error, canonical_xml
 
 LIGHT_UPLOAD_BYTES = 64 * 1024  # see is_light
+RIGHT_RECORD = "ipreg/right-record/"
+DESIGNATION_RECORD = "ipreg/designation-record/"
 
 
 @dataclass(frozen=True)
@@ -57,7 +62,7 @@ def classify(data: bytes, content_type: str | None, filename: str | None) -> Upl
             return Upload("signed-record", error=f"malformed signed document: {err}")
         anchor = parsed.get("anchor") if isinstance(parsed.get("anchor"), dict) else None
         return Upload("signed-record", canonical, signature, anchor)
-    if str(parsed.get("schema", "")).startswith("ipreg/right-record/"):
+    if str(parsed.get("schema", "")).startswith((RIGHT_RECORD, DESIGNATION_RECORD)):
         try:
             return Upload("record", canonical_bytes(parsed))
         except Exception as err:  # rfc8785 refuses some values (NaN, huge integers)
@@ -80,14 +85,22 @@ def _named_xml(content_type: str | None, filename: str | None) -> bool:
 
 
 def claims(canonical: bytes) -> tuple[str | None, int | None]:
-    """The right id and version a record names, (None, None) when it names no valid right id."""
+    """The entry id and version a record names, (None, None) when it names no valid one: a right record's
+    `right.rightId` (a right, never a designation), a designation record's `designationId`."""
     try:
         data = json.loads(canonical)
-        right_id = data["right"]["rightId"]
+        if str(data.get("schema", "")).startswith(DESIGNATION_RECORD):
+            right_id = data["designationId"]
+            designation = True
+        else:
+            right_id = data["right"]["rightId"]
+            designation = False
         version = data.get("version")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None, None
     if not isinstance(right_id, str) or not RIGHT_ID.match(right_id):
+        return None, None
+    if (split_designation_id(right_id) is not None) != designation:
         return None, None
     return right_id, version if isinstance(version, int) else None
 

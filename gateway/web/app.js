@@ -1,9 +1,10 @@
-// The auditor page: what the registry holds, a right's story and its state at a date, the offices and their
-// keys, and the verification of a dropped document. Plain JavaScript over the gateway's own /v1 API; no build
+// The auditor page: what the registry holds, a right's story and its state at a date, its designations (an
+// international registration's) and its family, the offices and their keys, and the verification of a
+// dropped document. Plain JavaScript over the gateway's own /v1 API; no build
 // step, no third-party code. Every view has its own address (hash routes), so any answer can be linked to.
 "use strict";
 
-const RIGHT_ID = /^[A-Z]{2}:(PAT|UM|TM|DES|GI):\S+$|^0x[0-9a-fA-F]{64}$/;
+const RIGHT_ID = /^[A-Z]{2}:(PAT|UM|TM|DES|GI):[^\s@]+(@[A-Z]{2})?$|^0x[0-9a-fA-F]{64}$/;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const REFRESH_MS = 5000; // the chain status, the latest changes and the validators
 
@@ -22,8 +23,28 @@ const ACTIONS = {
   ownershipChange: "Ownership change",
   legalStatusEvent: "Legal status event",
   publication: "Published",
+  designation: "Designation of an office",
 };
-const KINDS = { patent: "Patents", utilityModel: "Utility models", trademark: "Trademarks", design: "Designs" };
+const KINDS = {
+  patent: "Patents", utilityModel: "Utility models", trademark: "Trademarks", design: "Designs",
+  geographicalIndication: "Geographical indications",
+};
+// What a family member is to the right it is linked through (gateway/api/models.py FamilyMember.relation).
+const RELATIONS = {
+  priorityClaim: "its priority",
+  priorityOf: "claims its priority",
+  pctInternationalApplication: "its PCT international application",
+  pctNationalPhase: "a national or regional phase of it",
+  parentOfDivisional: "its parent (it is a divisional)",
+  divisional: "a divisional of it",
+  parentOfContinuation: "the application it continues",
+  continuation: "a continuation of it",
+  validatedRegionalRight: "the regional right it validates",
+  validation: "a validation of it",
+  internationalRegistration: "its international registration",
+  designatedProtection: "a right protecting it in a designated office",
+  designation: "a designation of it",
+};
 // What each check of a verdict looks at, in words (gateway/verify/judge.py names them).
 const CHECKS = {
   "chain-state": "The right's state on the chain",
@@ -48,6 +69,9 @@ const CHECKS = {
   "anchor": "The batch anchor on chain",
   "anchor-office": "The office that anchored the batch",
   "merkle-proof": "The record's place in the anchored batch",
+  "designation": "The designation on the chain",
+  "designation-record": "The registration's record lists the designation",
+  "designated-office": "The designated office recorded the decision",
 };
 const RESULTS = { pass: "passed", fail: "failed", skipped: "not checked" };
 
@@ -281,6 +305,8 @@ function resetRight(id) {
   $("right-facts").replaceChildren();
   rightMessage(null);
   $("timeline").replaceChildren();
+  $("designations").hidden = true;
+  $("family").hidden = true;
   $("finality").textContent = "";
   $("as-of").hidden = true;
   const badge = $("badge");
@@ -304,8 +330,22 @@ function showFacts(right, at) {
   fact(facts, "Right id", right.rightId || "(not published)");
   fact(facts, "Office", right.officeCode);
   fact(facts, "Kind", right.kind);
-  fact(facts, "Title", right.title);
-  fact(facts, at ? "Owner then" : "Owner", ownerNames(right.owners) ||
+  const gi = right.geographicalIndication;
+  if (gi) {
+    fact(facts, "Name", gi.name);
+    fact(facts, "Product", gi.product);
+    fact(facts, "Area", gi.area);
+  } else {
+    fact(facts, "Title", right.title);
+  }
+  const registration = right.internationalRegistration;
+  if (registration) {
+    const ir = registration.rightId || registration.chainRightId;
+    fact(facts, "International registration", el("a", { href: rightHref(ir), text: ir }));
+  }
+  const owner = registration ? (at ? "Holder then (of the international registration)" : "Holder (of the international registration)")
+    : (at ? "Owner then" : "Owner");
+  fact(facts, owner, ownerNames(right.owners) ||
     (right.confidential ? "not published: the version is confidential" : null));
   fact(facts, "Status", statusText(right.status, right.statusCode));
   fact(facts, "Version", right.version);
@@ -337,7 +377,10 @@ function fillStateForm(at) {
 async function showRight(id, at) {
   resetRight(id);
   fillStateForm(at);
-  await Promise.all([at ? showStateAt(id, at) : showCurrent(id), showHistory(id)]);
+  await Promise.all([
+    at ? showStateAt(id, at) : showCurrent(id), showHistory(id),
+    at ? null : showDesignations(id), at ? null : showFamily(id),
+  ]);
 }
 
 async function showCurrent(id) {
@@ -346,6 +389,12 @@ async function showCurrent(id) {
   try {
     right = await api(rightPath(id));
   } catch (err) {
+    if (err.status === 404 && id.includes("@")) {
+      // a designation on which its office has decided nothing yet: the designation itself is verified
+      rightMessage(`${id}: ${err.message}`);
+      await showVerification(id, null);
+      return;
+    }
     rightMessage(`Cannot show ${id}: ${err.message}`, true);
     $("badge").textContent = "—";
     return;
@@ -395,6 +444,80 @@ async function showVerification(id, block) {
   }
 }
 
+// ---------------------------------------------------------------- designations and family
+
+function verdictCell(verdict) {
+  if (!verdict) return el("td", { text: "not checked" });
+  const { tone, label } = verdictView(verdict.verdict);
+  const badge = el("span", { class: "sig " + tone, text: label });
+  badge.dataset.verdict = verdict.verdict;
+  return el("td", {}, badge);
+}
+
+function designatedText(d) {
+  const category = d.designationCategory ? `${d.designationCategory} designation` : "designation";
+  return `${category}${d.designationDate ? " of " + d.designationDate : ""} (version ${d.designatedInVersion})`;
+}
+
+async function showDesignations(id) {
+  let answer;
+  try {
+    answer = await api(rightPath(id) + "/designations");
+  } catch (err) {
+    return; // a right the index does not hold: its facts say so
+  }
+  if (!answer.items.length) return;
+  const box = $("designations");
+  box.hidden = false;
+  $("designations-summary").textContent = answer.items.map((d) => d.summary).join(". ") + ".";
+  const rows = answer.items.map((d) => {
+    const entry = d.designationId || d.chainDesignationId;
+    const decision = d.latestDecision;
+    const status = decision ? statusText(decision.status, decision.statusCode) : null;
+    const receipt = el("a", { href: d.receipt, text: decision ? "Decision receipt" : "Designation receipt",
+      download: "receipt-" + entry.replace(/[^A-Za-z0-9._-]/g, "_") + ".json" });
+    return el("tr", {},
+      el("th", { scope: "row" }, el("a", { href: rightHref(entry), text: d.designatedOfficeCode })),
+      el("td", { text: designatedText(d) }),
+      el("td", {}, el("span", { class: "decision", text: d.summary }),
+        status ? el("span", { class: "meta", text: ` · ${status}` }) : null),
+      verdictCell(d.verification),
+      el("td", {}, receipt));
+  });
+  $("designations-table").querySelector("tbody").replaceChildren(...rows);
+}
+
+function memberLabel(m) {
+  if (m.inRegistry) return el("a", { href: rightHref(m.rightId || m.chainRightId), text: m.rightId || m.chainRightId });
+  return el("span", { text: `${m.officeCode} ${m.applicationNumber || ""} (not in the registry)` });
+}
+
+async function showFamily(id) {
+  let answer;
+  try {
+    answer = await api(rightPath(id) + "/family");
+  } catch (err) {
+    return;
+  }
+  if (!answer.items.length) return;
+  $("family").hidden = false;
+  $("family-summary").textContent =
+    `${answer.items.length} member${answer.items.length === 1 ? "" : "s"}, linked by any office's records, ` +
+    `up to ${answer.maxDepth} links away.`;
+  const rows = answer.items.map((m) => {
+    const relation = (RELATIONS[m.relation] || m.relation) + (m.via ? ` (of ${m.via})` : "");
+    const status = m.decided ? statusText(m.status, m.statusCode) : "designated, no decision yet";
+    return el("tr", {},
+      el("th", { scope: "row" }, memberLabel(m)),
+      el("td", { text: relation }),
+      el("td", { text: m.officeCode || "" }),
+      el("td", { text: ownerNames(m.owners) || "—" }),
+      el("td", { text: status || "—" }),
+      verdictCell(m.verification));
+  });
+  $("family-table").querySelector("tbody").replaceChildren(...rows);
+}
+
 function ownersLine(item) {
   if (item.confidential) return "Owners: not shown — this version is confidential; only its seal is on chain.";
   const names = ownerNames(item.owners);
@@ -410,7 +533,8 @@ function timelineEntry(item) {
   const owners = ownersLine(item);
   const entry = el("li", {},
     el("h4", { class: "what", text: item.summary }),
-    el("p", { class: "version" }, `Version ${item.version} · ${ACTIONS[item.action] || item.action} · `, sig),
+    el("p", { class: "version" },
+      `Version ${item.version} · ${item.decision ? "Decision" : ACTIONS[item.action] || item.action} · `, sig),
     corrects ? el("p", { class: "corrects", text: `Corrects version ${corrects}.` }) : null,
     owners ? el("p", { class: "owners", text: owners }) : null,
     status ? el("p", { class: "status", text: `Status: ${status}` }) : null,

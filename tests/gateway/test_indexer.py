@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from web3 import Web3
 
 from gateway.read_model import db
@@ -54,7 +55,10 @@ def index_contents(indexer: Indexer) -> dict[str, Any]:
     contents = {t.name: table_contents(indexer.engine, t.name) for t in db.INDEX_TABLES}
     hashes = {row[8] for row in contents["events"]}
     rights = {row[2] for row in contents["events"]}
-    contents["records"] = [row[:-1] for row in table_contents(indexer.engine, "records") if row[0] in hashes]
+    learned = [c for c in db.records.columns if c.name != "fetched_at"]  # when, not what, is learned
+    with indexer.engine.connect() as conn:
+        records = sorted(tuple(row) for row in conn.execute(select(*learned)))
+    contents["records"] = [row for row in records if row[0] in hashes]
     contents["right_ids"] = [row for row in table_contents(indexer.engine, "right_ids") if row[0] in rights]
     return contents
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gateway.read_model.story import names, summary
+from gateway.read_model.story import decision, names, summary
 
 
 def change(category: str, **fields: Any) -> dict[str, Any]:
@@ -76,3 +76,47 @@ def test_names_are_joined_as_a_person_reads_them() -> None:
     assert names([{"name": "A"}]) == "A"
     assert names([{"name": "A"}, {"name": "B"}]) == "A and B"
     assert names([]) is None and names(None) is None
+
+
+def made(category: str, state: str = "A", classes: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    """A designated office's decision as its record gives it."""
+    scope = {"scopeCategory": "partial", "classificationBag": classes} if classes else {}
+    told = {"decisionCategory": category, "decisionDate": "2024-06-10", "status": {"stateCode": state}}
+    return {**told, **scope, **fields}
+
+
+@pytest.mark.parametrize(
+    ("decided", "kind", "told"),
+    [
+        (made("grantOfProtection"), "trademark", "Protected in KR since 2024-06-10"),
+        (made("provisionalRefusal", classes=["09"]), "trademark",
+         "Provisionally refused in KR for Nice class 09, on 2024-06-10"),
+        (made("provisionalRefusal", scopeCategory="total"), "trademark",
+         "Provisionally refused in KR in whole, on 2024-06-10"),
+        (made("provisionalRefusal", classes=["09", "25"]), "design",
+         "Provisionally refused in KR for Locarno classes 09 and 25, on 2024-06-10"),
+        (made("finalDecision", classes=["09"]), "trademark",
+         "Final decision in KR of 2024-06-10: protected except Nice class 09"),
+        (made("finalDecision", state="N", scopeCategory="total"), "trademark",
+         "Final decision in KR of 2024-06-10: refused"),
+        (made("invalidation", scopeCategory="partial", goodsServicesText="Clothing"), "trademark",
+         "Invalidated in KR in part, on 2024-06-10"),
+    ],
+)  # fmt: skip
+def test_a_designated_office_s_decision_is_told_with_its_scope(
+    decided: dict[str, Any], kind: str, told: str
+) -> None:
+    assert decision(decided, "KR", kind, "A4F10") == told
+
+
+def test_a_decision_not_fetched_yet_is_told_by_its_status_on_chain() -> None:
+    assert decision(None, "KR", "trademark", "A4F10") == (
+        "Decision recorded by KR: Active (stage: grant), key event F10: grant, right granted"
+    )
+
+
+def test_a_designation_names_the_office_designated() -> None:
+    item = {"action": "designation", "officeCode": "WO",
+            "designation": {"designatedOfficeCode": "KR", "designationCategory": "subsequent",
+                            "designationDate": "2024-03-01"}}  # fmt: skip
+    assert summary(item) == "Designated KR (subsequent designation of 2024-03-01), recorded by WO"

@@ -36,16 +36,17 @@ class RightRef:
 
 
 def parse_right_ref(value: str) -> RightRef:
-    """`EP:PAT:EP20190012345` or the 0x-prefixed keccak256 of such an id; anything else is refused,
-    including a path that walks (`.` or `..` segments, empty segments)."""
+    """`EP:PAT:EP20190012345`, a designation `WO:TM:1234567@GB`, or the 0x-prefixed keccak256 of such an id;
+    anything else is refused, including a path that walks (`.` or `..` segments, empty segments)."""
     if CHAIN_ID.match(value):
         return RightRef(value.lower(), None)
     segments = value.split("/")
     if any(segment in ("", ".", "..") for segment in segments[1:]) or not RIGHT_ID.match(value):
         raise InvalidParameter(
             "rightId",
-            "must be OFFICE:TYPE:APPLICATION_NUMBER (e.g. EP:PAT:EP20190012345, a `/` sent as %2F) or the "
-            "0x-prefixed 64-hex chain id",
+            "must be OFFICE:TYPE:APPLICATION_NUMBER (e.g. EP:PAT:EP20190012345, a `/` sent as %2F), a "
+            "designation of an international registration (WO:TM:1234567@GB) or the 0x-prefixed 64-hex "
+            "chain id",
         )
     return RightRef("0x" + chain_right_id(value).hex(), value)
 
@@ -55,8 +56,8 @@ async def right_ref(
         str,
         Path(
             alias="rightId",
-            description="`{office}:{PAT|UM|TM|DES}:{application number}` (a `/` sent as %2F), or the "
-            "right's 0x-prefixed chain id (keccak256 of that string).",
+            description="`{office}:{PAT|UM|TM|DES|GI}:{application number}` (a `/` sent as %2F), a "
+            "designation `WO:TM:{number}@{office}`, or the 0x-prefixed chain id (keccak256 of that string).",
         ),
     ],
 ) -> RightRef:
@@ -65,7 +66,9 @@ async def right_ref(
 
 RightRefDep = Annotated[RightRef, Depends(right_ref)]
 
-RightIdPath = Annotated[str, Path(alias="rightId", description="`EP:PAT:…` or the 0x chain id.")]
+RightIdPath = Annotated[
+    str, Path(alias="rightId", description="`EP:PAT:…`, a designation `WO:TM:…@GB`, or the 0x chain id.")
+]
 """The right a verification or a receipt is of, as the path names it; the verifier reads and checks it."""
 
 StatedBlockQuery = Annotated[

@@ -20,7 +20,7 @@ from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 
 router = APIRouter(prefix="/v1/rights", tags=["rights"])
 
-KINDS = r"^(patent|utilityModel|trademark|design)$"
+KINDS = r"^(patent|utilityModel|trademark|design|geographicalIndication)$"
 
 
 @router.get(
@@ -74,7 +74,7 @@ async def list_rights(
 async def read_history(ref: RightRefDep, index: IndexDep) -> HistoryPublic:
     items, known_id = await run_in_threadpool(_history, index, ref.chain_id)
     if not items:
-        raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
+        raise await _not_found(index, ref.chain_id)
     right_id = known_id or ref.right_id
     return HistoryPublic.model_validate({"rightId": right_id, "chainRightId": ref.chain_id, "items": items})
 
@@ -125,8 +125,22 @@ def state_moment(when: dt.date | dt.datetime) -> str:
 async def read_right(ref: RightRefDep, index: IndexDep) -> RightPublic:
     right = await run_in_threadpool(index.right, ref.chain_id, ref.right_id)
     if right is None:
-        raise NotFound("rightId", "no such right on chain (as far as the index has followed it)")
+        raise await _not_found(index, ref.chain_id)
     return RightPublic.model_validate(right)
+
+
+async def _not_found(index: Index, chain_id: str) -> NotFound:
+    """Why the index has no right under `chain_id`: a designation with no decision yet is said to be one."""
+    undecided = await run_in_threadpool(index.undecided, chain_id)
+    if undecided is None:
+        return NotFound("rightId", "no such right on chain (as far as the index has followed it)")
+    office, registration = undecided["designatedOfficeCode"], undecided["internationalRegistration"]
+    return NotFound(
+        "rightId",
+        f"designated to {office} by {undecided['officeCode']} (version {undecided['version']} of "
+        f"{registration}, block {undecided['blockNumber']}), which has recorded no decision on it yet: see "
+        f"GET /v1/rights/{registration}/designations",
+    )
 
 
 def _history(index: Index, chain_id: str) -> tuple[list[dict[str, Any]], str | None]:

@@ -5,7 +5,8 @@ deep link) judged by `gateway.verify.judge`, and signed by the gateway key. Gath
 the offices, so it runs in a worker thread; judging is CPU only and runs on the event loop. A small JSON
 upload whose chain reads are all cached for the stated block is gathered on the event loop too (from the
 cache alone), sparing it the thread hop. An upload is refused with 413 as soon as it passes the size limit,
-before it is read whole.
+before it is read whole. `verdict_on` gives the same verdict on a right, unsigned, to the routes that list
+many (designations, family members).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from gateway.verify.facts import BadRightId, UploadEvidence
 from gateway.verify.judge import judge
 from gateway.verify.models import Verdict
 from gateway.verify.uploads import is_light, parse_multipart
+from registry_node.protocol.chain import ChainError
 from registry_node.protocol.http.path_convertors import RIGHT_ID_SEGMENT
 from registry_node.protocol.http.problems import ApiError, PayloadTooLarge
 
@@ -44,6 +46,20 @@ class InvalidBlock(ApiError):
 class EmptyUpload(ApiError):
     slug = "empty-upload"
     title = "Nothing to verify"
+
+
+async def verdict_on(request: Request, services: Services, right_id: str) -> Verdict | None:
+    """The verdict `GET /v1/rights/{right_id}/verification` gives (unsigned: a list embeds it), or None when
+    the chain cannot be asked now; counted for /metrics as that route's are."""
+    try:
+        evidence = await run_outbound(request, services.verifier.gatherer.right, right_id, None)
+    except ChainError:
+        return None
+    verdict = judge(evidence)
+    metrics = getattr(request.app.state, "metrics", None)
+    if metrics is not None:
+        metrics.verdict("right", verdict.verdict.value)
+    return verdict
 
 
 def _answer(request: Request, services: Services, subject: str, verdict: Verdict) -> dict[str, Any]:
