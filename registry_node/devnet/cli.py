@@ -30,18 +30,18 @@ def demo(
     ] = 8545,
     gateway_port: Annotated[int, typer.Option(help="Port of the gateway and its auditor page.")] = 8000,
     node_ports: Annotated[
-        str, typer.Option(help="Ports of the EP, GB and KR office nodes, comma-separated.")
-    ] = "8101,8102,8103",
+        str, typer.Option(help="Ports of the EP, GB, KR and WO office nodes, comma-separated.")
+    ] = "8101,8102,8103,8104",
     reset: Annotated[bool, typer.Option(help="Delete the demo folder and start a fresh consortium.")] = False,
     hsm: Annotated[
         bool,
         typer.Option(help="A new demo keeps each office's signing key and account in a SoftHSM2 token."),
     ] = False,
 ) -> None:
-    """A whole consortium on this machine: a validator per office (or one ganache), three office nodes and
-    the gateway, seeded once with a realistic history; run again, it resumes with its state intact. Ctrl-C
-    stops everything."""
-    from registry_node.devnet.demo import GANACHE, GETH, Demo, DemoPorts
+    """A whole consortium on this machine: a validator per office (or one ganache), four office nodes (EP,
+    GB, KR and WIPO's International Bureau, WO) and the gateway, seeded once with a realistic history; run
+    again, it resumes with its state intact. Ctrl-C stops everything."""
+    from registry_node.devnet.demo import GANACHE, GETH, OFFICES, Demo, DemoPorts
 
     if chain not in (GETH, GANACHE):
         raise fail(ConfigError("--chain", f"must be {GETH} or {GANACHE}, got {chain!r}"))
@@ -49,15 +49,16 @@ def demo(
         ports = [int(p) for p in node_ports.split(",")]
     except ValueError:
         raise fail(
-            ConfigError("--node-ports", f"must be three ports, comma-separated, got {node_ports!r}")
+            ConfigError("--node-ports", f"must be {len(OFFICES)} ports, comma-separated, got {node_ports!r}")
         ) from None
-    if len(ports) != 3:
-        raise fail(ConfigError("--node-ports", f"must be three ports (EP, GB, KR), got {len(ports)}"))
+    if len(ports) != len(OFFICES):
+        named = ", ".join(OFFICES)
+        raise fail(ConfigError("--node-ports", f"must be {len(OFFICES)} ports ({named}), got {len(ports)}"))
     stop = interrupt_event()
     try:
         Demo(
             data_dir,
-            DemoPorts(chain_port, gateway_port, (ports[0], ports[1], ports[2]), chain),
+            DemoPorts(chain_port, gateway_port, tuple(ports), chain),
             typer.echo,
             hsm=hsm,
         ).run(stop, reset=reset)

@@ -1,4 +1,4 @@
-"""`ipreg demo`: a whole consortium on this machine — a chain, three office nodes and the gateway — seeded
+"""`ipreg demo`: a whole consortium on this machine — a chain, four office nodes and the gateway — seeded
 once with a realistic history, and resumed with its state intact on the next run.
 
 Everything lives under the demo folder (default `.demo/`):
@@ -33,6 +33,12 @@ import httpx
 from registry_node.devnet.chains import GanacheChain, LocalChain
 from registry_node.devnet.consortium import GATEWAY_RUN, Founder, LocalConsortium
 from registry_node.devnet.demo_data import SeedChange, SeedPlan, seed_plan
+from registry_node.devnet.demo_international import (
+    FAMILY,
+    INTERNATIONAL_REGISTRATION,
+    SeedDocument,
+    international_documents,
+)
 from registry_node.devnet.ganache import PortInUse, free_port, port_is_free
 from registry_node.devnet.geth import GethError, ValidatorPorts, free_validator_base
 from registry_node.devnet.network import GethNetwork
@@ -50,6 +56,7 @@ OFFICES = {
     "EP": "European Patent Office",
     "GB": "UK Intellectual Property Office",
     "KR": "Korean Intellectual Property Office",
+    "WO": "WIPO International Bureau",  # Madrid and Hague: international registrations and designations
 }
 ROTATING_OFFICE = "GB"  # the office whose signing key the seeded history rotates
 OUTBOX_TIMEOUT_S = 300.0
@@ -65,7 +72,7 @@ class DemoPorts:
 
     chain: int = 8545
     gateway: int = 8000
-    nodes: tuple[int, int, int] = (8101, 8102, 8103)
+    nodes: tuple[int, ...] = (8101, 8102, 8103, 8104)
     chain_kind: str = GETH
 
     @classmethod
@@ -73,7 +80,7 @@ class DemoPorts:
         """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks (a geth
         network's ports follow from its first: a free block of them is found)."""
         chain = free_port() if chain_kind == GANACHE else free_validator_base(len(OFFICES))
-        return cls(chain, free_port(), (free_port(), free_port(), free_port()), chain_kind)
+        return cls(chain, free_port(), tuple(free_port() for _ in OFFICES), chain_kind)
 
     def chain_ports(self) -> list[tuple[str, int]]:
         """Every port the chain takes, each with the option it follows from."""
@@ -277,7 +284,8 @@ class Demo:
     def _seed(self) -> None:
         plan = seed_plan()
         self.say("seeding the history (once): ST.96 imports, ownership changes, status events, a "
-                 "confidential application, a key rotation")  # fmt: skip
+                 "confidential application, a key rotation, international registrations with their "
+                 "designations and decisions, a patent family across three offices")  # fmt: skip
         self._step("imports", lambda: self._seed_imports(plan))
         self._step("confidential", lambda: self._seed_confidential(plan))
         before, after = _split_at_rotation(plan)
@@ -286,12 +294,17 @@ class Demo:
         self._step("rotation", self._rotate_key)
         for index, change in enumerate(after):
             self._step(f"after-rotation-{index}", functools.partial(self._apply, change))
+        for index, document in enumerate(international_documents()):
+            self._step(f"international-{index}", functools.partial(self._import_document, document))
         for code in OFFICES:
             with self.client(code) as client:
                 client.wait_for_outbox(OUTBOX_TIMEOUT_S)
         self.state["seeded"] = True
         self._save_state()
-        self.say(f"seeded: {len(plan.rights) + 1} rights and {len(plan.changes)} changes, all on chain")
+        self.say(
+            f"seeded: {len(plan.rights) + 1} national rights and {len(plan.changes)} changes, international "
+            "registrations with their designations and decisions, and a patent family, all on chain"
+        )
 
     def _step(self, name: str, action: Callable[[], None]) -> None:
         """Runs a seeding step unless a previous run finished it; an interrupted step is re-run, and a change
@@ -307,6 +320,8 @@ class Demo:
     def _seed_imports(self, plan: SeedPlan) -> None:
         for code in OFFICES:
             files = [(r.file_name, r.xml) for r in plan.rights if r.office == code]
+            if not files:  # the International Bureau's rights come with its transactions
+                continue
             with self.client(code) as client:
                 answer = client.import_st96(files)
                 # a resumed step finds the rights it imported before: refused as existing, nothing lost
@@ -317,6 +332,28 @@ class Demo:
                     raise RegistryError(f"{code}: the demo's ST.96 files were refused: {refused[:2]}")
                 client.wait_for_outbox(OUTBOX_TIMEOUT_S)
             self.say(f"  {code}: imported {len(files)} ST.96 files (patents, trademarks, designs)")
+
+    def _import_document(self, document: SeedDocument) -> None:
+        """One office imports one document of the international story and waits until the chain holds it
+        (a designated office decides only on a designation the chain holds). A resumed step finds what it
+        imported before: already recorded, or refused as existing, and nothing is made twice."""
+        with self.client(document.office) as client:
+            if document.transaction:
+                answer = client.import_transaction(document.file_name, document.xml)
+                refused = [item for item in answer["items"] if not item["accepted"]]
+                done = f"{len(answer['items']) - len(refused)} items"
+            else:
+                answer = client.import_st96([(document.file_name, document.xml)])
+                refused = [
+                    o
+                    for o in answer["items"]
+                    if not o["accepted"] and o["error"]["field"] != "expectedVersion"
+                ]
+                done = "a patent of the family"
+            if refused:
+                raise RegistryError(f"{document.office}: {document.file_name} was refused: {refused[:2]}")
+            client.wait_for_outbox(OUTBOX_TIMEOUT_S)
+        self.say(f"  {document.office}: imported {document.file_name} ({done})")
 
     def _seed_confidential(self, plan: SeedPlan) -> None:
         with self.client(plan.confidential["office"]) as client:
@@ -399,6 +436,8 @@ class Demo:
             f"  curl '{url}/v1/rights?limit=100'                      # every right, with the total count",
             f"  curl '{url}/v1/rights/{sample}/history'",
             f"  curl '{url}/v1/rights/{sample}/verification'          # verdict with its checks",
+            f"  curl '{url}/v1/rights/{INTERNATIONAL_REGISTRATION}/designations'   # each office's decision",
+            f"  curl '{url}/v1/rights/{FAMILY['EP']}/family'       # the family across GB, EP, KR",
             f"  curl -o receipt.json '{url}/v1/rights/{sample}/receipt'",
             *self._anchor_tour(),
             f"  ipreg verify receipt.json --rpc {self.consortium.chain.rpc_url}",

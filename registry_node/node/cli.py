@@ -629,7 +629,9 @@ def node_import_transaction(
     else:
         typer.echo(f"{answer['name']}: {answer['root']} ({answer['standard']})")
         for item in answer["items"]:
-            if item["accepted"]:
+            if item.get("alreadyRecorded"):
+                typer.echo(f"  {item['index']}: {item['item']} {item['rightId']}: already recorded")
+            elif item["accepted"]:
                 versions = ", ".join(
                     f"version {c['version']} (outbox {c['outboxId']})" for c in item["changes"]
                 )

@@ -14,7 +14,9 @@ its registration would make an ordinary right of the designation's id, and the B
 then be refused.
 
 `apply_transaction` takes a whole ST.96 Madrid or Hague transaction, item by item in document order; each
-item is accepted whole or refused whole, and a refused item does not stop the others.
+item is accepted whole or refused whole, and a refused item does not stop the others. Importing the same
+transaction again records nothing twice: an item the node already holds (the same registration, the same
+designation, a change of holder or a decision from the same transaction) is reported as already recorded.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from registry_node.protocol.records import (
     ConveyanceCategory,
     Designation,
     DesignationDecision,
+    DesignationRecord,
     OwnershipChange,
+    RightRecord,
     split_designation_id,
 )
 from registry_node.protocol.st96.document import (
@@ -105,6 +109,7 @@ class ItemOutcome:
     right_id: str
     accepted: list[Accepted]
     error: OfficeError | None = None
+    already_recorded: bool = False
 
 
 def apply_transaction(office: Office, chain: ChainView, transaction: St96Transaction) -> list[ItemOutcome]:
@@ -118,8 +123,15 @@ def apply_transaction(office: Office, chain: ChainView, transaction: St96Transac
             if isinstance(item, InternationalRegistration):
                 _bureau_only(office)
                 rid = item.right.rightId
-                accepted = office.register(item.right.model_copy(update={"designationBag": None}))
-                outcomes.append(ItemOutcome(index, "internationalRegistration", rid, [accepted]))
+                right = item.right.model_copy(update={"designationBag": None})
+                if _recorded(office, rid, "right", right, first_only=True):
+                    outcomes.append(
+                        ItemOutcome(index, "internationalRegistration", rid, [], already_recorded=True)
+                    )
+                else:
+                    outcomes.append(
+                        ItemOutcome(index, "internationalRegistration", rid, [office.register(right)])
+                    )
                 for designation in item.right.designationBag or []:
                     outcomes.append(_designation(office, chain, index, rid, designation))
             elif isinstance(item, DesignationAdded):
@@ -130,12 +142,19 @@ def apply_transaction(office: Office, chain: ChainView, transaction: St96Transac
                 _bureau_only(office)
                 rid = item.internationalRegistrationId
                 change = _ownership_change(item, evidence)
-                accepted = office.record_ownership_change(rid, _version(office, rid), change)
-                outcomes.append(ItemOutcome(index, "holderChange", rid, [accepted]))
+                if _recorded(office, rid, "ownershipChange", change):
+                    outcomes.append(ItemOutcome(index, "holderChange", rid, [], already_recorded=True))
+                else:
+                    accepted = office.record_ownership_change(rid, _version(office, rid), change)
+                    outcomes.append(ItemOutcome(index, "holderChange", rid, [accepted]))
             elif isinstance(item, OfficeDecision):
-                latest = office.store.right_version(item.designationId)
-                accepted = record_decision(office, chain, item.designationId, latest, item.decision)
-                outcomes.append(ItemOutcome(index, "decision", item.designationId, [accepted]))
+                entry, decision = item.designationId, item.decision
+                if _recorded(office, entry, "decision", decision):
+                    outcomes.append(ItemOutcome(index, "decision", entry, [], already_recorded=True))
+                else:
+                    latest = office.store.right_version(entry)
+                    accepted = record_decision(office, chain, entry, latest, decision)
+                    outcomes.append(ItemOutcome(index, "decision", entry, [accepted]))
             else:  # pragma: no cover - the parser yields only the items above
                 raise OfficeError("items", f"item {index} is of no kind this node records")
         except OfficeError as err:
@@ -155,11 +174,26 @@ def _designation(
     office: Office, chain: ChainView, index: int, right_id: str, designation: Designation
 ) -> ItemOutcome:
     subject = f"{right_id}@{designation.designatedOfficeCode}"
+    if _recorded(office, right_id, "designation", designation):
+        return ItemOutcome(index, "designation", subject, [], already_recorded=True)
     try:
         accepted = designate(office, chain, right_id, _version(office, right_id), designation)
     except OfficeError as err:
         return ItemOutcome(index, "designation", subject, [], err)
     return ItemOutcome(index, "designation", subject, [accepted])
+
+
+def _recorded(office: Office, entry_id: str, field: str, value: object, first_only: bool = False) -> bool:
+    """Whether a version of the entry at this node (its first only, with `first_only`) holds `value` as
+    its record's `field`: the same registration, designation, change of holder or decision."""
+    kind = DesignationRecord if split_designation_id(entry_id) else RightRecord
+    for version in range(office.store.right_version(entry_id), 0, -1):
+        stored = office.store.version(entry_id, version)
+        if stored is None or (first_only and version != 1):
+            continue
+        if getattr(kind.model_validate_json(stored.canonical), field, None) == value:
+            return True
+    return False
 
 
 def _bureau_only(office: Office) -> None:

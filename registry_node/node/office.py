@@ -402,6 +402,7 @@ class Office:
         signature = sign_document(canonical, self.signing_key, self.code).to_json()
         chain_state = RightState(digest, NO_OWNER_COMMITMENT, decision.status.to_chain())
         rid = chain_right_id(entry_id)
+        args: list[Any]
         if latest is None:
             action, args = "register", [(rid, kind.chain_value, False, chain_state.as_tuple())]
         else:

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 from registry_node.devnet.demo import GANACHE, Demo, DemoPorts
-from tests.support.chain import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = PROJECT_ROOT / ".venv-schemathesis" / "bin" / "schemathesis"
@@ -38,8 +37,7 @@ MIN_CASES = {"gateway": 437, "node": 1084}
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    nodes = (free_port(), free_port(), free_port())
-    ports = DemoPorts(chain=free_port(), gateway=free_port(), nodes=nodes, chain_kind=GANACHE)
+    ports = DemoPorts.free(GANACHE)
     running = Demo(tmp_path_factory.mktemp("consortium"), ports, lambda line: None)
     try:
         running.start(threading.Event())

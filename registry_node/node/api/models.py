@@ -231,6 +231,9 @@ class TransactionItemPublic(BaseModel):
     item: str = Field(description="internationalRegistration, designation, holderChange or decision.")
     rightId: str = Field(description="The international registration or the designation it changes.")
     accepted: bool
+    alreadyRecorded: bool = Field(
+        default=False, description="The node held this item already (the transaction was imported before)."
+    )
     changes: list[ChangeAccepted] = Field(default_factory=list)
     error: FieldError | None = None
 

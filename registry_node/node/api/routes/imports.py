@@ -137,6 +137,7 @@ def import_transaction(
     items = [
         TransactionItemPublic(
             index=o.index, item=o.item, rightId=o.right_id, accepted=o.error is None,
+            alreadyRecorded=o.already_recorded,
             changes=[change_accepted(a, store) for a in o.accepted],
             error=FieldError(field=o.error.field, reason=o.error.reason) if o.error else None,
         )
