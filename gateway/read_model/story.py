@@ -102,10 +102,11 @@ def decision(decision: dict[str, Any] | None, office: str, kind: str | None, sta
     if category == "invalidation":
         return f"Invalidated in {office} {scope or 'in whole'}{on}"
     if category == "finalDecision":
-        if state == "A":
-            outcome = f"protected except {scope.removeprefix('for ')}" if scope else "protected"
+        classes = scope.removeprefix("for ")
+        if decision.get("protectionCategory") == "protected":
+            outcome = f"protected only {scope}" if scope else "protected"
         else:
-            outcome = f"refused {scope}" if scope else "refused"
+            outcome = f"protected except {classes}" if scope and state == "A" else "refused"
         return f"Final decision in {office}" + (f" of {date}" if date else "") + f": {outcome}"
     return f"Decision ({category}) recorded by {office}{on}"
 
@@ -119,6 +120,8 @@ def _scope(decision: dict[str, Any], kind: str | None) -> str:
     if not classes:
         return "in part"
     system = CLASSIFICATIONS.get(kind or "", "")
+    if system and all(c.startswith(f"{system} ") for c in classes):  # as the records write them: "Nice 09"
+        classes = [c.removeprefix(f"{system} ") for c in classes]
     listed = classes[0] if len(classes) == 1 else ", ".join(classes[:-1]) + " and " + classes[-1]
     return f"for {system + ' ' if system else ''}class{'es' if len(classes) > 1 else ''} {listed}"
 

@@ -4,7 +4,7 @@
   (one of them designates EP later), and records a change of holder of one mark: a Madrid and a Hague
   IB-to-office transaction, which WO's node imports.
 - Each designated office answers with its office-to-IB transactions: grants of protection, a provisional
-  partial refusal for Nice class 09 followed by a final decision, a provisional total refusal. The later
+  partial refusal for Nice class 09, a provisional total refusal confirmed by a final decision. The later
   designation of EP stays undecided, as happens while an office examines.
 - A patent family spans the three offices: a GB application, an EP patent claiming its priority, and a KR
   patent claiming the same priority that entered its national phase from a PCT application.
@@ -355,21 +355,13 @@ def _refusal(number: str, date: str, reason: str, refused: tuple[int, str] | Non
       </tmk:MadridProvisionalRefusal>"""
 
 
-def _final_partial_grant(number: str, date: str, protected_class: int) -> str:
+def _final_refusal(number: str, date: str) -> str:
+    """A final decision confirming a total refusal, after its review."""
     return f"""      <tmk:MadridFinalDecision>
          <com:NotificationLanguage>en</com:NotificationLanguage>
          <com:InternationalRegistrationNumber>{number}</com:InternationalRegistrationNumber>
-         <tmk:GrantProtectionIndicator>true</tmk:GrantProtectionIndicator>
-         <tmk:PartialGoodsServicesBag>
-            <tmk:GoodsServices>
-               <tmk:GoodsServicesClassificationBag>
-                  <tmk:GoodsServicesClassification>
-                     <tmk:ClassificationKindCode>Nice</tmk:ClassificationKindCode>
-                     <tmk:ClassNumber>{protected_class}</tmk:ClassNumber>
-                  </tmk:GoodsServicesClassification>
-               </tmk:GoodsServicesClassificationBag>
-            </tmk:GoodsServices>
-         </tmk:PartialGoodsServicesBag>
+         <tmk:RefusalProtectionIndicator>true</tmk:RefusalProtectionIndicator>
+         <tmk:AllGoodsServicesIndicator>true</tmk:AllGoodsServicesIndicator>
          <com:RecordNotificationDate>{date}</com:RecordNotificationDate>
       </tmk:MadridFinalDecision>"""
 
@@ -470,7 +462,7 @@ def international_documents() -> list[SeedDocument]:
                    _refusal(aurora, "2024-06-12", "Class 09: conflicts with an earlier Korean mark.",
                             (9, "Scientific and medical software")),
                    _refusal(thames, "2024-06-12", "The mark is descriptive of optical goods.", None)]),
-               _madrid_office("KR", "2024-12-02", [_final_partial_grant(aurora, "2024-12-02", 10)]),
+               _madrid_office("KR", "2024-12-02", [_final_refusal(thames, "2024-12-02")]),
                _hague_office("KR", "2024-10-01", design)],
     }  # fmt: skip
     notifications = [

@@ -260,6 +260,8 @@ class Workload:
         }
         if scope is not None:
             decision["scopeCategory"] = scope
+        if category == "finalDecision":  # after the partial refusal: protection granted in whole
+            decision["protectionCategory"] = "protected"
         if scope == "partial":
             decision["classificationBag"] = ["Nice 09"] if madrid else ["Locarno 07-01"]
         body = {"expectedVersion": designation.version, "decision": decision}

@@ -486,11 +486,16 @@ class DecisionCategory(StrEnum):
 
 
 class DesignationDecision(Record):
-    """One decision: what it says (total or partial, with the classes or goods it concerns), its date, and
-    the ST.61 (Madrid) or ST.87 (Hague) status it gives the designation."""
+    """One decision: what it says (total or partial, with the classes or goods it concerns, as the
+    registration's classes are written: "Nice 09", "Locarno 07"), its date, and the ST.61 (Madrid) or ST.87
+    (Hague) status it gives the designation."""
 
     decisionCategory: DecisionCategory
     scopeCategory: Literal["total", "partial"] | None = None
+    # A final decision either confirms the refusal or grants protection, in whole or for the classes it
+    # names; the other decisions say it by their category (a refusal or invalidation takes protection away
+    # for the classes it names, a statement of grant gives it).
+    protectionCategory: Literal["protected", "refused"] | None = None
     classificationBag: Annotated[
         list[Annotated[str, Field(min_length=1, max_length=40)]] | None, Field(min_length=1, max_length=200)
     ] = None
@@ -518,6 +523,11 @@ class DesignationDecision(Record):
             raise ValueError(f"a {self.decisionCategory.value} is total or partial (scopeCategory)")
         if (self.status.keyEventCode or "").startswith("Y"):
             raise ValueError("a decision is not a correction: record a new decision instead")
+        is_final = self.decisionCategory is DecisionCategory.FINAL_DECISION
+        if is_final != (self.protectionCategory is not None):
+            raise ValueError(
+                "protectionCategory (protected or refused) is required for, and only for, a final decision"
+            )
         return self
 
 

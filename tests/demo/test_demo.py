@@ -33,6 +33,7 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from gateway.read_model.story import CONVEYANCES
 from registry_node.devnet.demo import GETH, DemoPorts
+from registry_node.devnet.demo_international import FAMILY, INTERNATIONAL_REGISTRATION
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
@@ -143,7 +144,7 @@ def test_the_demo_serves_every_seeded_right_with_its_total_count(demo: RunningDe
     assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
     page = answer.json()
     assert page["count"] >= 49 and len(page["items"]) == min(page["count"], 100)
-    assert {item["officeCode"] for item in page["items"]} == {"EP", "GB", "KR"}
+    assert {item["officeCode"] for item in page["items"]} == {"EP", "GB", "KR", "WO"}
     assert {item["kind"] for item in page["items"]} >= {"patent", "trademark", "design"}
     published = httpx.get(f"{demo.gateway}/v1/rights/EP:PAT:EP20250099001", timeout=30).json()
     assert published["version"] == 2 and published["confidential"] is False  # sealed, then published
@@ -244,12 +245,12 @@ def test_the_page_shows_each_offices_validator_and_the_blocks_it_sealed_lately(
 ) -> None:
     page.goto(demo.gateway + "/#/offices")
     rows = page.locator("#validators tbody tr")
-    expect(rows).to_have_count(3, timeout=30_000)
-    for code in ("EP", "GB", "KR"):
+    expect(rows).to_have_count(4, timeout=30_000)
+    for code in ("EP", "GB", "KR", "WO"):
         row = rows.filter(has_text=code)
         expect(row).to_contain_text("of the last", timeout=30_000)
-        expect(row.locator("td").nth(3)).to_have_text("2", timeout=30_000)  # peered with the two others
-    expect(page.locator("#network-summary")).to_contain_text("3 validators seal the chain")
+        expect(row.locator("td").nth(3)).to_have_text("3", timeout=30_000)  # peered with the three others
+    expect(page.locator("#network-summary")).to_contain_text("4 validators seal the chain")
 
 
 def test_the_home_page_says_what_the_registry_holds_and_what_changed_lately(
@@ -420,7 +421,7 @@ def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
     expect(page.locator("#right-title")).to_have_text(right["rightId"], timeout=30_000)
     expect(page.locator("#badge")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
     expect(page.locator("#finality")).to_contain_text("validator; ", timeout=30_000)
-    expect(page.locator("#finality")).to_contain_text("of 3 offices have built on it (final)")
+    expect(page.locator("#finality")).to_contain_text("of 4 offices have built on it (final)")
     timeline = page.locator("#timeline li")
     expect(timeline).to_have_count(right["version"], timeout=30_000)
     expect(timeline.first).to_contain_text("Registered")
@@ -633,6 +634,20 @@ def test_axe_core_finds_no_serious_violation_on_any_view(
     assert not found, "axe-core: " + json.dumps(found, indent=1, ensure_ascii=False)
 
 
+def anchor_from_validator(demo: RunningDemo, index: int, folder: Path) -> Path:
+    """`ipreg network anchor` from the `index`th office's own validator: the trust anchor an auditor holds."""
+    anchor = folder / "anchor.json"
+    validator = f"http://127.0.0.1:{demo.process.ports.chain + index}"
+    deployment = demo.process.data_dir / "deployment.json"
+    wrote = subprocess.run(
+        [str(IPREG), "network", "anchor", "--rpc", validator, "--deployment", str(deployment),
+         "--out", str(anchor)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert wrote.returncode == 0, wrote.stdout + wrote.stderr
+    return anchor
+
+
 def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
     demo: RunningDemo, page: Page, tmp_path: Path
 ) -> None:
@@ -644,15 +659,7 @@ def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
     receipt = tmp_path / "receipt.json"
     download.value.save_as(receipt)
     # the auditor takes the trust anchor from an office (here GB's own validator), not from the gateway
-    anchor = tmp_path / "anchor.json"
-    gb_validator = f"http://127.0.0.1:{demo.process.ports.chain + 1}"
-    deployment = demo.process.data_dir / "deployment.json"
-    wrote = subprocess.run(
-        [str(IPREG), "network", "anchor", "--rpc", gb_validator, "--deployment", str(deployment),
-         "--out", str(anchor)],
-        capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert wrote.returncode == 0, wrote.stdout + wrote.stderr
+    anchor = anchor_from_validator(demo, 1, tmp_path)
     offline = subprocess.run(
         [str(IPREG), "verify", str(receipt), "--anchor", str(anchor)],
         capture_output=True,
@@ -679,6 +686,50 @@ def test_an_auditor_downloads_a_receipt_that_ipreg_verify_accepts(
         timeout=120,
     )
     assert forged.returncode == 1, forged.stdout
+
+
+def test_an_auditor_follows_an_international_registration_its_decisions_and_a_family_across_offices(
+    demo: RunningDemo, page: Page, tmp_path: Path, keep_screenshot: Callable[[Page, str], Path]
+) -> None:
+    page.goto(f"{demo.gateway}/#/rights/{INTERNATIONAL_REGISTRATION}")
+    rows = page.locator("#designations-table tbody tr")
+    expect(rows).to_have_count(3, timeout=60_000)
+    for code in ("EP", "GB", "KR"):  # every designated office's latest decision, verified
+        row = rows.filter(has=page.get_by_role("rowheader", name=code, exact=True))
+        expect(row.locator(".sig")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
+    gb = rows.filter(has=page.get_by_role("rowheader", name="GB", exact=True))
+    expect(gb).to_contain_text("Protected in GB since 2024-07-01")
+    kr = rows.filter(has=page.get_by_role("rowheader", name="KR", exact=True))
+    expect(kr).to_contain_text("Provisionally refused in KR for Nice class 09")
+    expect(page.locator("#right-facts")).to_contain_text("Aurora Medical AB")  # the registration's holder
+    keep_screenshot(page, "designations")
+    with page.expect_download(timeout=60_000) as download:
+        kr.get_by_role("link", name="Decision receipt").click()
+    receipt = tmp_path / "decision-receipt.json"
+    download.value.save_as(receipt)
+    anchor = anchor_from_validator(demo, 2, tmp_path)  # KR's own validator
+    offline = subprocess.run(
+        [str(IPREG), "verify", str(receipt), "--anchor", str(anchor)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert offline.returncode == 0, offline.stdout + offline.stderr
+    assert f"{INTERNATIONAL_REGISTRATION}@KR" in offline.stdout
+
+    page.goto(f"{demo.gateway}/#/rights/{FAMILY['EP']}")
+    family = page.locator("#family-table tbody tr")
+    priority = family.filter(has=page.get_by_role("link", name=FAMILY["GB"]))
+    expect(priority.locator(".sig")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
+    expect(family.filter(has=page.get_by_role("link", name=FAMILY["KR"]))).to_have_count(1, timeout=60_000)
+    priority.get_by_role("link", name=FAMILY["GB"]).click()
+    expect(page.locator("#right-title")).to_have_text(FAMILY["GB"], timeout=30_000)
+    members = page.locator("#family-table tbody tr")
+    for other in ("EP", "KR"):  # the links the other offices recorded, seen from the priority application
+        expect(members.filter(has=page.get_by_role("link", name=FAMILY[other]))).to_contain_text(
+            "claims its priority", timeout=60_000
+        )
+    keep_screenshot(page, "family")
 
 
 def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(
@@ -737,7 +788,7 @@ def test_no_secret_reaches_a_log_or_the_console(demo: RunningDemo) -> None:
         secrets += [raw.hex(), base64.b64encode(raw).decode()]
     logs = {p.name: p.read_text("utf-8", "replace") for p in (demo.process.data_dir / "logs").glob("*.log")}
     logs["console"] = "\n".join(demo.process.lines)
-    assert len(logs) >= 5  # three nodes, the gateway, the console
+    assert len(logs) >= 6  # four nodes, the gateway, the console
     for name, text in logs.items():
         for secret in secrets:
             assert secret not in text, f"a secret appears in {name}"

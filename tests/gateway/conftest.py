@@ -242,12 +242,14 @@ def decision(
     scope: str | None = None,
     previous_stage: int = 0,
 ) -> DesignationDecision:
-    """A designated office's decision on a Madrid designation (ST.61); `classes` makes it partial."""
+    """A designated office's decision on a Madrid designation (ST.61); `classes` makes it partial (a final
+    decision here confirms the refusal, for those classes)."""
     state, stage, key_event = status
     return DesignationDecision.model_validate(
         {
             "decisionCategory": category,
             "scopeCategory": "partial" if classes else scope,
+            "protectionCategory": "refused" if category == "finalDecision" else None,
             "classificationBag": classes,
             "decisionDate": date,
             "standard": "ST.61",

@@ -153,7 +153,9 @@ def test_the_designated_office_records_its_decisions_and_the_chain_proves_them(
     first = record_decision(
         kr, international.view, entry, 0, decision("provisionalRefusal", **PARTIAL_REFUSAL)
     )
-    second = record_decision(kr, international.view, entry, 1, decision("finalDecision"))
+    second = record_decision(
+        kr, international.view, entry, 1, decision("finalDecision", protectionCategory="protected")
+    )
     international.drain("KR")
 
     assert (first.version, second.version) == (1, 2)

@@ -24,6 +24,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from registry_node.devnet.demo_international import madrid_ib_transaction
 from registry_node.devnet.ganache import free_port
 from registry_node.node.cli import Algorithm
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
@@ -43,7 +44,11 @@ IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
 PASSWORD = "correct horse battery staple"
 COMMAND_TIMEOUT_S = 120.0
 READY_TIMEOUT_S = 60.0
-NAMES = {"EP": "European Patent Office", "GB": "UK Intellectual Property Office"}
+NAMES = {
+    "EP": "European Patent Office",
+    "GB": "UK Intellectual Property Office",
+    "WO": "WIPO International Bureau",
+}
 
 
 def ipreg(*args: str | Path, token: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -171,7 +176,7 @@ def fund(w3: Web3, sender: LocalAccount, to: str) -> None:
 
 @pytest.fixture(scope="module")
 def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Network]:
-    """EP and GB nodes created by `ipreg node init`, a consortium deployed with their accounts, their
+    """EP, GB and WO nodes created by `ipreg node init`, a consortium deployed with their accounts, their
     signing keys registered, and both nodes running."""
     base = tmp_path_factory.mktemp("nodes")
     deployer: LocalAccount = Account.create()
@@ -359,6 +364,47 @@ def test_st96_files_are_imported_through_the_cli_each_accepted_or_refused_alone(
     assert outcome["items"][1]["name"].endswith("billion_laughs.xml") and not outcome["items"][1]["accepted"]
     answer(ep.cli("outbox", "--wait", "--json"))
     assert network.contract.functions.rightOf(chain_right_id(right_id)).call()[0] == 1
+
+
+def test_the_bureau_imports_madrid_notifications_and_a_designated_office_decides_through_the_cli(
+    network: Network, tmp_path: Path
+) -> None:
+    wo, gb = network.nodes["WO"], network.nodes["GB"]
+    notifications = tmp_path / "madrid.xml"
+    notifications.write_bytes(madrid_ib_transaction().encode())  # 1700001 designates EP, GB and KR
+
+    result = wo.cli("import-transaction", str(notifications), "--json")
+
+    assert result.returncode == 1  # KR is not a member of this consortium: its designations are refused
+    outcome = json.loads(result.stdout)
+    refused = [item for item in outcome["items"] if not item["accepted"]]
+    assert {item["rightId"] for item in refused} == {"WO:TM:1700001@KR", "WO:TM:1700002@KR"}
+    assert {item["error"]["field"] for item in refused} == {"designatedOfficeCode"}
+    assert all("KR is not a member office" in item["error"]["reason"] for item in refused)
+    designated = [i["rightId"] for i in outcome["items"] if i["item"] == "designation" and i["accepted"]]
+    assert designated == ["WO:TM:1700001@EP", "WO:TM:1700001@GB", "WO:TM:1700002@GB"]
+    answer(wo.cli("outbox", "--wait", "--json"))
+
+    repeated = json.loads(wo.cli("import-transaction", str(notifications), "--json").stdout)
+    assert all(i["alreadyRecorded"] for i in repeated["items"] if i["accepted"])
+    assert not any(i["changes"] for i in repeated["items"])  # nothing recorded twice
+    shown = wo.cli("import-transaction", str(notifications))
+    assert "0: internationalRegistration WO:TM:1700001: already recorded" in shown.stdout
+    assert "WO:TM:1700001@KR: refused: designatedOfficeCode: KR is not a member office" in shown.stderr
+
+    grant = {"decisionCategory": "grantOfProtection", "decisionDate": "2024-07-01", "standard": "ST.61",
+             "status": {"stateCode": "A", "stageCode": 4, "keyEventCode": "F10"}}  # fmt: skip
+    decision = write_json(tmp_path / "grant.json", grant)
+    decided = answer(gb.cli("decide", "WO:TM:1700001@GB", decision, "--expected-version", "0", "--json"))
+    assert (decided["rightId"], decided["version"]) == ("WO:TM:1700001@GB", 1)
+    not_ours = gb.cli("decide", "WO:TM:1700001@EP", decision, "--expected-version", "0")
+    assert not_ours.returncode == 1 and "designates EP; this node acts for GB" in not_ours.stderr
+    answer(gb.cli("outbox", "--wait", "--json"))
+    assert tuple(network.contract.functions.rightOf(chain_right_id("WO:TM:1700001@GB")).call()[:2]) == (
+        1,
+        b"GB",
+    )
+    verify_document(network, gb, "WO:TM:1700001@GB", 1)
 
 
 def test_run_on_a_taken_port_fails_naming_the_port(network: Network, listening_port: int) -> None:

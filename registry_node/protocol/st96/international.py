@@ -188,6 +188,9 @@ def decision(
         item,
         decisionCategory=category,
         scopeCategory=scope,
+        protectionCategory=(
+            ("refused" if refused else "protected") if category is DecisionCategory.FINAL_DECISION else None
+        ),
         classificationBag=classes or None,
         goodsServicesText=clipped(goods),
         decisionDate=date,
