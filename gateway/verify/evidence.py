@@ -167,10 +167,11 @@ class Gatherer:
             self._cached = view
         return self._cached
 
-    def block_at(self, at_block: int | None = None) -> BlockRef:
-        """The stated block: `at_block`, or the head less the confirmation depth. BlockOutOfRange for a
-        block before the registry's first block (`start_block`) or after the head."""
-        head = (self.known_head() if self.known_head else None) or self.reader.head()
+    def block_at(self, at_block: int | None = None, fresh: bool = False) -> BlockRef:
+        """The stated block: `at_block`, or the head less the confirmation depth (`fresh`: the chain's own
+        head, not the indexer's last). BlockOutOfRange for a block before the registry's first block
+        (`start_block`) or after the head."""
+        head = (None if fresh or not self.known_head else self.known_head()) or self.reader.head()
         if at_block is None:
             return self.reader.block(max(head - blocks_behind_head(self.confirmations, self.reader.w3), 0))
         if at_block > head:
@@ -235,7 +236,20 @@ class Gatherer:
         elsewhere (a receipt), so no deep link is asked; `proofs`: with the storage proofs a receipt
         carries. BadRightId for an id that is neither `EP:PAT:…` nor a 0x chain id."""
         evidence = self._right(requested, at_block, given, proofs)
+        if at_block is None and evidence.chain is None and self._newer_head(evidence.block):
+            # the indexer's head may be a poll behind a right just registered: the chain's own head decides
+            evidence = self._right(requested, self.block_at(fresh=True).number, given, proofs)
         return replace(evidence, seals=self.seals(evidence.block))
+
+    def _newer_head(self, block: BlockRef) -> bool:
+        """Whether the stated block came from the indexer's head and the chain's own now states a later one
+        (a verification asked right after a change must not be judged at the block before it). From the
+        cache alone this cannot be known: NotCached."""
+        if self.known_head is None:
+            return False
+        if self.cache_only:
+            raise NotCached("the chain's own head")
+        return self.block_at(fresh=True).number > block.number
 
     def _right(
         self, requested: str, at_block: int | None, given: SignedDocument | None, proofs: bool
@@ -316,6 +330,10 @@ class Gatherer:
             xml = self._xml(data, block.number)
         elif upload.canonical is not None:
             record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
+            newer = _newer_than_chain(record, hashlib.sha256(upload.canonical).digest())
+            if at_block is None and newer and self._newer_head(block):
+                block = self.block_at(fresh=True)  # a record of a change the indexer has not polled yet
+                record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
         else:
             file = self._file(digest, locate or self.locate, block.number)
         return UploadEvidence(
@@ -595,6 +613,16 @@ class Gatherer:
             right_id=document.right_id,
             source_xml=document.source_xml,
         )
+
+
+def _newer_than_chain(record: RecordEvidence, digest: bytes) -> bool:
+    """Whether a record names a right, or a version, that the chain did not hold at the stated block: what a
+    later head may hold."""
+    if record.claimed[0] is None or record.anchor is not None:
+        return False
+    if record.entry_version == 0 or record.chain is None:
+        return True
+    return matching_version(record.chain.history, digest) is None
 
 
 def _endpoint(office: OfficeStanding) -> str:

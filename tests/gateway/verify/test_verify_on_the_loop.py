@@ -146,3 +146,38 @@ def test_a_new_block_with_a_changed_right_gives_the_new_verdict_not_a_cached_one
     assert threaded == ["upload"] * 2, "the new block's state was read from the chain"
     current = client.post("/v1/verifications", content=served(world, right_id, 2)).json()
     assert current["verdict"] == "authentic-current" and current["version"] == 2
+
+
+def test_a_right_registered_after_the_indexers_last_head_is_judged_at_the_chains_own_head(
+    world: World,
+) -> None:
+    """An auditor who asks right after an office recorded a right must not hear that it does not exist:
+    the indexer's head may be a poll behind the chain."""
+    head = Head(world.w3.eth.block_number)  # the indexer has not seen what follows
+    verifier = Verifier(world.reader, world.verifier.documents, confirmations=0, known_head=head)
+    ep = world.nodes["EP"]
+    ep.office.register(make_right("EP", "EP1000091"))
+    ep.worker.drain()
+
+    verdict = verifier.verify_right("EP:PAT:EP1000091")
+
+    assert verdict.verdict == "authentic-current", verdict.to_json()
+    assert verdict.block.number == world.w3.eth.block_number > head.number
+
+
+def test_a_record_of_a_change_newer_than_the_indexers_head_is_not_called_tampered(world: World) -> None:
+    ep = world.nodes["EP"]
+    right_id = "EP:PAT:EP1000092"
+    ep.office.register(make_right("EP", "EP1000092"))
+    ep.worker.drain()
+    head = Head(world.w3.eth.block_number)
+    verifier = Verifier(world.reader, world.verifier.documents, confirmations=0, known_head=head)
+    ep.office.record_ownership_change(right_id, 1, assignment(right_id))
+    ep.worker.drain()
+
+    verdict = verifier.verify_document(served(world, right_id, 2))
+
+    assert verdict.verdict == "authentic-current", verdict.to_json()
+    assert verdict.version == 2 and verdict.block.number > head.number
+    # a record the chain held at the indexer's head is judged there, with no second look at the chain
+    assert verifier.verify_document(served(world, right_id, 1)).block.number == head.number
