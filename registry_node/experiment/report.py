@@ -123,8 +123,9 @@ def render_report(results: dict[str, Any]) -> str:
     lines = [
         f"# Experiment {results['name']}",
         "",
-        f"Started {results['started']}; {config['offices']} offices, {config['mode']} mode, chain "
-        f"{_chain(config['chain'])}, gateway {'on' if config['gateway'] else 'off'}, seed {config['seed']}"
+        f"Started {results['started']}; {config['offices']} offices{_bureau(f)}, {config['mode']} mode, "
+        f"chain {_chain(config['chain'])}, gateway {'on' if config['gateway'] else 'off'}, "
+        f"seed {config['seed']}"
         + (
             " — **interrupted (Ctrl-C): partial results; changes still in a stopped node's outbox count "
             "as missing**"
@@ -289,3 +290,8 @@ def _latency(s: dict[str, Any]) -> str:
     if not s.get("n"):
         return "none confirmed"
     return f"{s['p50_s']} / {s['p90_s']} / {s['p99_s']} / {s['max_s']} s"
+
+
+def _bureau(figures: dict[str, Any]) -> str:
+    """The International Bureau joins a run whose workload designates offices (config.office_codes)."""
+    return " and the International Bureau (WO)" if "WO" in figures.get("per_office", {}) else ""
