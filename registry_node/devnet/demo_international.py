@@ -8,6 +8,7 @@
   designation of EP stays undecided, as happens while an office examines.
 - A patent family spans the three offices: a GB application, an EP patent claiming its priority, and a KR
   patent claiming the same priority that entered its national phase from a PCT application.
+- KR registers a geographical indication (Lisbon; ST.96 GIApplication) with its producers as beneficiaries.
 
 Fixed text, so every demo tells the same story; the import tests validate each document against WIPO's
 V6_0 schemas. (Lines of the XML may run past the code's line length: ST.96 element names are long.)
@@ -62,6 +63,7 @@ HOLDER_CHANGE = (
 DESIGN = ("DM/240001", "Desk lamp", ("Hanbit Kitchenware Co., Ltd.", "45 Teheran-ro", "Seoul", "KR"), "26",
           "2024-04-10", ("EP", "GB", "KR"))  # fmt: skip
 
+GEOGRAPHICAL_INDICATION = "KR:GI:GI2023000017"
 INTERNATIONAL_REGISTRATION = f"WO:TM:{MARKS[0].number}"  # the tour's example: protected, and refused in part
 FAMILY = {"GB": "GB:PAT:GB2300123", "EP": "EP:PAT:EP23700001", "KR": "KR:PAT:1020240001234"}
 
@@ -434,6 +436,79 @@ def _pct(number: str, filed: str, entered: str) -> str:
 """
 
 
+def geographical_indication() -> str:
+    """KR's registered geographical indication for green tea, its producers' association the applicant and
+    two producers its beneficiaries (authorised users)."""
+    number = GEOGRAPHICAL_INDICATION.split(":")[2]
+    users = "\n".join(
+        f"""      <gin:AuthorizedUser>
+         <com:Contact>
+            <com:Name>
+               <com:EntityName>{escape(name)}</com:EntityName>
+            </com:Name>
+         </com:Contact>
+         <gin:AuthorizedUserStatusCategory>Valid</gin:AuthorizedUserStatusCategory>
+         <gin:AuthorizedUserCategory>Producer</gin:AuthorizedUserCategory>
+      </gin:AuthorizedUser>"""
+        for name in ("Boseong Daehan Tea Farm", "Hwagae Green Tea Co-operative")
+    )
+    association = ("Boseong Green Tea Producers' Association", "1 Nokcha-ro", "Boseong", "KR")
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<gin:GIApplication xmlns:gin="http://www.wipo.int/standards/XMLSchema/ST96/GeographicalIndication"
+ {COM}
+ {TMK}
+ com:st96Version="V6_0">
+   <com:ApplicationNumber>
+      <com:IPOfficeCode>KR</com:IPOfficeCode>
+      <com:ApplicationNumberText>{number}</com:ApplicationNumberText>
+   </com:ApplicationNumber>
+   <com:ApplicationDate>2023-03-02</com:ApplicationDate>
+   <gin:GIData com:officeCode="KR" com:languageCode="en">
+      <com:RegistrationNumber>GI-KR-0017</com:RegistrationNumber>
+      <com:RegistrationDate>2024-05-20</com:RegistrationDate>
+      <gin:GINameBag>
+         <gin:GINameText com:sequenceNumber="1" com:languageCode="en">Boseong Green Tea</gin:GINameText>
+      </gin:GINameBag>
+      <gin:ProductIndicationBag>
+         <tmk:GoodsServices>
+            <tmk:GoodsServicesClassificationBag>
+               <tmk:GoodsServicesClassification>
+                  <tmk:ClassificationKindCode>Nice</tmk:ClassificationKindCode>
+                  <tmk:ClassNumber>30</tmk:ClassNumber>
+               </tmk:GoodsServicesClassification>
+            </tmk:GoodsServicesClassificationBag>
+            <tmk:ClassDescriptionBag>
+               <tmk:ClassDescription>
+                  <tmk:ClassNumber>30</tmk:ClassNumber>
+                  <tmk:GoodsServicesDescriptionText com:sequenceNumber="1" com:languageCode="en">Green tea</tmk:GoodsServicesDescriptionText>
+               </tmk:ClassDescription>
+            </tmk:ClassDescriptionBag>
+         </tmk:GoodsServices>
+         <gin:ProductCategory>Tea</gin:ProductCategory>
+      </gin:ProductIndicationBag>
+      <gin:FeatureDescriptionBag>
+         <gin:FeatureDescription>
+            <gin:FeatureDescriptionText com:languageCode="en">Leaves picked by hand in spring on terraced hillsides near the sea.</gin:FeatureDescriptionText>
+         </gin:FeatureDescription>
+      </gin:FeatureDescriptionBag>
+      <gin:GeographicRegionDescriptionBag>
+         <gin:GeographicRegionDescription>
+            <gin:GeographicRegionDescriptionText com:sequenceNumber="1" com:languageCode="en">Boseong County, South Jeolla Province</gin:GeographicRegionDescriptionText>
+         </gin:GeographicRegionDescription>
+      </gin:GeographicRegionDescriptionBag>
+      <gin:GICategory>Protected Geographical Indication</gin:GICategory>
+{users}
+      <gin:GIStatusCategory>Registered</gin:GIStatusCategory>
+   </gin:GIData>
+   <gin:ApplicantBag>
+      <gin:Applicant com:sequenceNumber="1">
+{_contact(association, 9)}
+      </gin:Applicant>
+   </gin:ApplicantBag>
+</gin:GIApplication>
+"""
+
+
 def international_documents() -> list[SeedDocument]:
     """Every document of the story, in the order the offices import them: the family's patents first (the
     priority application before the rights claiming it), then WO's notifications, then the decisions."""
@@ -475,4 +550,5 @@ def international_documents() -> list[SeedDocument]:
         for office, documents in decisions.items()
         for i, xml in enumerate(documents)
     ]
-    return [*patents, *notifications, *answers]
+    gi = SeedDocument("KR", "KR-geographical-indication.xml", geographical_indication().encode(), False)
+    return [*patents, gi, *notifications, *answers]

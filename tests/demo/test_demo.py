@@ -33,7 +33,11 @@ from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from gateway.read_model.story import CONVEYANCES
 from registry_node.devnet.demo import GETH, DemoPorts
-from registry_node.devnet.demo_international import FAMILY, INTERNATIONAL_REGISTRATION
+from registry_node.devnet.demo_international import (
+    FAMILY,
+    GEOGRAPHICAL_INDICATION,
+    INTERNATIONAL_REGISTRATION,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 IPREG = PROJECT_ROOT / ".venv" / "bin" / "ipreg"
@@ -730,6 +734,21 @@ def test_an_auditor_follows_an_international_registration_its_decisions_and_a_fa
             "claims its priority", timeout=60_000
         )
     keep_screenshot(page, "family")
+
+
+def test_a_geographical_indication_is_found_by_its_name_and_verified(demo: RunningDemo, page: Page) -> None:
+    verdict = httpx.get(f"{demo.gateway}/v1/rights/{GEOGRAPHICAL_INDICATION}/verification", timeout=60).json()
+    assert verdict["verdict"] == "authentic-current", verdict
+    page.goto(demo.gateway + "/")
+    page.get_by_label("Right id, application, publication or registration number").fill(
+        GEOGRAPHICAL_INDICATION.split(":")[2]
+    )
+    page.keyboard.press("Enter")
+    expect(page.locator("#right-title")).to_have_text(GEOGRAPHICAL_INDICATION, timeout=30_000)
+    facts = page.locator("#right-facts")
+    expect(facts).to_contain_text("Boseong Green Tea")
+    expect(facts).to_contain_text("Boseong County, South Jeolla Province")
+    expect(page.locator("#badge")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
 
 
 def test_the_page_works_from_the_keyboard_on_a_phone_sized_screen(

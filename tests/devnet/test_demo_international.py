@@ -7,6 +7,7 @@ from pathlib import Path
 
 from registry_node.devnet.demo_international import (
     FAMILY,
+    GEOGRAPHICAL_INDICATION,
     INTERNATIONAL_REGISTRATION,
     international_documents,
 )
@@ -30,6 +31,10 @@ def test_every_document_is_valid_st96_and_each_decision_answers_a_designation_to
         if not document.transaction:
             patent = parse_st96(document.xml, SCHEMAS)
             assert patent.validated and patent.right.ipOfficeCode == document.office
+            if patent.right.rightKindCategory == "geographicalIndication":
+                assert patent.right.rightId == GEOGRAPHICAL_INDICATION
+                assert patent.right.giNameText == "Boseong Green Tea"
+                continue
             family[patent.right.rightId] = [link.rightId or "" for link in patent.right.familyLinkBag or []]
             continue
         transaction = parse_transaction(document.xml, SCHEMAS)
