@@ -273,32 +273,14 @@ class GethNetwork:
         self._seal_all()
 
     def _seal_all(self) -> None:
-        """Every validator seals; returns once the chain has moved on, kicking the sealers again if not.
-
-        On a young chain (fewer blocks than validators) the validators start sealing one after another,
-        each once the block of the one before has reached them all. Clique lets a validator seal only if
-        it sealed none of the last ⌊n/2⌋ blocks, so at the first heights several may seal the same block,
-        and validators that start together each do: four of them once split into two chains of equal
-        weight, each pair waiting for the other to seal, and neither chain moved again. Started one at a
-        time, each builds on the block before; from a round of seals on, at most ⌊n/2⌋+1 may seal a height
-        and the in-turn validator's block outweighs the others'.
-        """
-        codes = list(self.specs)
-        start = self.validator(codes[0]).head()
-        if start < len(codes):
-            for index, code in enumerate(codes):
-                self.validator(code).seal()
-                deadline = time.monotonic() + 3 * max(1, self.period_s) + 2
-                while time.monotonic() < deadline:
-                    if min(self.validator(c).head() for c in codes) >= start + index + 1:
-                        break
-                    time.sleep(0.1)
+        """Every validator seals; returns once the chain has moved on, kicking the sealers again if not."""
+        start = self.validator(next(iter(self.specs))).head()
         for _ in range(3):
-            for code in codes:
+            for code in self.specs:
                 self.validator(code).seal()
             deadline = time.monotonic() + 3 * max(1, self.period_s) + 2
             while time.monotonic() < deadline:
-                if self.validator(codes[0]).head() > start:
+                if self.validator(next(iter(self.specs))).head() > start:
                     return
                 time.sleep(0.1)
         raise GethError(
