@@ -60,8 +60,8 @@ OFFICES = {
 }
 # The offices that run a validator of the demo's Clique network. WO is a member like any other office but
 # runs none here: four validators that start together on a new chain once sealed two rival chains of equal
-# weight, two against two, each pair waiting for the other, and the chain never moved (1 start in 3 under
-# the test suite's load); with three that cannot happen, and WO's node talks to the three.
+# weight, two against two, each pair waiting for the other, and the chain never moved (2 starts in 5, both
+# under the test suite's load); three have not stalled in the project's runs. WO's node talks to the three.
 VALIDATOR_OFFICES = ("EP", "GB", "KR")
 ROTATING_OFFICE = "GB"  # the office whose signing key the seeded history rotates
 OUTBOX_TIMEOUT_S = 300.0
