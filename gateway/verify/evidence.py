@@ -236,20 +236,23 @@ class Gatherer:
         elsewhere (a receipt), so no deep link is asked; `proofs`: with the storage proofs a receipt
         carries. BadRightId for an id that is neither `EP:PAT:…` nor a 0x chain id."""
         evidence = self._right(requested, at_block, given, proofs)
-        if at_block is None and evidence.chain is None and self._newer_head(evidence.block):
+        if at_block is None and evidence.chain is None:
             # the indexer's head may be a poll behind a right just registered: the chain's own head decides
-            evidence = self._right(requested, self.block_at(fresh=True).number, given, proofs)
+            newer = self._newer_head(evidence.block)
+            if newer is not None:
+                evidence = self._right(requested, newer.number, given, proofs)
         return replace(evidence, seals=self.seals(evidence.block))
 
-    def _newer_head(self, block: BlockRef) -> bool:
-        """Whether the stated block came from the indexer's head and the chain's own now states a later one
-        (a verification asked right after a change must not be judged at the block before it). From the
-        cache alone this cannot be known: NotCached."""
+    def _newer_head(self, block: BlockRef) -> BlockRef | None:
+        """The block the chain's own head states, when the stated block came from the indexer's head and the
+        chain's is later (a verification asked right after a change must not be judged at the block before
+        it); else None. From the cache alone this cannot be known: NotCached."""
         if self.known_head is None:
-            return False
+            return None
         if self.cache_only:
             raise NotCached("the chain's own head")
-        return self.block_at(fresh=True).number > block.number
+        fresh = self.block_at(fresh=True)
+        return fresh if fresh.number > block.number else None
 
     def _right(
         self, requested: str, at_block: int | None, given: SignedDocument | None, proofs: bool
@@ -330,10 +333,11 @@ class Gatherer:
             xml = self._xml(data, block.number)
         elif upload.canonical is not None:
             record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
-            newer = _newer_than_chain(record, hashlib.sha256(upload.canonical).digest())
-            if at_block is None and newer and self._newer_head(block):
-                block = self.block_at(fresh=True)  # a record of a change the indexer has not polled yet
-                record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
+            if at_block is None and _newer_than_chain(record, hashlib.sha256(upload.canonical).digest()):
+                newer = self._newer_head(block)  # a record of a change the indexer has not polled yet
+                if newer is not None:
+                    block = newer
+                    record = self._record(upload.canonical, upload.signature, upload.anchor, block.number)
         else:
             file = self._file(digest, locate or self.locate, block.number)
         return UploadEvidence(

@@ -77,14 +77,8 @@ def record_decision(
     office: Office, chain: ChainView, entry_id: str, expected_version: int, decision: DesignationDecision
 ) -> Accepted:
     """Records `office`'s decision on its designation `entry_id`, once the chain holds the designation."""
-    split = split_designation_id(entry_id)
-    if split is None:
-        raise OfficeError("designationId", f"{entry_id} is not a designation (e.g. WO:TM:1234567@GB)")
-    registration, designated = split
-    if designated != office.code:
-        raise NotCompetent(
-            "designationId", f"{entry_id} designates {designated}; this node acts for {office.code}"
-        )
+    registration = office.own_designation(entry_id)
+    designated = office.code
     try:
         slot = chain.entry(entry_id)
     except ChainError as err:

@@ -379,14 +379,7 @@ class Office:
         """Records this office's decision on its designation by an international registration of `kind`
         (its first decision registers the designation's entry; the chain must already hold the
         designation, which the caller checks). Only the designated office decides."""
-        split = split_designation_id(entry_id)
-        if split is None:
-            raise OfficeError("designationId", f"{entry_id} is not a designation (WO:TM:1234567@GB)")
-        _, designated = split
-        if designated != self.code:
-            raise NotCompetent(
-                "designationId", f"{entry_id} designates {designated}; this node acts for {self.code}"
-            )
+        self.own_designation(entry_id)
         latest = self.store.latest(entry_id)
         actual = latest.version if latest else 0
         if actual != expected_version:
@@ -428,6 +421,19 @@ class Office:
             payload=_payload(args, entry_id, record.version, chain_state), state=state,
         )  # fmt: skip
         return self._store(change)
+
+    def own_designation(self, entry_id: str) -> str:
+        """The international registration of `entry_id`, a designation of this office; OfficeError if it is
+        no designation, NotCompetent if it designates another office."""
+        split = split_designation_id(entry_id)
+        if split is None:
+            raise OfficeError("designationId", f"{entry_id} is not a designation (e.g. WO:TM:1234567@GB)")
+        registration, designated = split
+        if designated != self.code:
+            raise NotCompetent(
+                "designationId", f"{entry_id} designates {designated}; this node acts for {self.code}"
+            )
+        return registration
 
     # ------------------------------------------------------------ internals
 
