@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_keys.datatypes import PrivateKey
 
@@ -50,6 +49,7 @@ from registry_node.devnet.ganache import (
     wait_for_rpc,
 )
 from registry_node.devnet.processes import terminate
+from registry_node.protocol.keys.files import encrypt_account_key, repair_short_iv
 
 GETH_VERSION = "1.13.15"
 GETH_MODULE = f"github.com/ethereum/go-ethereum/cmd/geth@v{GETH_VERSION}"
@@ -245,7 +245,7 @@ class Validator:
         self.folder.mkdir(parents=True, exist_ok=True)
         keystore = self.folder / "keystore"
         keystore.mkdir(exist_ok=True)
-        encrypted = Account.encrypt(sealing_key.key, password)
+        encrypted = encrypt_account_key(sealing_key.key, password)
         path = keystore / f"sealing-key-{sealing_key.address.lower()}.json"
         path.write_text(json.dumps(encrypted))
         path.chmod(0o600)
@@ -303,6 +303,8 @@ class Validator:
         if self.running:
             return
         self.spec.check_ports_free()
+        for keystore in (self.folder / "keystore").glob("*.json"):
+            repair_short_iv(keystore)  # one made before keystores were padded would make geth panic
         password_file = self.folder / f".password-{secrets.token_hex(4)}"
         password_file.touch(0o600)
         password_file.write_text(password)

@@ -41,6 +41,7 @@ from registry_node.devnet.geth import (
     new_node_key,
 )
 from registry_node.protocol.chain import CHAIN_DOWN, rpc_batch, web3_for
+from registry_node.protocol.keys.files import encrypt_account_key
 
 GENESIS_BALANCE_WEI = 10**24
 # The isolated network: a bridge on the host, one /24 per network (picked from its folder), host at .1.
@@ -230,7 +231,7 @@ class GethNetwork:
         (self.folder / NETWORK_FILE).write_text(json.dumps(self.to_json(), indent=2) + "\n")
         deployer = self.folder / DEPLOYER_FILE
         if not deployer.exists():
-            deployer.write_text(json.dumps(Account.encrypt(self.deployer.key, self._password())))
+            deployer.write_text(json.dumps(encrypt_account_key(self.deployer.key, self._password())))
             deployer.chmod(0o600)
 
     # ------------------------------------------------------------ LocalChain

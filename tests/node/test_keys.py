@@ -9,6 +9,7 @@ import re
 import stat
 from pathlib import Path
 
+import Crypto.Random
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -70,6 +71,18 @@ def test_account_keystore_round_trips_to_the_same_address(tmp_path: Path) -> Non
     account = load_account(path, PASSWORD)
     assert account.address == address
     assert re.fullmatch(r"0x[0-9a-fA-F]{40}", address)
+
+
+def test_a_keystore_whose_random_iv_starts_with_a_zero_byte_keeps_all_16_bytes_and_opens(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """eth-keyfile alone writes such an IV (1 in 256) as 15 bytes, which geth refuses: see
+    tests/devnet/test_geth_keystore.py."""
+    monkeypatch.setattr(Crypto.Random, "get_random_bytes", lambda n: b"\x00" + b"\x07" * (n - 1))
+    path = tmp_path / "account.json"
+    address = create_account_keystore(path, PASSWORD, FAST_SCRYPT_N)
+    assert json.loads(path.read_text())["crypto"]["cipherparams"]["iv"] == "00" + "07" * 15
+    assert load_account(path, PASSWORD).address == address
 
 
 def test_account_keystore_uses_scrypt_at_full_cost_by_default(tmp_path: Path) -> None:

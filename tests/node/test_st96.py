@@ -945,7 +945,8 @@ def test_a_batch_whose_worker_died_fails_and_the_next_batch_gets_new_workers() -
     with st96.ParsePool(workers=2) as pool:
         pool.parse_many(sources)
         victim = next(c for c in multiprocessing.active_children() if c.pid not in others)
-        os.kill(victim.pid or 0, signal.SIGKILL)
+        assert victim.pid is not None  # os.kill(0, …) would kill this whole process group
+        os.kill(victim.pid, signal.SIGKILL)
         victim.join(10)
         deadline = time.monotonic() + 60
         with pytest.raises(BrokenProcessPool):

@@ -91,6 +91,42 @@ def signing_key_metadata_path(path: Path) -> Path:
     return path.with_name(path.name + ".json")
 
 
+IV_BYTES = 16  # AES-128-CTR's counter block
+
+
+def encrypt_account_key(private_key: bytes, password: str, scrypt_n: int | None = None) -> dict[str, Any]:
+    """An Ethereum keystore (scrypt, AES-128-CTR) of `private_key`, as every Ethereum tool reads it.
+
+    eth-keyfile draws a 16-byte IV but writes it as an integer's bytes, so an IV whose first byte is zero
+    (1 keystore in 256) is written as 15 bytes. Python reads that back as the same counter; geth refuses it
+    and panics at `--unlock` ("bad IV length"). The IV is written back at its full 16 bytes: the same
+    counter value, so the ciphertext and MAC stand as they are.
+    """
+    keystore: dict[str, Any] = Account.encrypt(private_key, password, kdf="scrypt", iterations=scrypt_n)
+    return with_full_iv(keystore)
+
+
+def with_full_iv(keystore: dict[str, Any]) -> dict[str, Any]:
+    """The keystore with its AES-CTR IV written at 16 bytes (see `encrypt_account_key`); it opens as before."""
+    params = keystore["crypto"]["cipherparams"]
+    params["iv"] = params["iv"].rjust(2 * IV_BYTES, "0")
+    return keystore
+
+
+def repair_short_iv(path: Path) -> bool:
+    """Rewrites a keystore file written with a short IV (by this project before it padded them, or by
+    eth-account) so that geth can open it; whether it had to. Nothing secret changes."""
+    keystore = _read_json_object(path)
+    try:
+        iv = keystore["crypto"]["cipherparams"]["iv"]
+    except (KeyError, TypeError):
+        raise KeyStoreError(path, "not a valid Ethereum keystore") from None
+    if not isinstance(iv, str) or len(iv) >= 2 * IV_BYTES:
+        return False
+    _replace_file(path, json.dumps(with_full_iv(keystore), indent=2).encode("utf-8"), lambda written: None)
+    return True
+
+
 def create_account_keystore(path: Path, password: str, scrypt_n: int | None = None) -> str:
     """Creates a new transaction account in an Ethereum keystore at `path`; returns its checksum address.
 
@@ -99,7 +135,7 @@ def create_account_keystore(path: Path, password: str, scrypt_n: int | None = No
     """
     _check_new_key_file(path, password)
     account: LocalAccount = Account.create()
-    keystore = Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n)
+    keystore = encrypt_account_key(account.key, password, scrypt_n)
     _write_new_file(path, json.dumps(keystore, indent=2).encode("utf-8"))
     return str(account.address)
 
@@ -224,7 +260,7 @@ def rewrite_account_keystore(
         raise KeyStoreError(path, f"address: the keystore is not {account.address}'s")
     if not password:
         raise KeyStoreError(path, "the password must not be empty")
-    keystore = Account.encrypt(account.key, password, kdf="scrypt", iterations=scrypt_n)
+    keystore = encrypt_account_key(account.key, password, scrypt_n)
 
     def opens_to_the_same_account(written: Path) -> None:
         if load_account(written, password).address != account.address:
