@@ -107,7 +107,7 @@ def encrypt_account_key(private_key: bytes, password: str, scrypt_n: int | None 
 
 
 def with_full_iv(keystore: dict[str, Any]) -> dict[str, Any]:
-    """The keystore with its AES-CTR IV written at 16 bytes (see `encrypt_account_key`); it opens as before."""
+    """The keystore with its AES-CTR IV at 16 bytes (see `encrypt_account_key`); it opens as before."""
     params = keystore["crypto"]["cipherparams"]
     params["iv"] = params["iv"].rjust(2 * IV_BYTES, "0")
     return keystore
