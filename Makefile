@@ -142,6 +142,7 @@ bench: setup
 	$(BIN)/python bench/gateway.py
 	$(BIN)/python bench/hostile_input.py
 	$(BIN)/python bench/keys.py
+	$(BIN)/python bench/validator_start.py
 
 # The long reliability suite: 10 min of gateway load, 1,000-change burst, 10 node kills, 30 s chain outage.
 soak: setup

@@ -58,11 +58,6 @@ OFFICES = {
     "KR": "Korean Intellectual Property Office",
     "WO": "WIPO International Bureau",  # Madrid and Hague: international registrations and designations
 }
-# The offices that run a validator of the demo's Clique network. WO is a member like any other office but
-# runs none here: four validators that start together on a new chain once sealed two rival chains of equal
-# weight, two against two, each pair waiting for the other, and the chain never moved (2 starts in 5, both
-# under the test suite's load); three have not stalled in the project's runs. WO's node talks to the three.
-VALIDATOR_OFFICES = ("EP", "GB", "KR")
 ROTATING_OFFICE = "GB"  # the office whose signing key the seeded history rotates
 OUTBOX_TIMEOUT_S = 300.0
 GETH, GANACHE = "geth", "ganache"  # the demo's chains: a validator per office, or one ganache process
@@ -84,7 +79,7 @@ class DemoPorts:
     def free(cls, chain_kind: str) -> DemoPorts:
         """Ports no one else uses (`free_port`), for a demo beside others: in tests and benchmarks (a geth
         network's ports follow from its first: a free block of them is found)."""
-        chain = free_port() if chain_kind == GANACHE else free_validator_base(len(VALIDATOR_OFFICES))
+        chain = free_port() if chain_kind == GANACHE else free_validator_base(len(OFFICES))
         return cls(chain, free_port(), tuple(free_port() for _ in OFFICES), chain_kind)
 
     def chain_ports(self) -> list[tuple[str, int]]:
@@ -92,7 +87,7 @@ class DemoPorts:
         if self.chain_kind == GANACHE:
             return [("--chain-port", self.chain)]
         named = []
-        for index, code in enumerate(VALIDATOR_OFFICES):
+        for index, code in enumerate(OFFICES):
             ports = ValidatorPorts.from_base(self.chain, index)
             named += [(f"--chain-port (validator {code}: {kind})", port) for kind, port in
                       (("RPC", ports.rpc), ("p2p", ports.p2p), ("authrpc", ports.authrpc))]  # fmt: skip
@@ -157,7 +152,7 @@ class Demo:
             chain = GethNetwork.load(self.network_dir, password)
         else:
             chain = GethNetwork(
-                self.network_dir, list(VALIDATOR_OFFICES), password=password, period_s=BLOCK_PERIOD_S,
+                self.network_dir, list(OFFICES), password=password, period_s=BLOCK_PERIOD_S,
                 first_rpc_port=self.ports.chain,
             )  # fmt: skip
         self._consortium = LocalConsortium(

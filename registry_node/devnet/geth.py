@@ -59,7 +59,9 @@ DEFAULT_GAS_LIMIT = 100_000_000  # bulk registrations: about 2,000 rights a bloc
 CLIQUE_EPOCH = 30_000
 STARTUP_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 20.0
-PEERING_TIMEOUT_S = 30.0
+# geth dials a static peer it failed to reach (refused, or a handshake that timed out on a busy machine) again
+# only 35 s later (p2p's dialHistoryExpiration): room for two such retries.
+PEERING_TIMEOUT_S = 80.0
 # Ports of validator i, from the first validator's RPC port: RPC base+i, p2p base+100+i, authrpc base+200+i.
 P2P_OFFSET = 100
 AUTHRPC_OFFSET = 200
@@ -332,6 +334,30 @@ class Validator:
         finally:
             password_file.unlink(missing_ok=True)
 
+    def _wait_unlocked(self) -> None:
+        """Returns once geth has unlocked the sealing key, which it does after its RPC answers (a scrypt
+        decryption: a second or two, more on a busy machine). A miner started before fails to seal
+        ("authentication needed") and tries again only on the next block, so a validator told to seal too
+        early stays idle. The probe is an eth_sign of one byte, which carries Ethereum's signed-message
+        prefix and so can never be a seal."""
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process is not None and self.process.poll() is not None:
+                tail = self.log.read_text("utf-8", "replace")[-2000:]
+                raise GethError(
+                    f"geth validator {self.spec.office} exited with code {self.process.returncode}: {tail}"
+                )
+            try:
+                self.rpc("eth_sign", [self.spec.address, "0x00"])
+                return
+            except GethError as err:
+                if "authentication needed" not in str(err):
+                    raise
+            time.sleep(0.1)
+        raise GethError(
+            f"geth validator {self.spec.office} did not unlock its sealing key in {STARTUP_TIMEOUT_S:.0f} s"
+        )
+
     def rpc(self, method: str, params: list[Any], timeout_s: float = 5.0) -> Any:
         """One JSON-RPC call to this validator; a GethError for an error answer or none."""
         import requests
@@ -359,10 +385,19 @@ class Validator:
             time.sleep(0.1)
 
     def seal(self) -> None:
-        """Starts sealing. geth 1.13 can ignore a miner_start that comes right after its start (its sealing
-        worker not yet waiting), so the miner is stopped and started again, which always commits work."""
+        """Starts sealing, once the sealing key is unlocked. The miner is stopped and started again, which
+        always commits new work, even if it was started before."""
+        self._wait_unlocked()
         self.rpc("miner_stop", [])
         self.rpc("miner_start", [])
+
+    def accept_blocks(self) -> None:
+        """Makes geth import the blocks its peers propagate, without sealing: until it has synced from a
+        heavier peer or been told to mine, geth discards them. Starting its miner marks it synced; the miner
+        is stopped at once, before an out-of-turn block's delay (up to 1.5 s with four validators) runs out.
+        """
+        self.rpc("miner_start", [])
+        self.rpc("miner_stop", [])
 
     def head(self) -> int:
         return int(self.rpc("eth_blockNumber", []), 16)

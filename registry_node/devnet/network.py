@@ -18,7 +18,7 @@ import hashlib
 import json
 import subprocess
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -274,19 +274,52 @@ class GethNetwork:
         self._seal_all()
 
     def _seal_all(self) -> None:
-        """Every validator seals; returns once the chain has moved on, kicking the sealers again if not."""
-        start = self.validator(next(iter(self.specs))).head()
+        """Every validator seals; returns once the chain has moved on, kicking the sealers again if not.
+
+        The validator in turn for the next block seals first, alone, and the others join once each holds its
+        block. A geth that has neither synced from a heavier peer nor been told to mine discards the blocks
+        its peers send ("Syncing, discarded propagated block"), and on a new chain no peer is heavier until
+        a block is sealed. Validators told to seal one after another so each sealed its own first block;
+        each then waited for the others under Clique's recency rule and, not knowing their chains to be
+        heavier, never took them up: with four validators the chain stalled at block 1 or 2 in about one
+        start of three (`bench/validator_start.py`). So the others first mine for an instant (which makes
+        geth accept propagated blocks), then the one in turn seals a block heavier than any other could be.
+        """
+        validators = [self.validator(code) for code in self.specs]
+        start = max(v.head() for v in validators)
+        wait_s = 3 * max(1, self.period_s) + 2
+        start = self._seal_in_turn_first(validators, start, wait_s)
         for _ in range(3):
-            for code in self.specs:
-                self.validator(code).seal()
-            deadline = time.monotonic() + 3 * max(1, self.period_s) + 2
-            while time.monotonic() < deadline:
-                if self.validator(next(iter(self.specs))).head() > start:
-                    return
-                time.sleep(0.1)
+            for validator in validators:
+                validator.seal()
+            if _within(lambda: validators[0].head() > start, wait_s):
+                return
         raise GethError(
             f"the validators do not seal (see the geth.log files under {self.folder / 'validators'})"
         )
+
+    def _seal_in_turn_first(self, validators: list[Validator], head: int, wait_s: float) -> int:
+        """The validator in turn for block `head + 1` seals it alone; once every validator holds it (within
+        `wait_s`), the head the others' sealing must then pass: `head + 1`, else `head`."""
+        leader = self._in_turn(head + 1)
+        if leader is None:
+            return head
+        for validator in validators:
+            if validator.spec.office != leader.spec.office:
+                validator.accept_blocks()
+        leader.seal()
+        return head + 1 if _within(lambda: all(v.head() > head for v in validators), wait_s) else head
+
+    def _in_turn(self, number: int) -> Validator | None:
+        """This network's validator in turn for block `number` (Clique: the signers sorted by address, block
+        n's is the (n mod count)th), or None if that signer is not one of this network's validators."""
+        first = self.validator(next(iter(self.specs)))
+        signers = sorted(str(a).lower() for a in first.rpc("clique_getSigners", ["latest"]) or ())
+        if not signers:
+            return None
+        in_turn = signers[number % len(signers)]
+        code = next((c for c, spec in self.specs.items() if spec.address.lower() == in_turn), None)
+        return self.validator(code) if code is not None else None
 
     def stop(self) -> None:
         for code in reversed(list(self.specs)):
@@ -387,6 +420,16 @@ class GethNetwork:
             raise GethError(
                 f"{what} needs a network started with --isolate (each validator in its own namespace)"
             )
+
+
+def _within(check: Callable[[], bool], timeout_s: float) -> bool:
+    """Whether `check()` holds within `timeout_s` (asked every 0.1 s)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def _exists_link(name: str) -> bool:

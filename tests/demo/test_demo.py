@@ -32,7 +32,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect, sync_playwright
 
 from gateway.read_model.story import CONVEYANCES
-from registry_node.devnet.demo import GETH, VALIDATOR_OFFICES, DemoPorts
+from registry_node.devnet.demo import GETH, OFFICES, DemoPorts
 from registry_node.devnet.demo_international import (
     FAMILY,
     GEOGRAPHICAL_INDICATION,
@@ -249,13 +249,12 @@ def test_the_page_shows_each_offices_validator_and_the_blocks_it_sealed_lately(
 ) -> None:
     page.goto(demo.gateway + "/#/offices")
     rows = page.locator("#validators tbody tr")
-    expect(rows).to_have_count(4, timeout=30_000)  # every member; WO runs no validator in the demo
-    expect(rows.filter(has_text="WO")).to_have_count(1)
-    for code in VALIDATOR_OFFICES:
+    expect(rows).to_have_count(4, timeout=30_000)  # every member, WO's included
+    for code in OFFICES:
         row = rows.filter(has_text=code)
         expect(row).to_contain_text("of the last", timeout=30_000)
-        expect(row.locator("td").nth(3)).to_have_text("2", timeout=30_000)  # peered with the two others
-    expect(page.locator("#network-summary")).to_contain_text("3 validators seal the chain")
+        expect(row.locator("td").nth(3)).to_have_text("3", timeout=30_000)  # peered with the three others
+    expect(page.locator("#network-summary")).to_contain_text("4 validators seal the chain")
 
 
 def test_the_home_page_says_what_the_registry_holds_and_what_changed_lately(
@@ -426,7 +425,7 @@ def test_an_auditor_searches_a_right_and_reads_its_history_and_verdict(
     expect(page.locator("#right-title")).to_have_text(right["rightId"], timeout=30_000)
     expect(page.locator("#badge")).to_have_attribute("data-verdict", "authentic-current", timeout=60_000)
     expect(page.locator("#finality")).to_contain_text("validator; ", timeout=30_000)
-    expect(page.locator("#finality")).to_contain_text("of 3 offices have built on it (final)")
+    expect(page.locator("#finality")).to_contain_text(f"of {len(OFFICES)} offices have built on it (final)")
     timeline = page.locator("#timeline li")
     expect(timeline).to_have_count(right["version"], timeout=30_000)
     expect(timeline.first).to_contain_text("Registered")
@@ -577,10 +576,7 @@ def test_the_offices_page_lists_the_keys_and_the_revoked_one_as_revoked(
         expect(card.get_by_role("heading")).to_have_text(f"{code} — {office['name']}", timeout=30_000)
         expect(card).to_contain_text(office["status"])
         expect(card).to_contain_text("reachable (answered in", timeout=30_000)
-        if office["validator"]:
-            expect(card).to_contain_text(f"{office['validator']} · sealing blocks", timeout=30_000)
-        else:  # WO, in the demo (demo.VALIDATOR_OFFICES)
-            expect(card).to_contain_text("none named yet")
+        expect(card).to_contain_text(f"{office['validator']} · sealing blocks", timeout=30_000)
         rows = card.locator("table.keys tbody tr")
         expect(rows).to_have_count(len(office["keys"]))
         for key in office["keys"]:

@@ -92,6 +92,16 @@ def test_every_validator_seals_in_turn(network: GethNetwork) -> None:
     assert all(s.peers == 2 for s in statuses)
 
 
+def test_the_first_block_was_sealed_in_turn_by_the_validator_whose_turn_it_was(network: GethNetwork) -> None:
+    """The start (`GethNetwork._seal_all`): block 1's in-turn validator seals it alone, so no rival first
+    blocks are sealed out of turn (difficulty 1) by the others."""
+    first = network.validator(OFFICES[0])
+    block = first.rpc("eth_getBlockByNumber", ["0x1", False])
+    in_turn = sorted(address.lower() for address in network.validators().values())[1 % len(OFFICES)]
+    assert int(block["difficulty"], 16) == 2  # Clique's in-turn difficulty
+    assert first.rpc("clique_getSigner", [block["hash"]]).lower() == in_turn
+
+
 def test_the_gateway_shows_each_offices_validator_its_head_peers_and_sealed_blocks(
     consortium: LocalConsortium, network: GethNetwork
 ) -> None:
