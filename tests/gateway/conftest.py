@@ -290,6 +290,13 @@ class AlteredDecisions:
         await send({"type": "http.response.body", "body": body})
 
 
+def index_to_the_head(indexer: Indexer) -> None:
+    """The indexer's events to the chain's head, then every record it found enriched."""
+    indexer.run_once()
+    while indexer.enrich_once():
+        pass
+
+
 @dataclass
 class InternationalWorld:
     """WO's Madrid registration designating GB (protected), KR (refused in part for class 09, then a final
@@ -305,9 +312,7 @@ class InternationalWorld:
 
     def catch_up(self) -> None:
         self.registry.drain()
-        self.indexer.run_once()
-        while self.indexer.enrich_once():
-            pass
+        index_to_the_head(self.indexer)
 
     def decide(self, designation: str, expected: int, made: DesignationDecision) -> None:
         office = designation.rsplit("@", 1)[1]

@@ -27,6 +27,7 @@ from tests.gateway.conftest import (
     IR,
     InternationalWorld,
     decision,
+    index_to_the_head,
     running_registry,
     table_contents,
 )
@@ -281,9 +282,7 @@ def test_the_read_model_indexes_designations_and_their_decisions(
     international: InternationalWorld, database_url: str, make_indexer: MakeIndexer
 ) -> None:
     indexer = make_indexer(international.registry, database_url)
-    indexer.run_once()
-    while indexer.enrich_once():
-        pass
+    index_to_the_head(indexer)
     index = Index(indexer.engine)
     rows = {d["designatedOfficeCode"]: d for d in index.designations("0x" + chain_right_id(IR).hex())}
     assert {office: d["designationId"] for office, d in rows.items()} == {

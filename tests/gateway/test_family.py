@@ -13,7 +13,7 @@ import pytest
 from gateway.read_model.indexer import Indexer
 from gateway.read_model.queries import FAMILY_DEPTH, Index
 from registry_node.protocol.records import chain_right_id
-from tests.gateway.conftest import DATABASES, IR, InternationalWorld
+from tests.gateway.conftest import DATABASES, IR, InternationalWorld, index_to_the_head
 from tests.support.records import GRANTED_OWNER, granted_patent
 
 MakeIndexer = Callable[..., Indexer]
@@ -117,9 +117,7 @@ def test_the_read_model_resolves_family_links_both_ways(
     international: InternationalWorld, database_url: str, make_indexer: MakeIndexer
 ) -> None:
     indexer = make_indexer(international.registry, database_url)
-    indexer.run_once()
-    while indexer.enrich_once():
-        pass
+    index_to_the_head(indexer)
     index = Index(indexer.engine)
     from_gb = {
         m["rightId"]: m["relation"] for m in index.family("0x" + chain_right_id("GB:PAT:GB2000001").hex())

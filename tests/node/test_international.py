@@ -8,19 +8,13 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import pytest
-from eth_account import Account
-from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
-from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.international import designate, record_decision
 from registry_node.node.office import NotCompetent, Office, OfficeError, UnknownRight, VersionConflict
 from registry_node.node.onchain import ContractChainView
 from registry_node.node.outbox import OutboxWorker
 from registry_node.node.store import OutboxState, Store
-from registry_node.node.transactor import Transactor
-from registry_node.protocol.chain import connect
-from registry_node.protocol.contract import load_artifact
 from registry_node.protocol.keys import OfficeSigningKey
 from registry_node.protocol.records import (
     Designation,
@@ -32,7 +26,7 @@ from registry_node.protocol.records import (
     chain_right_id,
     owner_commitment,
 )
-from tests.support.chain import GanacheFactory
+from tests.support.chain import GanacheFactory, deploy_fresh
 from tests.support.records import assignment
 
 CODES = ("EP", "GB", "KR", "WO")
@@ -55,26 +49,13 @@ class International(NamedTuple):
 
 @pytest.fixture
 def international(start_ganache: GanacheFactory, tmp_path: Path) -> International:
-    deployer: LocalAccount = Account.create()
-    accounts = {code: Account.create() for code in CODES}
-    chain = start_ganache(["0x" + a.key.hex() for a in (deployer, *accounts.values())])
-    w3 = connect(chain.rpc_url)
-    abi = load_artifact().abi
-    config = ConsortiumConfig(
-        [
-            FoundingOffice(c, f"Office {c}", a.address, f"https://{c.lower()}.example")
-            for c, a in accounts.items()
-        ],
-        voting_period_s=86_400,
-    )
-    deployment = deploy_consortium(Transactor(w3, deployer, abi), config)
-    contract = w3.eth.contract(address=deployment.address, abi=abi)
+    fresh = deploy_fresh(start_ganache, CODES)
     offices, workers = {}, {}
-    for code, account in accounts.items():
+    for code, account in fresh.offices.items():
         store = Store(tmp_path / f"{code}.sqlite")
         offices[code] = Office(code, store, OfficeSigningKey.generate())
-        workers[code] = OutboxWorker(store, w3, contract, account)
-    return International(contract, offices, workers, ContractChainView(contract))
+        workers[code] = OutboxWorker(store, fresh.w3, fresh.contract, account)
+    return International(fresh.contract, offices, workers, ContractChainView(fresh.contract))
 
 
 def madrid_registration(right_id: str = IR) -> Right:

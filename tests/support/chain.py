@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -33,6 +34,7 @@ OFFICES = {
     "GB": ("UK Intellectual Property Office", "https://gb.example/registry"),
     "KR": ("Korean Intellectual Property Office", "https://kr.example/registry"),
 }
+BUREAU = {"WO": ("WIPO International Bureau", "https://wo.example/registry")}  # joins where a test asks
 VOTING_PERIOD_DAYS = 7
 
 
@@ -138,9 +140,10 @@ class Consortium(NamedTuple):
 
 
 def consortium_config(offices: dict[str, LocalAccount]) -> ConsortiumConfig:
+    known = OFFICES | BUREAU
     return ConsortiumConfig(
         [
-            FoundingOffice(code, OFFICES[code][0], acct.address, OFFICES[code][1])
+            FoundingOffice(code, known[code][0], acct.address, known[code][1])
             for code, acct in offices.items()
         ],
         voting_period_s=VOTING_PERIOD_DAYS * 86_400,
@@ -156,10 +159,11 @@ class FreshChain(NamedTuple):
     chain: Ganache
 
 
-def deploy_fresh(start: GanacheFactory) -> FreshChain:
-    """A consortium of its own (EP, GB, KR and a separate deployer) on a chain started by `start`."""
+def deploy_fresh(start: GanacheFactory, codes: Sequence[str] = tuple(OFFICES)) -> FreshChain:
+    """A consortium of its own (the offices `codes`, by default EP, GB and KR, and a separate deployer) on a
+    chain started by `start`."""
     deployer: LocalAccount = Account.create()
-    offices: dict[str, LocalAccount] = {code: Account.create() for code in OFFICES}
+    offices: dict[str, LocalAccount] = {code: Account.create() for code in codes}
     chain = start(["0x" + a.key.hex() for a in (deployer, *offices.values())])
     w3 = connect(chain.rpc_url)
     abi = load_artifact().abi
