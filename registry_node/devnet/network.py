@@ -276,14 +276,13 @@ class GethNetwork:
     def _seal_all(self) -> None:
         """Every validator seals; returns once the chain has moved on, kicking the sealers again if not.
 
-        The validator in turn for the next block seals first, alone, and the others join once each holds its
-        block. A geth that has neither synced from a heavier peer nor been told to mine discards the blocks
-        its peers send ("Syncing, discarded propagated block"), and on a new chain no peer is heavier until
-        a block is sealed. Validators told to seal one after another so each sealed its own first block;
-        each then waited for the others under Clique's recency rule and, not knowing their chains to be
-        heavier, never took them up: with four validators the chain stalled at block 1 or 2 in about one
-        start of three (`bench/validator_start.py`). So the others first mine for an instant (which makes
-        geth accept propagated blocks), then the one in turn seals a block heavier than any other could be.
+        A geth discards the blocks its peers send ("Syncing, discarded propagated block") until it has synced
+        from a heavier peer or been told to mine, and on a new chain no peer is heavier. Validators told to
+        seal one after another each sealed a first block of their own, could not seal the next on it (Clique's
+        recency rule) and never took up the others': with four validators the chain stalled in 2 to 4 starts
+        of 10 (`bench/validator_start.py`). So the others first mine for an instant, which makes geth take up
+        propagated blocks; then the validator in turn seals the next block alone (an in-turn block is heavier
+        than any other), and the others seal once each holds it.
         """
         validators = [self.validator(code) for code in self.specs]
         start = max(v.head() for v in validators)
