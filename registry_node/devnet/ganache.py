@@ -101,26 +101,58 @@ def free_port(host: str = "127.0.0.1") -> int:
     (tests, benchmarks, experiments) skips a port another one holds.
     """
     pool = _local_port_pool()
-    lock_dir = Path(tempfile.gettempdir()) / "ipreg-ports"
-    lock_dir.mkdir(exist_ok=True)
     start = secrets.randbelow(len(pool))
     with _held_ports_lock:
         for step in range(len(pool)):
             port = pool[(start + step) % len(pool)]
-            fd = os.open(lock_dir / str(port), os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                continue
-            if not port_is_free(host, port):
-                os.close(fd)
-                continue
-            _held_ports.append((port, fd))
-            while len(_held_ports) > PORT_RESERVATIONS:
-                os.close(_held_ports.popleft()[1])
-            return port
+            if _reserve(port, host):
+                return port
     raise DevChainError(f"no free port on {host} in {pool.start}..{pool.stop - 1}")
+
+
+def reserve_ports(ports: list[int], host: str = "127.0.0.1") -> bool:
+    """Reserves every one of `ports` as `free_port` reserves its own (so no later `free_port`, in this
+    process or another, hands one of them out), or none: whether it did. For a block of ports that follow
+    from a first one, such as a geth network's."""
+    with _held_ports_lock:
+        taken: list[int] = []
+        for port in ports:
+            if not _reserve(port, host):
+                _release(taken)
+                return False
+            taken.append(port)
+    return True
+
+
+def release_ports(ports: list[int]) -> None:
+    """Lets go of ports this process reserved, for any caller to take again."""
+    with _held_ports_lock:
+        _release(ports)
+
+
+def _release(ports: list[int]) -> None:
+    for held in [h for h in _held_ports if h[0] in ports]:
+        _held_ports.remove(held)
+        os.close(held[1])
+
+
+def _reserve(port: int, host: str) -> bool:
+    """Takes the port's lock file if no one holds it and nothing listens there (under `_held_ports_lock`)."""
+    lock_dir = Path(tempfile.gettempdir()) / "ipreg-ports"
+    lock_dir.mkdir(exist_ok=True)
+    fd = os.open(lock_dir / str(port), os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return False
+    if any(held == port for held, _ in _held_ports) or not port_is_free(host, port):
+        os.close(fd)
+        return False
+    _held_ports.append((port, fd))
+    while len(_held_ports) > PORT_RESERVATIONS:
+        os.close(_held_ports.popleft()[1])
+    return True
 
 
 def wait_for_rpc(

@@ -46,6 +46,7 @@ from registry_node.devnet.ganache import (
     PortInUse,
     free_port,
     port_is_free,
+    reserve_ports,
     wait_for_rpc,
 )
 from registry_node.devnet.processes import terminate
@@ -132,15 +133,16 @@ class ValidatorPorts:
 
 
 def free_validator_base(count: int) -> int:
-    """A first RPC port from which the ports of `count` validators (`ValidatorPorts.from_base`) are all free:
-    for networks beside others, in tests and benchmarks."""
+    """A first RPC port from which the ports of `count` validators (`ValidatorPorts.from_base`) are all free,
+    each reserved like a `free_port` (so no later one is handed out among them): for networks beside others,
+    in tests and benchmarks."""
     for _ in range(200):
         base = free_port()
         try:
             ports = [p for i in range(count) for p in ValidatorPorts.from_base(base, i).all()]
         except GethError:
             continue
-        if all(port_is_free("127.0.0.1", p) for p in ports):
+        if reserve_ports([p for p in ports if p != base]):
             return base
     raise GethError(f"no free block of ports for {count} validators")
 

@@ -16,6 +16,7 @@ from eth_utils import keccak
 
 from registry_node.devnet import ganache as devchain
 from registry_node.devnet.ganache import DevChainError, Ganache, PortInUse, port_is_free
+from registry_node.devnet.geth import AUTHRPC_OFFSET, ValidatorPorts, free_validator_base
 from registry_node.node.consortium import ConsortiumConfig, FoundingOffice, deploy_consortium
 from registry_node.node.transactor import Transactor
 from registry_node.protocol.chain import connect
@@ -81,6 +82,30 @@ def test_free_port_never_hands_out_a_port_something_listens_on(
     monkeypatch.setattr(devchain, "_local_port_pool", lambda: range(listening_port, listening_port + 1))
     with pytest.raises(DevChainError, match=f"no free port on 127.0.0.1 in {listening_port}"):
         devchain.free_port()
+
+
+def test_a_validator_networks_block_of_ports_is_never_handed_out_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A demo takes a block of validator ports from a first one, then ports for its nodes: none of those may
+    fall in the block (a CI run's demo once refused its own ports as "given twice")."""
+    base = free_validator_base(4)
+    block = {p for i in range(4) for p in ValidatorPorts.from_base(base, i).all()}
+    assert all(port_is_free("127.0.0.1", port) for port in block)
+    monkeypatch.setattr(devchain, "_local_port_pool", lambda: range(base, base + 2 * AUTHRPC_OFFSET))
+    handed = set()
+    with pytest.raises(DevChainError, match="no free port"):
+        while True:
+            handed.add(devchain.free_port())
+    assert handed and not handed & block
+
+
+def test_a_block_of_ports_is_reserved_whole_or_not_at_all(free_port: Callable[[], int]) -> None:
+    held = free_port()
+    others = [free_port() for _ in range(3)]
+    devchain.release_ports(others)
+    assert not devchain.reserve_ports([*others, held])
+    assert devchain.reserve_ports(others)  # the failed attempt kept none of them
 
 
 def test_a_started_chain_answers_and_stops_for_good(
