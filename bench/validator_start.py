@@ -132,11 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
 
+    asked = [way.strip() for way in args.ways.split(",")]
+    if unknown := [way for way in asked if way not in WAYS]:
+        parser.error(f"--ways: {', '.join(map(repr, unknown))}: not a way (the ways: {', '.join(WAYS)})")
+    ways = [way for way in WAYS if way in asked]
+
     stop = multiprocessing.Event()
     burners = [multiprocessing.Process(target=burn, args=(stop,), daemon=True) for _ in range(args.load)]
     for burner in burners:
         burner.start()
-    ways = [way for way in WAYS if way in args.ways.split(",")]
     runs: dict[str, list[dict[str, Any]]] = {way: [] for way in ways}
     try:
         with tempfile.TemporaryDirectory(prefix="validator-start-") as scratch:

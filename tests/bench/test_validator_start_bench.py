@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from bench import validator_start
 
 
@@ -27,3 +29,9 @@ def test_the_start_benchmark_reports_each_way_and_the_projects_start_reaches_the
     in_turn = figures["ways"]["in-turn first"]
     assert in_turn["reached"] == 1 and in_turn["stalled"] == 0 and in_turn["errors"] == []
     assert 0 < in_turn["seconds_to_reach_median"] == in_turn["seconds_to_reach_max"]
+
+
+def test_an_unknown_way_is_refused_by_name(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        validator_start.main(["--ways", "in turn"])
+    assert "--ways: 'in turn': not a way (the ways: in-turn first, all at once)" in capsys.readouterr().err
