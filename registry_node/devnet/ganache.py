@@ -102,10 +102,11 @@ def free_port(host: str = "127.0.0.1") -> int:
     """
     pool = _local_port_pool()
     start = secrets.randbelow(len(pool))
+    lock_dir = _lock_dir()
     with _held_ports_lock:
         for step in range(len(pool)):
             port = pool[(start + step) % len(pool)]
-            if _reserve(port, host):
+            if _reserve(port, host, lock_dir):
                 return port
     raise DevChainError(f"no free port on {host} in {pool.start}..{pool.stop - 1}")
 
@@ -114,10 +115,11 @@ def reserve_ports(ports: list[int], host: str = "127.0.0.1") -> bool:
     """Reserves every one of `ports` as `free_port` reserves its own (so no later `free_port`, in this
     process or another, hands one of them out), or none: whether it did. For a block of ports that follow
     from a first one, such as a geth network's."""
+    lock_dir = _lock_dir()
     with _held_ports_lock:
         taken: list[int] = []
         for port in ports:
-            if not _reserve(port, host):
+            if not _reserve(port, host, lock_dir):
                 _release(taken)
                 return False
             taken.append(port)
@@ -136,23 +138,35 @@ def _release(ports: list[int]) -> None:
         os.close(held[1])
 
 
-def _reserve(port: int, host: str) -> bool:
-    """Takes the port's lock file if no one holds it and nothing listens there (under `_held_ports_lock`)."""
+def _lock_dir() -> Path:
+    """Where the ports' lock files are, shared by every process of the project's tooling."""
     lock_dir = Path(tempfile.gettempdir()) / "ipreg-ports"
     lock_dir.mkdir(exist_ok=True)
+    return lock_dir
+
+
+def _reserve(port: int, host: str, lock_dir: Path) -> bool:
+    """Takes the port's lock file if no one holds it, this process included (a second flock of the same
+    file is refused), and nothing listens there; under `_held_ports_lock`."""
     fd = os.open(lock_dir / str(port), os.O_RDWR | os.O_CREAT, 0o644)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         os.close(fd)
         return False
-    if any(held == port for held, _ in _held_ports) or not port_is_free(host, port):
+    if not port_is_free(host, port):
         os.close(fd)
         return False
     _held_ports.append((port, fd))
     while len(_held_ports) > PORT_RESERVATIONS:
         os.close(_held_ports.popleft()[1])
     return True
+
+
+def exit_report(name: str, process: subprocess.Popen[bytes], log: Path) -> str:
+    """What to say of a chain's process that exited: its code and the end of its log."""
+    tail = log.read_text("utf-8", "replace")[-2000:] if log.exists() else "(no log)"
+    return f"{name} exited with code {process.returncode}: {tail}"
 
 
 def wait_for_rpc(
@@ -163,8 +177,7 @@ def wait_for_rpc(
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = log.read_text("utf-8", "replace")[-2000:] if log.exists() else "(no log)"
-            raise DevChainError(f"{name} exited with code {process.returncode}: {tail}")
+            raise DevChainError(exit_report(name, process, log))
         try:
             answer = requests.post(
                 rpc_url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []}, timeout=2

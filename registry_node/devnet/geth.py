@@ -44,6 +44,7 @@ from registry_node.devnet.ganache import (
     PROJECT_ROOT,
     DevChainError,
     PortInUse,
+    exit_report,
     free_port,
     port_is_free,
     reserve_ports,
@@ -345,10 +346,7 @@ class Validator:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                tail = self.log.read_text("utf-8", "replace")[-2000:]
-                raise GethError(
-                    f"geth validator {self.spec.office} exited with code {self.process.returncode}: {tail}"
-                )
+                raise GethError(exit_report(f"geth validator {self.spec.office}", self.process, self.log))
             try:
                 self.rpc("eth_sign", [self.spec.address, "0x00"])
                 return
