@@ -185,9 +185,13 @@ def network_status(
         if n.error is not None or n.head_number is None:
             typer.echo(f"{n.office}  {n.rpc}  pid {n.pid or '-'}  {n.error or 'down'}")
             continue
+        turn = "in turn" if n.head_in_turn else "out of turn"
+        sealed_by = f" sealed by {n.head_sealer} {turn}" if n.head_sealer else ""
+        state = "syncing" if n.syncing else "sealing" if n.sealing else "not sealing"
         typer.echo(
-            f"{n.office}  {n.rpc}  pid {n.pid}  head {n.head_number} {n.head_hash}  peers {n.peers}  "
-            f"signers {len(n.signers or ())}  sealed {n.sealed_recent} of the last {RECENT_BLOCKS}"
+            f"{n.office}  {n.rpc}  pid {n.pid}  head {n.head_number} {n.head_hash}{sealed_by}  "
+            f"peers {n.peers}  {state}  signers {len(n.signers or ())}  "
+            f"sealed {n.sealed_recent} of the last {RECENT_BLOCKS}"
         )
 
 

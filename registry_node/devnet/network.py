@@ -18,7 +18,7 @@ import hashlib
 import json
 import subprocess
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -451,6 +451,7 @@ def _ip(*args: str, ok_if: str | None = None) -> None:
 # ------------------------------------------------------------ status
 
 RECENT_BLOCKS = 64
+CLIQUE_IN_TURN = 2  # a Clique block's difficulty when its sealer was in turn (1 out of turn)
 
 
 @dataclass(frozen=True)
@@ -465,6 +466,10 @@ class ValidatorStatus:
     peers: int | None = None
     signers: tuple[str, ...] | None = None
     sealed_recent: int | None = None  # of the last RECENT_BLOCKS blocks, how many this validator sealed
+    head_sealer: str | None = None  # whose seal the head carries: an office of the network, else an address
+    head_in_turn: bool | None = None  # whether the head was sealed in turn (Clique difficulty 2)
+    sealing: bool | None = None  # whether its miner runs (geth pauses it while it syncs)
+    syncing: bool | None = None
     error: str | None = None
 
     def to_json(self) -> dict[str, Any]:
@@ -473,17 +478,21 @@ class ValidatorStatus:
         return data
 
 
-def validator_status(spec: ValidatorSpec, pid: int | None, timeout_s: float = 3.0) -> ValidatorStatus:
-    """Asks the validator itself: its head, its peers, the signers it knows, and whose seals its last
-    RECENT_BLOCKS blocks carry (clique_getSigner), in two JSON-RPC batches."""
+def validator_status(
+    spec: ValidatorSpec, pid: int | None, timeout_s: float = 3.0, offices: Mapping[str, str] | None = None
+) -> ValidatorStatus:
+    """Asks the validator itself: its head, its peers, the signers it knows, whether it seals or syncs, and
+    whose seals its last RECENT_BLOCKS blocks carry (clique_getSigner), in two JSON-RPC batches."""
     w3 = web3_for(spec.rpc_url, timeout_s)
     try:
-        head, peers, signers = rpc_batch(
+        head, peers, signers, mining, syncing = rpc_batch(
             w3,
             [
                 ("eth_getBlockByNumber", ["latest", False]),
                 ("net_peerCount", []),
                 ("clique_getSigners", ["latest"]),
+                ("eth_mining", []),
+                ("eth_syncing", []),
             ],
         )
         number = int(head.result["number"], 16)
@@ -492,6 +501,9 @@ def validator_status(spec: ValidatorSpec, pid: int | None, timeout_s: float = 3.
     except (*CHAIN_DOWN, KeyError, TypeError, ValueError) as err:
         return ValidatorStatus(spec.office, spec.rpc_url, pid, error=f"does not answer: {type(err).__name__}")
     mine = spec.address.lower()
+    head_sealer = sealers[-1].result if sealers and isinstance(sealers[-1].result, str) else None
+    if head_sealer is not None and offices:
+        head_sealer = offices.get(head_sealer.lower(), head_sealer)
     return ValidatorStatus(
         office=spec.office,
         rpc=spec.rpc_url,
@@ -501,8 +513,16 @@ def validator_status(spec: ValidatorSpec, pid: int | None, timeout_s: float = 3.
         peers=int(peers.result, 16) if peers.result else 0,
         signers=tuple(str(s) for s in (signers.result or [])),
         sealed_recent=sum(1 for s in sealers if isinstance(s.result, str) and s.result.lower() == mine),
+        head_sealer=head_sealer,
+        head_in_turn=int(head.result["difficulty"], 16) == CLIQUE_IN_TURN if number else None,
+        sealing=bool(mining.result),
+        syncing=syncing.result not in (False, None),
     )
 
 
 def network_status(network: GethNetwork) -> list[ValidatorStatus]:
-    return [validator_status(spec, network.validator(code).pid) for code, spec in network.specs.items()]
+    offices = {spec.address.lower(): code for code, spec in network.specs.items()}
+    return [
+        validator_status(spec, network.validator(code).pid, offices=offices)
+        for code, spec in network.specs.items()
+    ]

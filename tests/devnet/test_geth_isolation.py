@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from registry_node.devnet.network import GethNetwork, network_status
+from registry_node.devnet.network import GethNetwork, ValidatorStatus, network_status
 from tests.support.network import eventually, same_head_everywhere
 
 
@@ -43,16 +43,18 @@ CUTS = 4  # partitions tried before the test fails
 SEALING_ON_S = 30.0  # for EP and GB to seal three blocks without KR, in one cut
 
 
-def sealed_on_without(isolated: GethNetwork, cut: str) -> bool:
-    """Cuts `cut` off, and tells whether the other two seal three more blocks within SEALING_ON_S; heals it
-    either way.
+def sealed_on_without(isolated: GethNetwork, cut: str) -> str | None:
+    """Cuts `cut` off, and returns None if the other two seal three more blocks within SEALING_ON_S, else
+    what they showed and logged meanwhile; heals it either way.
 
-    Two of three Clique signers can seal on, but they can also stall: when both seal an out-of-turn block
-    at the same height in the moment of the cut, the two blocks tie on difficulty, each node may keep its
-    own (geth chooses between equal difficulties once, when the other's block arrives), and neither may
-    sign the next block on a fork whose last block it signed. That is Clique's, not the network's: it lasts
-    until another block arrives, which the heal brings (seen once in the fresh-clone run of 497da11).
+    Two of three Clique signers seal on by turns: the one that did not seal the last block seals the next.
+    They can stall only in the moment of the cut: if `cut` sealed the block before its own turn, both others
+    may seal that turn's block out of turn, the two blocks tie on difficulty, each node may keep its own
+    (geth chooses once, when the other's block arrives) and neither may sign on a block it signed. That is
+    Clique's, not the network's, and lasts until another block arrives, which the heal brings.
     """
+    logs = {code: isolated.validator(code).log for code in isolated.specs if code != cut}
+    offsets = {code: log.stat().st_size for code, log in logs.items()}
     isolated.partition(cut)
     try:
         time.sleep(3)
@@ -63,22 +65,49 @@ def sealed_on_without(isolated: GethNetwork, cut: str) -> bool:
         deadline = time.monotonic() + SEALING_ON_S
         while time.monotonic() < deadline:
             if (network_status(isolated)[0].head_number or 0) >= ep_before + 3:
-                return True
+                return None
             time.sleep(0.5)
-        return False
+        return f"from block {ep_before}:\n" + "\n".join(
+            [describe(s) for s in network_status(isolated) if s.office != cut]
+            + [f"{code} logged:\n{unusual_lines(log, offsets[code])}" for code, log in logs.items()]
+        )
     finally:
         isolated.heal(cut)
+
+
+ROUTINE = ("Commit new sealing work", "Imported new chain segment", "Successfully sealed new block",
+           "signed recently", "block reached canonical chain", "Mined potential block")  # fmt: skip
+
+
+def describe(status: ValidatorStatus) -> str:
+    return (
+        f"{status.office}: head {status.head_number} {(status.head_hash or '')[:12]} sealed by "
+        f"{status.head_sealer} ({'in' if status.head_in_turn else 'out of'} turn), {status.peers} peers, "
+        f"sealing {status.sealing}, syncing {status.syncing}, error {status.error}"
+    )
+
+
+def unusual_lines(log: Path, offset: int, last: int = 20) -> str:
+    """The last `last` lines `log` gained after `offset` that are not the routine of sealing by turns."""
+    with log.open("rb") as file:
+        file.seek(offset)
+        lines = file.read().decode(errors="replace").splitlines()
+    unusual = [line for line in lines if not any(r in line for r in ROUTINE)]
+    return "\n".join(unusual[-last:]) or "(routine only)"
 
 
 def test_a_partitioned_validator_is_cut_off_and_once_healed_every_node_has_the_same_head(
     isolated: GethNetwork,
 ) -> None:
+    stalls: list[str] = []
     for _ in range(CUTS):
         eventually(lambda: same_head_everywhere(isolated), "the three validators in step before the cut")
-        if sealed_on_without(isolated, "KR"):
+        stall = sealed_on_without(isolated, "KR")
+        if stall is None:
             break
+        stalls.append(stall)
     else:
-        pytest.fail(f"EP and GB did not seal on without KR in any of {CUTS} cuts")
+        pytest.fail(f"EP and GB did not seal on without KR in any of {CUTS} cuts:\n" + "\n\n".join(stalls))
     eventually(lambda: same_head_everywhere(isolated), "KR back on the same head hash after the heal")
 
 

@@ -35,9 +35,14 @@ def test_up_status_and_down_run_a_two_office_network(tmp_path: Path) -> None:
         assert set(nodes) == {"EP", "GB"}
         for node in nodes.values():
             assert set(node) >= {"office", "rpc", "pid", "head_number", "head_hash", "peers", "signers",
-                                 "sealed_recent"}  # fmt: skip
+                                 "sealed_recent", "head_sealer", "head_in_turn", "sealing",
+                                 "syncing"}  # fmt: skip
             assert node["pid"] and node["peers"] == 1 and len(node["signers"]) == 2
+            assert node["sealing"] is True and node["syncing"] is False
+            assert node["head_number"] == 0 or node["head_sealer"] in {"EP", "GB"}
         assert nodes["EP"]["rpc"] == f"http://127.0.0.1:{base}"
+        text = ipreg("status", "--data-dir", str(folder)).stdout
+        assert text.count("  sealing  ") == 2 and " sealed by " in text, text
         assert (folder / "deployer.json").stat().st_mode & 0o077 == 0
     finally:
         down = ipreg("down", "--data-dir", str(folder))
