@@ -48,8 +48,8 @@ def sealed_on_without(isolated: GethNetwork, cut: str) -> str | None:
     what they showed and logged meanwhile; heals it either way.
 
     Two of three Clique signers seal on by turns: the one that did not seal the last block seals the next.
-    They can stall only in the moment of the cut: if `cut` sealed the block before its own turn, both others
-    may seal that turn's block out of turn, the two blocks tie on difficulty, each node may keep its own
+    They can stall only in the moment of the cut: if `cut` sealed, out of turn, the block just before its own
+    turn, both others may seal that turn's block, the two blocks tie on difficulty, each node may keep its own
     (geth chooses once, when the other's block arrives) and neither may sign on a block it signed. That is
     Clique's, not the network's, and lasts until another block arrives, which the heal brings.
     """
