@@ -168,10 +168,11 @@ def network_status(
     data_dir: NetworkDirOption = Path(".network"),
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """Each validator's head, peers, signers and how many of the last 64 blocks it sealed."""
+    """Each validator's head and who sealed it, its peers, whether it seals or syncs, its signers and how
+    many of the last 64 blocks it sealed."""
     import json
 
-    from registry_node.devnet.network import RECENT_BLOCKS, GethNetwork
+    from registry_node.devnet.network import GethNetwork
     from registry_node.devnet.network import network_status as statuses
 
     try:
@@ -182,17 +183,7 @@ def network_status(
         typer.echo(json.dumps({"nodes": [n.to_json() for n in nodes]}, indent=2))
         return
     for n in nodes:
-        if n.error is not None or n.head_number is None:
-            typer.echo(f"{n.office}  {n.rpc}  pid {n.pid or '-'}  {n.error or 'down'}")
-            continue
-        turn = "in turn" if n.head_in_turn else "out of turn"
-        sealed_by = f" sealed by {n.head_sealer} {turn}" if n.head_sealer else ""
-        state = "syncing" if n.syncing else "sealing" if n.sealing else "not sealing"
-        typer.echo(
-            f"{n.office}  {n.rpc}  pid {n.pid}  head {n.head_number} {n.head_hash}{sealed_by}  "
-            f"peers {n.peers}  {state}  signers {len(n.signers or ())}  "
-            f"sealed {n.sealed_recent} of the last {RECENT_BLOCKS}"
-        )
+        typer.echo(n.describe())
 
 
 @network_app.command("anchor")

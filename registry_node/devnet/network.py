@@ -472,6 +472,19 @@ class ValidatorStatus:
     syncing: bool | None = None
     error: str | None = None
 
+    def describe(self) -> str:
+        """The line `ipreg network status` prints for this validator."""
+        if self.error is not None or self.head_number is None:
+            return f"{self.office}  {self.rpc}  pid {self.pid or '-'}  {self.error or 'down'}"
+        turn = "in turn" if self.head_in_turn else "out of turn"
+        sealed_by = f" sealed by {self.head_sealer} {turn}" if self.head_sealer else ""
+        state = "syncing" if self.syncing else "sealing" if self.sealing else "not sealing"
+        return (
+            f"{self.office}  {self.rpc}  pid {self.pid}  "
+            f"head {self.head_number} {self.head_hash}{sealed_by}  peers {self.peers}  {state}  "
+            f"signers {len(self.signers or ())}  sealed {self.sealed_recent} of the last {RECENT_BLOCKS}"
+        )
+
     def to_json(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
         data["signers"] = list(self.signers) if self.signers is not None else None

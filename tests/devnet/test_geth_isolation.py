@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from registry_node.devnet.network import GethNetwork, ValidatorStatus, network_status
+from registry_node.devnet.network import GethNetwork, network_status
 from tests.support.network import eventually, same_head_everywhere
 
 
@@ -68,7 +68,7 @@ def sealed_on_without(isolated: GethNetwork, cut: str) -> str | None:
                 return None
             time.sleep(0.5)
         return f"from block {ep_before}:\n" + "\n".join(
-            [describe(s) for s in network_status(isolated) if s.office != cut]
+            [s.describe() for s in network_status(isolated) if s.office != cut]
             + [f"{code} logged:\n{unusual_lines(log, offsets[code])}" for code, log in logs.items()]
         )
     finally:
@@ -77,14 +77,6 @@ def sealed_on_without(isolated: GethNetwork, cut: str) -> str | None:
 
 ROUTINE = ("Commit new sealing work", "Imported new chain segment", "Successfully sealed new block",
            "signed recently", "block reached canonical chain", "Mined potential block")  # fmt: skip
-
-
-def describe(status: ValidatorStatus) -> str:
-    return (
-        f"{status.office}: head {status.head_number} {(status.head_hash or '')[:12]} sealed by "
-        f"{status.head_sealer} ({'in' if status.head_in_turn else 'out of'} turn), {status.peers} peers, "
-        f"sealing {status.sealing}, syncing {status.syncing}, error {status.error}"
-    )
 
 
 def unusual_lines(log: Path, offset: int, last: int = 20) -> str:
